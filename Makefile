@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: GPL-2.0
+# kvmprof build, after libbpf-bootstrap's Makefile.
+ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+OUTPUT := .output
+CLANG ?= clang
+BPFTOOL ?= $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
+CC ?= cc
+VMLINUX := vmlinux/$(ARCH)/vmlinux.h
+CFLAGS ?= -g -O2
+CFLAGS += -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -std=gnu11 -I$(OUTPUT) -Ibpf -Iloader
+LDLIBS := -lbpf -lelf -lz -lm
+
+# Debian packages the build, the tests and the demo need.
+DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev \
+	pkg-config make gcc linux-perf
+DEB_TOOLS := clang bpftool perf pkg-config
+
+LOADER_SRCS := loader/kvmprof.c loader/options.c loader/probes.c loader/stats.c \
+	loader/names.c loader/guests.c loader/report.c loader/csv.c loader/outfile.c
+LOADER_LIB_SRCS := $(filter-out loader/kvmprof.c,$(LOADER_SRCS))
+LOADER_HDRS := $(wildcard loader/*.h) bpf/kvmprof.h
+
+.PHONY: all deps vmlinux clean demo test unit-test integration-test bpf-test
+
+all: kvmprof tests/guestload
+
+# Installs what is missing; a no-op on a machine that has it all.
+deps:
+	@missing=0; for t in $(DEB_TOOLS); do command -v $$t >/dev/null 2>&1 || [ -x /usr/sbin/$$t ] || missing=1; done; \
+	for h in /usr/include/bpf/libbpf.h /usr/include/gelf.h /usr/include/zlib.h /usr/include/linux/kvm.h; do \
+		[ -f $$h ] || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+		echo "deps: installing $(DEB_PACKAGES)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
+	fi
+
+$(OUTPUT):
+	mkdir -p $@
+
+# Regenerate this arch's vmlinux.h from the running kernel's BTF.
+vmlinux:
+	mkdir -p vmlinux/$(ARCH)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)
+
+$(OUTPUT)/kvmprof.tmp.bpf.o: bpf/kvmprof.bpf.c bpf/kvmprof.h bpf/bits.bpf.h bpf/maps.bpf.h $(VMLINUX) | $(OUTPUT)
+	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf \
+		-I/usr/include/$(shell uname -m)-linux-gnu -c $< -o $@
+
+$(OUTPUT)/kvmprof.bpf.o: $(OUTPUT)/kvmprof.tmp.bpf.o
+	$(BPFTOOL) gen object $@ $<
+
+$(OUTPUT)/kvmprof.skel.h: $(OUTPUT)/kvmprof.bpf.o
+	$(BPFTOOL) gen skeleton $< name kvmprof_bpf > $@
+
+kvmprof: $(LOADER_SRCS) $(LOADER_HDRS) $(OUTPUT)/kvmprof.skel.h
+	$(CC) $(CFLAGS) $(LOADER_SRCS) -o $@ $(LDLIBS)
+
+tests/guestload: tests/guestload.c
+	$(CC) -O2 -g -Wall -Wextra -o $@ $< -lpthread
+
+tests/unit_tests: tests/unit_tests.c $(LOADER_LIB_SRCS) $(LOADER_HDRS) $(OUTPUT)/kvmprof.skel.h
+	$(CC) $(CFLAGS) tests/unit_tests.c $(LOADER_LIB_SRCS) -o $@ $(LDLIBS)
+
+tests/bpf_drive: tests/bpf_drive.c $(LOADER_LIB_SRCS) $(LOADER_HDRS) $(OUTPUT)/kvmprof.skel.h
+	$(CC) $(CFLAGS) tests/bpf_drive.c $(LOADER_LIB_SRCS) -o $@ $(LDLIBS)
+
+# Profile the bundled guests live for a few seconds, then print the summary.
+demo: deps
+	$(MAKE) all
+	./tests/demo.sh
+
+unit-test: tests/unit_tests
+	./tests/unit_tests
+
+bpf-test: tests/bpf_drive
+	./tests/bpf_drive
+
+integration-test: all
+	./tests/integration.sh
+
+test: deps
+	$(MAKE) all tests/unit_tests tests/bpf_drive
+	./tests/run_all.sh
+
+clean:
+	rm -rf $(OUTPUT) kvmprof tests/guestload tests/unit_tests tests/bpf_drive

@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kvmprof: count KVM traps per guest, vCPU thread, class and code, with
+ * log2 latency histograms for exits (exit -> entry) and trips to the VMM
+ * (userspace exit -> next KVM_RUN).  Each event has several attach
+ * variants; the loader enables one per event before load. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "kvmprof.h"
+#include "bits.bpf.h"
+#include "maps.bpf.h"
+
+#define KVM_RUN_IOCTL 0xae80	/* _IO(KVMIO, 0x80) */
+#define EMULTYPE_NO_DECODE (1 << 0)
+
+const volatile bool filter_pids = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, MAX_TRAP_KEYS);
+	__type(key, struct trap_key);
+	__type(value, struct trap_count);
+} trap_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_TRAP_KEYS);
+	__type(key, struct trap_key);
+	__type(value, struct trap_latency);
+} trap_latency SEC(".maps");
+
+/* Open exits and open VMM trips, by thread.  LRU: a thread that dies with
+ * one open just ages out. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct trap_start);
+} exit_starts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct trap_start);
+} vmm_starts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NR_DROPS);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_PID_FILTER);
+	__type(key, __u32);
+	__type(value, __u8);
+} pid_filter SEC(".maps");
+
+/* Emulate-class state stashed by the kprobe between entry and return. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_THREADS);
+	__type(key, __u32);
+	__type(value, __u64);
+} emulate_vcpus SEC(".maps");
+
+static __always_inline void count_drop(__u32 reason)
+{
+	__u64 *n = bpf_map_lookup_elem(&drops, &reason);
+
+	if (n)
+		(*n)++;
+}
+
+/* The current thread's trap key, or false when its guest is filtered out. */
+static __always_inline bool current_key(struct trap_key *key, __u32 class, __u64 code)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32;
+
+	if (filter_pids && !bpf_map_lookup_elem(&pid_filter, &tgid))
+		return false;
+	key->tgid = tgid;
+	key->tid = (__u32)pid_tgid;
+	key->class = class;
+	key->pad = 0;
+	key->code = code;
+	return true;
+}
+
+static __always_inline void count_key(const struct trap_key *key)
+{
+	static const struct trap_count zero;
+	struct trap_count *c = lookup_or_try_init(&trap_counts, key, &zero);
+
+	if (!c) {
+		count_drop(DROP_COUNTS_FULL);
+		return;
+	}
+	c->count++;	/* per-CPU value: no atomic needed */
+}
+
+static __always_inline void count_trap(__u32 class, __u64 code)
+{
+	struct trap_key key;
+
+	if (current_key(&key, class, code))
+		count_key(&key);
+}
+
+static __always_inline void record_latency(const struct trap_key *key, __u32 vcpu, __u64 ns)
+{
+	static const struct trap_latency zero;
+	struct trap_latency *l = lookup_or_try_init(&trap_latency, key, &zero);
+	__u64 slot;
+
+	if (!l) {
+		count_drop(DROP_LATENCY_FULL);
+		return;
+	}
+	slot = log2_u64(ns);
+	if (slot >= LAT_SLOTS)
+		slot = LAT_SLOTS - 1;
+	l->vcpu = vcpu;
+	__sync_fetch_and_add(&l->count, 1);
+	__sync_fetch_and_add(&l->sum_ns, ns);
+	__sync_fetch_and_add(&l->slots[slot], 1);
+	if (!ns)
+		ns = 1;	/* min_ns 0 means no sample yet */
+	/* racing CPUs can lose a min or max update, never a count */
+	if (ns > l->max_ns)
+		l->max_ns = ns;
+	if (!l->min_ns || ns < l->min_ns)
+		l->min_ns = ns;
+}
+
+/* Open a latency interval for the current thread in starts. */
+static __always_inline void open_interval(void *starts, __u32 tid, __u64 code, __u32 vcpu)
+{
+	struct trap_start *s = bpf_map_lookup_elem(starts, &tid);
+
+	if (s) {	/* reuse the thread's slot: no update on the hot path */
+		s->ts_ns = bpf_ktime_get_ns();
+		s->code = code;
+		s->vcpu = vcpu;
+		return;
+	}
+	struct trap_start init = { .ts_ns = bpf_ktime_get_ns(), .code = code, .vcpu = vcpu };
+
+	bpf_map_update_elem(starts, &tid, &init, BPF_ANY);
+}
+
+/* Close the current thread's open interval in starts, if any, into class. */
+static __always_inline void close_interval(void *starts, __u32 class)
+{
+	struct trap_key key;
+	struct trap_start *s;
+	__u64 now;
+
+	if (!current_key(&key, class, 0))
+		return;
+	s = bpf_map_lookup_elem(starts, &key.tid);
+	if (!s || !s->ts_ns)
+		return;
+	now = bpf_ktime_get_ns();
+	key.code = s->code;
+	record_latency(&key, s->vcpu, now > s->ts_ns ? now - s->ts_ns : 0);
+	s->ts_ns = 0;
+}
+
+static __always_inline void on_exit(__u32 isa, __u32 reason, __u32 vcpu)
+{
+	struct trap_key key;
+	__u64 code;
+
+	if (isa == ISA_VMX)	/* basic reason, plus FAILED_VMENTRY */
+		reason &= 0x8000ffff;
+	code = (__u64)isa << EXIT_ISA_SHIFT | reason;
+	if (!current_key(&key, CLASS_EXIT, code))
+		return;
+	count_key(&key);
+	open_interval(&exit_starts, key.tid, code, vcpu);
+}
+
+static __always_inline void on_entry(void)
+{
+	close_interval(&exit_starts, CLASS_EXIT);
+}
+
+static __always_inline void on_userspace_exit(__u32 reason, int err)
+{
+	struct trap_key key;
+	__u64 code = err < 0 ? USERSPACE_ERRNO | (__u32)-err : reason;
+
+	if (!current_key(&key, CLASS_USERSPACE, code))
+		return;
+	count_key(&key);
+	open_interval(&vmm_starts, key.tid, code, VCPU_UNKNOWN);
+}
+
+static __always_inline void on_kvm_run(void)
+{
+	close_interval(&vmm_starts, CLASS_USERSPACE);
+}
+
+static __always_inline bool is_legacy_prefix(__u8 b)
+{
+	switch (b) {
+	case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
+	case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
+		return true;
+	}
+	return false;
+}
+
+#define MODE_PROT64 9
+#define INSN_MAX 15
+
+/* Opcode bytes of an instruction: prefixes skipped, then one byte, or the
+ * 0x0f escape and one more, or 0x0f 0x38/0x3a and one more. */
+static __always_inline __u64 emulate_code(const __u8 *insn, __u8 len, __u8 mode, bool failed)
+{
+	__u64 op = 0;
+	int i = 0, state = 0;	/* 0 in prefixes, 1 after 0x0f, 2 after 0x0f 0x38/3a */
+
+	if (len > INSN_MAX)
+		len = INSN_MAX;
+	for (; i < INSN_MAX && i < len; i++) {
+		__u8 b = insn[i];
+
+		if (state == 0 && (is_legacy_prefix(b) || (mode == MODE_PROT64 && (b & 0xf0) == 0x40)))
+			continue;
+		op = op << 8 | b;
+		if (state == 0 && b == 0x0f)
+			state = 1;
+		else if (state == 1 && (b == 0x38 || b == 0x3a))
+			state = 2;
+		else
+			break;
+	}
+	return op | (__u64)mode << EMUL_MODE_SHIFT | (failed ? EMUL_FAILED : 0);
+}
+
+/* Copy the instruction bytes to the stack: the loop above indexes them by a
+ * variable, which tracepoint records and BTF pointers do not allow.
+ * BYTE(i) reads byte i where the attach variant has it. */
+#define COPY_INSN(dst, BYTE) do {					\
+	_Pragma("unroll")						\
+	for (int _i = 0; _i < INSN_MAX; _i++)				\
+		(dst)[_i] = BYTE(_i);					\
+} while (0)
+
+/* Mode flags as the kvm_emulate_insn tracepoint reports them, from the
+ * emulator's X86EMUL_MODE_* (kei_decode_mode in arch/x86/kvm/trace.h). */
+static __always_inline __u8 emulator_mode_flags(int mode)
+{
+	switch (mode) {
+	case X86EMUL_MODE_VM86: return 3;
+	case X86EMUL_MODE_PROT16: return 1;
+	case X86EMUL_MODE_PROT32: return 5;
+	case X86EMUL_MODE_PROT64: return 9;
+	}
+	return 0;
+}
+
+/* ---- classic tracepoints: the record layout comes from CO-RE ---- */
+
+SEC("tracepoint/kvm/kvm_exit")
+int tp_kvm_exit(struct trace_event_raw_kvm_exit *ctx)
+{
+	on_exit(ctx->isa, ctx->exit_reason, ctx->vcpu_id);
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_entry")
+int tp_kvm_entry(void *ctx)
+{
+	on_entry();
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_hypercall")
+int tp_kvm_hypercall(struct trace_event_raw_kvm_hypercall *ctx)
+{
+	count_trap(CLASS_HYPERCALL, ctx->nr);
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_emulate_insn")
+int tp_kvm_emulate_insn(struct trace_event_raw_kvm_emulate_insn *ctx)
+{
+	__u8 insn[INSN_MAX];
+#define TP_INSN_BYTE(i) ctx->insn[i]
+	COPY_INSN(insn, TP_INSN_BYTE);
+	count_trap(CLASS_EMULATE, emulate_code(insn, ctx->len, ctx->flags, ctx->failed));
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_pio")
+int tp_kvm_pio(struct trace_event_raw_kvm_pio *ctx)
+{
+	count_trap(CLASS_PIO, (ctx->rw ? PIO_WRITE : 0) | (ctx->port & 0xffff));
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_mmio")
+int tp_kvm_mmio(struct trace_event_raw_kvm_mmio *ctx)
+{
+	count_trap(CLASS_MMIO, (ctx->gpa & ~0xfffULL) | (ctx->type & MMIO_TYPE_MASK));
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_userspace_exit")
+int tp_kvm_userspace_exit(struct trace_event_raw_kvm_userspace_exit *ctx)
+{
+	on_userspace_exit(ctx->reason, ctx->errno);
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_msr")
+int tp_kvm_msr(struct trace_event_raw_kvm_msr *ctx)
+{
+	count_trap(CLASS_MSR, ctx->ecx | (ctx->write ? MSR_WRITE : 0) |
+			      (ctx->exception ? MSR_EXCEPTION : 0));
+	return 0;
+}
+
+SEC("tracepoint/kvm/kvm_cpuid")
+int tp_kvm_cpuid(struct trace_event_raw_kvm_cpuid *ctx)
+{
+	count_trap(CLASS_CPUID, ctx->function);
+	return 0;
+}
+
+/* Syscall tracepoints have no BTF record type; this layout is ABI. */
+struct sys_enter_ioctl_record {
+	__u64 common;
+	int nr;
+	__u64 fd;
+	__u64 cmd;
+	__u64 arg;
+};
+
+SEC("tracepoint/syscalls/sys_enter_ioctl")
+int tp_sys_enter_ioctl(struct sys_enter_ioctl_record *ctx)
+{
+	if ((__u32)ctx->cmd == KVM_RUN_IOCTL)
+		on_kvm_run();
+	return 0;
+}
+
+/* ---- BTF tracepoints: typed arguments, no record is built ---- */
+
+/* The exit reason is not a tp_btf argument: read it where the tracepoint
+ * does.  These flavours match the kernel's (module) types by name. */
+struct vmcb_control_area___kvmprof {
+	u64 exit_code;
+} __attribute__((preserve_access_index));
+
+struct vmcb___kvmprof {
+	struct vmcb_control_area___kvmprof control;
+} __attribute__((preserve_access_index));
+
+struct vcpu_svm___kvmprof {
+	struct vmcb___kvmprof *vmcb;
+} __attribute__((preserve_access_index));
+
+union vmx_exit_reason___kvmprof {
+	u32 full;
+} __attribute__((preserve_access_index));
+
+struct vcpu_vmx___kvmprof {
+	union vmx_exit_reason___kvmprof exit_reason;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u32 vcpu_exit_reason(struct kvm_vcpu *vcpu, __u32 isa)
+{
+	if (isa == ISA_SVM && bpf_core_type_exists(struct vcpu_svm___kvmprof))
+		return BPF_CORE_READ((struct vcpu_svm___kvmprof *)vcpu, vmcb, control.exit_code);
+	if (isa == ISA_VMX && bpf_core_type_exists(struct vcpu_vmx___kvmprof))
+		return BPF_CORE_READ((struct vcpu_vmx___kvmprof *)vcpu, exit_reason.full);
+	return 0xffffffff;	/* the loader only picks this with the type present */
+}
+
+SEC("tp_btf/kvm_exit")
+int BPF_PROG(btf_kvm_exit, struct kvm_vcpu *vcpu, u32 isa)
+{
+	on_exit(isa, vcpu_exit_reason(vcpu, isa), vcpu->vcpu_id);
+	return 0;
+}
+
+SEC("tp_btf/kvm_entry")
+int BPF_PROG(btf_kvm_entry)
+{
+	on_entry();
+	return 0;
+}
+
+SEC("tp_btf/kvm_hypercall")
+int BPF_PROG(btf_kvm_hypercall, unsigned long nr)
+{
+	count_trap(CLASS_HYPERCALL, nr);
+	return 0;
+}
+
+SEC("tp_btf/kvm_emulate_insn")
+int BPF_PROG(btf_kvm_emulate_insn, struct kvm_vcpu *vcpu, __u8 failed)
+{
+	struct x86_emulate_ctxt *ctxt = vcpu->arch.emulate_ctxt;
+	__u8 len = ctxt->fetch.ptr - ctxt->fetch.data;
+	__u8 insn[INSN_MAX];
+#define BTF_INSN_BYTE(i) ctxt->fetch.data[i]
+	COPY_INSN(insn, BTF_INSN_BYTE);
+	count_trap(CLASS_EMULATE, emulate_code(insn, len, emulator_mode_flags(ctxt->mode), failed));
+	return 0;
+}
+
+SEC("tp_btf/kvm_pio")
+int BPF_PROG(btf_kvm_pio, unsigned int rw, unsigned int port)
+{
+	count_trap(CLASS_PIO, (rw ? PIO_WRITE : 0) | (port & 0xffff));
+	return 0;
+}
+
+SEC("tp_btf/kvm_mmio")
+int BPF_PROG(btf_kvm_mmio, int type, int len, u64 gpa)
+{
+	count_trap(CLASS_MMIO, (gpa & ~0xfffULL) | (type & MMIO_TYPE_MASK));
+	return 0;
+}
+
+SEC("tp_btf/kvm_userspace_exit")
+int BPF_PROG(btf_kvm_userspace_exit, __u32 reason, int err)
+{
+	on_userspace_exit(reason, err);
+	return 0;
+}
+
+SEC("tp_btf/kvm_msr")
+int BPF_PROG(btf_kvm_msr, unsigned int write, u32 ecx, u64 data, bool exception)
+{
+	count_trap(CLASS_MSR, ecx | (write ? MSR_WRITE : 0) | (exception ? MSR_EXCEPTION : 0));
+	return 0;
+}
+
+SEC("tp_btf/kvm_cpuid")
+int BPF_PROG(btf_kvm_cpuid, unsigned int function)
+{
+	count_trap(CLASS_CPUID, function);
+	return 0;
+}
+
+/* ---- function probes on the emulator (the design's kvm_emulate_instruction
+ * and x86_emulate_instruction): decoded bytes exist only after it ran ---- */
+
+static __always_inline void count_emulated(struct kvm_vcpu *vcpu)
+{
+	struct x86_emulate_ctxt *ctxt = BPF_CORE_READ(vcpu, arch.emulate_ctxt);
+	__u8 insn[INSN_MAX] = {};
+	__u8 *ptr = BPF_CORE_READ(ctxt, fetch.ptr);
+	__u8 len = ptr - (__u8 *)&ctxt->fetch.data;	/* address only: CO-RE offset */
+
+	bpf_probe_read_kernel(insn, sizeof(insn), &ctxt->fetch.data);
+	count_trap(CLASS_EMULATE, emulate_code(insn, len, emulator_mode_flags(BPF_CORE_READ(ctxt, mode)), false));
+}
+
+SEC("fexit/x86_emulate_instruction")
+int BPF_PROG(fexit_x86_emulate_instruction, struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa,
+	     int emulation_type)
+{
+	if (!(emulation_type & EMULTYPE_NO_DECODE))	/* re-entries decode nothing */
+		count_emulated(vcpu);
+	return 0;
+}
+
+SEC("kprobe/x86_emulate_instruction")
+int BPF_KPROBE(kprobe_x86_emulate_instruction, struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa,
+	       int emulation_type)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 v = (__u64)vcpu;
+
+	if (!(emulation_type & EMULTYPE_NO_DECODE))
+		bpf_map_update_elem(&emulate_vcpus, &tid, &v, BPF_ANY);
+	return 0;
+}
+
+SEC("kretprobe/x86_emulate_instruction")
+int BPF_KRETPROBE(kretprobe_x86_emulate_instruction)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *v = bpf_map_lookup_elem(&emulate_vcpus, &tid);
+
+	if (!v || !*v)
+		return 0;
+	count_emulated((struct kvm_vcpu *)*v);
+	*v = 0;
+	return 0;
+}
+
+/* ---- test driver: BPF_PROG_TEST_RUN feeds the aggregation above ---- */
+
+SEC("raw_tp")
+int drive(__u64 *args)
+{
+	__u64 a = args[1], b = args[2], c = args[3];
+
+	switch (args[0]) {
+	case DRIVE_EXIT: on_exit(a, b, c); break;
+	case DRIVE_ENTRY: on_entry(); break;
+	case DRIVE_HYPERCALL: count_trap(CLASS_HYPERCALL, a); break;
+	case DRIVE_USERSPACE_EXIT: on_userspace_exit(a, (int)b); break;
+	case DRIVE_KVM_RUN: on_kvm_run(); break;
+	case DRIVE_EMULATE: {
+		__u8 insn[INSN_MAX];
+#define DRIVE_INSN_BYTE(i) ((i) < 8 ? (__u8)(a >> (8 * (i))) : (__u8)(c >> (8 * ((i) - 8))))
+		COPY_INSN(insn, DRIVE_INSN_BYTE);
+		count_trap(CLASS_EMULATE, emulate_code(insn, b & 0xff, (b >> 8) & 0xff, (b >> 16) & 1));
+		break;
+	}
+	}
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Map keys and values shared by the BPF programs and the loader. */
+#ifndef KVMPROF_H
+#define KVMPROF_H
+
+#ifndef __VMLINUX_H__	/* the loader's side; BPF gets the types from vmlinux.h */
+#include <linux/types.h>
+#endif
+
+/* log2 nanosecond buckets: slot i holds [2^i, 2^(i+1)) ns, slot 0 also 0 ns;
+ * the last slot takes everything from 2^(LAT_SLOTS-1) ns (~2.1 s) up. */
+#define LAT_SLOTS 32
+
+#define MAX_TRAP_KEYS 16384   /* (guest, thread, class, code) triples */
+#define MAX_THREADS 8192      /* vCPU threads with an exit or VMM trip in flight */
+#define MAX_PID_FILTER 64
+
+/* Trap classes.  Keep in step with class_names[] in loader/names.c. */
+enum trap_class {
+	CLASS_EXIT = 0,		/* kvm_exit: code = isa << 32 | reason */
+	CLASS_HYPERCALL,	/* kvm_hypercall: code = nr */
+	CLASS_EMULATE,		/* kvm_emulate_insn: see EMUL_* below */
+	CLASS_PIO,		/* kvm_pio: code = rw << 16 | port */
+	CLASS_MMIO,		/* kvm_mmio: code = gpa page | type */
+	CLASS_USERSPACE,	/* kvm_userspace_exit: code = KVM_EXIT_*, or USERSPACE_ERRNO | -errno */
+	CLASS_MSR,		/* kvm_msr: code = write << 32 | exception << 33 | index */
+	CLASS_CPUID,		/* kvm_cpuid: code = function */
+	NR_CLASSES,
+};
+
+/* CLASS_EXIT code: the isa (1 VMX, 2 SVM) sits above the 32-bit reason.
+ * VMX reasons keep the FAILED_VMENTRY bit, other flag bits are masked. */
+#define EXIT_ISA_SHIFT 32
+#define ISA_VMX 1
+#define ISA_SVM 2
+
+/* CLASS_EMULATE code: opcode bytes after prefixes (0x90, 0x0fa2, 0x0f38xx),
+ * the tracepoint's mode flags and the failed bit. */
+#define EMUL_OPCODE_MASK 0xffffffULL
+#define EMUL_MODE_SHIFT 24	/* 0 real, 3 vm86, 1 prot16, 5 prot32, 9 prot64 */
+#define EMUL_FAILED (1ULL << 31)
+
+#define PIO_WRITE (1ULL << 16)
+#define MMIO_TYPE_MASK 0x3ULL	/* 0 unsatisfied-read, 1 read, 2 write */
+#define MSR_WRITE (1ULL << 32)
+#define MSR_EXCEPTION (1ULL << 33)
+#define USERSPACE_ERRNO (1ULL << 32)
+
+struct trap_key {
+	__u32 tgid;	/* the guest: its VMM process */
+	__u32 tid;	/* the vCPU thread; the loader maps it to a vCPU number */
+	__u32 class;	/* enum trap_class */
+	__u32 pad;
+	__u64 code;
+};
+#define VCPU_UNKNOWN 0xffffffffu
+
+/* Per-CPU count of one trap key. */
+struct trap_count {
+	__u64 count;
+};
+
+/* Latency of one trap key (exit -> entry, or time in the VMM), shared by
+ * all CPUs and updated with atomics: only exits and VMM trips have one. */
+struct trap_latency {
+	__u32 vcpu;	/* vcpu_id from kvm_exit, VCPU_UNKNOWN for VMM trips */
+	__u32 pad;
+	__u64 count;
+	__u64 sum_ns;
+	__u64 min_ns;	/* 0 until the first sample; samples count as >= 1 ns */
+	__u64 max_ns;
+	__u64 slots[LAT_SLOTS];
+};
+
+/* Per-thread start of an exit or a trip to the VMM, until it is closed. */
+struct trap_start {
+	__u64 ts_ns;
+	__u64 code;
+	__u32 vcpu;
+	__u32 pad;
+};
+
+enum drop_reason {
+	DROP_COUNTS_FULL = 0,	/* trap_counts had no room for a new key */
+	DROP_LATENCY_FULL,	/* trap_latency had no room */
+	DROP_STARTS_FULL,	/* too many exits in flight */
+	NR_DROPS,
+};
+
+/* Input to the test driver program (BPF_PROG_TEST_RUN on raw_tp): it feeds
+ * the same aggregation functions the tracepoint programs use. */
+enum drive_event {
+	DRIVE_EXIT = 1,		/* a = isa, b = reason, c = vcpu */
+	DRIVE_ENTRY,		/* c = vcpu */
+	DRIVE_HYPERCALL,	/* a = nr */
+	DRIVE_USERSPACE_EXIT,	/* a = reason, b = errno */
+	DRIVE_KVM_RUN,		/* the vCPU thread enters KVM_RUN */
+	DRIVE_EMULATE,		/* a = insn bytes 0..7, b = len | mode << 8 | failed << 16 */
+};
+
+#endif /* KVMPROF_H */

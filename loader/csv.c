@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/* CSV (RFC 4180) and JSON writers for the histograms and the time series. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include "names.h"
+#include "report.h"
+#include "csv.h"
+
+void csv_field(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* pid,guest,vcpu,tid,class,code,code_name */
+static void key_fields(FILE *f, const struct stats *s, const struct trap_row *row)
+{
+	const struct guest *g = NULL;
+	char name[64];
+
+	for (size_t i = 0; i < s->nr_guests && !g; i++)
+		if (s->guests[i].pid == row->key.tgid)
+			g = &s->guests[i];
+	fprintf(f, "%u,", row->key.tgid);
+	csv_field(f, g ? g->name : "");
+	if (row->vcpu >= 0)
+		fprintf(f, ",%d,", row->vcpu);
+	else
+		fprintf(f, ",,");
+	fprintf(f, "%u,%s,0x%llx,", row->key.tid, class_name(row->key.class),
+		(unsigned long long)row->key.code);
+	code_name(row->key.class, row->key.code, name, sizeof(name));
+	csv_field(f, name);
+}
+
+void csv_write_histograms(FILE *f, const struct stats *s)
+{
+	fprintf(f, "pid,guest,vcpu,tid,class,code,code_name,count,lat_count,lat_sum_ns,"
+		   "lat_min_ns,lat_max_ns,bucket_lo_ns,bucket_hi_ns,bucket_count\r\n");
+	for (size_t r = 0; r < s->nr_rows; r++) {
+		const struct trap_row *row = &s->rows[r];
+		const struct trap_latency *l = &row->lat;
+
+		if (!l->count) {
+			key_fields(f, s, row);
+			fprintf(f, ",%llu,0,0,,,,,\r\n", (unsigned long long)row->count);
+			continue;
+		}
+		for (int i = 0; i < LAT_SLOTS; i++) {
+			__u64 lo, hi;
+
+			if (!l->slots[i])
+				continue;
+			slot_bounds(i, &lo, &hi);
+			key_fields(f, s, row);
+			fprintf(f, ",%llu,%llu,%llu,%llu,%llu,%llu,", (unsigned long long)row->count,
+				(unsigned long long)l->count, (unsigned long long)l->sum_ns,
+				(unsigned long long)l->min_ns, (unsigned long long)l->max_ns,
+				(unsigned long long)lo);
+			if (i == LAT_SLOTS - 1)
+				fprintf(f, ",%llu\r\n", (unsigned long long)l->slots[i]);	/* open-ended */
+			else
+				fprintf(f, "%llu,%llu\r\n", (unsigned long long)hi,
+					(unsigned long long)l->slots[i]);
+		}
+	}
+}
+
+void csv_write_series_header(FILE *f)
+{
+	fprintf(f, "time_unix,elapsed_s,interval_s,pid,guest,vcpu,tid,class,code,code_name,"
+		   "count,rate_per_s,lat_count,lat_sum_ns,lat_max_ns\r\n");
+}
+
+void csv_write_series(FILE *f, const struct stats *s, double elapsed_s, double interval_s)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	for (size_t r = 0; r < s->nr_rows; r++) {
+		const struct trap_row *row = &s->rows[r];
+
+		if (!row->interval && !row->interval_lat_count)
+			continue;
+		fprintf(f, "%ld.%03ld,%.3f,%.3f,", (long)tv.tv_sec, (long)tv.tv_usec / 1000,
+			elapsed_s, interval_s);
+		key_fields(f, s, row);
+		fprintf(f, ",%llu,%.3f,%llu,%llu,%llu\r\n", (unsigned long long)row->interval,
+			row->interval / interval_s, (unsigned long long)row->interval_lat_count,
+			(unsigned long long)row->interval_lat_sum,
+			(unsigned long long)row->interval_lat_max);
+	}
+	fflush(f);
+}
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void json_latency(FILE *f, const struct trap_latency *l)
+{
+	fprintf(f, "{\"count\":%llu,\"sum_ns\":%llu,\"min_ns\":%llu,\"max_ns\":%llu,\"log2_slots\":[",
+		(unsigned long long)l->count, (unsigned long long)l->sum_ns,
+		(unsigned long long)l->min_ns, (unsigned long long)l->max_ns);
+	for (int i = 0; i < LAT_SLOTS; i++)
+		fprintf(f, "%s%llu", i ? "," : "", (unsigned long long)l->slots[i]);
+	fprintf(f, "]}");
+}
+
+void json_write_summary(FILE *f, struct stats *s, double elapsed_s)
+{
+	struct guest_sum *sums = sum_guests(s);
+
+	fprintf(f, "{\"elapsed_s\":%.3f,\"dropped\":%llu,\"guests\":[", elapsed_s,
+		(unsigned long long)stats_total_drops(s));
+	for (size_t i = 0; sums && i < s->nr_guests; i++) {
+		struct guest_sum *gs = &sums[i];
+		size_t nr_codes, k = 0;
+		struct code_sum *codes = sum_codes(s, gs->guest->pid, &nr_codes);
+		bool first_class = true;
+
+		fprintf(f, "%s{\"pid\":%u,\"name\":", i ? "," : "", gs->guest->pid);
+		json_string(f, gs->guest->name);
+		fprintf(f, ",\"ended\":%s,\"vcpu_threads\":%d,\"total\":%llu,\"classes\":[",
+			gs->guest->ended ? "true" : "false", gs->vcpus, (unsigned long long)gs->total);
+		for (int c = 0; c < NR_CLASSES; c++) {
+			bool first_code = true;
+
+			if (!gs->class_total[c])
+				continue;
+			fprintf(f, "%s{\"class\":\"%s\",\"total\":%llu,", first_class ? "" : ",",
+				class_name(c), (unsigned long long)gs->class_total[c]);
+			first_class = false;
+			if (gs->class_lat[c].count) {
+				fprintf(f, "\"latency\":");
+				json_latency(f, &gs->class_lat[c]);
+				fputc(',', f);
+			}
+			fprintf(f, "\"codes\":[");
+			for (; k < nr_codes && codes[k].class == (__u32)c; k++) {
+				char name[64];
+
+				code_name(c, codes[k].code, name, sizeof(name));
+				fprintf(f, "%s{\"code\":%llu,\"name\":", first_code ? "" : ",",
+					(unsigned long long)codes[k].code);
+				json_string(f, name);
+				fprintf(f, ",\"count\":%llu", (unsigned long long)codes[k].count);
+				if (codes[k].lat.count) {
+					fprintf(f, ",\"latency\":");
+					json_latency(f, &codes[k].lat);
+				}
+				fputc('}', f);
+				first_code = false;
+			}
+			fprintf(f, "]}");
+		}
+		fprintf(f, "]}");
+		free(codes);
+	}
+	fprintf(f, "]}\n");
+	free(sums);
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CSV_H
+#define CSV_H
+
+#include <stdio.h>
+#include "stats.h"
+
+/* A field as RFC 4180 wants it: quoted when it holds a comma, quote, CR
+ * or LF, with quotes doubled. */
+void csv_field(FILE *f, const char *s);
+
+/* The final histograms: one row per guest/thread/class/code, and one per
+ * non-empty latency bucket where the code has latencies. */
+void csv_write_histograms(FILE *f, const struct stats *s);
+
+/* The time series: a header, then per interval one row per key that had
+ * traps in it, stamped with the time. */
+void csv_write_series_header(FILE *f);
+void csv_write_series(FILE *f, const struct stats *s, double elapsed_s, double interval_s);
+
+/* The summary as JSON. */
+void json_write_summary(FILE *f, struct stats *s, double elapsed_s);
+
+#endif

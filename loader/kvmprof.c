@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kvmprof: why do guests trap into the hypervisor?  Loads the BPF programs,
+ * reads their maps every interval, prints tables and a final summary. */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "kvmprof.skel.h"
+#include "csv.h"
+#include "guests.h"
+#include "options.h"
+#include "outfile.h"
+#include "probes.h"
+#include "report.h"
+#include "stats.h"
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	exiting = sig;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	return vfprintf(stderr, fmt, args);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Sleeps until the monotonic time t, or until a signal arrives. */
+static void sleep_until(double t)
+{
+	struct timespec ts = { .tv_sec = (time_t)t, .tv_nsec = (long)((t - (time_t)t) * 1e9) };
+
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
+/* Does pid hold a KVM VM open?  That is what makes a process a guest. */
+static bool is_vmm(pid_t pid)
+{
+	char path[64], link[64];
+	struct dirent *d;
+	bool found = false;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	dir = opendir(path);
+	if (!dir)
+		return false;
+	while (!found && (d = readdir(dir))) {
+		char fd_path[320];
+		ssize_t n;
+
+		snprintf(fd_path, sizeof(fd_path), "%s/%s", path, d->d_name);
+		n = readlink(fd_path, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			found = !strcmp(link, "anon_inode:kvm-vm");
+		}
+	}
+	closedir(dir);
+	return found;
+}
+
+static int check_environment(const struct options *opts)
+{
+	char path[128];
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "kvmprof: must run as root (loading BPF programs needs CAP_BPF and "
+			"CAP_PERFMON): try sudo kvmprof\n");
+		return -1;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		fprintf(stderr, "kvmprof: this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): "
+			"a kernel built with CONFIG_DEBUG_INFO_BTF=y is needed\n");
+		return -1;
+	}
+	if (!tracefs_events())
+		return -1;
+	snprintf(path, sizeof(path), "%s/kvm", tracefs_events());
+	if (access(path, R_OK)) {
+		fprintf(stderr, "kvmprof: no KVM tracepoints in this kernel: load KVM first "
+			"(modprobe kvm_intel or kvm_amd)\n");
+		return -1;
+	}
+	for (int i = 0; i < opts->nr_pids; i++) {
+		if (!process_alive(opts->pids[i])) {
+			fprintf(stderr, "kvmprof: -p %d: no such process\n", opts->pids[i]);
+			return -1;
+		}
+		if (!is_vmm(opts->pids[i])) {
+			fprintf(stderr, "kvmprof: -p %d: not a KVM guest (it has no VM open)\n",
+				opts->pids[i]);
+			return -1;
+		}
+	}
+	if ((opts->csv_path && check_output_path(opts->csv_path, "--csv")) ||
+	    (opts->csv_series_path && check_output_path(opts->csv_series_path, "--csv-series")) ||
+	    (opts->json_path && check_output_path(opts->json_path, "--json")))
+		return -1;
+	return 0;
+}
+
+/* Links of the attached programs, destroyed before the object. */
+static struct bpf_link *links[64];
+static int nr_links;
+
+static int attach_programs(struct kvmprof_bpf *skel, const struct options *opts)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(prog) || nr_links == (int)(sizeof(links) / sizeof(links[0])))
+			continue;
+		link = bpf_program__attach(prog);
+		if (!link) {
+			int err = errno;
+
+			fprintf(stderr, "kvmprof: cannot attach %s (%s): %s%s\n",
+				bpf_program__section_name(prog), bpf_program__name(prog), strerror(err),
+				opts->attach == ATTACH_FENTRY || opts->attach == ATTACH_KPROBE ?
+				"; this kernel refuses it, try --attach auto" : "");
+			return -1;
+		}
+		links[nr_links++] = link;
+	}
+	return 0;
+}
+
+static void destroy(struct kvmprof_bpf *skel)
+{
+	while (nr_links)
+		bpf_link__destroy(links[--nr_links]);
+	kvmprof_bpf__destroy(skel);
+}
+
+static int write_outputs(const struct options *opts, struct stats *s, double elapsed)
+{
+	struct outfile o;
+	int ret = 0;
+
+	if (opts->csv_path) {
+		if (outfile_open(&o, opts->csv_path))
+			ret = -1;
+		else {
+			csv_write_histograms(o.f, s);
+			ret |= outfile_commit(&o);
+		}
+	}
+	if (opts->json_path) {
+		if (outfile_open(&o, opts->json_path))
+			ret = -1;
+		else {
+			json_write_summary(o.f, s, elapsed);
+			ret |= outfile_commit(&o);
+		}
+	}
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opts;
+	struct probe_plan plan;
+	struct kvmprof_bpf *skel = NULL;
+	struct outfile series = {};
+	struct stats stats;
+	int counts_fd, latency_fd, drops_fd, err, rc = EXIT_OK;
+	double start, next, end, last;
+	__u8 one = 1;
+
+	err = parse_options(argc, argv, &opts);
+	if (err)
+		return err < 0 ? EXIT_OK : err;
+	libbpf_set_print(opts.verbose ? libbpf_print : NULL);
+
+	if (check_environment(&opts))
+		return EXIT_RUNTIME;
+	if (plan_probes(opts.attach, &plan))
+		return EXIT_RUNTIME;
+	if (opts.list_probes) {
+		print_plan(stdout, &plan);
+		return EXIT_OK;
+	}
+
+	skel = kvmprof_bpf__open();
+	if (!skel) {
+		fprintf(stderr, "kvmprof: cannot open the BPF object: %s\n", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	skel->rodata->filter_pids = opts.nr_pids > 0;
+	apply_plan(skel->obj, &plan);
+	err = kvmprof_bpf__load(skel);
+	if (err) {
+		if (opts.attach == ATTACH_FENTRY || opts.attach == ATTACH_KPROBE)
+			fprintf(stderr, "kvmprof: --attach %s: the kernel refused the %s programs (%s); "
+				"try --attach auto\n", attach_mode_name(opts.attach),
+				attach_mode_name(opts.attach), strerror(-err));
+		else
+			fprintf(stderr, "kvmprof: cannot load the BPF programs: %s (run with -v for "
+				"the verifier log)\n", strerror(-err));
+		goto fail;
+	}
+	for (int i = 0; i < opts.nr_pids; i++) {
+		__u32 pid = opts.pids[i];
+
+		bpf_map__update_elem(skel->maps.pid_filter, &pid, sizeof(pid), &one, sizeof(one), 0);
+	}
+	if (attach_programs(skel, &opts))
+		goto fail;
+	print_plan_line(stderr, &plan);
+
+	counts_fd = bpf_map__fd(skel->maps.trap_counts);
+	latency_fd = bpf_map__fd(skel->maps.trap_latency);
+	drops_fd = bpf_map__fd(skel->maps.drops);
+	if (stats_init(&stats, libbpf_num_possible_cpus())) {
+		fprintf(stderr, "kvmprof: out of memory\n");
+		goto fail;
+	}
+	if (opts.csv_series_path) {
+		if (outfile_open(&series, opts.csv_series_path))
+			goto fail;
+		csv_write_series_header(series.f);
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, on_signal);
+	if (opts.duration_s)
+		fprintf(stderr, "kvmprof: tracing KVM traps for %g s; Ctrl-C to stop sooner.\n",
+			opts.duration_s);
+	else
+		fprintf(stderr, "kvmprof: tracing KVM traps; Ctrl-C to stop.\n");
+	start = last = now_s();
+	end = opts.duration_s ? start + opts.duration_s : 0;
+	for (next = start + opts.interval_s; !exiting; next += opts.interval_s) {
+		double t;
+
+		if (end && next > end)
+			next = end;
+		sleep_until(next);
+		t = now_s();
+		if (exiting && t < next)
+			break;	/* a signal: the final read below does this interval */
+		if (stats_read(&stats, counts_fd, latency_fd, drops_fd))
+			fprintf(stderr, "kvmprof: reading the maps failed: %s\n", strerror(errno));
+		if (!opts.quiet)
+			report_interval(stdout, &stats, t - last, t - start);
+		if (series.f)
+			csv_write_series(series.f, &stats, t - start, t - last);
+		stats_reclaim(&stats, counts_fd, latency_fd);
+		last = t;
+		if (end && t >= end)
+			break;
+	}
+
+	/* the final read: events up to now, including a cut-short interval */
+	{
+		double t = now_s();
+
+		if (stats_read(&stats, counts_fd, latency_fd, drops_fd))
+			fprintf(stderr, "kvmprof: reading the maps failed: %s\n", strerror(errno));
+		if (series.f && t - last > 0.001)
+			csv_write_series(series.f, &stats, t - start, t - last);
+		signal(SIGPIPE, SIG_IGN);
+		report_summary(stdout, &stats, t - start, opts.top);
+		if (write_outputs(&opts, &stats, t - start))
+			rc = EXIT_RUNTIME;
+		if (series.f && outfile_commit(&series))
+			rc = EXIT_RUNTIME;
+	}
+	stats_free(&stats);
+	destroy(skel);
+	return rc;
+fail:
+	outfile_abort(&series);
+	destroy(skel);
+	return EXIT_RUNTIME;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef NAMES_H
+#define NAMES_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+/* "exit", "hypercall", ... ; NULL past NR_CLASSES. */
+const char *class_name(unsigned int class);
+/* Class index of a name, or -1. */
+int class_from_name(const char *name);
+/* Does this class carry a latency histogram, and what does it measure? */
+const char *class_latency_label(unsigned int class);
+
+/* Names from the kernel's own uapi tables; NULL when the code is unknown. */
+const char *vmx_exit_name(__u32 reason);
+const char *svm_exit_name(__u32 reason);
+const char *kvm_exit_reason_name(__u32 reason);	/* KVM_EXIT_* */
+const char *hypercall_name(__u64 nr);		/* KVM_HC_* */
+
+/* A trap code as people read it, e.g. "SVM io", "out 0x3f8",
+ * "KVM_EXIT_MMIO", "0f a2 real".  Unknown codes come out as numbers. */
+void code_name(unsigned int class, __u64 code, char *buf, size_t size);
+
+#endif

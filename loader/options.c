@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Command line, with argp as in libbpf-tools. */
+#include <argp.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "options.h"
+
+#define MAX_SECONDS (366.0 * 86400)
+
+enum { OPT_CSV_SERIES = 1000, OPT_LIST_PROBES, OPT_USAGE };
+
+static const char doc[] =
+"Profile KVM hypervisor traps per guest: exits, hypercalls, emulated\n"
+"instructions, port I/O, MMIO, MSR, CPUID and trips to the VMM, with counts\n"
+"and log2 latency histograms.\n"
+"\n"
+"EXAMPLES:\n"
+"  kvmprof                      # all guests, a table every second, summary on Ctrl-C\n"
+"  kvmprof -p 1234 -d 10        # one guest for 10 seconds\n"
+"  kvmprof -q -d 30 --csv h.csv # 30 s, no live table, histograms to CSV\n"
+"  kvmprof --csv-series s.csv   # trap counts per interval, for plotting\n"
+"  kvmprof --list-probes        # what each event would attach to here\n"
+"  kvmprof --attach tracepoint  # classic tracepoints only\n"
+"\n"
+"Exit status: 0 done, 1 could not trace or write output, 2 bad command line.";
+
+static const struct argp_option option_list[] = {
+	{ "pid", 'p', "PID", 0, "Only this guest (VMM process id); repeatable", 0 },
+	{ "interval", 'i', "SECONDS", 0, "Refresh interval (default 1)", 0 },
+	{ "duration", 'd', "SECONDS", 0, "Stop after this long (default: at Ctrl-C)", 0 },
+	{ "csv", 'c', "FILE", 0, "Write the final histograms as CSV", 0 },
+	{ "csv-series", OPT_CSV_SERIES, "FILE", 0, "Write per-interval counts as CSV", 0 },
+	{ "json", 'j', "FILE", 0, "Write the final summary as JSON", 0 },
+	{ "attach", 'a', "MODE", 0, "auto (default), tracepoint, btf, fentry or kprobe", 0 },
+	{ "top", 'n', "N", 0, "Codes shown per class (default 5)", 0 },
+	{ "quiet", 'q', NULL, 0, "No per-interval tables, only the summary", 0 },
+	{ "list-probes", OPT_LIST_PROBES, NULL, 0, "Print each event's attach method and exit", 0 },
+	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
+	{ "help", 'h', NULL, 0, "Show this help", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1 },
+	{},
+};
+
+struct parse_state {
+	struct options *opts;
+	const char *bad_arg;	/* what argp stopped at, for the error line */
+	bool helped;
+	bool failed;
+};
+
+static const char *const attach_names[] = {
+	[ATTACH_AUTO] = "auto", [ATTACH_TRACEPOINT] = "tracepoint", [ATTACH_BTF] = "btf",
+	[ATTACH_FENTRY] = "fentry", [ATTACH_KPROBE] = "kprobe",
+};
+
+const char *attach_mode_name(enum attach_mode mode)
+{
+	return attach_names[mode];
+}
+
+static int fail(struct parse_state *ps, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "kvmprof: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	ps->failed = true;
+	return EINVAL;
+}
+
+static bool parse_seconds(const char *arg, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !isfinite(v) || v <= 0 || v > MAX_SECONDS)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_long(const char *arg, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct parse_state *ps = state->input;
+	struct options *o = ps->opts;
+	long v;
+	int i;
+
+	switch (key) {
+	case 'p':
+		if (!parse_long(arg, 1, 0x7fffffff, &v))
+			return fail(ps, "invalid pid '%s': expected a process id > 0", arg);
+		if (o->nr_pids == MAX_PID_FILTER)
+			return fail(ps, "too many -p options (at most %d)", MAX_PID_FILTER);
+		o->pids[o->nr_pids++] = v;
+		break;
+	case 'i':
+		if (!parse_seconds(arg, &o->interval_s))
+			return fail(ps, "invalid interval '%s': expected seconds > 0", arg);
+		break;
+	case 'd':
+		if (!parse_seconds(arg, &o->duration_s))
+			return fail(ps, "invalid duration '%s': expected seconds > 0, at most a year", arg);
+		break;
+	case 'c': o->csv_path = arg; break;
+	case OPT_CSV_SERIES: o->csv_series_path = arg; break;
+	case 'j': o->json_path = arg; break;
+	case 'a':
+		for (i = 0; i <= ATTACH_KPROBE; i++)
+			if (!strcmp(arg, attach_names[i]))
+				break;
+		if (i > ATTACH_KPROBE)
+			return fail(ps, "invalid attach mode '%s': expected auto, tracepoint, btf, fentry or kprobe", arg);
+		o->attach = i;
+		break;
+	case 'n':
+		if (!parse_long(arg, 1, 1000, &v))
+			return fail(ps, "invalid --top '%s': expected 1 to 1000", arg);
+		o->top = v;
+		break;
+	case 'q': o->quiet = true; break;
+	case 'v': o->verbose = true; break;
+	case OPT_LIST_PROBES: o->list_probes = true; break;
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		ps->helped = true;
+		break;
+	case OPT_USAGE:
+		argp_state_help(state, stdout, ARGP_HELP_USAGE);
+		ps->helped = true;
+		break;
+	case ARGP_KEY_ARG:
+		return fail(ps, "unexpected argument '%s' (see --help)", arg);
+	case ARGP_KEY_ERROR:
+		if (state->next > 0 && state->next <= state->argc)
+			ps->bad_arg = state->argv[state->next - 1];
+		break;
+	case ARGP_KEY_END:
+		if (o->csv_path && o->csv_series_path && !strcmp(o->csv_path, o->csv_series_path))
+			return fail(ps, "--csv and --csv-series name the same file '%s'", o->csv_path);
+		if (o->json_path && ((o->csv_path && !strcmp(o->json_path, o->csv_path)) ||
+				     (o->csv_series_path && !strcmp(o->json_path, o->csv_series_path))))
+			return fail(ps, "--json and a CSV option name the same file '%s'", o->json_path);
+		if (o->list_probes && (o->csv_path || o->csv_series_path || o->json_path))
+			return fail(ps, "--list-probes writes no files: drop --csv/--csv-series/--json");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int parse_options(int argc, char **argv, struct options *opts)
+{
+	static const struct argp argp = { option_list, parse_opt, NULL, doc, NULL, NULL, NULL };
+	struct parse_state ps = { .opts = opts };
+	int err;
+
+	*opts = (struct options){ .interval_s = 1.0, .top = 5, .attach = ATTACH_AUTO };
+	/* Our own one-line errors; argp would print two lines and exit 64. */
+	err = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_NO_ERRS | ARGP_NO_HELP,
+			 NULL, &ps);
+	if (ps.failed)
+		return EXIT_USAGE;
+	if (err) {
+		fprintf(stderr, "kvmprof: unrecognized option or missing value: '%s' (see --help)\n",
+			ps.bad_arg ? ps.bad_arg : "?");
+		return EXIT_USAGE;
+	}
+	return ps.helped ? -1 : 0;
+}

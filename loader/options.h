@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef OPTIONS_H
+#define OPTIONS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "kvmprof.h"
+
+enum attach_mode { ATTACH_AUTO, ATTACH_TRACEPOINT, ATTACH_BTF, ATTACH_FENTRY, ATTACH_KPROBE };
+
+/* Exit codes, documented in README. */
+#define EXIT_OK 0
+#define EXIT_RUNTIME 1	/* could not trace: permissions, kernel, BPF, output file */
+#define EXIT_USAGE 2	/* bad command line */
+
+struct options {
+	double interval_s;
+	double duration_s;	/* 0: until Ctrl-C */
+	pid_t pids[MAX_PID_FILTER];
+	int nr_pids;
+	const char *csv_path;
+	const char *csv_series_path;
+	const char *json_path;
+	enum attach_mode attach;
+	int top;		/* codes listed per class */
+	bool verbose;
+	bool quiet;		/* no per-interval tables */
+	bool list_probes;
+};
+
+/* Parses argv into opts.  Returns -1 when --help/--usage was printed (exit
+ * 0), EXIT_USAGE after printing one line to stderr, else 0. */
+int parse_options(int argc, char **argv, struct options *opts);
+const char *attach_mode_name(enum attach_mode mode);
+
+#endif

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Choosing, per event, how to attach: classic tracepoint, BTF tracepoint,
+ * fentry/fexit or kprobe, from what the running kernel offers. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "probes.h"
+
+struct event_desc {
+	const char *system, *name;
+	const char *feeds;	/* classes, for --list-probes */
+	const char *function;	/* fentry/kprobe variant: the design's handler */
+	bool has_btf;
+};
+
+static const struct event_desc events[NR_EVENTS] = {
+	[EV_KVM_EXIT] = { "kvm", "kvm_exit", "exit", NULL, true },
+	[EV_KVM_ENTRY] = { "kvm", "kvm_entry", "exit latency", NULL, true },
+	[EV_KVM_HYPERCALL] = { "kvm", "kvm_hypercall", "hypercall", NULL, true },
+	[EV_KVM_EMULATE_INSN] = { "kvm", "kvm_emulate_insn", "emulate", "x86_emulate_instruction", true },
+	[EV_KVM_PIO] = { "kvm", "kvm_pio", "pio", NULL, true },
+	[EV_KVM_MMIO] = { "kvm", "kvm_mmio", "mmio", NULL, true },
+	[EV_KVM_USERSPACE_EXIT] = { "kvm", "kvm_userspace_exit", "userspace", NULL, true },
+	/* only ioctls: the BTF variant (raw sys_enter) would run on every syscall */
+	[EV_SYS_ENTER_IOCTL] = { "syscalls", "sys_enter_ioctl", "userspace latency (KVM_RUN)", NULL, false },
+	[EV_KVM_MSR] = { "kvm", "kvm_msr", "msr", NULL, true },
+	[EV_KVM_CPUID] = { "kvm", "kvm_cpuid", "cpuid", NULL, true },
+};
+
+static const char *const method_names[] = {
+	[METHOD_NONE] = "none", [METHOD_TRACEPOINT] = "tracepoint", [METHOD_BTF] = "tp_btf",
+	[METHOD_FENTRY] = "fexit", [METHOD_KPROBE] = "kprobe",
+};
+
+const char *method_name(enum attach_method m)
+{
+	return method_names[m];
+}
+
+static const char *events_dir;
+
+const char *tracefs_events(void)
+{
+	static const char *const dirs[] = { "/sys/kernel/tracing/events",
+					    "/sys/kernel/debug/tracing/events" };
+	struct stat st;
+
+	if (events_dir)
+		return events_dir;
+	for (int i = 0; i < 2; i++)
+		if (!stat(dirs[i], &st))
+			return events_dir = dirs[i];
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) && errno != EBUSY) {
+		fprintf(stderr, "kvmprof: tracefs is not mounted and cannot be mounted on "
+			"/sys/kernel/tracing: %s\n", strerror(errno));
+		return NULL;
+	}
+	if (!stat(dirs[0], &st))
+		return events_dir = dirs[0];
+	fprintf(stderr, "kvmprof: tracefs mounted but has no events folder (kernel without tracepoints?)\n");
+	return NULL;
+}
+
+static bool tracepoint_exists(const struct event_desc *e)
+{
+	char path[256];
+	struct stat st;
+
+	if (!events_dir)
+		return false;
+	snprintf(path, sizeof(path), "%s/%s/%s/id", events_dir, e->system, e->name);
+	return !stat(path, &st);
+}
+
+/* Kernel BTF: vmlinux plus the KVM modules, where they are modules. */
+static struct btf *kernel_btf[4];
+
+static void load_kernel_btf(void)
+{
+	static const char *const modules[] = { "kvm", "kvm_amd", "kvm_intel" };
+	static bool loaded;
+
+	if (loaded)
+		return;
+	loaded = true;
+	kernel_btf[0] = btf__load_vmlinux_btf();
+	if (!kernel_btf[0])
+		return;
+	for (int i = 0; i < 3; i++) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/sys/kernel/btf/%s", modules[i]);
+		if (!access(path, R_OK))
+			kernel_btf[i + 1] = btf__load_module_btf(modules[i], kernel_btf[0]);
+	}
+}
+
+static bool btf_has(const char *name, __u32 kind)
+{
+	load_kernel_btf();
+	for (int i = 0; i < 4; i++)
+		if (kernel_btf[i] && btf__find_by_name_kind(kernel_btf[i], name, kind) > 0)
+			return true;
+	return false;
+}
+
+static bool btf_tracepoint_exists(const struct event_desc *e)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "btf_trace_%s", e->name);
+	return btf_has(name, BTF_KIND_TYPEDEF);
+}
+
+static bool kprobes_supported(void)
+{
+	return !access("/sys/bus/event_source/devices/kprobe/type", R_OK);
+}
+
+static bool kallsyms_has(const char *func)
+{
+	char line[512], name[256];
+	bool found = false;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*s %*s %255s", name) == 1 && !strcmp(name, func);
+	fclose(f);
+	return found;
+}
+
+/* A BTF tracepoint variant that can do its job here. */
+static bool btf_usable(enum probe_event ev, char *why, size_t size)
+{
+	if (!btf_tracepoint_exists(&events[ev])) {
+		snprintf(why, size, "no BTF for tracepoint %s", events[ev].name);
+		return false;
+	}
+	/* tp_btf/kvm_exit reads the reason from struct vcpu_svm / vcpu_vmx */
+	if (ev == EV_KVM_EXIT && !btf_has("vcpu_svm", BTF_KIND_STRUCT) &&
+	    !btf_has("vcpu_vmx", BTF_KIND_STRUCT)) {
+		snprintf(why, size, "no vcpu_svm/vcpu_vmx in kernel BTF to read the exit reason");
+		return false;
+	}
+	return true;
+}
+
+int plan_probes(enum attach_mode mode, struct probe_plan *plan)
+{
+	bool want_btf = mode == ATTACH_AUTO || mode == ATTACH_BTF;
+	int btf_used = 0;
+
+	memset(plan, 0, sizeof(*plan));
+	tracefs_events();
+	for (int ev = 0; ev < NR_EVENTS; ev++) {
+		const struct event_desc *e = &events[ev];
+		char *note = plan->note[ev];
+		size_t size = sizeof(plan->note[ev]);
+		char why[128] = "";
+
+		if (e->function && mode == ATTACH_KPROBE) {
+			if (!kprobes_supported()) {
+				fprintf(stderr, "kvmprof: --attach kprobe: this kernel has no kprobes "
+					"(CONFIG_KPROBES off); try --attach auto\n");
+				return -1;
+			}
+			if (!kallsyms_has(e->function)) {
+				fprintf(stderr, "kvmprof: --attach kprobe: function %s is not in this "
+					"kernel; try --attach auto\n", e->function);
+				return -1;
+			}
+			plan->method[ev] = METHOD_KPROBE;
+			snprintf(note, size, "kprobe+kretprobe %s", e->function);
+			continue;
+		}
+		if (e->function && mode == ATTACH_FENTRY) {
+			if (!btf_has(e->function, BTF_KIND_FUNC)) {
+				fprintf(stderr, "kvmprof: --attach fentry: no BTF for function %s in "
+					"this kernel; try --attach auto\n", e->function);
+				return -1;
+			}
+			plan->method[ev] = METHOD_FENTRY;
+			snprintf(note, size, "fexit %s", e->function);
+			continue;
+		}
+		if (!tracepoint_exists(e)) {
+			plan->method[ev] = METHOD_NONE;
+			snprintf(note, size, "%s:%s is not in this kernel: %s not traced",
+				 e->system, e->name, e->feeds);
+			continue;
+		}
+		if (e->has_btf && want_btf && btf_usable(ev, why, sizeof(why))) {
+			plan->method[ev] = METHOD_BTF;
+			btf_used++;
+			continue;
+		}
+		plan->method[ev] = METHOD_TRACEPOINT;
+		if (want_btf && e->has_btf)
+			snprintf(note, size, "%s", why);
+		else if (mode != ATTACH_TRACEPOINT && mode != ATTACH_AUTO && !e->function)
+			snprintf(note, size, "no %s variant for this event", attach_mode_name(mode));
+	}
+	if (mode == ATTACH_BTF && !btf_used) {
+		fprintf(stderr, "kvmprof: --attach btf: this kernel has no BTF for the KVM "
+			"tracepoints; try --attach tracepoint\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Program names in kvmprof.bpf.c follow the method: tp_EVENT, btf_EVENT,
+ * fexit_FUNCTION, kprobe_FUNCTION + kretprobe_FUNCTION. */
+void apply_plan(struct bpf_object *obj, const struct probe_plan *plan)
+{
+	struct bpf_program *prog;
+	char name[128];
+
+	bpf_object__for_each_program(prog, obj)
+		bpf_program__set_autoload(prog, false);
+	for (int ev = 0; ev < NR_EVENTS; ev++) {
+		const struct event_desc *e = &events[ev];
+		const char *prefixes[2] = { NULL, NULL };
+		const char *base = e->name;
+
+		switch (plan->method[ev]) {
+		case METHOD_NONE: continue;
+		case METHOD_TRACEPOINT: prefixes[0] = "tp"; break;
+		case METHOD_BTF: prefixes[0] = "btf"; break;
+		case METHOD_FENTRY: prefixes[0] = "fexit"; base = e->function; break;
+		case METHOD_KPROBE:
+			prefixes[0] = "kprobe";
+			prefixes[1] = "kretprobe";
+			base = e->function;
+			break;
+		}
+		for (int i = 0; i < 2 && prefixes[i]; i++) {
+			snprintf(name, sizeof(name), "%s_%s", prefixes[i], base);
+			prog = bpf_object__find_program_by_name(obj, name);
+			if (prog)
+				bpf_program__set_autoload(prog, true);
+		}
+	}
+}
+
+void print_plan(FILE *out, const struct probe_plan *plan)
+{
+	fprintf(out, "%-28s %-28s %-11s %s\n", "EVENT", "FEEDS", "ATTACH", "NOTE");
+	for (int ev = 0; ev < NR_EVENTS; ev++) {
+		char event[64];
+
+		snprintf(event, sizeof(event), "%s:%s", events[ev].system, events[ev].name);
+		fprintf(out, "%-28s %-28s %-11s %s\n", event, events[ev].feeds,
+			method_names[plan->method[ev]], plan->note[ev]);
+	}
+}
+
+void print_plan_line(FILE *out, const struct probe_plan *plan)
+{
+	fprintf(out, "kvmprof: attach:");
+	for (int ev = 0; ev < NR_EVENTS; ev++)
+		fprintf(out, " %s=%s", events[ev].name, method_names[plan->method[ev]]);
+	fputc('\n', out);
+}

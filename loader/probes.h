@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PROBES_H
+#define PROBES_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "options.h"
+
+struct bpf_object;
+
+enum attach_method { METHOD_NONE, METHOD_TRACEPOINT, METHOD_BTF, METHOD_FENTRY, METHOD_KPROBE };
+
+enum probe_event {
+	EV_KVM_EXIT, EV_KVM_ENTRY, EV_KVM_HYPERCALL, EV_KVM_EMULATE_INSN, EV_KVM_PIO,
+	EV_KVM_MMIO, EV_KVM_USERSPACE_EXIT, EV_SYS_ENTER_IOCTL, EV_KVM_MSR, EV_KVM_CPUID,
+	NR_EVENTS,
+};
+
+struct probe_plan {
+	enum attach_method method[NR_EVENTS];
+	char note[NR_EVENTS][160];	/* why this method, or why none */
+};
+
+/* What this kernel offers each event, and the choice for mode.  Returns 0,
+ * or -1 after printing one line when mode cannot be had here at all. */
+int plan_probes(enum attach_mode mode, struct probe_plan *plan);
+
+/* Enables exactly the planned programs of obj (between open and load). */
+void apply_plan(struct bpf_object *obj, const struct probe_plan *plan);
+
+void print_plan(FILE *out, const struct probe_plan *plan);
+/* One line: "exit=tracepoint emulate=tp_btf ..." */
+void print_plan_line(FILE *out, const struct probe_plan *plan);
+const char *method_name(enum attach_method m);
+
+/* The tracefs events folder, mounting tracefs first if needed; NULL after
+ * printing one line when there is none. */
+const char *tracefs_events(void);
+
+#endif

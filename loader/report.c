@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Text output: the per-interval table and the final summary. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "names.h"
+#include "report.h"
+
+static const char *const class_columns[NR_CLASSES] = {
+	[CLASS_EXIT] = "EXIT", [CLASS_HYPERCALL] = "HCALL", [CLASS_EMULATE] = "EMUL",
+	[CLASS_PIO] = "PIO", [CLASS_MMIO] = "MMIO", [CLASS_USERSPACE] = "VMM",
+	[CLASS_MSR] = "MSR", [CLASS_CPUID] = "CPUID",
+};
+
+const char *format_ns(__u64 ns, char *buf, size_t size)
+{
+	if (ns < 1000)
+		snprintf(buf, size, "%lluns", (unsigned long long)ns);
+	else if (ns < 1000000)
+		snprintf(buf, size, "%.2fus", ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, size, "%.2fms", ns / 1e6);
+	else
+		snprintf(buf, size, "%.2fs", ns / 1e9);
+	return buf;
+}
+
+void slot_bounds(int i, __u64 *lo, __u64 *hi)
+{
+	*lo = i ? 1ULL << i : 0;
+	*hi = i == LAT_SLOTS - 1 ? ~0ULL : (1ULL << (i + 1)) - 1;
+}
+
+static void print_stars(FILE *out, __u64 val, __u64 max, int width)
+{
+	int stars = max ? (int)(val * width / max) : 0;
+
+	for (int i = 0; i < width; i++)
+		fputc(i < stars ? '*' : ' ', out);
+	if (val > max)
+		fputc('+', out);
+}
+
+void print_log2_hist(FILE *out, const __u64 *slots, int nr_slots, const char *unit)
+{
+	int first = -1, last = -1;
+	__u64 max = 0;
+
+	for (int i = 0; i < nr_slots; i++) {
+		if (!slots[i])
+			continue;
+		if (first < 0)
+			first = i;
+		last = i;
+		if (slots[i] > max)
+			max = slots[i];
+	}
+	if (last < 0)
+		return;
+	fprintf(out, "%*s%-*s : count     distribution\n", 10, "", 14, unit);
+	for (int i = first; i <= last; i++) {
+		__u64 lo, hi;
+		char range[48];
+
+		slot_bounds(i, &lo, &hi);
+		if (i == nr_slots - 1)
+			snprintf(range, sizeof(range), "%llu -> inf", (unsigned long long)lo);
+		else
+			snprintf(range, sizeof(range), "%llu -> %llu", (unsigned long long)lo,
+				 (unsigned long long)hi);
+		fprintf(out, "%24s : %-9llu |", range, (unsigned long long)slots[i]);
+		print_stars(out, slots[i], max, 40);
+		fprintf(out, "|\n");
+	}
+}
+
+struct guest_sum *sum_guests(struct stats *s)
+{
+	struct guest_sum *sums = calloc(s->nr_guests ? s->nr_guests : 1, sizeof(*sums));
+
+	if (!sums)
+		return NULL;
+	for (size_t i = 0; i < s->nr_guests; i++)
+		sums[i].guest = &s->guests[i];
+	for (size_t t = 0; t < s->nr_threads; t++)
+		sums[stats_guest(s, s->threads[t].pid) - s->guests].vcpus++;
+	for (size_t r = 0; r < s->nr_rows; r++) {
+		const struct trap_row *row = &s->rows[r];
+		struct guest *g = stats_guest(s, row->key.tgid);
+		struct guest_sum *gs = &sums[g - s->guests];
+		__u32 c = row->key.class;
+
+		if (c >= NR_CLASSES)
+			continue;
+		gs->total += row->count;
+		gs->interval += row->interval;
+		gs->class_total[c] += row->count;
+		gs->class_interval[c] += row->interval;
+		latency_add(&gs->class_lat[c], &row->lat);
+		gs->class_int_lat_count[c] += row->interval_lat_count;
+		gs->class_int_lat_sum[c] += row->interval_lat_sum;
+		if (row->interval_lat_max > gs->class_int_lat_max[c])
+			gs->class_int_lat_max[c] = row->interval_lat_max;
+		if (row->interval && (!gs->top || row->interval > gs->top->interval))
+			gs->top = row;
+	}
+	return sums;
+}
+
+static int code_order(const void *a, const void *b)
+{
+	const struct code_sum *x = a, *y = b;
+
+	if (x->class != y->class)
+		return x->class < y->class ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->code < y->code ? -1 : x->code > y->code;
+}
+
+struct code_sum *sum_codes(const struct stats *s, __u32 pid, size_t *nr)
+{
+	struct code_sum *codes = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t r = 0; r < s->nr_rows; r++) {
+		const struct trap_row *row = &s->rows[r];
+		struct code_sum *c = NULL;
+
+		if (row->key.tgid != pid)
+			continue;
+		for (size_t i = 0; i < n && !c; i++)
+			if (codes[i].class == row->key.class && codes[i].code == row->key.code)
+				c = &codes[i];
+		if (!c) {
+			if (n == cap) {
+				struct code_sum *more = realloc(codes, (cap = cap ? cap * 2 : 32) * sizeof(*codes));
+
+				if (!more) {
+					free(codes);
+					*nr = 0;
+					return NULL;
+				}
+				codes = more;
+			}
+			c = &codes[n++];
+			memset(c, 0, sizeof(*c));
+			c->class = row->key.class;
+			c->code = row->key.code;
+			c->lat.vcpu = VCPU_UNKNOWN;
+		}
+		c->count += row->count;
+		c->interval += row->interval;
+		latency_add(&c->lat, &row->lat);
+	}
+	if (n)
+		qsort(codes, n, sizeof(*codes), code_order);
+	*nr = n;
+	return codes;
+}
+
+static void latency_cell(char *buf, size_t size, __u64 count, __u64 sum, __u64 max)
+{
+	char a[16], m[16];
+
+	if (!count)
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%s/%s", format_ns(sum / count, a, sizeof(a)),
+			 format_ns(max, m, sizeof(m)));
+}
+
+void report_interval(FILE *out, struct stats *s, double interval_s, double elapsed_s)
+{
+	struct guest_sum *sums = sum_guests(s);
+	__u64 all = 0;
+	size_t live = 0;
+	char now[16];
+	time_t t = time(NULL);
+
+	if (!sums)
+		return;
+	strftime(now, sizeof(now), "%H:%M:%S", localtime(&t));
+	for (size_t i = 0; i < s->nr_guests; i++) {
+		all += sums[i].interval;
+		live += !sums[i].guest->ended;
+	}
+	fprintf(out, "%s  kvmprof  elapsed %.1fs  interval %.2fs  traps %.0f/s  guests %zu live, %zu ended"
+		"  dropped %llu\n", now, elapsed_s, interval_s, all / interval_s, live,
+		s->nr_guests - live, (unsigned long long)stats_total_drops(s));
+	fprintf(out, "%-8s %-16s %5s %9s", "PID", "GUEST", "VCPUS", "TRAPS/s");
+	for (int c = 0; c < NR_CLASSES; c++)
+		fprintf(out, " %8s", class_columns[c]);
+	fprintf(out, "  %-24s %-19s %-19s\n", "TOP CODE", "EXIT AVG/MAX", "VMM AVG/MAX");
+	for (size_t i = 0; i < s->nr_guests; i++) {
+		struct guest_sum *gs = &sums[i];
+		char top[64] = "-", exit_lat[40], vmm_lat[40];
+
+		if (gs->guest->ended && !gs->interval)
+			continue;
+		if (gs->top)
+			code_name(gs->top->key.class, gs->top->key.code, top, sizeof(top));
+		latency_cell(exit_lat, sizeof(exit_lat), gs->class_int_lat_count[CLASS_EXIT],
+			     gs->class_int_lat_sum[CLASS_EXIT], gs->class_int_lat_max[CLASS_EXIT]);
+		latency_cell(vmm_lat, sizeof(vmm_lat), gs->class_int_lat_count[CLASS_USERSPACE],
+			     gs->class_int_lat_sum[CLASS_USERSPACE], gs->class_int_lat_max[CLASS_USERSPACE]);
+		fprintf(out, "%-8u %-16.16s %5d %9.0f", gs->guest->pid, gs->guest->name, gs->vcpus,
+			gs->interval / interval_s);
+		for (int c = 0; c < NR_CLASSES; c++)
+			fprintf(out, " %8.0f", gs->class_interval[c] / interval_s);
+		fprintf(out, "  %-24.24s %-19s %-19s\n", top, exit_lat, vmm_lat);
+	}
+	fputc('\n', out);
+	fflush(out);
+	free(sums);
+}
+
+static void print_latency_cols(FILE *out, const struct trap_latency *lat)
+{
+	char a[16], b[16], c[16];
+
+	if (!lat->count)
+		return;
+	fprintf(out, "  %9s %9s %9s", format_ns(lat->min_ns, a, sizeof(a)),
+		format_ns(lat->sum_ns / lat->count, b, sizeof(b)), format_ns(lat->max_ns, c, sizeof(c)));
+}
+
+static void print_vcpus(FILE *out, const struct stats *s, __u32 pid)
+{
+	fprintf(out, "  vCPU threads:");
+	for (size_t t = 0; t < s->nr_threads; t++) {
+		const struct thread *th = &s->threads[t];
+		__u64 sum = 0;
+
+		if (th->pid != pid)
+			continue;
+		for (size_t r = 0; r < s->nr_rows; r++)
+			if (s->rows[r].key.tgid == pid && s->rows[r].key.tid == th->tid)
+				sum += s->rows[r].count;
+		if (th->vcpu >= 0)
+			fprintf(out, "  vcpu%d (tid %u): %llu", th->vcpu, th->tid, (unsigned long long)sum);
+		else
+			fprintf(out, "  tid %u: %llu", th->tid, (unsigned long long)sum);
+	}
+	fputc('\n', out);
+}
+
+void report_summary(FILE *out, struct stats *s, double elapsed_s, int top)
+{
+	struct guest_sum *sums = sum_guests(s);
+
+	if (!sums)
+		return;
+	fprintf(out, "=== kvmprof summary: %.1f s, %zu guest%s, %llu dropped event%s ===\n",
+		elapsed_s, s->nr_guests, s->nr_guests == 1 ? "" : "s",
+		(unsigned long long)stats_total_drops(s), stats_total_drops(s) == 1 ? "" : "s");
+	if (!s->nr_guests)
+		fprintf(out, "No KVM traps seen.\n");
+	for (size_t i = 0; i < s->nr_guests; i++) {
+		struct guest_sum *gs = &sums[i];
+		size_t nr_codes, k = 0;
+		struct code_sum *codes = sum_codes(s, gs->guest->pid, &nr_codes);
+
+		fprintf(out, "\nGuest %u \"%s\"%s: %d vCPU thread%s, %llu traps, %.1f/s\n",
+			gs->guest->pid, gs->guest->name, gs->guest->ended ? " (ended)" : "",
+			gs->vcpus, gs->vcpus == 1 ? "" : "s", (unsigned long long)gs->total,
+			gs->total / elapsed_s);
+		print_vcpus(out, s, gs->guest->pid);
+		fprintf(out, "  %-32s %12s %7s %12s  %9s %9s %9s\n", "CLASS / CODE", "TOTAL", "%",
+			"RATE/s", "MIN", "AVG", "MAX");
+		for (int c = 0; c < NR_CLASSES; c++) {
+			int shown = 0;
+
+			if (!gs->class_total[c])
+				continue;
+			fprintf(out, "  %-32s %12llu %6.2f%% %12.1f", class_name(c),
+				(unsigned long long)gs->class_total[c],
+				100.0 * gs->class_total[c] / gs->total, gs->class_total[c] / elapsed_s);
+			print_latency_cols(out, &gs->class_lat[c]);
+			fputc('\n', out);
+			for (; k < nr_codes && codes[k].class == (__u32)c; k++) {
+				char name[64];
+
+				if (shown++ == top) {
+					size_t rest = 0;
+
+					for (size_t q = k; q < nr_codes && codes[q].class == (__u32)c; q++)
+						rest++;
+					fprintf(out, "    ... %zu more code%s (see --csv)\n", rest,
+						rest == 1 ? "" : "s");
+					while (k < nr_codes && codes[k].class == (__u32)c)
+						k++;
+					break;
+				}
+				code_name(c, codes[k].code, name, sizeof(name));
+				fprintf(out, "    %-30s %12llu %6.2f%% %12.1f", name,
+					(unsigned long long)codes[k].count,
+					100.0 * codes[k].count / gs->class_total[c],
+					codes[k].count / elapsed_s);
+				print_latency_cols(out, &codes[k].lat);
+				fputc('\n', out);
+			}
+			if (gs->class_lat[c].count) {
+				fprintf(out, "    %s latency, all codes:\n", class_latency_label(c));
+				print_log2_hist(out, gs->class_lat[c].slots, LAT_SLOTS, "nsecs");
+			}
+		}
+		free(codes);
+	}
+	fflush(out);
+	free(sums);
+}

@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Reading the BPF maps into a table that keeps totals for ended guests. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "stats.h"
+
+#define ROUND_UP8(x) (((x) + 7) & ~(size_t)7)
+
+int stats_init(struct stats *s, int ncpus)
+{
+	memset(s, 0, sizeof(*s));
+	s->ncpus = ncpus;
+	s->index_size = 1024;
+	s->index = calloc(s->index_size, sizeof(*s->index));
+	/* per-CPU values are the largest; one buffer fits either map */
+	s->keys = calloc(MAX_TRAP_KEYS, sizeof(struct trap_key));
+	s->values = calloc(MAX_TRAP_KEYS, ROUND_UP8(sizeof(struct trap_count)) * ncpus +
+				  sizeof(struct trap_latency));
+	if (!s->index || !s->keys || !s->values)
+		return -ENOMEM;
+	return 0;
+}
+
+void stats_free(struct stats *s)
+{
+	free(s->rows);
+	free(s->index);
+	free(s->guests);
+	free(s->threads);
+	free(s->keys);
+	free(s->values);
+	memset(s, 0, sizeof(*s));
+}
+
+static size_t key_hash(const struct trap_key *k)
+{
+	__u64 h = 1469598103934665603ULL;
+	const unsigned char *p = (const unsigned char *)k;
+
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 1099511628211ULL;
+	return h;
+}
+
+static int index_grow(struct stats *s)
+{
+	size_t size = s->index_size * 2, *index = calloc(size, sizeof(*index));
+
+	if (!index)
+		return -ENOMEM;
+	for (size_t r = 0; r < s->nr_rows; r++) {
+		size_t h = key_hash(&s->rows[r].key) & (size - 1);
+
+		while (index[h])
+			h = (h + 1) & (size - 1);
+		index[h] = r + 1;
+	}
+	free(s->index);
+	s->index = index;
+	s->index_size = size;
+	return 0;
+}
+
+static struct thread *thread_of(struct stats *s, __u32 pid, __u32 tid)
+{
+	struct thread *t;
+
+	for (size_t i = 0; i < s->nr_threads; i++)
+		if (s->threads[i].tid == tid && s->threads[i].pid == pid)
+			return &s->threads[i];
+	if (s->nr_threads == s->cap_threads) {
+		size_t cap = s->cap_threads ? s->cap_threads * 2 : 64;
+
+		t = realloc(s->threads, cap * sizeof(*t));
+		if (!t)
+			return NULL;
+		s->threads = t;
+		s->cap_threads = cap;
+	}
+	t = &s->threads[s->nr_threads++];
+	t->pid = pid;
+	t->tid = tid;
+	t->vcpu = vcpu_from_thread_name(pid, tid);
+	return t;
+}
+
+struct guest *stats_guest(struct stats *s, __u32 pid)
+{
+	struct guest *g;
+
+	for (size_t i = 0; i < s->nr_guests; i++)
+		if (s->guests[i].pid == pid)
+			return &s->guests[i];
+	if (s->nr_guests == s->cap_guests) {
+		size_t cap = s->cap_guests ? s->cap_guests * 2 : 16;
+
+		g = realloc(s->guests, cap * sizeof(*g));
+		if (!g)
+			return NULL;
+		s->guests = g;
+		s->cap_guests = cap;
+	}
+	g = &s->guests[s->nr_guests++];
+	memset(g, 0, sizeof(*g));
+	g->pid = pid;
+	guest_name(pid, g->name, sizeof(g->name));
+	return g;
+}
+
+struct trap_row *stats_row(struct stats *s, const struct trap_key *key, bool create)
+{
+	size_t h = key_hash(key) & (s->index_size - 1);
+	struct trap_row *row;
+	struct thread *t;
+
+	for (; s->index[h]; h = (h + 1) & (s->index_size - 1)) {
+		row = &s->rows[s->index[h] - 1];
+		if (!memcmp(&row->key, key, sizeof(*key)))
+			return row;
+	}
+	if (!create)
+		return NULL;
+	if (s->nr_rows == s->cap_rows) {
+		size_t cap = s->cap_rows ? s->cap_rows * 2 : 256;
+
+		row = realloc(s->rows, cap * sizeof(*row));
+		if (!row)
+			return NULL;
+		s->rows = row;
+		s->cap_rows = cap;
+	}
+	if ((s->nr_rows + 1) * 2 > s->index_size) {
+		if (index_grow(s))
+			return NULL;
+		return stats_row(s, key, true);
+	}
+	row = &s->rows[s->nr_rows];
+	memset(row, 0, sizeof(*row));
+	row->key = *key;
+	t = thread_of(s, key->tgid, key->tid);
+	row->vcpu = t ? t->vcpu : -1;
+	s->index[h] = ++s->nr_rows;
+	/* a guest that reappears (pid reuse) is live again */
+	struct guest *g = stats_guest(s, key->tgid);
+
+	if (g && g->ended) {
+		g->ended = g->reclaimed = false;
+		guest_name(g->pid, g->name, sizeof(g->name));
+	}
+	return row;
+}
+
+void latency_add(struct trap_latency *dst, const struct trap_latency *src)
+{
+	if (!src->count)
+		return;
+	dst->count += src->count;
+	dst->sum_ns += src->sum_ns;
+	for (int i = 0; i < LAT_SLOTS; i++)
+		dst->slots[i] += src->slots[i];
+	if (src->max_ns > dst->max_ns)
+		dst->max_ns = src->max_ns;
+	if (src->min_ns && (!dst->min_ns || src->min_ns < dst->min_ns))
+		dst->min_ns = src->min_ns;
+	if (src->vcpu != VCPU_UNKNOWN)
+		dst->vcpu = src->vcpu;
+}
+
+void latency_delta(struct trap_latency *dst, const struct trap_latency *now,
+		   const struct trap_latency *before)
+{
+	bool restarted = now->count < before->count;	/* entry deleted and recreated */
+
+	*dst = *now;
+	if (restarted)
+		return;
+	dst->count -= before->count;
+	dst->sum_ns -= before->sum_ns;
+	for (int i = 0; i < LAT_SLOTS; i++)
+		dst->slots[i] -= before->slots[i];
+}
+
+/* Fetches every entry of a map into s->keys/s->values; returns the count or
+ * -errno.  Batch lookups where the kernel has them, else a key walk. */
+static long read_map(struct stats *s, int fd, size_t value_size)
+{
+	__u32 batch = 0, n;
+	long total = 0;
+	int err;
+
+	while (!s->no_batch) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+		n = MAX_TRAP_KEYS - total;
+		if (!n)
+			return total;
+		err = bpf_map_lookup_batch(fd, total ? &batch : NULL, &batch,
+					   (char *)s->keys + total * sizeof(struct trap_key),
+					   (char *)s->values + total * value_size, &n, &opts);
+		total += n;
+		if (!err)
+			continue;
+		if (errno == ENOENT)
+			return total;
+		if (total || (errno != EINVAL && errno != ENOTSUP && errno != EOPNOTSUPP))
+			return -errno;
+		s->no_batch = true;	/* older kernel: walk the keys instead */
+	}
+	struct trap_key *prev = NULL, *key;
+
+	for (total = 0; total < MAX_TRAP_KEYS; total++) {
+		key = (struct trap_key *)s->keys + total;
+		if (bpf_map_get_next_key(fd, prev, key))
+			break;
+		if (bpf_map_lookup_elem(fd, key, (char *)s->values + total * value_size))
+			total--;	/* deleted under us */
+		else
+			prev = key;
+	}
+	return total;
+}
+
+int stats_read(struct stats *s, int counts_fd, int latency_fd, int drops_fd)
+{
+	size_t count_size = ROUND_UP8(sizeof(struct trap_count)) * s->ncpus;
+	struct trap_latency delta;
+	struct trap_row *row;
+	long n;
+
+	for (size_t r = 0; r < s->nr_rows; r++) {
+		s->rows[r].interval = 0;
+		s->rows[r].interval_lat_count = s->rows[r].interval_lat_sum = 0;
+		s->rows[r].interval_lat_max = 0;
+	}
+
+	n = read_map(s, counts_fd, count_size);
+	if (n < 0)
+		return n;
+	for (long i = 0; i < n; i++) {
+		const struct trap_count *per_cpu = (void *)((char *)s->values + i * count_size);
+		__u64 sum = 0;
+
+		for (int c = 0; c < s->ncpus; c++)
+			sum += per_cpu[c].count;
+		row = stats_row(s, (struct trap_key *)s->keys + i, true);
+		if (!row)
+			return -ENOMEM;
+		/* a smaller value: the entry was deleted and made anew */
+		row->interval = sum >= row->map_count ? sum - row->map_count : sum;
+		row->count += row->interval;
+		row->map_count = sum;
+	}
+
+	n = read_map(s, latency_fd, sizeof(struct trap_latency));
+	if (n < 0)
+		return n;
+	for (long i = 0; i < n; i++) {
+		const struct trap_latency *lat = (struct trap_latency *)s->values + i;
+
+		row = stats_row(s, (struct trap_key *)s->keys + i, true);
+		if (!row)
+			return -ENOMEM;
+		latency_delta(&delta, lat, &row->map_lat);
+		latency_add(&row->lat, &delta);
+		row->map_lat = *lat;
+		row->interval_lat_count = delta.count;
+		row->interval_lat_sum = delta.sum_ns;
+		row->interval_lat_max = delta.count ? lat->max_ns : 0;
+		if (lat->vcpu != VCPU_UNKNOWN) {
+			struct thread *t = thread_of(s, row->key.tgid, row->key.tid);
+
+			if (t)
+				t->vcpu = lat->vcpu;
+		}
+	}
+	/* vCPU numbers learnt from exits apply to all of the thread's rows */
+	for (size_t r = 0; r < s->nr_rows; r++) {
+		struct thread *t = thread_of(s, s->rows[r].key.tgid, s->rows[r].key.tid);
+
+		if (t)
+			s->rows[r].vcpu = t->vcpu;
+	}
+
+	for (__u32 d = 0; d < NR_DROPS; d++) {
+		__u64 per_cpu[s->ncpus], sum = 0;
+
+		if (bpf_map_lookup_elem(drops_fd, &d, per_cpu))
+			continue;
+		for (int c = 0; c < s->ncpus; c++)
+			sum += per_cpu[c];
+		s->drops[d] = sum;
+	}
+	return 0;
+}
+
+void stats_reclaim(struct stats *s, int counts_fd, int latency_fd)
+{
+	for (size_t i = 0; i < s->nr_guests; i++) {
+		struct guest *g = &s->guests[i];
+
+		if (!g->ended) {
+			g->ended = !process_alive(g->pid);
+			continue;
+		}
+		if (g->reclaimed)
+			continue;
+		for (size_t r = 0; r < s->nr_rows; r++) {
+			struct trap_row *row = &s->rows[r];
+
+			if (row->key.tgid != g->pid)
+				continue;
+			bpf_map_delete_elem(counts_fd, &row->key);
+			bpf_map_delete_elem(latency_fd, &row->key);
+			row->map_count = 0;
+			memset(&row->map_lat, 0, sizeof(row->map_lat));
+		}
+		g->reclaimed = true;
+	}
+}
+
+__u64 stats_total_drops(const struct stats *s)
+{
+	__u64 sum = 0;
+
+	for (int d = 0; d < NR_DROPS; d++)
+		sum += s->drops[d];
+	return sum;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef STATS_H
+#define STATS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "kvmprof.h"
+#include "guests.h"
+
+/* One (guest, thread, class, code), accumulated in user space so that
+ * totals outlive the map entries of guests that ended. */
+struct trap_row {
+	struct trap_key key;
+	__u64 count;		/* since start */
+	__u64 interval;		/* added by the last read */
+	__u64 map_count;	/* the map's value at the last read */
+	struct trap_latency lat;	/* since start */
+	struct trap_latency map_lat;	/* the map's value at the last read */
+	__u64 interval_lat_count;
+	__u64 interval_lat_sum;
+	__u64 interval_lat_max;
+	int vcpu;		/* -1: not known */
+};
+
+struct guest {
+	__u32 pid;
+	char name[GUEST_NAME_MAX];
+	bool ended;		/* its process is gone; its rows keep their totals */
+	bool reclaimed;		/* and its map entries were deleted */
+};
+
+struct thread {
+	__u32 pid, tid;
+	int vcpu;
+};
+
+struct stats {
+	struct trap_row *rows;
+	size_t nr_rows, cap_rows;
+	size_t *index;		/* open addressing over rows: row + 1, 0 is empty */
+	size_t index_size;
+	struct guest *guests;
+	size_t nr_guests, cap_guests;
+	struct thread *threads;
+	size_t nr_threads, cap_threads;
+	__u64 drops[NR_DROPS];
+	int ncpus;
+	bool no_batch;		/* kernel without batch lookups: walk keys */
+	void *keys, *values;	/* read buffers, sized once */
+};
+
+int stats_init(struct stats *s, int ncpus);
+void stats_free(struct stats *s);
+
+/* Reads the maps and updates every row; returns 0 or -errno. */
+int stats_read(struct stats *s, int counts_fd, int latency_fd, int drops_fd);
+
+/* Marks guests whose process is gone as ended, and deletes the map entries
+ * of guests that were already ended at the previous read: their last events
+ * have been read by now. */
+void stats_reclaim(struct stats *s, int counts_fd, int latency_fd);
+
+struct trap_row *stats_row(struct stats *s, const struct trap_key *key, bool create);
+struct guest *stats_guest(struct stats *s, __u32 pid);
+__u64 stats_total_drops(const struct stats *s);
+
+/* Adds the samples of src into dst (counts, sums, slots, min, max). */
+void latency_add(struct trap_latency *dst, const struct trap_latency *src);
+/* dst = now - before, slot by slot; min and max are taken from now. */
+void latency_delta(struct trap_latency *dst, const struct trap_latency *now,
+		   const struct trap_latency *before);
+
+#endif

@@ -1,0 +1,628 @@
+/* guestload: a tiny VMM whose guests' trap counts are exact ground truth. (table filled below) */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Guest-physical layout (one memslot, 64 KiB of RAM at GPA 0; everything else unbacked). */
+#define RAM_SIZE   0x10000u
+#define GDT_ADDR   0x0500u   /* 3 descriptors: null, flat code 0x08, flat data 0x10 */
+#define IDT_ADDR   0x0600u   /* 32 interrupt gates (protected mode) */
+#define EXC_ADDR   0x0800u   /* 32 exception stubs, 8 bytes each; IVT (real mode) at 0 points here */
+#define CODE_ADDR  0x1000u   /* the script */
+#define STACK_TOP  0xF000u   /* vCPU i: sp = STACK_TOP - i * 0x100 */
+#define MMIO_GPA   0xD0000u  /* unbacked page: real mode reaches it through ES (base 0xD0000) */
+#define PORT_OUT   0x3f8     /* --pio: out dx, al */
+#define PORT_IN    0x3f9     /* --pio-in: in al, dx */
+#define PORT_EXIT  0xf4      /* end of script: out 0xf4, al */
+#define PORT_EXC   0xf5      /* a guest exception: out 0xf5, al with al = vector */
+#define MSR_READ   0x10      /* IA32_TSC */
+#define MSR_WRITE  0x8b      /* IA32_BIOS_SIGN_ID / UCODE_REV: KVM ignores guest writes */
+#define MAX_VCPUS  64
+
+enum { OP_PIO, OP_PIO_IN, OP_MMIO_R, OP_MMIO_W, OP_CPUID, OP_HLT, OP_EMUL, OP_MSR_R, OP_MSR_W, OP_HC, NOPS };
+static const char *op_name[NOPS] = { "pio_out", "pio_in", "mmio_read", "mmio_write", "cpuid", "hlt",
+				     "emulate_loop", "msr_read", "msr_write", "hypercall" };
+
+static uint64_t opt_n[NOPS];
+static uint64_t opt_guests = 1, opt_vcpus = 1, opt_repeat = 1, opt_hc_nr = 0x1234, opt_sleep_us;
+static double opt_duration;
+static int opt_protected;
+static const char *opt_name, *opt_wait_start;
+
+/* ---- the script: emitted at run time, with a map that lets the VMM tell from
+ * (eip, ebp, edi, ecx) exactly how far a vCPU got when the time limit stopped it. */
+struct block {
+	int op, blen, opidx;      /* loop body: blen instructions, the op is body[opidx] */
+	uint64_t n;
+	uint32_t setup, body[6], dec, jnz, end;   /* instruction addresses */
+};
+static struct block blocks[NOPS];
+static int nblocks;
+static uint32_t a_prologue, a_repdec, a_repjnz, a_exit, a_ud[3], a_hc = ~0u;
+static uint64_t rep_len; /* instructions in one repetition, incl. dec ebp; jnz */
+static uint8_t *mem;
+static uint32_t pc;
+
+static void emit(int n, ...)
+{
+	va_list ap;
+	va_start(ap, n);
+	for (int i = 0; i < n; i++)
+		mem[pc++] = (uint8_t)va_arg(ap, int);
+	va_end(ap);
+}
+static void emit32(uint32_t v) { for (int i = 0; i < 4; i++) mem[pc++] = (uint8_t)(v >> (8 * i)); }
+static void osz(void) { if (!opt_protected) emit(1, 0x66); }       /* 32-bit operand in real mode */
+static void mov_r32(int reg, uint32_t v) { osz(); emit(1, 0xb8 + reg); emit32(v); } /* mov r32, imm32 */
+static void xor_r32(int reg) { osz(); emit(2, 0x31, 0xc0 | reg << 3 | reg); }     /* xor r32, r32 */
+enum { EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI };
+
+static int hc_amd; /* vmmcall (AMD) or vmcall (Intel), from the host's CPUID vendor */
+
+/* Emit the body of one op's loop; returns the index of the trapping instruction. */
+static int emit_body(int op, uint32_t *a, int *n)
+{
+	int k = 0, opidx = 0;
+#define I (a[k++] = pc)
+	switch (op) {
+	case OP_PIO:   I; if (opt_protected) emit(1, 0x66); emit(3, 0xba, PORT_OUT & 0xff, PORT_OUT >> 8); /* mov dx, 0x3f8 */
+		       opidx = k; I; emit(1, 0xee); break;                                          /* out dx, al */
+	case OP_PIO_IN:I; if (opt_protected) emit(1, 0x66); emit(3, 0xba, PORT_IN & 0xff, PORT_IN >> 8);   /* mov dx, 0x3f9 */
+		       opidx = k; I; emit(1, 0xec); break;                                          /* in al, dx */
+	case OP_MMIO_R: opidx = k; I;
+		if (opt_protected) { emit(1, 0xa0); emit32(MMIO_GPA); }  /* mov al, [0xD0000] */
+		else emit(4, 0x26, 0xa0, 0, 0);                           /* mov al, es:[0] */
+		break;
+	case OP_MMIO_W: opidx = k; I;
+		if (opt_protected) { emit(1, 0xa2); emit32(MMIO_GPA); }  /* mov [0xD0000], al */
+		else emit(4, 0x26, 0xa2, 0, 0);                           /* mov es:[0], al */
+		break;
+	case OP_CPUID: I; xor_r32(EAX); opidx = k; I; emit(2, 0x0f, 0xa2); break;                  /* xor eax,eax; cpuid */
+	case OP_HLT:   opidx = k; I; emit(1, 0xf4); break;                                          /* hlt */
+	case OP_MSR_R: I; mov_r32(ECX, MSR_READ); opidx = k; I; emit(2, 0x0f, 0x32); break;         /* mov ecx,0x10; rdmsr */
+	case OP_MSR_W: I; mov_r32(ECX, MSR_WRITE); I; xor_r32(EAX); I; xor_r32(EDX);              /* mov ecx,0x8b; eax=edx=0 */
+		       opidx = k; I; emit(2, 0x0f, 0x30); break;                                    /* wrmsr */
+	case OP_HC:    I; mov_r32(EAX, (uint32_t)opt_hc_nr); I; xor_r32(EBX); I; xor_r32(ECX);    /* eax=nr, a0=a1=0 */
+		       opidx = k; I; emit(3, 0x0f, 0x01, hc_amd ? 0xd9 : 0xc1); break;             /* vmmcall / vmcall */
+	}
+#undef I
+	*n = k;
+	return opidx;
+}
+
+static void build_guest(void)
+{
+	/* Exception stubs: mov al, vector; out 0xf5, al; hlt; jmp $-1.  IVT / IDT point at them. */
+	for (int v = 0; v < 32; v++) {
+		uint32_t h = EXC_ADDR + 8 * v;
+		memcpy(mem + h, (uint8_t[]){ 0xb0, (uint8_t)v, 0xe6, PORT_EXC, 0xf4, 0xeb, 0xfd }, 7);
+		mem[4 * v] = h & 0xff; mem[4 * v + 1] = h >> 8; mem[4 * v + 2] = 0; mem[4 * v + 3] = 0;
+		uint64_t gate = (h & 0xffffull) | 0x08ull << 16 | 0x8e00ull << 32 | (uint64_t)(h >> 16) << 48;
+		memcpy(mem + IDT_ADDR + 8 * v, &gate, 8);
+	}
+	uint64_t gdt[3] = { 0, 0x00cf9a000000ffffull, 0x00cf92000000ffffull };
+	memcpy(mem + GDT_ADDR, gdt, sizeof gdt);
+
+	pc = CODE_ADDR;
+	rep_len = 2;
+	a_prologue = pc;
+	if (opt_repeat)
+		mov_r32(EBP, (uint32_t)opt_repeat);            /* mov ebp, R */
+	uint32_t top = pc;
+	for (int op = 0; op < NOPS && opt_repeat; op++) {
+		if (!opt_n[op])
+			continue;
+		struct block *b = &blocks[nblocks++];
+		b->op = op;
+		b->n = opt_n[op];
+		b->setup = pc;
+		if (op == OP_EMUL) {
+			mov_r32(ECX, (uint32_t)b->n);          /* mov ecx, N */
+			b->body[0] = b->dec = b->jnz = pc;     /* L: loop L (ecx--, jump while ecx != 0) */
+			if (opt_protected) emit(2, 0xe2, 0xfe);
+			else emit(3, 0x67, 0xe2, 0xfd);        /* a32 loop: counts ecx, not cx */
+			b->blen = 1;
+			rep_len += 1 + b->n;
+		} else {
+			mov_r32(EDI, (uint32_t)b->n);          /* mov edi, N */
+			uint32_t l = pc;
+			b->opidx = emit_body(op, b->body, &b->blen);
+			b->dec = pc; osz(); emit(1, 0x48 + EDI);  /* dec edi */
+			b->jnz = pc; emit(2, 0x75, (uint8_t)(l - (pc + 2)));  /* jnz L */
+			rep_len += 1 + b->n * (b->blen + 2);
+		}
+		b->end = pc;
+	}
+	if (opt_repeat) {
+		a_repdec = pc; osz(); emit(1, 0x48 + EBP);        /* dec ebp */
+		a_repjnz = pc; emit(2, 0x0f, 0x85);                /* jnz top (near) */
+		if (opt_protected) emit32(top - (pc + 4));
+		else { uint16_t d = (uint16_t)(top - (pc + 2)); emit(2, d & 0xff, d >> 8); }
+	}
+	a_exit = pc; emit(2, 0xe6, PORT_EXIT);                     /* out 0xf4, al */
+	emit(3, 0xf4, 0xeb, 0xfd);                                 /* hlt; jmp $-1 (never reached) */
+
+	/* #UD handler, used when the hypercall instruction raises #UD (PVM real mode does):
+	 * count it in esi, drop the exception frame, continue after the hypercall. */
+	for (int i = 0; i < nblocks; i++) {
+		struct block *b = &blocks[i];
+		if (b->op != OP_HC)
+			continue;
+		a_hc = b->body[b->opidx];
+		a_ud[0] = pc; osz(); emit(1, 0x40 + ESI);                 /* inc esi */
+		a_ud[1] = pc; emit(3, 0x83, 0xc4, opt_protected ? 12 : 6); /* add (e)sp, frame size */
+		a_ud[2] = pc; emit(1, 0xe9);                              /* jmp dec edi */
+		if (opt_protected) emit32(b->dec - (pc + 4));
+		else { uint16_t d = (uint16_t)(b->dec - (pc + 2)); emit(2, d & 0xff, d >> 8); }
+		mem[4 * 6] = a_ud[0] & 0xff; mem[4 * 6 + 1] = a_ud[0] >> 8;
+		uint64_t gate = (a_ud[0] & 0xffffull) | 0x08ull << 16 | 0x8e00ull << 32;
+		memcpy(mem + IDT_ADDR + 8 * 6, &gate, 8);
+	}
+}
+
+/* ---- per-vCPU state ---- */
+struct vcpu {
+	int id, fd;
+	pthread_t th;
+	struct kvm_run *run;
+	int done, err;
+	char errmsg[200];
+	uint64_t seen[NOPS], exit_io, exit_mmio, exit_hlt, exit_intr, exit_other, nrun;
+	uint64_t cnt[NOPS], insns, hc_ud;  /* reconstructed from the final registers */
+};
+static struct vcpu vcpus[MAX_VCPUS];
+static atomic_int stop;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond;
+static int nfinished;
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "guestload: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(1);
+}
+
+static void vfail(struct vcpu *v, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(v->errmsg, sizeof v->errmsg, fmt, ap);
+	va_end(ap);
+	v->err = 1;
+	atomic_store(&stop, 1);
+}
+
+static void sleep_after_exit(void)
+{
+	struct timespec t;
+	if (!opt_sleep_us)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += opt_sleep_us / 1000000;
+	t.tv_nsec += (opt_sleep_us % 1000000) * 1000;
+	if (t.tv_nsec >= 1000000000) { t.tv_sec++; t.tv_nsec -= 1000000000; }
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
+		;
+}
+
+/* Where did the vCPU stop?  Fills v->cnt[] and v->insns from eip/ebp/edi/ecx
+ * (the #UD handler's own instructions are added by the caller). */
+static int reconstruct(struct vcpu *v, uint32_t eip, const struct kvm_regs *r)
+{
+	uint32_t ebp = (uint32_t)r->rbp, edi = (uint32_t)r->rdi, ecx = (uint32_t)r->rcx;
+	uint64_t full, ins = 0;
+	memset(v->cnt, 0, sizeof v->cnt);
+	if (eip == a_prologue && opt_repeat) { v->insns = 0; return 0; }
+	if (eip == a_exit) {
+		for (int i = 0; i < nblocks; i++) v->cnt[blocks[i].op] = blocks[i].n * opt_repeat;
+		v->insns = opt_repeat ? 1 + opt_repeat * rep_len : 0;
+		return 0;
+	}
+	if (eip == a_repjnz || eip == a_repdec) {
+		full = opt_repeat - ebp - (eip == a_repjnz);
+		for (int i = 0; i < nblocks; i++) v->cnt[blocks[i].op] = blocks[i].n * (full + 1);
+		v->insns = 1 + full * rep_len + rep_len - 2 + (eip == a_repjnz);
+		return 0;
+	}
+	full = opt_repeat - ebp;
+	ins = 1 + full * rep_len;
+	for (int i = 0; i < nblocks; i++)
+		v->cnt[blocks[i].op] = full * blocks[i].n;
+	for (int i = 0; i < nblocks; i++) {
+		struct block *b = &blocks[i];
+		if (eip >= b->end) {
+			v->cnt[b->op] += b->n;
+			ins += b->op == OP_EMUL ? 1 + b->n : 1 + b->n * (b->blen + 2);
+			continue;
+		}
+		if (eip < b->setup) break;
+		if (eip == b->setup) { v->insns = ins; return 0; }
+		if (b->op == OP_EMUL) {
+			v->cnt[b->op] += b->n - ecx;
+			v->insns = ins + 1 + b->n - ecx;
+			return 0;
+		}
+		for (int k = 0; k <= b->blen + 1; k++) {
+			uint32_t a = k < b->blen ? b->body[k] : k == b->blen ? b->dec : b->jnz;
+			if (a != eip) continue;
+			uint64_t it = b->n - edi - (k == b->blen + 1);
+			v->cnt[b->op] += it + (k > b->opidx);
+			v->insns = ins + 1 + it * (b->blen + 2) + k;
+			return 0;
+		}
+		break;
+	}
+	return -1;
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct kvm_run *run = v->run;
+	char name[16];
+	int pending = 0;
+
+	snprintf(name, sizeof name, "CPU %d/KVM", v->id);
+	prctl(PR_SET_NAME, name);
+	while (!atomic_load(&stop)) {
+		int r = ioctl(v->fd, KVM_RUN, 0);
+		v->nrun++;
+		pending = 0;
+		if (r < 0) {
+			if (errno == EINTR) { v->exit_intr++; continue; }
+			vfail(v, "vcpu %d: KVM_RUN: %s", v->id, strerror(errno));
+			break;
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO: {
+			v->exit_io++;
+			uint8_t *data = (uint8_t *)run + run->io.data_offset;
+			int port = run->io.port, out = run->io.direction == KVM_EXIT_IO_OUT;
+			if (run->io.size != 1 || run->io.count != 1) {
+				vfail(v, "vcpu %d: unexpected pio size %d count %u port 0x%x", v->id, run->io.size, run->io.count, port);
+			} else if (out && port == PORT_EXIT) {
+				v->done = 1;
+			} else if (out && port == PORT_EXC) {
+				vfail(v, "vcpu %d: guest exception vector %d", v->id, data[0]);
+			} else if (out && port == PORT_OUT) {
+				v->seen[OP_PIO]++;
+			} else if (!out && port == PORT_IN) {
+				v->seen[OP_PIO_IN]++;
+				data[0] = 0;
+			} else {
+				vfail(v, "vcpu %d: unexpected pio %s port 0x%x", v->id, out ? "out" : "in", port);
+			}
+			pending = 1;
+			break;
+		}
+		case KVM_EXIT_MMIO:
+			v->exit_mmio++;
+			if (run->mmio.phys_addr != MMIO_GPA || run->mmio.len != 1)
+				vfail(v, "vcpu %d: unexpected mmio gpa 0x%llx len %u", v->id, (unsigned long long)run->mmio.phys_addr, run->mmio.len);
+			else if (run->mmio.is_write)
+				v->seen[OP_MMIO_W]++;
+			else {
+				v->seen[OP_MMIO_R]++;
+				memset(run->mmio.data, 0, sizeof run->mmio.data);
+			}
+			pending = 1;
+			break;
+		case KVM_EXIT_HLT:
+			v->exit_hlt++;
+			v->seen[OP_HLT]++;
+			break;
+		case KVM_EXIT_FAIL_ENTRY:
+			v->exit_other++;
+			vfail(v, "vcpu %d: KVM_EXIT_FAIL_ENTRY hardware_entry_failure_reason 0x%llx", v->id,
+			      (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+			break;
+		case KVM_EXIT_INTERNAL_ERROR:
+			v->exit_other++;
+			vfail(v, "vcpu %d: KVM_EXIT_INTERNAL_ERROR suberror %u", v->id, run->internal.suberror);
+			break;
+		case KVM_EXIT_SHUTDOWN:
+			v->exit_other++;
+			vfail(v, "vcpu %d: KVM_EXIT_SHUTDOWN (triple fault)", v->id);
+			break;
+		default:
+			v->exit_other++;
+			vfail(v, "vcpu %d: unexpected exit reason %u", v->id, run->exit_reason);
+		}
+		sleep_after_exit();
+		if (v->done || v->err)
+			break;
+	}
+	if (!v->done && !v->err && pending) {
+		/* Cut by the time limit right after a PIO/MMIO exit: let KVM finish that
+		 * instruction without running any further one, so registers are consistent. */
+		run->immediate_exit = 1;
+		int r = ioctl(v->fd, KVM_RUN, 0);
+		v->nrun++;
+		if (r < 0 && errno == EINTR) v->exit_intr++;
+		else vfail(v, "vcpu %d: completing KVM_RUN returned %d exit %u", v->id, r, run->exit_reason);
+	}
+	if (!v->err) {
+		struct kvm_regs regs;
+		struct kvm_vcpu_events ev = { 0 };
+		if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0 || ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+			vfail(v, "vcpu %d: KVM_GET_REGS/VCPU_EVENTS: %s", v->id, strerror(errno));
+		uint32_t eip = (uint32_t)regs.rip, esi = (uint32_t)regs.rsi;
+		v->hc_ud = esi;
+		v->insns = 3ull * esi;    /* inc esi; add sp; jmp per #UD taken */
+		if (eip == a_ud[1]) v->insns -= 2;
+		if (eip == a_ud[2]) v->insns -= 1;
+		if (eip == a_ud[0] || eip == a_ud[1] || eip == a_ud[2] ||
+		    (eip == a_hc && (ev.exception.injected || ev.exception.pending) && ev.exception.nr == 6))
+			for (int i = 0; i < nblocks; i++)
+				if (blocks[i].op == OP_HC) eip = blocks[i].dec;  /* the hypercall did execute */
+		if (v->err) {
+		} else if (v->done) {
+			for (int i = 0; i < nblocks; i++) v->cnt[blocks[i].op] = blocks[i].n * opt_repeat;
+			v->insns += (opt_repeat ? 1 + opt_repeat * rep_len : 0) + 1;
+		} else {
+			uint64_t h = v->insns;
+			if (reconstruct(v, eip, &regs) < 0)
+				vfail(v, "vcpu %d: stopped at unexpected eip 0x%llx", v->id, (unsigned long long)regs.rip);
+			v->insns += h;
+		}
+		for (int op = 0; op < NOPS && !v->err; op++)
+			if ((op == OP_PIO || op == OP_PIO_IN || op == OP_MMIO_R || op == OP_MMIO_W || op == OP_HLT) &&
+			    v->seen[op] != v->cnt[op])
+				vfail(v, "vcpu %d: %s seen by the VMM %llu != executed %llu", v->id, op_name[op],
+				      (unsigned long long)v->seen[op], (unsigned long long)v->cnt[op]);
+	}
+	pthread_mutex_lock(&lock);
+	nfinished++;
+	pthread_cond_signal(&cond);
+	pthread_mutex_unlock(&lock);
+	return NULL;
+}
+
+static void on_kick(int sig) { (void)sig; }
+
+static void setup_vcpu(int kvm, int vm, struct vcpu *v, size_t run_size)
+{
+	struct kvm_sregs s;
+	struct kvm_regs r;
+	v->fd = ioctl(vm, KVM_CREATE_VCPU, v->id);
+	if (v->fd < 0) die("KVM_CREATE_VCPU %d: %s", v->id, strerror(errno));
+	v->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED) die("mmap kvm_run: %s", strerror(errno));
+	(void)kvm;
+	if (ioctl(v->fd, KVM_GET_SREGS, &s) < 0) die("KVM_GET_SREGS: %s", strerror(errno));
+	struct kvm_segment code = { .base = 0, .limit = 0xffff, .selector = 0, .type = 11, .present = 1, .s = 1 };
+	struct kvm_segment data = { .base = 0, .limit = 0xffff, .selector = 0, .type = 3, .present = 1, .s = 1 };
+	if (opt_protected) {
+		code.limit = data.limit = 0xffffffff;
+		code.db = data.db = code.g = data.g = 1;
+		code.selector = 0x08;
+		data.selector = 0x10;
+		s.cr0 |= 1;   /* PE, no paging */
+		s.gdt.base = GDT_ADDR; s.gdt.limit = 3 * 8 - 1;
+		s.idt.base = IDT_ADDR; s.idt.limit = 32 * 8 - 1;
+	} else {
+		s.idt.base = 0; s.idt.limit = 0x3ff;
+	}
+	s.cs = code;
+	s.ds = s.fs = s.gs = s.ss = s.es = data;
+	if (!opt_protected) { s.es.selector = MMIO_GPA >> 4; s.es.base = MMIO_GPA; }
+	if (ioctl(v->fd, KVM_SET_SREGS, &s) < 0) die("KVM_SET_SREGS: %s", strerror(errno));
+	memset(&r, 0, sizeof r);
+	r.rip = CODE_ADDR;
+	r.rflags = 2;
+	r.rsp = STACK_TOP - 0x100 * v->id;
+	if (ioctl(v->fd, KVM_SET_REGS, &r) < 0) die("KVM_SET_REGS: %s", strerror(errno));
+}
+
+static void fmt_name(char *out, size_t size, const char *s)
+{
+	size_t o = 0;
+	for (; s && *s && o + 5 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c > 0x20 && c < 0x7f && c != '\\') out[o++] = c;
+		else o += snprintf(out + o, size - o, "\\x%02x", c);
+	}
+	out[o] = 0;
+}
+
+static int run_guest(void)
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0) die("/dev/kvm: %s", strerror(errno));
+	int vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm < 0) die("KVM_CREATE_VM: %s", strerror(errno));
+	ioctl(vm, KVM_SET_TSS_ADDR, 0xfffbd000ul);  /* needed by old VMX without unrestricted guest; harmless */
+	mem = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED) die("mmap: %s", strerror(errno));
+	build_guest();
+	struct kvm_userspace_memory_region reg = { .slot = 0, .guest_phys_addr = 0, .memory_size = RAM_SIZE,
+						   .userspace_addr = (uintptr_t)mem };
+	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &reg) < 0) die("KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+	int run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (run_size <= 0) die("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+	for (unsigned i = 0; i < opt_vcpus; i++) {
+		vcpus[i].id = (int)i;
+		setup_vcpu(kvm, vm, &vcpus[i], (size_t)run_size);
+	}
+	printf("ready pid=%d\n", (int)getpid());
+	fflush(stdout);
+	if (opt_wait_start) {
+		struct stat st;
+		while (stat(opt_wait_start, &st) < 0)
+			usleep(10000);
+	}
+
+	struct sigaction sa = { .sa_handler = on_kick };
+	sigaction(SIGUSR1, &sa, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&cond, &ca);
+	struct timespec t0, t1, dl;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (unsigned i = 0; i < opt_vcpus; i++)
+		if (pthread_create(&vcpus[i].th, NULL, vcpu_thread, &vcpus[i]))
+			die("pthread_create failed");
+	dl = t0;
+	if (opt_duration > 0) {
+		double s = opt_duration;
+		dl.tv_sec += (time_t)s;
+		dl.tv_nsec += (long)((s - (double)(time_t)s) * 1e9);
+		if (dl.tv_nsec >= 1000000000) { dl.tv_sec++; dl.tv_nsec -= 1000000000; }
+	}
+	int kicked = 0;
+	pthread_mutex_lock(&lock);
+	while (nfinished < (int)opt_vcpus) {
+		if (!kicked && atomic_load(&stop)) {
+			/* Time limit or a failed vCPU: kick the others out of KVM_RUN. */
+			kicked = 1;
+			for (unsigned i = 0; i < opt_vcpus; i++) {
+				vcpus[i].run->immediate_exit = 1;
+				__atomic_thread_fence(__ATOMIC_SEQ_CST);
+				pthread_kill(vcpus[i].th, SIGUSR1);
+			}
+		} else if (!kicked && opt_duration > 0) {
+			if (pthread_cond_timedwait(&cond, &lock, &dl) == ETIMEDOUT)
+				atomic_store(&stop, 1);
+		} else {
+			pthread_cond_wait(&cond, &lock);
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	for (unsigned i = 0; i < opt_vcpus; i++)
+		pthread_join(vcpus[i].th, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+
+	struct vcpu sum = { 0 };
+	int complete = 1, err = 0;
+	for (unsigned i = 0; i < opt_vcpus; i++) {
+		struct vcpu *v = &vcpus[i];
+		if (v->err) { fprintf(stderr, "guestload: guest pid=%d: %s\n", (int)getpid(), v->errmsg); err = 1; }
+		complete &= v->done;
+		for (int op = 0; op < NOPS; op++) sum.cnt[op] += v->cnt[op];
+		sum.insns += v->insns; sum.hc_ud += v->hc_ud; sum.exit_io += v->exit_io; sum.exit_mmio += v->exit_mmio;
+		sum.exit_hlt += v->exit_hlt; sum.exit_intr += v->exit_intr; sum.exit_other += v->exit_other;
+		sum.nrun += v->nrun;
+	}
+	char name[1024];
+	fmt_name(name, sizeof name, opt_name);
+	printf("guest pid=%d vcpus=%llu mode=%s complete=%d", (int)getpid(), (unsigned long long)opt_vcpus,
+	       opt_protected ? "prot32" : "real", complete && !err);
+	for (int op = 0; op < NOPS; op++)
+		printf(" %s=%llu", op_name[op], (unsigned long long)sum.cnt[op]);
+	printf(" hc_ud=%llu", (unsigned long long)sum.hc_ud);
+	printf(" insns=%llu exit_io=%llu exit_mmio=%llu exit_hlt=%llu exit_intr=%llu exit_other=%llu kvm_run=%llu"
+	       " elapsed_us=%lld name=%s\n",
+	       (unsigned long long)sum.insns, (unsigned long long)sum.exit_io, (unsigned long long)sum.exit_mmio,
+	       (unsigned long long)sum.exit_hlt, (unsigned long long)sum.exit_intr, (unsigned long long)sum.exit_other,
+	       (unsigned long long)sum.nrun,
+	       (long long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000), name);
+	fflush(stdout);
+	return err ? 1 : 0;
+}
+
+static void usage_err(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "guestload: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static uint64_t num(const char *s, const char *opt, uint64_t max)
+{
+	char *e;
+	errno = 0;
+	if (!*s || *s == '-' || *s == '+') usage_err("bad value for %s", opt);
+	unsigned long long v = strtoull(s, &e, 0);
+	if (errno || *e || v > max) usage_err("bad value for %s", opt);
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	enum { O_PIO = 256, O_PIO_IN, O_MMIO_R, O_MMIO_W, O_CPUID, O_HLT, O_EMUL, O_MSR_R, O_MSR_W, O_HC,
+	       O_HCNR, O_SLEEP, O_REPEAT, O_DURATION, O_PROT, O_NAME, O_WAIT };
+	static const struct option lo[] = {
+		{ "guests", 1, 0, 'g' }, { "vcpus", 1, 0, 'c' },
+		{ "pio", 1, 0, O_PIO }, { "pio-in", 1, 0, O_PIO_IN }, { "mmio-read", 1, 0, O_MMIO_R },
+		{ "mmio-write", 1, 0, O_MMIO_W }, { "cpuid", 1, 0, O_CPUID }, { "hlt", 1, 0, O_HLT },
+		{ "emulate", 1, 0, O_EMUL }, { "msr-read", 1, 0, O_MSR_R }, { "msr-write", 1, 0, O_MSR_W },
+		{ "hypercall", 1, 0, O_HC }, { "hc-nr", 1, 0, O_HCNR }, { "sleep-us", 1, 0, O_SLEEP },
+		{ "repeat", 1, 0, O_REPEAT }, { "duration", 1, 0, O_DURATION }, { "protected", 0, 0, O_PROT },
+		{ "name", 1, 0, O_NAME }, { "wait-start", 1, 0, O_WAIT }, { 0, 0, 0, 0 } };
+	/* QEMU-style "-name X": rewrite in a copy of argv, /proc/PID/cmdline keeps the original. */
+	char **av = calloc((size_t)argc + 1, sizeof *av);
+	if (!av) return 1;
+	for (int i = 0; i < argc; i++)
+		av[i] = strcmp(argv[i], "-name") ? argv[i] : "--name";
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, av, ":g:c:", lo, NULL)) != -1) {
+		const char *o = optind > 0 && optind <= argc ? av[optind - 1] : "?";
+		if (c >= O_PIO && c <= O_HC) { opt_n[c - O_PIO] = num(optarg, o, 0xffffffffu); continue; }
+		switch (c) {
+		case 'g': opt_guests = num(optarg, "-g", 1024); if (!opt_guests) usage_err("bad value for %s", "-g"); break;
+		case 'c': opt_vcpus = num(optarg, "-c", MAX_VCPUS); if (!opt_vcpus) usage_err("bad value for %s", "-c"); break;
+		case O_HCNR: opt_hc_nr = num(optarg, "--hc-nr", 0xffffffffu); break;
+		case O_SLEEP: opt_sleep_us = num(optarg, "--sleep-us", 60000000); break;
+		case O_REPEAT: opt_repeat = num(optarg, "--repeat", 0xffffffffu); break;
+		case O_DURATION: {
+			char *e;
+			opt_duration = strtod(optarg, &e);
+			if (*e || !*optarg || !(opt_duration > 0 && opt_duration < 1e6)) usage_err("bad value for %s", "--duration");
+			break;
+		}
+		case O_PROT: opt_protected = 1; break;
+		case O_NAME: opt_name = optarg; break;
+		case O_WAIT: opt_wait_start = optarg; break;
+		case ':': usage_err("option %s needs a value", av[optind - 1]); break;
+		default: usage_err("unknown option %s", av[optind - 1]);
+		}
+	}
+	if (optind < argc) usage_err("unexpected argument %s", argv[optind]);
+
+	unsigned int regs[4];
+	__asm__ volatile("cpuid" : "=a"(regs[0]), "=b"(regs[1]), "=c"(regs[2]), "=d"(regs[3]) : "a"(0), "c"(0));
+	hc_amd = regs[1] == 0x68747541; /* "Auth"enticAMD */
+	if (!hc_amd) hc_amd = regs[1] == 0x6f677948; /* "Hygo"nGenuine */
+
+	fflush(stdout);
+	pid_t *pids = calloc(opt_guests, sizeof *pids);
+	if (!pids) return 1;
+	for (unsigned i = 0; i < opt_guests; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0) die("fork: %s", strerror(errno));
+		if (pids[i] == 0) _exit(run_guest());
+	}
+	int rc = 0;
+	for (unsigned i = 0; i < opt_guests; i++) {
+		int st;
+		if (waitpid(pids[i], &st, 0) < 0) { fprintf(stderr, "guestload: waitpid: %s\n", strerror(errno)); rc = 1; continue; }
+		if (WIFSIGNALED(st)) { fprintf(stderr, "guestload: guest pid=%d killed by signal %d\n", (int)pids[i], WTERMSIG(st)); rc = 1; }
+		else if (WEXITSTATUS(st)) { fprintf(stderr, "guestload: guest pid=%d failed\n", (int)pids[i]); rc = 1; }
+	}
+	return rc;
+}

@@ -1,0 +1,311 @@
+#!/bin/bash
+# Run a test script inside Debian's stock 6.1 kernel, booted under QEMU (pure
+# emulation, no host KVM needed) with KVM loaded as nested SVM, so the script
+# sees real kvm_exit/kvm_entry events, kprobes, fentry and BTF.
+#
+# usage: tests/vm/run.sh [--timeout SECONDS] SCRIPT [FILE...]
+#
+#   SCRIPT  runs as /test.sh (its #! line counts; busybox sh is /bin/sh), cwd /.
+#   FILE    host files or directories copied in. A relative path lands at the
+#           same relative path under / (so `tests/guestload` works unchanged
+#           when run.sh is called from the repo root); an absolute path at the
+#           same absolute path. Shared libraries that `ldd` lists and the
+#           dynamic loader come along, so dynamically linked programs run.
+#
+# The script's stdout/stderr come back on run.sh's stdout/stderr (after the
+# VM stops) and run.sh exits with the script's exit code. Infrastructure
+# failures print one line starting with "vm: FAIL:" on stderr and exit 125
+# (124 when the time limit is hit). Logs of the last run: tests/vm/out/.
+#
+# Environment (all optional):
+#   VM_CPU      QEMU -cpu (default qemu64,+svm: nested paging off; add ,+npt for NPT)
+#   VM_SMP      vCPUs (default 2)          VM_MEM   MiB of RAM (default 1024)
+#   VM_APPEND   extra kernel command line; MOD.PARAM=VAL words are handed to
+#               insmod of module MOD, e.g. VM_APPEND=kvm_amd.npt=0
+#   VM_MODULES  extra modules to load (dependencies are resolved), e.g. "tun"
+set -euo pipefail
+
+VM_DIR=$(cd "$(dirname "$0")" && pwd)
+CACHE=$VM_DIR/cache
+OUT=$VM_DIR/out
+MODULES="kvm-amd ${VM_MODULES:-}"
+EOF_MARK='@@KVMPROF-VM-EOF@@'    # trailer on the script's streams: proves they are complete
+
+fail() { echo "vm: FAIL: $*" >&2; exit 125; }
+note() { echo "vm: $*" >&2; }
+
+timeout_s=300
+while [ $# -gt 0 ]; do
+    case $1 in
+    --timeout) [ $# -ge 2 ] || fail "--timeout needs a value"; timeout_s=$2; shift 2 ;;
+    --timeout=*) timeout_s=${1#*=}; shift ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    --) shift; break ;;
+    -*) fail "unknown option $1 (usage: run.sh [--timeout SECONDS] SCRIPT [FILE...])" ;;
+    *) break ;;
+    esac
+done
+[ $# -ge 1 ] || fail "usage: run.sh [--timeout SECONDS] SCRIPT [FILE...]"
+case $timeout_s in ''|*[!0-9]*) fail "--timeout wants whole seconds, got '$timeout_s'" ;; esac
+SCRIPT=$1; shift
+[ -f "$SCRIPT" ] || fail "script $SCRIPT not found"
+for f in "$@"; do [ -e "$f" ] || fail "file $f not found"; done
+
+# ---- host tools ---------------------------------------------------------------
+apt_updated=
+apt_update() {
+    [ -n "$apt_updated" ] && return 0
+    apt_updated=1
+    DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null 2>&1 || true
+}
+need=
+command -v qemu-system-x86_64 >/dev/null || need="$need qemu-system-x86"
+command -v cpio >/dev/null || need="$need cpio"
+command -v xz >/dev/null || need="$need xz-utils"
+command -v zstd >/dev/null || need="$need zstd"
+command -v timeout >/dev/null || need="$need coreutils"
+if [ -n "$need" ]; then
+    note "installing$need"
+    inst() { DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $need >"$OUT/apt.log" 2>&1; }
+    mkdir -p "$OUT"
+    inst || { apt_update; inst; } || fail "apt-get install$need failed (see $OUT/apt.log)"
+fi
+
+# ---- kernel and busybox, fetched once into the cache --------------------------
+mkdir -p "$CACHE" "$OUT"
+exec 9>"$CACHE/.lock"          # one cache builder at a time
+flock 9
+
+# The kernel package that linux-image-amd64 points at today (apt's lists are local).
+resolve_kpkg() {
+    apt-cache depends linux-image-amd64 2>/dev/null |
+        sed -n 's/^ *Depends: \(linux-image-6\.1\.0-[0-9]*-amd64\)$/\1/p' | head -n1
+}
+kpkg=$(resolve_kpkg)
+[ -n "$kpkg" ] || { apt_update; kpkg=$(resolve_kpkg); }
+if [ -z "$kpkg" ]; then
+    # apt knows nothing (offline, no lists): fall back to the newest cached kernel.
+    kpkg=$(ls -d "$CACHE"/kernel/linux-image-* 2>/dev/null | sort -V | tail -n1 || true)
+    kpkg=${kpkg##*/}
+    [ -n "$kpkg" ] || fail "cannot resolve linux-image-6.1.0-*-amd64 from linux-image-amd64 (apt-get update failed?)"
+    note "apt cannot resolve linux-image-amd64; using cached $kpkg"
+fi
+kver=${kpkg#linux-image-}
+KDIR=$CACHE/kernel/$kpkg
+
+fetch_deb() {   # fetch_deb PACKAGE DIR: apt-get download into DIR, once
+    ls "$2"/"$1"_*.deb >/dev/null 2>&1 && return 0
+    mkdir -p "$2"
+    note "fetching $1"
+    # apt's _apt user cannot write to our cache: that warning is harmless.
+    (cd "$2" && apt-get download -q "$1") >"$OUT/apt.log" 2>&1 ||
+        { apt_update; (cd "$2" && apt-get download -q "$1") >"$OUT/apt.log" 2>&1; } ||
+        fail "cannot fetch package $1 (see $OUT/apt.log)"
+}
+
+# Unpack vmlinuz and the wanted modules (plus their dependencies, in load
+# order) from the package. The .deb stays in the cache so another VM_MODULES
+# set needs no refetch.
+mods_key=$(echo $MODULES | tr ' -' '\n_' | sort -u | tr '\n' ' ')
+if [ ! -f "$KDIR/vmlinuz" ] || [ "$(cat "$KDIR/modules.want" 2>/dev/null)" != "$mods_key" ]; then
+    fetch_deb "$kpkg" "$KDIR"
+    note "unpacking $kpkg"
+    x=$KDIR/x; rm -rf "$x" "$KDIR/modules"; mkdir -p "$KDIR/modules"
+    dpkg-deb -x "$KDIR/${kpkg}"_*.deb "$x" || fail "cannot unpack $kpkg"
+    mdir=$x/lib/modules/$kver
+    [ -f "$x/boot/vmlinuz-$kver" ] && [ -d "$mdir" ] || fail "$kpkg holds no vmlinuz-$kver or modules"
+    # "name path" lines; module names use _ where file names may use -
+    find "$mdir" -name '*.ko*' |
+        awk -F/ '{ n = $NF; sub(/\.ko.*$/, "", n); gsub("-", "_", n); print n, $0 }' >"$KDIR/modmap"
+    unko() { case $1 in *.xz) xz -dc "$1" ;; *.zst) zstd -qdc "$1" ;; *.gz) gzip -dc "$1" ;; *) cat "$1" ;; esac; }
+    seen=; order=
+    add_mod() {     # depth first: dependencies before the module
+        local n=${1//-/_} p d
+        case " $seen " in *" $n "*) return 0 ;; esac
+        seen="$seen $n"
+        p=$(awk -v n="$n" '$1 == n { print $2; exit }' "$KDIR/modmap")
+        [ -n "$p" ] || { tr - _ <"$mdir/modules.builtin" | grep -q "/$n\.ko\$" && return 0
+                         fail "module $n is not in $kpkg"; }
+        unko "$p" >"$KDIR/modules/$n.ko"   # busybox insmod cannot decompress
+        d=$(tr '\0' '\n' <"$KDIR/modules/$n.ko" | sed -n 's/^depends=//p' | head -n1)
+        for dep in ${d//,/ }; do add_mod "$dep"; done
+        order="$order $n"
+    }
+    for m in $MODULES; do add_mod "$m"; done
+    echo $order | tr ' ' '\n' >"$KDIR/modules/order"
+    cp "$x/boot/config-$kver" "$KDIR/config"
+    cp "$x/boot/System.map-$kver" "$KDIR/System.map"
+    cp "$x/boot/vmlinuz-$kver" "$KDIR/vmlinuz.new" && mv "$KDIR/vmlinuz.new" "$KDIR/vmlinuz"
+    echo "$mods_key" >"$KDIR/modules.want"
+    rm -rf "$x"
+fi
+
+BBDIR=$CACHE/busybox
+if [ ! -x "$BBDIR/busybox" ]; then
+    # Downloaded, not installed: busybox-static conflicts with the host's busybox.
+    fetch_deb busybox-static "$BBDIR"
+    rm -rf "$BBDIR/x"
+    dpkg-deb -x "$BBDIR"/busybox-static_*.deb "$BBDIR/x" || fail "cannot unpack busybox-static"
+    mv "$BBDIR/x/bin/busybox" "$BBDIR/busybox"
+    rm -rf "$BBDIR/x"
+fi
+
+# ---- initramfs: a cached base (busybox, modules, /init) + this run's files ----
+# PID 1 of the VM. It reports on the console (ttyS0) with "KVMPROF-VM:" lines;
+# the script's stdout goes to ttyS1 and stderr to ttyS2, each closed by EOF_MARK.
+INIT=$(cat <<EOF
+#!/bin/sh
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1
+say() { echo "KVMPROF-VM: \$*"; }
+die() { say "FAIL \$*"; sync; poweroff -f; sleep 5; exit 1; }
+say "booted \$(uname -r)"
+mount -t tracefs tracefs /sys/kernel/tracing || die "cannot mount tracefs"
+mount -t debugfs debugfs /sys/kernel/debug || die "cannot mount debugfs"
+mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+mkdir -p /dev/pts /dev/shm; mount -t devpts devpts /dev/pts
+for m in \$(cat /modules/order); do
+    args=
+    for w in \$(cat /proc/cmdline); do    # MOD.PARAM=VAL on the command line
+        case \$w in "\$m".*=*) args="\$args \${w#"\$m".}" ;; esac
+    done
+    insmod /modules/\$m.ko \$args || die "modules failed to load: insmod \$m\$args"
+done
+say "modules loaded: \$(cat /modules/order | tr '\n' ' ')"
+[ -c /dev/kvm ] || die "/dev/kvm is missing after loading the kvm modules"
+stty -F /dev/ttyS1 raw -echo && stty -F /dev/ttyS2 raw -echo || die "no ttyS1/ttyS2 for the script's output"
+chmod +x /test.sh
+cd /
+if [ "\$(head -c2 /test.sh)" = "#!" ]; then /test.sh; else sh /test.sh; fi </dev/null >/dev/ttyS1 2>/dev/ttyS2
+rc=\$?
+# The last close of a serial tty waits until its buffer is sent, so the
+# marks below arrive after all of the script's output.
+printf '%s\n' '$EOF_MARK' >/dev/ttyS1
+printf '%s\n' '$EOF_MARK' >/dev/ttyS2
+say "rc=\$rc"
+sync
+poweroff -f
+EOF
+)
+bbver=$(ls "$BBDIR"/busybox-static_*.deb | sed 's|.*/||')
+key=$(printf '%s\n' "$kpkg" "$mods_key" "$bbver" "$INIT" | sha256sum | cut -c1-16)
+BASE=$CACHE/base-$key.cpio
+if [ ! -f "$BASE" ]; then
+    note "building initramfs base"
+    rm -f "$CACHE"/base-*.cpio
+    st=$(mktemp -d)
+    mkdir -p "$st"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,root,run,modules,etc}
+    cp "$BBDIR/busybox" "$st/bin/busybox"
+    for a in $("$BBDIR/busybox" --list-full); do
+        [ "$a" = bin/busybox ] || ln -sf /bin/busybox "$st/$a"
+    done
+    cp "$KDIR"/modules/*.ko "$KDIR/modules/order" "$st/modules/"
+    printf '%s\n' "$INIT" >"$st/init"; chmod 755 "$st/init"
+    echo 'root:x:0:0:root:/root:/bin/sh' >"$st/etc/passwd"
+    echo 'root:x:0:' >"$st/etc/group"
+    (cd "$st" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$BASE.new" ||
+        fail "cannot build the initramfs"
+    mv "$BASE.new" "$BASE"
+    rm -rf "$st"
+fi
+flock -u 9
+
+work=$(mktemp -d)
+qpid=
+cleanup() { [ -z "$qpid" ] || kill "$qpid" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+st=$work/stage; mkdir -p "$st"
+cp "$SCRIPT" "$st/test.sh"
+
+put() {         # put HOSTPATH GUESTPATH, creating parent dirs
+    mkdir -p "$st/$(dirname "$2")"
+    cp -a "$1" "$st/$2"
+}
+put_libs() {    # the shared libraries and loader that ldd lists for $1
+    local l
+    for l in $(ldd "$1" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) (.*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'); do
+        [ -e "$st/$l" ] || { mkdir -p "$st/$(dirname "$l")"; cp -L "$l" "$st/$l"; }
+    done
+}
+for f in "$@"; do
+    case $f in
+    /*) g=$f ;;
+    *) g=$(realpath -m --relative-to=. "$f")
+       case $g in ..*) fail "relative FILE $f points above the current directory: give it as an absolute path" ;; esac ;;
+    esac
+    put "$f" "$g"
+    if [ -d "$f" ]; then
+        find "$f" -type f -perm -u+x | while read -r e; do put_libs "$e"; done
+    else
+        put_libs "$f"
+    fi
+done
+(cd "$st" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$work/run.cpio" ||
+    fail "cannot pack the test files"
+# The kernel unpacks concatenated cpio archives one after the other.
+cat "$BASE" "$work/run.cpio" >"$work/initrd"
+
+# ---- boot ---------------------------------------------------------------------
+rm -f "$OUT"/console.log "$OUT"/stdout "$OUT"/stderr "$OUT"/qemu.log
+cpu=${VM_CPU:-qemu64,+svm}
+append="console=ttyS0 panic=-1 quiet ${VM_APPEND:-}"
+echo "qemu-system-x86_64 -M q35 -cpu $cpu -smp ${VM_SMP:-2} -m ${VM_MEM:-1024} -kernel $KDIR/vmlinuz -append '$append'" >"$OUT/cmdline"
+start=$(date +%s)
+set +e
+timeout -k 5 "$timeout_s" qemu-system-x86_64 \
+    -M q35 -cpu "$cpu" -smp "${VM_SMP:-2}" -m "${VM_MEM:-1024}" \
+    -nodefaults -no-user-config -display none -no-reboot \
+    -kernel "$KDIR/vmlinuz" -initrd "$work/initrd" -append "$append" \
+    -serial "file:$OUT/console.log" -serial "file:$OUT/stdout" -serial "file:$OUT/stderr" \
+    </dev/null >"$OUT/qemu.log" 2>&1 &
+qpid=$!
+wait $qpid
+qrc=$?
+qpid=
+set -e
+secs=$(( $(date +%s) - start ))
+
+# ---- results --------------------------------------------------------------------
+# Give back what the script printed (even on failure), without the end marks.
+complete=1
+emit() {        # emit FILE FD
+    local f=$1 n
+    [ -f "$f" ] || { complete=; return 0; }
+    n=$(( ${#EOF_MARK} + 1 ))
+    if [ "$(tail -c "$n" "$f")" = "$EOF_MARK" ]; then
+        head -c "-$n" "$f" >&"$2"
+    else
+        complete=
+        cat "$f" >&"$2"
+    fi
+}
+console_tail() { tr -d '\r' <"$OUT/console.log" 2>/dev/null | tail -n 25 | sed 's/^/vm: console: /' >&2; }
+status=$(tr -d '\r' <"$OUT/console.log" 2>/dev/null | sed -n 's/^KVMPROF-VM: //p' || true)
+emit "$OUT/stdout" 1
+emit "$OUT/stderr" 2
+
+if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+    console_tail
+    echo "vm: FAIL: time limit of ${timeout_s}s hit (logs in $OUT)" >&2
+    exit 124
+fi
+case $status in *booted*) ;; *)
+    console_tail; sed 's/^/vm: qemu: /' "$OUT/qemu.log" >&2
+    fail "the VM did not boot (qemu exit $qrc; logs in $OUT)" ;;
+esac
+if f=$(printf '%s\n' "$status" | grep '^FAIL ' | head -n1); [ -n "$f" ]; then
+    console_tail
+    fail "${f#FAIL }"
+fi
+rc=$(printf '%s\n' "$status" | sed -n 's/^rc=\([0-9]*\)$/\1/p' | tail -n1)
+if [ -z "$rc" ]; then
+    console_tail
+    fail "the VM stopped without reporting the script's exit code (qemu exit $qrc; logs in $OUT)"
+fi
+[ -n "$complete" ] || fail "the script's output came back incomplete (script exit $rc)"
+note "$(basename "$SCRIPT") exited $rc after ${secs}s in the VM ($kpkg)"
+exit "$rc"
