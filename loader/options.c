@@ -17,9 +17,9 @@ static const char doc[] =
 "Profile KVM hypervisor traps per guest: exits, hypercalls, emulated\n"
 "instructions, port I/O, MMIO, MSR, CPUID and trips to the VMM, with counts\n"
 "and log2 latency histograms.\n"
-"\n"
+"\v"
 "EXAMPLES:\n"
-"  kvmprof                      # all guests, a table every second, summary on Ctrl-C\n"
+"  kvmprof                      # all guests: a table a second, then a summary\n"
 "  kvmprof -p 1234 -d 10        # one guest for 10 seconds\n"
 "  kvmprof -q -d 30 --csv h.csv # 30 s, no live table, histograms to CSV\n"
 "  kvmprof --csv-series s.csv   # trap counts per interval, for plotting\n"
@@ -144,11 +144,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'v': o->verbose = true; break;
 	case OPT_LIST_PROBES: o->list_probes = true; break;
 	case 'h':
-		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP, state->name);
 		ps->helped = true;
 		break;
 	case OPT_USAGE:
-		argp_state_help(state, stdout, ARGP_HELP_USAGE);
+		argp_help(state->root_argp, stdout, ARGP_HELP_USAGE, state->name);
 		ps->helped = true;
 		break;
 	case ARGP_KEY_ARG:
