@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Drives kvmprof's BPF aggregation where no guest can here (exits,
+ * hypercalls, exit latency, prefix decoding, full maps): the skeleton's own
+ * object is loaded with only its raw_tp "drive" program, which feeds the same
+ * functions the tracepoint programs call, through BPF_PROG_TEST_RUN.  Then the
+ * loader's map reading (stats.c) is checked against what was driven. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "kvmprof.skel.h"
+#include "check.h"
+#include "stats.h"
+
+static int prog_fd, counts_fd, latency_fd, drops_fd;
+
+static void drive(__u64 event, __u64 a, __u64 b, __u64 c)
+{
+	__u64 args[4] = { event, a, b, c };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
+	int err = bpf_prog_test_run_opts(prog_fd, &opts);
+
+	if (err) {
+		fprintf(stderr, "bpf_prog_test_run: %s\n", strerror(errno));
+		exit(1);
+	}
+}
+
+static struct trap_key key_of(__u32 class, __u64 code)
+{
+	return (struct trap_key){ .tgid = getpid(), .tid = gettid(), .class = class, .code = code };
+}
+
+static __u64 count_of(__u32 class, __u64 code)
+{
+	struct trap_key key = key_of(class, code);
+	int ncpus = libbpf_num_possible_cpus();
+	struct trap_count values[ncpus];
+	__u64 sum = 0;
+
+	if (bpf_map_lookup_elem(counts_fd, &key, values))
+		return 0;
+	for (int i = 0; i < ncpus; i++)
+		sum += values[i].count;
+	return sum;
+}
+
+static bool latency_of(__u32 class, __u64 code, struct trap_latency *lat)
+{
+	struct trap_key key = key_of(class, code);
+
+	return bpf_map_lookup_elem(latency_fd, &key, lat) == 0;
+}
+
+static __u64 drops_of(__u32 reason)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	__u64 values[ncpus], sum = 0;
+
+	if (bpf_map_lookup_elem(drops_fd, &reason, values))
+		return 0;
+	for (int i = 0; i < ncpus; i++)
+		sum += values[i];
+	return sum;
+}
+
+static void sleep_us(long us)
+{
+	struct timespec ts = { us / 1000000, us % 1000000 * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static void test_exits(void)
+{
+	const __u64 io = (__u64)ISA_SVM << 32 | 0x7b, hlt = (__u64)ISA_SVM << 32 | 0x78;
+	struct trap_latency lat;
+	__u64 slots = 0;
+
+	for (int i = 0; i < 7; i++) {
+		drive(DRIVE_EXIT, ISA_SVM, 0x7b, 3);
+		sleep_us(300);
+		drive(DRIVE_ENTRY, 0, 0, 3);
+	}
+	drive(DRIVE_EXIT, ISA_SVM, 0x78, 3);
+	drive(DRIVE_ENTRY, 0, 0, 3);
+	drive(DRIVE_ENTRY, 0, 0, 3);	/* an entry with no open exit adds nothing */
+	CHECK_U64(count_of(CLASS_EXIT, io), 7);
+	CHECK_U64(count_of(CLASS_EXIT, hlt), 1);
+	CHECK(latency_of(CLASS_EXIT, io, &lat), "io exit has a latency entry");
+	CHECK_U64(lat.count, 7);
+	CHECK_U64(lat.vcpu, 3);
+	CHECK(lat.min_ns >= 300000, "every exit->entry spans the 300 us sleep: min %llu",
+	      (unsigned long long)lat.min_ns);
+	CHECK(lat.max_ns >= lat.min_ns && lat.sum_ns >= 7 * lat.min_ns, "max and sum consistent");
+	for (int i = 0; i < LAT_SLOTS; i++) {
+		slots += lat.slots[i];
+		if (lat.slots[i])
+			CHECK(i >= 18, "300 us is in slot 18 or above, got slot %d", i);
+	}
+	CHECK_U64(slots, 7);
+	CHECK(latency_of(CLASS_EXIT, hlt, &lat) && lat.count == 1, "hlt exit latency");
+
+	/* VMX: the basic reason and FAILED_VMENTRY stay, other flag bits go */
+	drive(DRIVE_EXIT, ISA_VMX, 0x80000021, 0);
+	drive(DRIVE_EXIT, ISA_VMX, 0x08000000 | 10, 0);
+	drive(DRIVE_EXIT, ISA_VMX, 10, 0);
+	CHECK_U64(count_of(CLASS_EXIT, (__u64)ISA_VMX << 32 | 0x80000021), 1);
+	CHECK_U64(count_of(CLASS_EXIT, (__u64)ISA_VMX << 32 | 10), 2);
+	/* SVM codes are whole 32-bit values: vmgexit codes have the high bit */
+	drive(DRIVE_EXIT, ISA_SVM, 0x80000010, 0);
+	CHECK_U64(count_of(CLASS_EXIT, (__u64)ISA_SVM << 32 | 0x80000010), 1);
+	drive(DRIVE_ENTRY, 0, 0, 0);
+}
+
+static void test_hypercalls_and_vmm_trips(void)
+{
+	struct trap_latency lat;
+
+	for (int i = 0; i < 5; i++)
+		drive(DRIVE_HYPERCALL, 11, 0, 0);
+	drive(DRIVE_HYPERCALL, 0x1234, 0, 0);
+	CHECK_U64(count_of(CLASS_HYPERCALL, 11), 5);
+	CHECK_U64(count_of(CLASS_HYPERCALL, 0x1234), 1);
+
+	for (int i = 0; i < 4; i++) {
+		drive(DRIVE_USERSPACE_EXIT, 2 /* KVM_EXIT_IO */, 0, 0);
+		sleep_us(500);
+		drive(DRIVE_KVM_RUN, 0, 0, 0);
+	}
+	drive(DRIVE_USERSPACE_EXIT, 0, (__u64)-4, 0);	/* interrupted by a signal */
+	drive(DRIVE_KVM_RUN, 0, 0, 0);
+	drive(DRIVE_KVM_RUN, 0, 0, 0);	/* a KVM_RUN with no trip before it */
+	CHECK_U64(count_of(CLASS_USERSPACE, 2), 4);
+	CHECK_U64(count_of(CLASS_USERSPACE, USERSPACE_ERRNO | 4), 1);
+	CHECK(latency_of(CLASS_USERSPACE, 2, &lat), "VMM trip latency");
+	CHECK_U64(lat.count, 4);
+	CHECK(lat.min_ns >= 500000, "time in VMM spans the 500 us sleep: %llu",
+	      (unsigned long long)lat.min_ns);
+	CHECK(latency_of(CLASS_USERSPACE, USERSPACE_ERRNO | 4, &lat) && lat.count == 1,
+	      "restart trip latency");
+}
+
+static __u64 bytes_le(const __u8 *b, int n)
+{
+	__u64 v = 0;
+
+	for (int i = 0; i < n && i < 8; i++)
+		v |= (__u64)b[i] << (8 * i);
+	return v;
+}
+
+static void emulate(const __u8 *insn, int len, int mode, int failed)
+{
+	drive(DRIVE_EMULATE, bytes_le(insn, len), len | mode << 8 | failed << 16,
+	      len > 8 ? bytes_le(insn + 8, len - 8) : 0);
+}
+
+static void test_emulate_decoding(void)
+{
+	static const __u8 cpuid_pfx[] = { 0x66, 0x0f, 0xa2 };
+	static const __u8 rex_sse[] = { 0xf3, 0x48, 0x0f, 0x38, 0xf0, 0x00 };
+	static const __u8 dec_ax[] = { 0x48 };
+	static const __u8 many_pfx[] = { 0x2e, 0x3e, 0x26, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2,
+					 0xf3, 0x36, 0x0f, 0x3a, 0x0f, 0xc1 };
+	static const __u8 mov_mem[] = { 0x26, 0x8a, 0x05 };
+
+	emulate(cpuid_pfx, 3, 0, 0);
+	emulate(cpuid_pfx, 3, 0, 0);
+	emulate(rex_sse, 6, 9, 0);
+	emulate(dec_ax, 1, 1, 0);	/* 0x48 is REX only in 64-bit mode */
+	emulate(many_pfx, 15, 5, 0);	/* 11 prefixes, then a 3-byte opcode */
+	emulate(mov_mem, 3, 0, 1);
+	CHECK_U64(count_of(CLASS_EMULATE, 0x0fa2), 2);
+	CHECK_U64(count_of(CLASS_EMULATE, 0x0f38f0 | 9ULL << EMUL_MODE_SHIFT), 1);
+	CHECK_U64(count_of(CLASS_EMULATE, 0x48 | 1ULL << EMUL_MODE_SHIFT), 1);
+	CHECK_U64(count_of(CLASS_EMULATE, 0x0f3a0f | 5ULL << EMUL_MODE_SHIFT), 1);
+	CHECK_U64(count_of(CLASS_EMULATE, 0x8a | EMUL_FAILED), 1);
+}
+
+/* A guest that ends: its totals stay in the table, its map entries go. */
+static void test_reclaim(struct stats *s)
+{
+	pid_t child = fork();
+	struct trap_key key;
+	struct trap_row *row;
+	int status;
+
+	if (!child) {
+		for (int i = 0; i < 9; i++)
+			drive(DRIVE_HYPERCALL, 77, 0, 0);
+		_exit(0);
+	}
+	waitpid(child, &status, 0);
+	CHECK(stats_read(s, counts_fd, latency_fd, drops_fd) == 0, "read");
+	stats_reclaim(s, counts_fd, latency_fd);	/* notices the end */
+	CHECK(stats_read(s, counts_fd, latency_fd, drops_fd) == 0, "read");
+	stats_reclaim(s, counts_fd, latency_fd);	/* deletes its entries */
+	key = (struct trap_key){ .tgid = child, .tid = child, .class = CLASS_HYPERCALL, .code = 77 };
+	row = stats_row(s, &key, false);
+	CHECK(row && row->count == 9, "ended guest keeps its total");
+	CHECK(stats_guest(s, child)->ended, "guest marked ended");
+	{
+		int ncpus = libbpf_num_possible_cpus();
+		struct trap_count v[ncpus];
+
+		CHECK(bpf_map_lookup_elem(counts_fd, &key, v) && errno == ENOENT,
+		      "ended guest's map entry reclaimed");
+	}
+	CHECK(stats_read(s, counts_fd, latency_fd, drops_fd) == 0, "read");
+	CHECK(row->count == 9 && row->interval == 0, "total stays after reclaim");
+}
+
+static void test_loader_read(struct stats *s)
+{
+	struct trap_key key = key_of(CLASS_EXIT, (__u64)ISA_SVM << 32 | 0x7b);
+	struct trap_row *row;
+
+	CHECK(stats_read(s, counts_fd, latency_fd, drops_fd) == 0, "stats_read");
+	row = stats_row(s, &key, false);
+	CHECK(row && row->count == 7 && row->lat.count == 7, "loader sees 7 io exits");
+	CHECK(row && row->vcpu == 3, "vCPU learnt from the exit");
+	drive(DRIVE_EXIT, ISA_SVM, 0x7b, 3);
+	drive(DRIVE_ENTRY, 0, 0, 3);
+	CHECK(stats_read(s, counts_fd, latency_fd, drops_fd) == 0, "stats_read");
+	CHECK(row->count == 8 && row->interval == 1, "interval counts the new exit");
+	CHECK(row->lat.count == 8 && row->interval_lat_count == 1, "interval latency");
+	key = key_of(CLASS_HYPERCALL, 11);
+	row = stats_row(s, &key, false);
+	CHECK(row && row->count == 5 && row->interval == 0, "hypercalls unchanged");
+}
+
+/* A full map counts each lost event as a drop: never silent. */
+static void test_full_map(void)
+{
+	struct trap_key k, *prev = NULL;
+	__u64 existing = 0, before = drops_of(DROP_COUNTS_FULL);
+	const __u64 tries = MAX_TRAP_KEYS + 100;
+
+	while (!bpf_map_get_next_key(counts_fd, prev, &k)) {
+		existing++;
+		prev = &k;
+	}
+	for (__u64 nr = 0; nr < tries; nr++)
+		drive(DRIVE_HYPERCALL, 0x100000 + nr, 0, 0);
+	CHECK_U64(drops_of(DROP_COUNTS_FULL) - before, tries - (MAX_TRAP_KEYS - existing));
+	drive(DRIVE_HYPERCALL, 11, 0, 0);	/* existing keys still count */
+	CHECK_U64(count_of(CLASS_HYPERCALL, 11), 6);
+}
+
+int main(void)
+{
+	struct kvmprof_bpf *skel = kvmprof_bpf__open();
+	struct bpf_program *prog;
+	struct stats s;
+
+	if (!skel) {
+		fprintf(stderr, "bpf_drive: cannot open the BPF object\n");
+		return 1;
+	}
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, prog == skel->progs.drive);
+	if (kvmprof_bpf__load(skel)) {
+		fprintf(stderr, "bpf_drive: cannot load the drive program\n");
+		return 1;
+	}
+	prog_fd = bpf_program__fd(skel->progs.drive);
+	counts_fd = bpf_map__fd(skel->maps.trap_counts);
+	latency_fd = bpf_map__fd(skel->maps.trap_latency);
+	drops_fd = bpf_map__fd(skel->maps.drops);
+	stats_init(&s, libbpf_num_possible_cpus());
+
+	test_exits();
+	test_hypercalls_and_vmm_trips();
+	test_emulate_decoding();
+	test_loader_read(&s);
+	test_reclaim(&s);
+	test_full_map();
+
+	stats_free(&s);
+	kvmprof_bpf__destroy(skel);
+	return check_report("bpf");
+}

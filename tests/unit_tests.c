@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Unit tests of the loader's logic: names, histogram maths, CSV and JSON
+ * quoting, command line, guest names, output files. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+#include "check.h"
+#include "csv.h"
+#include "guests.h"
+#include "names.h"
+#include "options.h"
+#include "outfile.h"
+#include "report.h"
+
+static const char *name_of(unsigned int class, __u64 code)
+{
+	static char buf[128];
+
+	code_name(class, code, buf, sizeof(buf));
+	return buf;
+}
+
+static void test_names(void)
+{
+	CHECK_STR(vmx_exit_name(10), "CPUID");
+	CHECK_STR(vmx_exit_name(30), "IO_INSTRUCTION");
+	CHECK_STR(svm_exit_name(0x7b), "io");
+	CHECK_STR(svm_exit_name(0x78), "hlt");
+	CHECK_STR(svm_exit_name(0x400), "npf");
+	CHECK_STR(kvm_exit_reason_name(KVM_EXIT_MMIO), "KVM_EXIT_MMIO");
+	CHECK_STR(hypercall_name(11), "KVM_HC_SCHED_YIELD");
+	CHECK(hypercall_name(0x1234) == NULL, "unknown hypercall has no name");
+
+	CHECK_STR(name_of(CLASS_EXIT, (__u64)ISA_SVM << 32 | 0x7b), "SVM io");
+	CHECK_STR(name_of(CLASS_EXIT, (__u64)ISA_SVM << 32 | 0x4e), "SVM PF excp");
+	CHECK_STR(name_of(CLASS_EXIT, (__u64)ISA_SVM << 32 | 0x81), "SVM hypercall");
+	CHECK_STR(name_of(CLASS_EXIT, (__u64)ISA_VMX << 32 | 10), "VMX CPUID");
+	CHECK_STR(name_of(CLASS_EXIT, (__u64)ISA_VMX << 32 | 0x80000021),
+		  "VMX INVALID_STATE FAILED_VMENTRY");
+	/* unknown codes come out as numbers, never dropped */
+	CHECK_STR(name_of(CLASS_EXIT, (__u64)ISA_VMX << 32 | 999), "VMX reason 999");
+	CHECK_STR(name_of(CLASS_EXIT, (__u64)ISA_SVM << 32 | 0x12345), "SVM code 0x12345");
+	CHECK_STR(name_of(CLASS_HYPERCALL, 0x1234), "hypercall 0x1234");
+	CHECK_STR(name_of(CLASS_HYPERCALL, 9), "KVM_HC_CLOCK_PAIRING");
+	CHECK_STR(name_of(CLASS_EMULATE, 0x0fa2), "0f a2 real");
+	CHECK_STR(name_of(CLASS_EMULATE, 0x0f38f0 | 9ULL << EMUL_MODE_SHIFT), "0f 38 f0 prot64");
+	CHECK_STR(name_of(CLASS_EMULATE, 0x90 | 5ULL << EMUL_MODE_SHIFT | EMUL_FAILED),
+		  "90 prot32 FAILED");
+	CHECK_STR(name_of(CLASS_PIO, PIO_WRITE | 0x3f8), "out 0x3f8");
+	CHECK_STR(name_of(CLASS_PIO, 0x3f9), "in 0x3f9");
+	CHECK_STR(name_of(CLASS_MMIO, 0xd0000 | 0), "unsatisfied-read 0xd0000");
+	CHECK_STR(name_of(CLASS_MMIO, 0xfee00000 | 2), "write 0xfee00000");
+	CHECK_STR(name_of(CLASS_USERSPACE, KVM_EXIT_IO), "KVM_EXIT_IO");
+	CHECK_STR(name_of(CLASS_USERSPACE, 250), "KVM_EXIT 250");
+	CHECK_STR(name_of(CLASS_USERSPACE, USERSPACE_ERRNO | 4), "restart (errno 4)");
+	CHECK_STR(name_of(CLASS_MSR, MSR_WRITE | 0x8b), "wrmsr 0x8b");
+	CHECK_STR(name_of(CLASS_MSR, MSR_EXCEPTION | 0xc0000080), "rdmsr 0xc0000080 #GP");
+	CHECK_STR(name_of(CLASS_CPUID, 0x80000001), "cpuid 0x80000001");
+	for (int c = 0; c < NR_CLASSES; c++)
+		CHECK(class_from_name(class_name(c)) == c, "class %d round trip", c);
+	CHECK(class_from_name("nope") == -1, "unknown class");
+}
+
+static void test_histogram_maths(void)
+{
+	__u64 lo, hi;
+	char buf[32];
+	struct trap_latency a = { .count = 3, .sum_ns = 300, .min_ns = 50, .max_ns = 200 };
+	struct trap_latency b = { .count = 5, .sum_ns = 1000, .min_ns = 20, .max_ns = 400 };
+	struct trap_latency d;
+
+	slot_bounds(0, &lo, &hi);
+	CHECK(lo == 0 && hi == 1, "slot 0 is [0,1]: %llu %llu", lo, hi);
+	slot_bounds(10, &lo, &hi);
+	CHECK(lo == 1024 && hi == 2047, "slot 10 is [1024,2047]: %llu %llu", lo, hi);
+	slot_bounds(LAT_SLOTS - 1, &lo, &hi);
+	CHECK(lo == 1ULL << 31 && hi == ~0ULL, "last slot is open-ended");
+	CHECK_STR(format_ns(999, buf, sizeof(buf)), "999ns");
+	CHECK_STR(format_ns(4100, buf, sizeof(buf)), "4.10us");
+	CHECK_STR(format_ns(1250000, buf, sizeof(buf)), "1.25ms");
+	CHECK_STR(format_ns(2000000000ULL, buf, sizeof(buf)), "2.00s");
+
+	a.slots[5] = 3;
+	b.slots[5] = 3;
+	b.slots[8] = 2;
+	latency_delta(&d, &b, &a);	/* map went from a to b */
+	CHECK_U64(d.count, 2);
+	CHECK_U64(d.sum_ns, 700);
+	CHECK_U64(d.slots[5], 0);
+	CHECK_U64(d.slots[8], 2);
+	latency_add(&a, &d);
+	CHECK_U64(a.count, 5);
+	CHECK_U64(a.min_ns, 20);
+	CHECK_U64(a.max_ns, 400);
+	/* a smaller map value means the entry was deleted and made anew */
+	latency_delta(&d, &(struct trap_latency){ .count = 2, .sum_ns = 10 }, &b);
+	CHECK_U64(d.count, 2);
+	CHECK_U64(d.sum_ns, 10);
+}
+
+static char *capture(void (*fn)(FILE *, void *), void *arg)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	fn(f, arg);
+	fclose(f);
+	return buf;
+}
+
+static void csv_of(FILE *f, void *arg)
+{
+	csv_field(f, arg);
+}
+
+static void test_csv_quoting(void)
+{
+	char *s;
+
+	s = capture(csv_of, "plain");
+	CHECK_STR(s, "plain");
+	free(s);
+	s = capture(csv_of, "a,b");
+	CHECK_STR(s, "\"a,b\"");
+	free(s);
+	s = capture(csv_of, "say \"hi\"");
+	CHECK_STR(s, "\"say \"\"hi\"\"\"");
+	free(s);
+	s = capture(csv_of, "two\nlines");
+	CHECK_STR(s, "\"two\nlines\"");
+	free(s);
+}
+
+static void test_guest_names(void)
+{
+	static const char qemu[] = "qemu-system-x86_64\0-m\0512\0-name\0guest=web,debug-threads=on\0";
+	static const char qemu_plain[] = "qemu\0-name\0db01\0-m\0256\0";
+	static const char qemu_process[] = "qemu\0-name\0vm1,process=qemu:vm1\0";
+	static const char qemu_commas[] = "qemu\0-name\0guest=a,,b,debug-threads=on\0";
+	static const char firecracker[] = "firecracker\0--api-sock\0/tmp/s\0--id\0fc-7\0";
+	static const char none[] = "guestload\0-g\0002\0";
+	static const char hostile[] = "qemu\0-name\0guest=x\x1b[2J\"q\",\n\\end\0";
+	char out[GUEST_NAME_MAX];
+
+	CHECK(name_from_cmdline(qemu, sizeof(qemu), out, sizeof(out)), "qemu guest=");
+	CHECK_STR(out, "web");
+	CHECK(name_from_cmdline(qemu_plain, sizeof(qemu_plain), out, sizeof(out)), "qemu plain");
+	CHECK_STR(out, "db01");
+	CHECK(name_from_cmdline(qemu_process, sizeof(qemu_process), out, sizeof(out)), "qemu first elem");
+	CHECK_STR(out, "vm1");
+	CHECK(name_from_cmdline(qemu_commas, sizeof(qemu_commas), out, sizeof(out)), "qemu ,,");
+	CHECK_STR(out, "a,b");
+	CHECK(name_from_cmdline(firecracker, sizeof(firecracker), out, sizeof(out)), "firecracker");
+	CHECK_STR(out, "fc-7");
+	CHECK(!name_from_cmdline(none, sizeof(none), out, sizeof(out)), "no name");
+	/* -name as the last argument, with no value, must not read past the end */
+	CHECK(!name_from_cmdline("qemu\0-name\0", 11, out, sizeof(out)), "dangling -name");
+	CHECK(name_from_cmdline(hostile, sizeof(hostile), out, sizeof(out)), "hostile");
+	CHECK_STR(out, "x\\x1b[2J\"q\"");	/* stops at the unescaped comma */
+
+	escape_name("a\x1b]0;t\x07\n\\\xc3\xa9", 11, out, sizeof(out));
+	CHECK_STR(out, "a\\x1b]0;t\\x07\\x0a\\x5c\\xc3\\xa9");
+	escape_name("abcdef", 6, out, 4);	/* truncates, never overflows */
+	CHECK_STR(out, "abc");
+	escape_name("ab\x01", 3, out, 5);	/* an escape that does not fit is dropped whole */
+	CHECK_STR(out, "ab");
+}
+
+static int parse(const char *line, struct options *o)
+{
+	char copy[512], *argv[32];
+	int argc = 0;
+
+	snprintf(copy, sizeof(copy), "kvmprof %s", line);
+	for (char *tok = strtok(copy, " "); tok && argc < 31; tok = strtok(NULL, " "))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+	return parse_options(argc, argv, o);
+}
+
+static void test_options(void)
+{
+	static const char *const bad[] = {
+		"-i 0", "-i -1", "-i abc", "-i 1e99", "-d 1e99", "-d 0", "-p 0", "-p notapid",
+		"-p -5", "--attach nope", "--bogus", "-i", "extra", "-n 0",
+		"--csv a.csv --csv-series a.csv", "--list-probes --csv x.csv", "--json a --csv a",
+	};
+	struct options o;
+	int saved = dup(2), null = open("/dev/null", O_WRONLY);
+
+	CHECK(parse("", &o) == 0, "no options");
+	CHECK(o.interval_s == 1.0 && o.duration_s == 0 && o.attach == ATTACH_AUTO && o.top == 5,
+	      "defaults");
+	CHECK(parse("-p 12 -p 34 -i 0.5 -d 10 --csv h.csv --csv-series s.csv -j j.json "
+		    "--attach tracepoint -q -v -n 3", &o) == 0, "all options");
+	CHECK(o.nr_pids == 2 && o.pids[0] == 12 && o.pids[1] == 34, "pids");
+	CHECK(o.interval_s == 0.5 && o.duration_s == 10, "times");
+	CHECK_STR(o.csv_path, "h.csv");
+	CHECK_STR(o.csv_series_path, "s.csv");
+	CHECK_STR(o.json_path, "j.json");
+	CHECK(o.attach == ATTACH_TRACEPOINT && o.quiet && o.verbose && o.top == 3, "flags");
+	CHECK(parse("--attach btf", &o) == 0 && o.attach == ATTACH_BTF, "btf");
+	CHECK(parse("--attach=kprobe", &o) == 0 && o.attach == ATTACH_KPROBE, "kprobe");
+	CHECK(parse("-a fentry", &o) == 0 && o.attach == ATTACH_FENTRY, "fentry");
+	dup2(null, 2);	/* the one-line errors are the point, not the output here */
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = parse(bad[i], &o);
+
+		dup2(saved, 2);
+		CHECK(rc == EXIT_USAGE, "'%s' gives %d, want %d", bad[i], rc, EXIT_USAGE);
+		dup2(null, 2);
+	}
+	dup2(saved, 2);
+	close(null);
+	close(saved);
+}
+
+static void test_outfile(void)
+{
+	char dir[] = "/tmp/kvmprof-unit-XXXXXX", path[256], buf[64];
+	struct outfile o;
+	FILE *f;
+	int saved = dup(2), null = open("/dev/null", O_WRONLY);
+
+	CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+	snprintf(path, sizeof(path), "%s/out.csv", dir);
+	f = fopen(path, "w");
+	fputs("good\n", f);
+	fclose(f);
+
+	/* an aborted write leaves the good file and no temporary behind */
+	CHECK(outfile_open(&o, path) == 0, "open");
+	fputs("half a fi", o.f);
+	outfile_abort(&o);
+	f = fopen(path, "r");
+	CHECK(f && fgets(buf, sizeof(buf), f) && !strcmp(buf, "good\n"), "good file kept");
+	if (f)
+		fclose(f);
+
+	CHECK(outfile_open(&o, path) == 0, "open again");
+	fputs("new\n", o.f);
+	CHECK(outfile_commit(&o) == 0, "commit");
+	f = fopen(path, "r");
+	CHECK(f && fgets(buf, sizeof(buf), f) && !strcmp(buf, "new\n"), "replaced whole");
+	if (f)
+		fclose(f);
+
+	dup2(null, 2);
+	CHECK(check_output_path(dir, "--csv") == -1, "a folder is refused");
+	CHECK(check_output_path("/nonexistent-dir/x.csv", "--csv") == -1, "missing folder refused");
+	CHECK(check_output_path("", "--csv") == -1, "empty name refused");
+	dup2(saved, 2);
+	CHECK(check_output_path(path, "--csv") == 0, "writable path accepted");
+	snprintf(buf, sizeof(buf), "rm -rf %s", dir);
+	CHECK(system(buf) == 0, "cleanup");
+	close(null);
+	close(saved);
+}
+
+int main(void)
+{
+	test_names();
+	test_histogram_maths();
+	test_csv_quoting();
+	test_guest_names();
+	test_options();
+	test_outfile();
+	return check_report("unit");
+}
