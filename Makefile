@@ -12,8 +12,8 @@ LDLIBS := -lbpf -lelf -lz -lm
 
 # Debian packages the build, the tests and the demo need.
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev \
-	pkg-config make gcc linux-perf
-DEB_TOOLS := clang bpftool perf pkg-config
+	pkg-config make gcc linux-perf python3 util-linux
+DEB_TOOLS := clang bpftool perf pkg-config python3 setpriv
 
 LOADER_SRCS := loader/kvmprof.c loader/options.c loader/probes.c loader/stats.c \
 	loader/names.c loader/guests.c loader/report.c loader/csv.c loader/outfile.c
@@ -76,7 +76,7 @@ bpf-test: tests/bpf_drive
 	./tests/bpf_drive
 
 integration-test: all
-	./tests/integration.sh
+	./tests/integration.py
 
 test: deps
 	$(MAKE) all tests/unit_tests tests/bpf_drive

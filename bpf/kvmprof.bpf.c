@@ -60,6 +60,11 @@ struct {
 	__type(value, __u8);
 } pid_filter SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} new_threads SEC(".maps");
+
 /* Emulate-class state stashed by the kprobe between entry and return. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -92,14 +97,38 @@ static __always_inline bool current_key(struct trap_key *key, __u32 class, __u64
 	return true;
 }
 
+static __always_inline void announce_thread(const struct trap_key *key)
+{
+	struct new_thread *nt = bpf_ringbuf_reserve(&new_threads, sizeof(*nt), 0);
+	struct task_struct *task;
+
+	if (!nt)
+		return;	/* the loader then reads the names from /proc at its next read */
+	nt->tgid = key->tgid;
+	nt->tid = key->tid;
+	bpf_get_current_comm(nt->comm, sizeof(nt->comm));
+	task = (struct task_struct *)bpf_get_current_task();
+	BPF_CORE_READ_STR_INTO(&nt->leader_comm, task, group_leader, comm);
+	bpf_ringbuf_submit(nt, 0);
+}
+
 static __always_inline void count_key(const struct trap_key *key)
 {
 	static const struct trap_count zero;
-	struct trap_count *c = lookup_or_try_init(&trap_counts, key, &zero);
+	struct trap_count *c = bpf_map_lookup_elem(&trap_counts, key);
+	long err;
 
-	if (!c) {
-		count_drop(DROP_COUNTS_FULL);
-		return;
+	if (!c) {	/* a new key: rare, off the hot path */
+		err = bpf_map_update_elem(&trap_counts, key, &zero, BPF_NOEXIST);
+		if (err && err != -EEXIST) {
+			count_drop(DROP_COUNTS_FULL);
+			return;
+		}
+		if (!err)
+			announce_thread(key);
+		c = bpf_map_lookup_elem(&trap_counts, key);
+		if (!c)
+			return;
 	}
 	c->count++;	/* per-CPU value: no atomic needed */
 }
@@ -269,56 +298,61 @@ static __always_inline __u8 emulator_mode_flags(int mode)
 
 /* ---- classic tracepoints: the record layout comes from CO-RE ---- */
 
+/* A tracepoint program's 0 would hide the event from every perf user of
+ * the tracepoint (perf stat, kvm_stat): pass it on. */
+#define TP_PASS 1
+
 SEC("tracepoint/kvm/kvm_exit")
 int tp_kvm_exit(struct trace_event_raw_kvm_exit *ctx)
 {
 	on_exit(ctx->isa, ctx->exit_reason, ctx->vcpu_id);
-	return 0;
+	return TP_PASS;
 }
 
 SEC("tracepoint/kvm/kvm_entry")
 int tp_kvm_entry(void *ctx)
 {
 	on_entry();
-	return 0;
+	return TP_PASS;
 }
 
 SEC("tracepoint/kvm/kvm_hypercall")
 int tp_kvm_hypercall(struct trace_event_raw_kvm_hypercall *ctx)
 {
 	count_trap(CLASS_HYPERCALL, ctx->nr);
-	return 0;
+	return TP_PASS;
 }
 
 SEC("tracepoint/kvm/kvm_emulate_insn")
 int tp_kvm_emulate_insn(struct trace_event_raw_kvm_emulate_insn *ctx)
 {
 	__u8 insn[INSN_MAX];
-#define TP_INSN_BYTE(i) ctx->insn[i]
-	COPY_INSN(insn, TP_INSN_BYTE);
+
+	/* ctx may only be read at constant offsets from its start: copy */
+	bpf_probe_read_kernel(insn, sizeof(insn), ctx->insn);
 	count_trap(CLASS_EMULATE, emulate_code(insn, ctx->len, ctx->flags, ctx->failed));
-	return 0;
+	return TP_PASS;
 }
 
 SEC("tracepoint/kvm/kvm_pio")
 int tp_kvm_pio(struct trace_event_raw_kvm_pio *ctx)
 {
 	count_trap(CLASS_PIO, (ctx->rw ? PIO_WRITE : 0) | (ctx->port & 0xffff));
-	return 0;
+	return TP_PASS;
 }
 
 SEC("tracepoint/kvm/kvm_mmio")
 int tp_kvm_mmio(struct trace_event_raw_kvm_mmio *ctx)
 {
 	count_trap(CLASS_MMIO, (ctx->gpa & ~0xfffULL) | (ctx->type & MMIO_TYPE_MASK));
-	return 0;
+	return TP_PASS;
 }
 
 SEC("tracepoint/kvm/kvm_userspace_exit")
 int tp_kvm_userspace_exit(struct trace_event_raw_kvm_userspace_exit *ctx)
 {
 	on_userspace_exit(ctx->reason, ctx->errno);
-	return 0;
+	return TP_PASS;
 }
 
 SEC("tracepoint/kvm/kvm_msr")
@@ -326,14 +360,14 @@ int tp_kvm_msr(struct trace_event_raw_kvm_msr *ctx)
 {
 	count_trap(CLASS_MSR, ctx->ecx | (ctx->write ? MSR_WRITE : 0) |
 			      (ctx->exception ? MSR_EXCEPTION : 0));
-	return 0;
+	return TP_PASS;
 }
 
 SEC("tracepoint/kvm/kvm_cpuid")
 int tp_kvm_cpuid(struct trace_event_raw_kvm_cpuid *ctx)
 {
 	count_trap(CLASS_CPUID, ctx->function);
-	return 0;
+	return TP_PASS;
 }
 
 /* Syscall tracepoints have no BTF record type; this layout is ABI. */
@@ -350,7 +384,7 @@ int tp_sys_enter_ioctl(struct sys_enter_ioctl_record *ctx)
 {
 	if ((__u32)ctx->cmd == KVM_RUN_IOCTL)
 		on_kvm_run();
-	return 0;
+	return TP_PASS;
 }
 
 /* ---- BTF tracepoints: typed arguments, no record is built ---- */

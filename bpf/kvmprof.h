@@ -80,6 +80,15 @@ struct trap_start {
 	__u32 pad;
 };
 
+/* Sent once per new trap key, so the loader reads a new guest's name and
+ * its threads' names from /proc while they still exist. */
+struct new_thread {
+	__u32 tgid;
+	__u32 tid;
+	char comm[16];		/* the thread's: QEMU names vCPU threads "CPU 0/KVM" */
+	char leader_comm[16];	/* the process's: a name when /proc is already gone */
+};
+
 enum drop_reason {
 	DROP_COUNTS_FULL = 0,	/* trap_counts had no room for a new key */
 	DROP_LATENCY_FULL,	/* trap_latency had no room */

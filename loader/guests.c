@@ -97,7 +97,7 @@ static ssize_t read_file(const char *path, char *buf, size_t size)
 	return total;
 }
 
-void guest_name(__u32 pid, char *out, size_t size)
+void guest_name(__u32 pid, const char *fallback_comm, char *out, size_t size)
 {
 	char path[64], buf[8192];
 	ssize_t n;
@@ -117,24 +117,33 @@ void guest_name(__u32 pid, char *out, size_t size)
 		escape_name(buf, n, out, size);
 		return;
 	}
-	snprintf(out, size, "pid%u", pid);
+	if (fallback_comm && *fallback_comm)
+		escape_name(fallback_comm, strnlen(fallback_comm, 16), out, size);
+	else
+		snprintf(out, size, "pid%u", pid);
+}
+
+int vcpu_from_comm(const char *comm)
+{
+	unsigned int vcpu;
+	char c;
+
+	if (sscanf(comm, "CPU %u/KV%c", &vcpu, &c) == 2 && c == 'M' && vcpu < 0x7fffffff)
+		return vcpu;
+	return -1;
 }
 
 int vcpu_from_thread_name(__u32 pid, __u32 tid)
 {
 	char path[64], buf[32];
-	unsigned int vcpu;
 	ssize_t n;
-	char c;
 
 	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
 	n = read_file(path, buf, sizeof(buf) - 1);
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
-	if (sscanf(buf, "CPU %u/KV%c", &vcpu, &c) == 2 && c == 'M')
-		return vcpu;
-	return -1;
+	return vcpu_from_comm(buf);
 }
 
 bool process_alive(__u32 pid)

@@ -41,12 +41,29 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Sleeps until the monotonic time t, or until a signal arrives. */
-static void sleep_until(double t)
+static int on_new_thread(void *ctx, void *data, size_t size)
 {
-	struct timespec ts = { .tv_sec = (time_t)t, .tv_nsec = (long)((t - (time_t)t) * 1e9) };
+	const struct new_thread *nt = data;
 
-	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+	char comm[17] = {}, leader[17] = {};
+
+	if (size < sizeof(*nt))
+		return 0;
+	memcpy(comm, nt->comm, 16);
+	memcpy(leader, nt->leader_comm, 16);
+	stats_note_thread(ctx, nt->tgid, nt->tid, comm, leader);
+	return 0;
+}
+
+/* Waits until the monotonic time t or a signal, learning new guests and
+ * threads as they appear. */
+static void wait_until(struct ring_buffer *rb, double t)
+{
+	double left;
+
+	while (!exiting && (left = t - now_s()) > 0)
+		if (ring_buffer__poll(rb, (int)(left * 1000) + 1) == -EINTR)
+			break;
 }
 
 /* Does pid hold a KVM VM open?  That is what makes a process a guest. */
@@ -182,6 +199,7 @@ int main(int argc, char **argv)
 	struct kvmprof_bpf *skel = NULL;
 	struct outfile series = {};
 	struct stats stats;
+	struct ring_buffer *rb = NULL;
 	int counts_fd, latency_fd, drops_fd, err, rc = EXIT_OK;
 	double start, next, end, last;
 	__u8 one = 1;
@@ -234,6 +252,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kvmprof: out of memory\n");
 		goto fail;
 	}
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.new_threads), on_new_thread, &stats, NULL);
+	if (!rb) {
+		fprintf(stderr, "kvmprof: cannot set up the ring buffer: %s\n", strerror(errno));
+		goto fail;
+	}
 	if (opts.csv_series_path) {
 		if (outfile_open(&series, opts.csv_series_path))
 			goto fail;
@@ -255,7 +278,7 @@ int main(int argc, char **argv)
 
 		if (end && next > end)
 			next = end;
-		sleep_until(next);
+		wait_until(rb, next);
 		t = now_s();
 		if (exiting && t < next)
 			break;	/* a signal: the final read below does this interval */
@@ -286,10 +309,12 @@ int main(int argc, char **argv)
 		if (series.f && outfile_commit(&series))
 			rc = EXIT_RUNTIME;
 	}
+	ring_buffer__free(rb);
 	stats_free(&stats);
 	destroy(skel);
 	return rc;
 fail:
+	ring_buffer__free(rb);
 	outfile_abort(&series);
 	destroy(skel);
 	return EXIT_RUNTIME;

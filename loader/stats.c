@@ -63,7 +63,7 @@ static int index_grow(struct stats *s)
 	return 0;
 }
 
-static struct thread *thread_of(struct stats *s, __u32 pid, __u32 tid)
+static struct thread *thread_of(struct stats *s, __u32 pid, __u32 tid, const char *comm)
 {
 	struct thread *t;
 
@@ -82,11 +82,11 @@ static struct thread *thread_of(struct stats *s, __u32 pid, __u32 tid)
 	t = &s->threads[s->nr_threads++];
 	t->pid = pid;
 	t->tid = tid;
-	t->vcpu = vcpu_from_thread_name(pid, tid);
+	t->vcpu = comm ? vcpu_from_comm(comm) : vcpu_from_thread_name(pid, tid);
 	return t;
 }
 
-struct guest *stats_guest(struct stats *s, __u32 pid)
+static struct guest *guest_of(struct stats *s, __u32 pid, const char *leader_comm)
 {
 	struct guest *g;
 
@@ -105,8 +105,25 @@ struct guest *stats_guest(struct stats *s, __u32 pid)
 	g = &s->guests[s->nr_guests++];
 	memset(g, 0, sizeof(*g));
 	g->pid = pid;
-	guest_name(pid, g->name, sizeof(g->name));
+	guest_name(pid, leader_comm, g->name, sizeof(g->name));
 	return g;
+}
+
+struct guest *stats_guest(struct stats *s, __u32 pid)
+{
+	return guest_of(s, pid, NULL);
+}
+
+void stats_note_thread(struct stats *s, __u32 pid, __u32 tid, const char *comm,
+		       const char *leader_comm)
+{
+	struct guest *g = guest_of(s, pid, leader_comm);
+
+	if (g && g->ended) {	/* pid reuse: a new guest */
+		g->ended = g->reclaimed = false;
+		guest_name(g->pid, leader_comm, g->name, sizeof(g->name));
+	}
+	thread_of(s, pid, tid, comm);
 }
 
 struct trap_row *stats_row(struct stats *s, const struct trap_key *key, bool create)
@@ -139,16 +156,10 @@ struct trap_row *stats_row(struct stats *s, const struct trap_key *key, bool cre
 	row = &s->rows[s->nr_rows];
 	memset(row, 0, sizeof(*row));
 	row->key = *key;
-	t = thread_of(s, key->tgid, key->tid);
+	stats_note_thread(s, key->tgid, key->tid, NULL, NULL);
+	t = thread_of(s, key->tgid, key->tid, NULL);
 	row->vcpu = t ? t->vcpu : -1;
 	s->index[h] = ++s->nr_rows;
-	/* a guest that reappears (pid reuse) is live again */
-	struct guest *g = stats_guest(s, key->tgid);
-
-	if (g && g->ended) {
-		g->ended = g->reclaimed = false;
-		guest_name(g->pid, g->name, sizeof(g->name));
-	}
 	return row;
 }
 
@@ -269,7 +280,7 @@ int stats_read(struct stats *s, int counts_fd, int latency_fd, int drops_fd)
 		row->interval_lat_sum = delta.sum_ns;
 		row->interval_lat_max = delta.count ? lat->max_ns : 0;
 		if (lat->vcpu != VCPU_UNKNOWN) {
-			struct thread *t = thread_of(s, row->key.tgid, row->key.tid);
+			struct thread *t = thread_of(s, row->key.tgid, row->key.tid, NULL);
 
 			if (t)
 				t->vcpu = lat->vcpu;
@@ -277,7 +288,7 @@ int stats_read(struct stats *s, int counts_fd, int latency_fd, int drops_fd)
 	}
 	/* vCPU numbers learnt from exits apply to all of the thread's rows */
 	for (size_t r = 0; r < s->nr_rows; r++) {
-		struct thread *t = thread_of(s, s->rows[r].key.tgid, s->rows[r].key.tid);
+		struct thread *t = thread_of(s, s->rows[r].key.tgid, s->rows[r].key.tid, NULL);
 
 		if (t)
 			s->rows[r].vcpu = t->vcpu;

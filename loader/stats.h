@@ -60,6 +60,10 @@ int stats_read(struct stats *s, int counts_fd, int latency_fd, int drops_fd);
  * have been read by now. */
 void stats_reclaim(struct stats *s, int counts_fd, int latency_fd);
 
+/* Learns a guest and one of its threads while they exist: names from /proc,
+ * else from the comms BPF saw (either may be NULL). */
+void stats_note_thread(struct stats *s, __u32 pid, __u32 tid, const char *comm,
+		       const char *leader_comm);
 struct trap_row *stats_row(struct stats *s, const struct trap_key *key, bool create);
 struct guest *stats_guest(struct stats *s, __u32 pid);
 __u64 stats_total_drops(const struct stats *s);

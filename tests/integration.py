@@ -1,0 +1,369 @@
+#!/usr/bin/env python3
+"""Integration tests: kvmprof around real KVM guests whose traps we script.
+
+Ground truth is twofold, on the same run: the bundled VMM (tests/guestload)
+prints exactly what each guest executed and every KVM_RUN return it saw, and
+`perf stat -a -e kvm:...` counts the kernel's own tracepoint hits.  kvmprof's
+CSV must match both exactly, per guest and per code.  See the table at the top
+of tests/guestload.c for what each scripted op produces on this host."""
+import csv
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KVMPROF = os.path.join(ROOT, "kvmprof")
+GUESTLOAD = os.path.join(ROOT, "tests", "guestload")
+PERF_EVENTS = ["kvm:kvm_emulate_insn", "kvm:kvm_pio", "kvm:kvm_mmio", "kvm:kvm_userspace_exit",
+               "kvm:kvm_cpuid", "kvm:kvm_msr", "kvm:kvm_exit", "kvm:kvm_hypercall"]
+CLASS_OF_EVENT = {"kvm:kvm_emulate_insn": "emulate", "kvm:kvm_pio": "pio", "kvm:kvm_mmio": "mmio",
+                  "kvm:kvm_userspace_exit": "userspace", "kvm:kvm_cpuid": "cpuid",
+                  "kvm:kvm_msr": "msr", "kvm:kvm_exit": "exit", "kvm:kvm_hypercall": "hypercall"}
+
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what, flush=True)
+    return cond
+
+
+def check_eq(got, want, what):
+    return check(got == want, f"{what}: got {got}, want {want}")
+
+
+class Guests:
+    """One guestload invocation: its guests wait for a start file."""
+
+    def __init__(self, args, start_file):
+        self.proc = subprocess.Popen([GUESTLOAD, "--wait-start", start_file] + args,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.args = args
+        self.pids = []
+        while True:  # one "ready pid=" line per guest, then they wait
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("guestload ended before it was ready: " + self.proc.stderr.read())
+            m = re.match(r"ready pid=(\d+)", line)
+            if m:
+                self.pids.append(int(m.group(1)))
+                if len(self.pids) == self.count():
+                    break
+
+    def count(self):
+        return int(self.args[self.args.index("-g") + 1]) if "-g" in self.args else 1
+
+    def finish(self):
+        out, err = self.proc.communicate(timeout=120)
+        check_eq(self.proc.returncode, 0, f"guestload {' '.join(self.args)} exit status ({err.strip()})")
+        results = {}
+        for line in out.splitlines():
+            if line.startswith("guest "):
+                fields = dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv)
+                results[int(fields["pid"])] = fields
+        return results
+
+
+class Tracer:
+    """A background process that prints a line once it is attached."""
+
+    def __init__(self, argv, ready_pattern=None, stdout=subprocess.PIPE):
+        self.proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE, text=True)
+        if ready_pattern:
+            while True:
+                line = self.proc.stderr.readline()
+                if not line:
+                    raise RuntimeError(f"{argv[0]} ended before it was ready (exit {self.proc.wait()})")
+                if re.search(ready_pattern, line):
+                    break
+
+    def stop(self, sig=signal.SIGINT):
+        self.proc.send_signal(sig)
+        out, err = self.proc.communicate(timeout=60)
+        return self.proc.returncode, out, err
+
+
+def kvmprof(outdir, tag, extra=()):
+    argv = [KVMPROF, "-q", "--csv", f"{outdir}/{tag}.csv", "--json", f"{outdir}/{tag}.json",
+            "--csv-series", f"{outdir}/{tag}-series.csv", "-i", "0.5"] + list(extra)
+    return Tracer(argv, r"tracing KVM traps")
+
+
+class PerfStat:
+    """perf stat -a around a `cat` workload: closing its stdin ends the count
+    (perf ignores SIGINT when its parent shell did)."""
+
+    def __init__(self, outdir):
+        self.path = f"{outdir}/perf.txt"
+        self.proc = subprocess.Popen(["perf", "stat", "-a", "-x,", "-o", self.path, "-e",
+                                      ",".join(PERF_EVENTS), "--", "cat"], stdin=subprocess.PIPE)
+        time.sleep(0.5)  # perf has no ready line; it opens its counters in milliseconds
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+        return read_perf(self.path)
+
+
+def read_perf(path):
+    counts = {}
+    for line in open(path):
+        parts = line.strip().split(",")
+        if len(parts) > 2 and parts[2] in PERF_EVENTS:
+            counts[parts[2]] = int(parts[0]) if parts[0].isdigit() else 0
+    return counts
+
+
+def read_csv(path):
+    """Per (pid, class, code_name): count, latency count, min; one entry per key row."""
+    rows = {}
+    seen = set()
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            key = (int(r["pid"]), r["class"], r["code_name"], r["tid"])
+            agg = rows.setdefault((int(r["pid"]), r["class"], r["code_name"]),
+                                  {"count": 0, "lat_count": 0, "lat_min": None, "buckets": 0,
+                                   "guest": r["guest"], "vcpus": set()})
+            agg["vcpus"].add(r["vcpu"])
+            if key not in seen:  # count repeats on each bucket row of a key
+                seen.add(key)
+                agg["count"] += int(r["count"])
+                agg["lat_count"] += int(r["lat_count"])
+                if r["lat_min_ns"]:
+                    m = int(r["lat_min_ns"])
+                    agg["lat_min"] = m if agg["lat_min"] is None else min(agg["lat_min"], m)
+            if r["bucket_count"]:
+                agg["buckets"] += int(r["bucket_count"])
+                if r["class"] == "userspace" and agg.get("sleep_us"):
+                    pass
+            if r["bucket_lo_ns"]:
+                lo = int(r["bucket_lo_ns"])
+                agg["lowest_bucket"] = lo if "lowest_bucket" not in agg else min(agg["lowest_bucket"], lo)
+    return rows
+
+
+def class_total(rows, pid, cls):
+    return sum(v["count"] for (p, c, _), v in rows.items() if p == pid and c == cls)
+
+
+def code_count(rows, pid, cls, name):
+    v = rows.get((pid, cls, name))
+    return v["count"] if v else 0
+
+
+def expect_guest(rows, pid, g, label, sleep_us=0, name=None):
+    """Every class this host produces, exactly as the VMM scripted and saw it."""
+    n = lambda k: int(g[k])
+    vcpus = n("vcpus")
+    check_eq(class_total(rows, pid, "emulate"), n("insns"), f"{label}: emulated instructions")
+    check_eq(code_count(rows, pid, "pio", "out 0x3f8"), n("pio_out"), f"{label}: out 0x3f8")
+    check_eq(code_count(rows, pid, "pio", "in 0x3f9"), n("pio_in"), f"{label}: in 0x3f9")
+    check_eq(code_count(rows, pid, "pio", "out 0xf4"), vcpus if g["complete"] == "1" else
+             code_count(rows, pid, "pio", "out 0xf4"), f"{label}: end signal per vCPU")
+    check_eq(class_total(rows, pid, "pio"), n("exit_io"), f"{label}: all port I/O")
+    check_eq(code_count(rows, pid, "mmio", "unsatisfied-read 0xd0000"), n("mmio_read"),
+             f"{label}: mmio unsatisfied-read")
+    check_eq(code_count(rows, pid, "mmio", "read 0xd0000"), n("mmio_read"), f"{label}: mmio read")
+    check_eq(code_count(rows, pid, "mmio", "write 0xd0000"), n("mmio_write"), f"{label}: mmio write")
+    check_eq(code_count(rows, pid, "cpuid", "cpuid 0x0"), n("cpuid"), f"{label}: cpuid")
+    check_eq(code_count(rows, pid, "msr", "rdmsr 0x10"), n("msr_read"), f"{label}: rdmsr")
+    check_eq(code_count(rows, pid, "msr", "wrmsr 0x8b"), n("msr_write"), f"{label}: wrmsr")
+    check_eq(class_total(rows, pid, "userspace"), n("kvm_run"), f"{label}: userspace exits")
+    check_eq(code_count(rows, pid, "userspace", "KVM_EXIT_IO"), n("exit_io"), f"{label}: KVM_EXIT_IO")
+    check_eq(code_count(rows, pid, "userspace", "KVM_EXIT_MMIO"), n("exit_mmio"),
+             f"{label}: KVM_EXIT_MMIO")
+    check_eq(code_count(rows, pid, "userspace", "KVM_EXIT_HLT"), n("exit_hlt"), f"{label}: KVM_EXIT_HLT")
+    check_eq(class_total(rows, pid, "exit") + class_total(rows, pid, "hypercall"), 0,
+             f"{label}: no exits or hypercalls on this host")
+    # every trip to the VMM but each vCPU's last is closed by a KVM_RUN
+    lat = sum(v["lat_count"] for (p, c, _), v in rows.items() if p == pid and c == "userspace")
+    check_eq(lat, n("kvm_run") - vcpus, f"{label}: VMM trips with a time")
+    buckets = sum(v["buckets"] for (p, c, _), v in rows.items() if p == pid and c == "userspace")
+    check_eq(buckets, lat, f"{label}: histogram buckets hold every VMM trip")
+    if sleep_us:
+        mins = [v["lat_min"] for (p, c, _), v in rows.items()
+                if p == pid and c == "userspace" and v["lat_min"] is not None]
+        check(mins and min(mins) >= sleep_us * 1000,
+              f"{label}: every VMM trip lasts >= the {sleep_us} us the VMM slept (min {mins})")
+        lows = [v.get("lowest_bucket", 0) for (p, c, _), v in rows.items()
+                if p == pid and c == "userspace" and v["lat_count"]]
+        # the bucket holding sleep_us starts at its power of two below
+        floor = 1 << ((sleep_us * 1000).bit_length() - 1)
+        check(lows and min(lows) >= floor,
+              f"{label}: no VMM trip in a bucket below {floor} ns ({lows})")
+    if name is not None:
+        names = {v["guest"] for (p, _, _), v in rows.items() if p == pid}
+        check_eq(names, {name}, f"{label}: guest name")
+    vcpu_ids = set().union(*[v["vcpus"] for (p, _, _), v in rows.items() if p == pid])
+    check_eq(vcpu_ids, {str(i) for i in range(vcpus)}, f"{label}: vCPU numbers from thread names")
+
+
+def check_json_matches_csv(path, rows, pids):
+    with open(path) as f:
+        doc = json.load(f)
+    by_pid = {g["pid"]: g for g in doc["guests"]}
+    for pid in pids:
+        g = by_pid.get(pid)
+        if not check(g is not None, f"json has guest {pid}"):
+            continue
+        for c in g["classes"]:
+            check_eq(c["total"], class_total(rows, pid, c["class"]), f"json {pid} {c['class']} total")
+
+
+def check_series_matches_csv(path, rows, pids):
+    sums = {}
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            k = (int(r["pid"]), r["class"], r["code_name"])
+            sums[k] = sums.get(k, 0) + int(r["count"])
+    for (pid, cls, name), v in rows.items():
+        if pid in pids:
+            check_eq(sums.get((pid, cls, name), 0), v["count"], f"series sums to total {pid} {cls} {name}")
+
+
+def run_scenario(outdir, label, groups, tracers, sleep_us_of=None):
+    """Starts guest groups waiting, the tracers, then lets the guests run."""
+    start = f"{outdir}/{label}.start"
+    gs = [Guests(args, start) for args in groups]
+    perf = PerfStat(outdir)
+    profs = {tag: kvmprof(outdir, tag, extra) for tag, extra in tracers}
+    open(start, "w").close()
+    results = {}
+    for g in gs:
+        results.update(g.finish())
+    time.sleep(0.3)
+    outs = {}
+    for tag, t in profs.items():
+        rc, out, err = t.stop()
+        check_eq(rc, 0, f"{label}/{tag}: kvmprof exit status after SIGINT ({err.strip()[-300:]})")
+        check("kvmprof summary" in out, f"{label}/{tag}: SIGINT prints the summary")
+        outs[tag] = out
+    return gs, results, perf.stop(), outs
+
+
+def test_mixed_guests(outdir):
+    """Two VMM processes with different mixes, traced by kvmprof twice at once:
+    default attach and classic tracepoints, against perf stat on the same run."""
+    alpha = ["-g", "1", "-c", "2", "--pio", "50", "--mmio-read", "20", "--mmio-write", "30",
+             "--cpuid", "40", "--hlt", "5", "--emulate", "100", "--sleep-us", "200", "--repeat", "3",
+             "-name", "guest=alpha,debug-threads=on"]
+    beta = ["-g", "2", "-c", "1", "--pio", "7", "--pio-in", "3", "--cpuid", "11", "--msr-read", "4",
+            "--msr-write", "6", "--emulate", "300000", "-name", "beta"]
+    gs, results, perf, outs = run_scenario(outdir, "mixed", [alpha, beta],
+                                           [("auto", []), ("tp", ["--attach", "tracepoint"])])
+    alpha_pid = gs[0].pids[0]
+    for tag in ("auto", "tp"):
+        rows = read_csv(f"{outdir}/{tag}.csv")
+        for pid, g in results.items():
+            expect_guest(rows, pid, g, f"mixed/{tag}/{pid}", sleep_us=200 if pid == alpha_pid else 0,
+                         name="alpha" if pid == alpha_pid else "beta")
+        # perf counted every hit system-wide: kvmprof's sums over guests must equal it
+        for ev, cls in CLASS_OF_EVENT.items():
+            total = sum(v["count"] for (p, c, _), v in rows.items() if c == cls)
+            check_eq(total, perf.get(ev), f"mixed/{tag}: {cls} total vs perf stat {ev}")
+        check_json_matches_csv(f"{outdir}/{tag}.json", rows, results.keys())
+        check_series_matches_csv(f"{outdir}/{tag}-series.csv", rows, results.keys())
+    check("Guest %d \"alpha\"" % alpha_pid in outs["auto"], "summary names guest alpha")
+    check("KVM_EXIT_MMIO" in outs["auto"] and "time in VMM latency" in outs["auto"],
+          "summary shows KVM_EXIT names and the VMM-time histogram")
+
+
+def test_pid_filter(outdir):
+    """-p traces one guest; the other is not counted at all."""
+    # guests live ~0.1 s (--emulate): kvmprof reads a name while its VMM exists
+    a = ["-g", "1", "--pio", "13", "--cpuid", "3", "--emulate", "300000", "-name", "guest=kept"]
+    b = ["-g", "1", "--pio", "17", "--cpuid", "5", "--emulate", "300000", "-name", "guest=filtered"]
+    start = f"{outdir}/pid.start"
+    ga, gb = Guests(a, start), Guests(b, start)
+    t = kvmprof(outdir, "pid", ["-p", str(ga.pids[0])])
+    open(start, "w").close()
+    results = {**ga.finish(), **gb.finish()}
+    rc, out, err = t.stop(signal.SIGTERM)
+    check_eq(rc, 0, "pid filter: kvmprof exit status after SIGTERM")
+    rows = read_csv(f"{outdir}/pid.csv")
+    expect_guest(rows, ga.pids[0], results[ga.pids[0]], "pid filter/kept", name="kept")
+    check_eq({p for (p, _, _) in rows}, {ga.pids[0]}, "pid filter: only the chosen guest")
+
+
+def test_duration_cut(outdir):
+    """A guest cut short by its time limit: kvmprof still matches it exactly,
+    and -d ends kvmprof on its own."""
+    args = ["-g", "1", "-c", "2", "--pio", "10", "--mmio-read", "5", "--emulate", "200",
+            "--repeat", "100000000", "--duration", "1.5", "-name", "guest=cut"]
+    start = f"{outdir}/cut.start"
+    g = Guests(args, start)
+    t = kvmprof(outdir, "cut", ["-d", "3"])
+    open(start, "w").close()
+    results = g.finish()
+    rc = t.proc.wait(timeout=30)
+    check_eq(rc, 0, "duration: kvmprof ends by itself with -d")
+    pid = g.pids[0]
+    check_eq(results[pid]["complete"], "0", "duration: the guest was cut short")
+    rows = read_csv(f"{outdir}/cut.csv")
+    expect_guest(rows, pid, results[pid], "duration/cut", name="cut")
+    check(class_total(rows, pid, "emulate") > 100000, "duration: a busy guest")
+
+
+def test_errors(outdir):
+    """Bad input and environment: one line on stderr, a documented exit code."""
+    def run(argv, **kw):
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=60, **kw)
+        return p.returncode, p.stderr.strip().splitlines()
+
+    cases = [
+        ([KVMPROF, "-p", "999999999"], 1, "no such process"),
+        ([KVMPROF, "-p", "1"], 1, "not a KVM guest"),
+        ([KVMPROF, "--csv", "/nonexistent-dir/x.csv"], 1, "does not exist"),
+        ([KVMPROF, "--csv", outdir], 1, "is a folder"),
+        ([KVMPROF, "--attach", "kprobe"], 1, "no kprobes"),
+        ([KVMPROF, "-i", "0"], 2, "invalid interval"),
+        ([KVMPROF, "--nope"], 2, "unrecognized option"),
+    ]
+    if os.path.exists("/sys/kernel/btf/vmlinux"):
+        pass
+    for argv, want_rc, text in cases:
+        rc, err = run(argv)
+        check_eq(rc, want_rc, f"{' '.join(argv[1:])}: exit code")
+        check(len(err) == 1 and text in err[0], f"{' '.join(argv[1:])}: one line with '{text}': {err}")
+    # not root: drop to nobody
+    rc, err = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", KVMPROF, "-d", "1"])
+    check_eq(rc, 1, "not root: exit code")
+    check(len(err) == 1 and "must run as root" in err[0], f"not root: one line: {err}")
+    # fentry: refused on this kernel at load or attach, in one line either way
+    rc, err = run([KVMPROF, "--attach", "fentry", "-d", "1"])
+    if rc != 0:
+        check(len(err) == 1 and "fentry" in err[0], f"fentry refused in one line: {err}")
+    rc, out = subprocess.run([KVMPROF, "--list-probes"], capture_output=True, text=True).returncode, None
+    check_eq(rc, 0, "--list-probes runs")
+
+
+def main():
+    if os.geteuid() != 0:
+        print("integration: must run as root")
+        print("integration: 0 passed, 1 failed")
+        return 1
+    outdir = tempfile.mkdtemp(prefix="kvmprof-it-")
+    tests = [test_mixed_guests, test_pid_filter, test_duration_cut, test_errors]
+    for t in tests:
+        before = failed
+        try:
+            t(outdir)
+        except Exception as e:  # a crashed test is a failed test
+            check(False, f"{t.__name__} raised {e!r}")
+        print(f"{t.__name__}: {'ok' if failed == before else 'FAILED'}", flush=True)
+    print(f"integration: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
