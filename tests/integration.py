@@ -42,12 +42,29 @@ def check_eq(got, want, what):
     return check(got == want, f"{what}: got {got}, want {want}")
 
 
+LIVE = []  # processes to end if a test dies half-way
+
+
+def kill_leftovers():
+    for p in LIVE:
+        try:  # guestload's guests are its children, in its own session
+            os.killpg(p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+    LIVE.clear()
+
+
 class Guests:
     """One guestload invocation: its guests wait for a start file."""
 
     def __init__(self, args, start_file):
         self.proc = subprocess.Popen([GUESTLOAD, "--wait-start", start_file] + args,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     start_new_session=True)
+        LIVE.append(self.proc)
         self.args = args
         self.pids = []
         while True:  # one "ready pid=" line per guest, then they wait
@@ -79,6 +96,7 @@ class Tracer:
 
     def __init__(self, argv, ready_pattern=None, stdout=subprocess.PIPE):
         self.proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE, text=True)
+        LIVE.append(self.proc)
         if ready_pattern:
             while True:
                 line = self.proc.stderr.readline()
@@ -107,6 +125,7 @@ class PerfStat:
         self.path = f"{outdir}/perf.txt"
         self.proc = subprocess.Popen(["perf", "stat", "-a", "-x,", "-o", self.path, "-e",
                                       ",".join(PERF_EVENTS), "--", "cat"], stdin=subprocess.PIPE)
+        LIVE.append(self.proc)
         time.sleep(0.5)  # perf has no ready line; it opens its counters in milliseconds
 
     def stop(self):
@@ -360,6 +379,8 @@ def main():
             t(outdir)
         except Exception as e:  # a crashed test is a failed test
             check(False, f"{t.__name__} raised {e!r}")
+        finally:
+            kill_leftovers()
         print(f"{t.__name__}: {'ok' if failed == before else 'FAILED'}", flush=True)
     print(f"integration: {passed} passed, {failed} failed")
     return 1 if failed else 0
