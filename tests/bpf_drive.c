@@ -106,13 +106,13 @@ static void test_exits(void)
 	CHECK(latency_of(CLASS_EXIT, hlt, &lat) && lat.count == 1, "hlt exit latency");
 
 	/* VMX: the basic reason and FAILED_VMENTRY stay, other flag bits go */
-	drive(DRIVE_EXIT, ISA_VMX, 0x80000021, 0);
-	drive(DRIVE_EXIT, ISA_VMX, 0x08000000 | 10, 0);
-	drive(DRIVE_EXIT, ISA_VMX, 10, 0);
+	drive(DRIVE_EXIT, ISA_VMX, 0x80000021, 3);
+	drive(DRIVE_EXIT, ISA_VMX, 0x08000000 | 10, 3);
+	drive(DRIVE_EXIT, ISA_VMX, 10, 3);
 	CHECK_U64(count_of(CLASS_EXIT, (__u64)ISA_VMX << 32 | 0x80000021), 1);
 	CHECK_U64(count_of(CLASS_EXIT, (__u64)ISA_VMX << 32 | 10), 2);
 	/* SVM codes are whole 32-bit values: vmgexit codes have the high bit */
-	drive(DRIVE_EXIT, ISA_SVM, 0x80000010, 0);
+	drive(DRIVE_EXIT, ISA_SVM, 0x80000010, 3);
 	CHECK_U64(count_of(CLASS_EXIT, (__u64)ISA_SVM << 32 | 0x80000010), 1);
 	drive(DRIVE_ENTRY, 0, 0, 0);
 }
@@ -274,7 +274,7 @@ int main(void)
 	drops_fd = bpf_map__fd(skel->maps.drops);
 	stats_init(&s, libbpf_num_possible_cpus());
 
-	test_exits();
+	test_exits();	/* one thread: vCPU 3 throughout */
 	test_hypercalls_and_vmm_trips();
 	test_emulate_decoding();
 	test_loader_read(&s);
