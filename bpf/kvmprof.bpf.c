@@ -246,6 +246,23 @@ static __always_inline bool is_legacy_prefix(__u8 b)
 	return false;
 }
 
+/* Opcodes whose instruction the ModRM reg field picks (Intel SDM Vol. 2,
+ * table A-6): 0x80-0x83, 0x8f, 0xc0/0xc1, 0xc6/0xc7, 0xd0-0xd3, 0xf6/0xf7,
+ * 0xfe/0xff; 0x0f 00/01/18/71/72/73/ae/b9/ba/c7. */
+static __always_inline bool is_group_opcode(__u64 op)
+{
+	if (op <= 0xff)
+		return (op >= 0x80 && op <= 0x83) || op == 0x8f || op == 0xc0 || op == 0xc1 ||
+		       op == 0xc6 || op == 0xc7 || (op >= 0xd0 && op <= 0xd3) || op == 0xf6 ||
+		       op == 0xf7 || op == 0xfe || op == 0xff;
+	switch (op) {
+	case 0x0f00: case 0x0f01: case 0x0f18: case 0x0f71: case 0x0f72: case 0x0f73:
+	case 0x0fae: case 0x0fb9: case 0x0fba: case 0x0fc7:
+		return true;
+	}
+	return false;
+}
+
 #define MODE_PROT64 9
 #define INSN_MAX 15
 
@@ -271,6 +288,9 @@ static __always_inline __u64 emulate_code(const __u8 *insn, __u8 len, __u8 mode,
 		else
 			break;
 	}
+	/* group opcodes name their instruction in the ModRM byte's reg field */
+	if (is_group_opcode(op) && i + 1 < len && i + 1 < INSN_MAX)
+		op |= (EMUL_MODRM_VALID | insn[i + 1]) << EMUL_MODRM_SHIFT;
 	return op | (__u64)mode << EMUL_MODE_SHIFT | (failed ? EMUL_FAILED : 0);
 }
 

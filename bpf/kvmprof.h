@@ -39,6 +39,10 @@ enum trap_class {
 #define EMUL_OPCODE_MASK 0xffffffULL
 #define EMUL_MODE_SHIFT 24	/* 0 real, 3 vm86, 1 prot16, 5 prot32, 9 prot64 */
 #define EMUL_FAILED (1ULL << 31)
+/* For group opcodes (0x80, 0xff, 0x0f 0x01 ...) the ModRM byte, which picks
+ * the instruction, with a valid bit: code bits 32-40. */
+#define EMUL_MODRM_SHIFT 32
+#define EMUL_MODRM_VALID 0x100ULL
 
 #define PIO_WRITE (1ULL << 16)
 #define MMIO_TYPE_MASK 0x3ULL	/* 0 unsatisfied-read, 1 read, 2 write */

@@ -2,6 +2,7 @@
 /* Human names for trap codes, from the kernel's uapi headers. */
 #include <stdio.h>
 #include <string.h>
+#include <capstone/capstone.h>
 #include <asm/svm.h>
 #include <asm/vmx.h>
 #include <linux/kvm.h>
@@ -111,6 +112,54 @@ static const char *emulate_mode_name(unsigned int mode)
 	return "mode?";
 }
 
+/* The mnemonic capstone decodes from the opcode bytes (and ModRM, where it
+ * picks the instruction), padded with zeros for operands; NULL if none. */
+static const char *emulate_mnemonic(const __u8 *bytes, size_t len, unsigned int mode)
+{
+	static csh handles[3];
+	static bool opened[3];
+	static char mnemonic[32];
+	int h = mode == 9 ? 2 : mode == 5 ? 1 : 0;
+	const cs_mode cs_modes[3] = { CS_MODE_16, CS_MODE_32, CS_MODE_64 };
+	__u8 padded[24] = {};
+	cs_insn *insn;
+
+	if (!opened[h]) {
+		if (cs_open(CS_ARCH_X86, cs_modes[h], &handles[h]) != CS_ERR_OK)
+			return NULL;
+		opened[h] = true;
+	}
+	memcpy(padded, bytes, len);
+	if (cs_disasm(handles[h], padded, sizeof(padded), 0, 1, &insn) != 1)
+		return NULL;
+	snprintf(mnemonic, sizeof(mnemonic), "%s", insn->mnemonic);
+	cs_free(insn, 1);
+	return mnemonic;
+}
+
+/* "cpuid 0f a2 real", "inc ff c0 prot32 FAILED": mnemonic, opcode bytes
+ * (with the ModRM byte for group opcodes), mode. */
+static void emulate_code_name(__u64 code, char *buf, size_t size)
+{
+	__u64 op = code & EMUL_OPCODE_MASK, modrm = code >> EMUL_MODRM_SHIFT;
+	unsigned int mode = (code >> EMUL_MODE_SHIFT) & 0x7f;
+	__u8 bytes[4];
+	char hex[16];
+	size_t n = 0, h = 0;
+	const char *mnemonic;
+
+	/* the opcode's 1 to 3 bytes, most significant first */
+	for (int shift = op > 0xffff ? 16 : op > 0xff ? 8 : 0; shift >= 0; shift -= 8)
+		bytes[n++] = (op >> shift) & 0xff;
+	if (modrm & EMUL_MODRM_VALID)
+		bytes[n++] = modrm & 0xff;
+	for (size_t i = 0; i < n; i++)
+		h += snprintf(hex + h, sizeof(hex) - h, "%s%02x", i ? " " : "", bytes[i]);
+	mnemonic = emulate_mnemonic(bytes, n, mode);
+	snprintf(buf, size, "%s %s %s%s", mnemonic ? mnemonic : "?", hex, emulate_mode_name(mode),
+		 code & EMUL_FAILED ? " FAILED" : "");
+}
+
 static void exit_code_name(__u64 code, char *buf, size_t size)
 {
 	__u32 isa = code >> EXIT_ISA_SHIFT, reason = (__u32)code;
@@ -138,8 +187,6 @@ static void exit_code_name(__u64 code, char *buf, size_t size)
 void code_name(unsigned int class, __u64 code, char *buf, size_t size)
 {
 	const char *name;
-	__u64 op;
-	int n;
 
 	switch (class) {
 	case CLASS_EXIT:
@@ -153,19 +200,7 @@ void code_name(unsigned int class, __u64 code, char *buf, size_t size)
 			snprintf(buf, size, "hypercall 0x%llx", (unsigned long long)code);
 		return;
 	case CLASS_EMULATE:
-		op = code & EMUL_OPCODE_MASK;
-		n = snprintf(buf, size, "%s", "");
-		/* print the opcode bytes that are there: 1 to 3 of them */
-		if (op > 0xffff)
-			n = snprintf(buf, size, "%02llx %02llx %02llx", op >> 16, (op >> 8) & 0xff, op & 0xff);
-		else if (op > 0xff)
-			n = snprintf(buf, size, "%02llx %02llx", op >> 8, op & 0xff);
-		else
-			n = snprintf(buf, size, "%02llx", op);
-		if (n >= 0 && (size_t)n < size)
-			snprintf(buf + n, size - n, " %s%s",
-				 emulate_mode_name((code >> EMUL_MODE_SHIFT) & 0x7f),
-				 code & EMUL_FAILED ? " FAILED" : "");
+		emulate_code_name(code, buf, size);
 		return;
 	case CLASS_PIO:
 		snprintf(buf, size, "%s 0x%llx", code & PIO_WRITE ? "out" : "in",

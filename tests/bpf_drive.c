@@ -168,6 +168,9 @@ static void test_emulate_decoding(void)
 	static const __u8 many_pfx[] = { 0x2e, 0x3e, 0x26, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2,
 					 0xf3, 0x36, 0x0f, 0x3a, 0x0f, 0xc1 };
 	static const __u8 mov_mem[] = { 0x26, 0x8a, 0x05 };
+	static const __u8 vmmcall[] = { 0x0f, 0x01, 0xd9 };
+	static const __u8 inc_mem[] = { 0x66, 0xff, 0x06, 0x34, 0x12 };
+	static const __u8 group_cut[] = { 0xff };	/* no ModRM byte fetched */
 
 	emulate(cpuid_pfx, 3, 0, 0);
 	emulate(cpuid_pfx, 3, 0, 0);
@@ -175,11 +178,18 @@ static void test_emulate_decoding(void)
 	emulate(dec_ax, 1, 1, 0);	/* 0x48 is REX only in 64-bit mode */
 	emulate(many_pfx, 15, 5, 0);	/* 11 prefixes, then a 3-byte opcode */
 	emulate(mov_mem, 3, 0, 1);
+	emulate(vmmcall, 3, 5, 0);
+	emulate(inc_mem, 5, 0, 0);
+	emulate(group_cut, 1, 0, 0);
 	CHECK_U64(count_of(CLASS_EMULATE, 0x0fa2), 2);
 	CHECK_U64(count_of(CLASS_EMULATE, 0x0f38f0 | 9ULL << EMUL_MODE_SHIFT), 1);
 	CHECK_U64(count_of(CLASS_EMULATE, 0x48 | 1ULL << EMUL_MODE_SHIFT), 1);
 	CHECK_U64(count_of(CLASS_EMULATE, 0x0f3a0f | 5ULL << EMUL_MODE_SHIFT), 1);
 	CHECK_U64(count_of(CLASS_EMULATE, 0x8a | EMUL_FAILED), 1);
+	CHECK_U64(count_of(CLASS_EMULATE, 0x0f01 | (EMUL_MODRM_VALID | 0xd9) << EMUL_MODRM_SHIFT |
+					  5ULL << EMUL_MODE_SHIFT), 1);
+	CHECK_U64(count_of(CLASS_EMULATE, 0xff | (EMUL_MODRM_VALID | 0x06) << EMUL_MODRM_SHIFT), 1);
+	CHECK_U64(count_of(CLASS_EMULATE, 0xff), 1);
 }
 
 /* A guest that ends: its totals stay in the table, its map entries go. */

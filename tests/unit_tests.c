@@ -45,10 +45,20 @@ static void test_names(void)
 	CHECK_STR(name_of(CLASS_EXIT, (__u64)ISA_SVM << 32 | 0x12345), "SVM code 0x12345");
 	CHECK_STR(name_of(CLASS_HYPERCALL, 0x1234), "hypercall 0x1234");
 	CHECK_STR(name_of(CLASS_HYPERCALL, 9), "KVM_HC_CLOCK_PAIRING");
-	CHECK_STR(name_of(CLASS_EMULATE, 0x0fa2), "0f a2 real");
-	CHECK_STR(name_of(CLASS_EMULATE, 0x0f38f0 | 9ULL << EMUL_MODE_SHIFT), "0f 38 f0 prot64");
+	CHECK_STR(name_of(CLASS_EMULATE, 0x0fa2), "cpuid 0f a2 real");
+	CHECK_STR(name_of(CLASS_EMULATE, 0x0f38f0 | 9ULL << EMUL_MODE_SHIFT), "movbe 0f 38 f0 prot64");
 	CHECK_STR(name_of(CLASS_EMULATE, 0x90 | 5ULL << EMUL_MODE_SHIFT | EMUL_FAILED),
-		  "90 prot32 FAILED");
+		  "nop 90 prot32 FAILED");
+	CHECK_STR(name_of(CLASS_EMULATE, 0xe2), "loop e2 real");
+	CHECK_STR(name_of(CLASS_EMULATE, 0x4f), "dec 4f real");
+	CHECK_STR(name_of(CLASS_EMULATE, 0x8a), "mov 8a real");
+	/* group opcodes: the ModRM byte picks the instruction */
+	CHECK_STR(name_of(CLASS_EMULATE, 0xff | (EMUL_MODRM_VALID | 0xc0) << EMUL_MODRM_SHIFT),
+		  "inc ff c0 real");
+	CHECK_STR(name_of(CLASS_EMULATE, 0xff | (EMUL_MODRM_VALID | 0xe0) << EMUL_MODRM_SHIFT),
+		  "jmp ff e0 real");
+	CHECK_STR(name_of(CLASS_EMULATE, 0x0f01 | (EMUL_MODRM_VALID | 0xd9) << EMUL_MODRM_SHIFT |
+				   5ULL << EMUL_MODE_SHIFT), "vmmcall 0f 01 d9 prot32");
 	CHECK_STR(name_of(CLASS_PIO, PIO_WRITE | 0x3f8), "out 0x3f8");
 	CHECK_STR(name_of(CLASS_PIO, 0x3f9), "in 0x3f9");
 	CHECK_STR(name_of(CLASS_MMIO, 0xd0000 | 0), "unsatisfied-read 0xd0000");
