@@ -366,13 +366,33 @@ def test_errors(outdir):
     check_eq(rc, 0, "--list-probes runs")
 
 
+TRACEFS = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
+
+
+def tracefs_mounted():
+    with open("/proc/mounts") as f:
+        return any(line.split()[1] in TRACEFS for line in f)
+
+
+def test_tracefs_mount(outdir):
+    """A fresh machine may not have tracefs mounted: kvmprof mounts it."""
+    for path in TRACEFS:
+        subprocess.run(["umount", path], capture_output=True)
+    if tracefs_mounted():
+        print("test_tracefs_mount: tracefs busy, cannot unmount it to test (skipped)")
+        return
+    rc = subprocess.run([KVMPROF, "--list-probes"], capture_output=True).returncode
+    check_eq(rc, 0, "--list-probes with tracefs unmounted")
+    check(tracefs_mounted(), "kvmprof mounted tracefs on /sys/kernel/tracing")
+
+
 def main():
     if os.geteuid() != 0:
         print("integration: must run as root")
         print("integration: 0 passed, 1 failed")
         return 1
     outdir = tempfile.mkdtemp(prefix="kvmprof-it-")
-    tests = [test_mixed_guests, test_pid_filter, test_duration_cut, test_errors]
+    tests = [test_tracefs_mount, test_mixed_guests, test_pid_filter, test_duration_cut, test_errors]
     for t in tests:
         before = failed
         try:
