@@ -556,6 +556,43 @@ int BPF_KRETPROBE(kretprobe_x86_emulate_instruction)
 	return 0;
 }
 
+/* ---- function probes on the exit handlers: svm_handle_exit and
+ * vmx_handle_exit run once per exit that reaches the handler (exits the
+ * fastpath re-enters the guest on are not seen here) ---- */
+
+static __always_inline void handled_exit(struct kvm_vcpu *vcpu, __u32 isa)
+{
+	on_exit(isa, vcpu_exit_reason(vcpu, isa), BPF_CORE_READ(vcpu, vcpu_id));
+}
+
+SEC("fentry/svm_handle_exit")
+int BPF_PROG(fentry_svm_handle_exit, struct kvm_vcpu *vcpu)
+{
+	handled_exit(vcpu, ISA_SVM);
+	return 0;
+}
+
+SEC("fentry/vmx_handle_exit")
+int BPF_PROG(fentry_vmx_handle_exit, struct kvm_vcpu *vcpu)
+{
+	handled_exit(vcpu, ISA_VMX);
+	return 0;
+}
+
+SEC("kprobe/svm_handle_exit")
+int BPF_KPROBE(kprobe_svm_handle_exit, struct kvm_vcpu *vcpu)
+{
+	handled_exit(vcpu, ISA_SVM);
+	return 0;
+}
+
+SEC("kprobe/vmx_handle_exit")
+int BPF_KPROBE(kprobe_vmx_handle_exit, struct kvm_vcpu *vcpu)
+{
+	handled_exit(vcpu, ISA_VMX);
+	return 0;
+}
+
 /* ---- test driver: BPF_PROG_TEST_RUN feeds the aggregation above ---- */
 
 SEC("raw_tp")

@@ -13,23 +13,28 @@
 
 struct event_desc {
 	const char *system, *name;
-	const char *feeds;	/* classes, for --list-probes */
-	const char *function;	/* fentry/kprobe variant: the design's handler */
+	const char *feeds;		/* classes, for --list-probes */
+	const char *functions[2];	/* fentry/kprobe variants: the design's handlers,
+					 * the first one this kernel has is used */
+	const char *fentry;		/* "fentry", or "fexit" where the data exists only after */
 	bool has_btf;
 };
 
 static const struct event_desc events[NR_EVENTS] = {
-	[EV_KVM_EXIT] = { "kvm", "kvm_exit", "exit", NULL, true },
-	[EV_KVM_ENTRY] = { "kvm", "kvm_entry", "exit latency", NULL, true },
-	[EV_KVM_HYPERCALL] = { "kvm", "kvm_hypercall", "hypercall", NULL, true },
-	[EV_KVM_EMULATE_INSN] = { "kvm", "kvm_emulate_insn", "emulate", "x86_emulate_instruction", true },
-	[EV_KVM_PIO] = { "kvm", "kvm_pio", "pio", NULL, true },
-	[EV_KVM_MMIO] = { "kvm", "kvm_mmio", "mmio", NULL, true },
-	[EV_KVM_USERSPACE_EXIT] = { "kvm", "kvm_userspace_exit", "userspace", NULL, true },
+	[EV_KVM_EXIT] = { "kvm", "kvm_exit", "exit", { "svm_handle_exit", "vmx_handle_exit" },
+			  "fentry", true },
+	[EV_KVM_ENTRY] = { "kvm", "kvm_entry", "exit latency", {}, NULL, true },
+	[EV_KVM_HYPERCALL] = { "kvm", "kvm_hypercall", "hypercall", {}, NULL, true },
+	[EV_KVM_EMULATE_INSN] = { "kvm", "kvm_emulate_insn", "emulate",
+				  { "x86_emulate_instruction" }, "fexit", true },
+	[EV_KVM_PIO] = { "kvm", "kvm_pio", "pio", {}, NULL, true },
+	[EV_KVM_MMIO] = { "kvm", "kvm_mmio", "mmio", {}, NULL, true },
+	[EV_KVM_USERSPACE_EXIT] = { "kvm", "kvm_userspace_exit", "userspace", {}, NULL, true },
 	/* only ioctls: the BTF variant (raw sys_enter) would run on every syscall */
-	[EV_SYS_ENTER_IOCTL] = { "syscalls", "sys_enter_ioctl", "userspace latency (KVM_RUN)", NULL, false },
-	[EV_KVM_MSR] = { "kvm", "kvm_msr", "msr", NULL, true },
-	[EV_KVM_CPUID] = { "kvm", "kvm_cpuid", "cpuid", NULL, true },
+	[EV_SYS_ENTER_IOCTL] = { "syscalls", "sys_enter_ioctl", "userspace latency (KVM_RUN)", {},
+				 NULL, false },
+	[EV_KVM_MSR] = { "kvm", "kvm_msr", "msr", {}, NULL, true },
+	[EV_KVM_CPUID] = { "kvm", "kvm_cpuid", "cpuid", {}, NULL, true },
 };
 
 static const char *const method_names[] = {
@@ -154,10 +159,15 @@ static bool btf_usable(enum probe_event ev, char *why, size_t size)
 
 int plan_probes(enum attach_mode mode, struct probe_plan *plan)
 {
-	bool want_btf = mode == ATTACH_AUTO || mode == ATTACH_BTF;
-	int btf_used = 0;
+	bool want_btf = mode != ATTACH_TRACEPOINT;
+	int btf_used = 0, function_used = 0;
 
 	memset(plan, 0, sizeof(*plan));
+	if (mode == ATTACH_KPROBE && !kprobes_supported()) {
+		fprintf(stderr, "kvmprof: --attach kprobe: this kernel has no kprobes "
+			"(CONFIG_KPROBES off); try --attach auto\n");
+		return -1;
+	}
 	tracefs_events();
 	for (int ev = 0; ev < NR_EVENTS; ev++) {
 		const struct event_desc *e = &events[ev];
@@ -165,30 +175,23 @@ int plan_probes(enum attach_mode mode, struct probe_plan *plan)
 		size_t size = sizeof(plan->note[ev]);
 		char why[128] = "";
 
-		if (e->function && mode == ATTACH_KPROBE) {
-			if (!kprobes_supported()) {
-				fprintf(stderr, "kvmprof: --attach kprobe: this kernel has no kprobes "
-					"(CONFIG_KPROBES off); try --attach auto\n");
-				return -1;
+		if (e->functions[0] && (mode == ATTACH_KPROBE || mode == ATTACH_FENTRY)) {
+			bool kprobe = mode == ATTACH_KPROBE;
+
+			for (int f = 0; f < 2 && e->functions[f] && !plan->function[ev]; f++)
+				if (kprobe ? kallsyms_has(e->functions[f]) :
+					     btf_has(e->functions[f], BTF_KIND_FUNC))
+					plan->function[ev] = e->functions[f];
+			if (plan->function[ev]) {
+				plan->method[ev] = kprobe ? METHOD_KPROBE : METHOD_FENTRY;
+				snprintf(note, size, "%s %s", kprobe ? "kprobe" : e->fentry,
+					 plan->function[ev]);
+				function_used++;
+				continue;
 			}
-			if (!kallsyms_has(e->function)) {
-				fprintf(stderr, "kvmprof: --attach kprobe: function %s is not in this "
-					"kernel; try --attach auto\n", e->function);
-				return -1;
-			}
-			plan->method[ev] = METHOD_KPROBE;
-			snprintf(note, size, "kprobe+kretprobe %s", e->function);
-			continue;
-		}
-		if (e->function && mode == ATTACH_FENTRY) {
-			if (!btf_has(e->function, BTF_KIND_FUNC)) {
-				fprintf(stderr, "kvmprof: --attach fentry: no BTF for function %s in "
-					"this kernel; try --attach auto\n", e->function);
-				return -1;
-			}
-			plan->method[ev] = METHOD_FENTRY;
-			snprintf(note, size, "fexit %s", e->function);
-			continue;
+			snprintf(why, sizeof(why), "no %s%s%s in this kernel for %s", e->functions[0],
+				 e->functions[1] ? " or " : "", e->functions[1] ? e->functions[1] : "",
+				 attach_mode_name(mode));
 		}
 		if (!tracepoint_exists(e)) {
 			plan->method[ev] = METHOD_NONE;
@@ -196,6 +199,8 @@ int plan_probes(enum attach_mode mode, struct probe_plan *plan)
 				 e->system, e->name, e->feeds);
 			continue;
 		}
+		if (*why)	/* the requested function variant is not here */
+			snprintf(note, size, "%s; ", why);
 		if (e->has_btf && want_btf && btf_usable(ev, why, sizeof(why))) {
 			plan->method[ev] = METHOD_BTF;
 			btf_used++;
@@ -203,13 +208,16 @@ int plan_probes(enum attach_mode mode, struct probe_plan *plan)
 		}
 		plan->method[ev] = METHOD_TRACEPOINT;
 		if (want_btf && e->has_btf)
-			snprintf(note, size, "%s", why);
-		else if (mode != ATTACH_TRACEPOINT && mode != ATTACH_AUTO && !e->function)
-			snprintf(note, size, "no %s variant for this event", attach_mode_name(mode));
+			snprintf(note + strlen(note), size - strlen(note), "%s", why);
 	}
 	if (mode == ATTACH_BTF && !btf_used) {
 		fprintf(stderr, "kvmprof: --attach btf: this kernel has no BTF for the KVM "
 			"tracepoints; try --attach tracepoint\n");
+		return -1;
+	}
+	if ((mode == ATTACH_KPROBE || mode == ATTACH_FENTRY) && !function_used) {
+		fprintf(stderr, "kvmprof: --attach %s: none of the KVM handler functions is in this "
+			"kernel; try --attach auto\n", attach_mode_name(mode));
 		return -1;
 	}
 	return 0;
@@ -233,11 +241,11 @@ void apply_plan(struct bpf_object *obj, const struct probe_plan *plan)
 		case METHOD_NONE: continue;
 		case METHOD_TRACEPOINT: prefixes[0] = "tp"; break;
 		case METHOD_BTF: prefixes[0] = "btf"; break;
-		case METHOD_FENTRY: prefixes[0] = "fexit"; base = e->function; break;
+		case METHOD_FENTRY: prefixes[0] = e->fentry; base = plan->function[ev]; break;
 		case METHOD_KPROBE:
 			prefixes[0] = "kprobe";
-			prefixes[1] = "kretprobe";
-			base = e->function;
+			prefixes[1] = "kretprobe";	/* where the event has one */
+			base = plan->function[ev];
 			break;
 		}
 		for (int i = 0; i < 2 && prefixes[i]; i++) {

@@ -18,6 +18,7 @@ enum probe_event {
 
 struct probe_plan {
 	enum attach_method method[NR_EVENTS];
+	const char *function[NR_EVENTS];	/* the handler a kprobe/fentry attaches to */
 	char note[NR_EVENTS][160];	/* why this method, or why none */
 };
 
