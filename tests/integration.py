@@ -369,6 +369,60 @@ def test_errors(outdir):
 TRACEFS = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
 
 
+def test_full_filesystem(outdir):
+    """--csv on a full filesystem: one line, exit 1, the summary still printed,
+    the good file already there kept whole, no temporary file left."""
+    mnt = f"{outdir}/tiny"
+    os.makedirs(mnt)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt]).returncode:
+        check(False, "mount a tiny tmpfs")
+        return
+    try:
+        good = f"{mnt}/good.csv"
+        with open(good, "w") as f:
+            f.write("pid,guest\r\n1,old\r\n")
+        subprocess.run(["sh", "-c", f"cat /dev/zero > {mnt}/filler"], capture_output=True)
+        start = f"{outdir}/full.start"
+        g = Guests(["--pio", "30", "--emulate", "300000", "-name", "guest=full"], start)
+        t = Tracer([KVMPROF, "-q", "--csv", good, "-i", "0.5"], r"tracing KVM traps")
+        open(start, "w").close()
+        g.finish()
+        rc, out, err = t.stop()
+        check_eq(rc, 1, "full disk: exit status 1")
+        check("kvmprof summary" in out and "Guest" in out, "full disk: the summary still prints")
+        lines = [l for l in err.splitlines() if "cannot write" in l]
+        check(len(lines) == 1 and good in lines[0], f"full disk: one line naming the file: {err}")
+        with open(good) as f:
+            check_eq(f.read(), "pid,guest\n1,old\n", "full disk: the good file is kept whole")
+        check_eq(sorted(os.listdir(mnt)), ["filler", "good.csv"], "full disk: no temporary file left")
+    finally:
+        subprocess.run(["umount", mnt])
+
+
+def test_hostile_name(outdir):
+    """A guest name with commas, quotes, a newline and ANSI/OSC escapes: the
+    terminal output carries no escape byte, and the CSV stays parseable."""
+    name = 'evil,,"q"\n\x1b[31mred\x1b]0;title\x07'
+    start = f"{outdir}/evil.start"
+    g = Guests(["--pio", "5", "--emulate", "300000", "-name", "guest=" + name], start)
+    t = kvmprof(outdir, "evil", [])
+    open(start, "w").close()
+    results = g.finish()
+    rc, out, err = t.stop()
+    check_eq(rc, 0, "hostile name: exit status")
+    check("\x1b" not in out and "\x07" not in out, "hostile name: no escape bytes reach the terminal")
+    want = 'evil,"q"\\x0a\\x1b[31mred\\x1b]0;title\\x07'
+    check(f'"{want}"' in out, f"hostile name: shown escaped in the summary")
+    rows = read_csv(f"{outdir}/evil.csv")
+    pid = g.pids[0]
+    check_eq({v["guest"] for (p, _, _), v in rows.items() if p == pid}, {want},
+             "hostile name: the CSV field round-trips")
+    check_eq(code_count(rows, pid, "pio", "out 0x3f8"), 5, "hostile name: counts intact")
+    with open(f"{outdir}/evil.json") as f:
+        doc = json.load(f)
+    check_eq([x["name"] for x in doc["guests"] if x["pid"] == pid], [want], "hostile name: JSON")
+
+
 def tracefs_mounted():
     with open("/proc/mounts") as f:
         return any(line.split()[1] in TRACEFS for line in f)
@@ -392,7 +446,8 @@ def main():
         print("integration: 0 passed, 1 failed")
         return 1
     outdir = tempfile.mkdtemp(prefix="kvmprof-it-")
-    tests = [test_tracefs_mount, test_mixed_guests, test_pid_filter, test_duration_cut, test_errors]
+    tests = [test_tracefs_mount, test_mixed_guests, test_pid_filter, test_duration_cut,
+             test_full_filesystem, test_hostile_name, test_errors]
     for t in tests:
         before = failed
         try:

@@ -1,0 +1,125 @@
+#!/bin/sh
+# Runs inside Debian's stock kernel under QEMU with nested SVM (tests/vm/vmtest.sh
+# boots it): real VM exits, hypercalls, kprobes and fentry.  Two scripted guests
+# run once while four kvmprof instances trace them, one per attach mode; each
+# must count every exit reason and hypercall exactly as the VMM scripted it, and
+# the four must agree on every class.  Prints one "verified:" line per class and
+# attach mode, then "vmtest: N passed, N failed".
+cd /
+MODES="tracepoint btf fentry kprobe"
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+eq() { if [ "$1" = "$2" ]; then ok; else bad "$3: got '$1', want '$2'"; fi; }
+
+echo "kernel: $(uname -r)"
+for m in $MODES; do
+	echo "--- kvmprof --list-probes --attach $m"
+	./kvmprof --list-probes --attach $m || bad "--list-probes --attach $m failed"
+done
+
+# Guest A: real mode, a bit of everything; guest B: protected mode, two vCPUs,
+# KVM_HC_SCHED_YIELD hypercalls and MMIO.
+./tests/guestload --wait-start /tmp/go --pio 20 --cpuid 7 --hlt 3 --msr-read 4 --msr-write 2 \
+	--hypercall 5 -name guest=vmA >/tmp/gA.out 2>/tmp/gA.err &
+ga=$!
+./tests/guestload --wait-start /tmp/go -c 2 --protected --pio 3 --cpuid 2 --hypercall 6 --hc-nr 11 \
+	--mmio-read 2 --mmio-write 2 -name guest=vmB >/tmp/gB.out 2>/tmp/gB.err &
+gb=$!
+for f in /tmp/gA.out /tmp/gB.out; do
+	i=0
+	while ! grep -q '^ready' $f 2>/dev/null; do
+		i=$((i + 1)); [ $i -lt 300 ] || { bad "guest not ready: $(cat ${f%.out}.err)"; break; }
+		sleep 0.1
+	done
+done
+pa=$(sed -n 's/^ready pid=//p' /tmp/gA.out)
+pb=$(sed -n 's/^ready pid=//p' /tmp/gB.out)
+
+for m in $MODES; do
+	./kvmprof -q --attach $m --csv /tmp/$m.csv >/tmp/$m.out 2>/tmp/$m.err &
+	echo $! >/tmp/$m.pid
+done
+for m in $MODES; do
+	i=0
+	while ! grep -q 'tracing KVM traps' /tmp/$m.err; do
+		i=$((i + 1))
+		if [ $i -ge 600 ] || ! kill -0 "$(cat /tmp/$m.pid)" 2>/dev/null; then
+			bad "kvmprof --attach $m did not start: $(cat /tmp/$m.err)"; break
+		fi
+		sleep 0.1
+	done
+	grep 'attach:' /tmp/$m.err
+done
+touch /tmp/go
+wait $ga || bad "guest A failed: $(cat /tmp/gA.err)"
+wait $gb || bad "guest B failed: $(cat /tmp/gB.err)"
+sleep 1
+for m in $MODES; do kill -INT "$(cat /tmp/$m.pid)"; done
+for m in $MODES; do
+	wait "$(cat /tmp/$m.pid)"; rc=$?
+	eq $rc 0 "kvmprof --attach $m exit status ($(tail -n 1 /tmp/$m.err))"
+done
+cat /tmp/gA.out /tmp/gB.out
+
+# field NAME FILE: a value from a guestload result line
+field() { sed -n "s/^guest .* $1=\([0-9]*\).*/\1/p" "$2"; }
+# total FILE PID CLASS [CODE_NAME]: sum of counts, each key row once
+total() {
+	tr -d '\r' <"$1" | awk -F, -v pid="$2" -v cls="$3" -v name="$4" '
+		NR > 1 && $1 == pid && $5 == cls && (name == "" || $7 == name) {
+			k = $4 SUBSEP $6; if (!(k in seen)) { seen[k] = 1; n += $8 } }
+		END { print n + 0 }'
+}
+# untimed FILE PID CLASS: codes of the class with no latency sample at all
+untimed() {
+	tr -d '\r' <"$1" | awk -F, -v pid="$2" -v cls="$3" '
+		NR > 1 && $1 == pid && $5 == cls { c[$7] += $8; l[$7] += $9 }
+		END { for (k in c) if (c[k] > 1 && l[k] == 0) printf "%s;", k }'
+}
+# codes FILE PID CLASS: "name=count" per code, sorted, to compare modes
+codes() {
+	tr -d '\r' <"$1" | awk -F, -v pid="$2" -v cls="$3" '
+		NR > 1 && $1 == pid && $5 == cls { k = $4 SUBSEP $6; if (!(k in seen)) { seen[k] = 1; c[$7] += $8 } }
+		END { for (k in c) print k "=" c[k] }' | sort | tr '\n' ' '
+}
+
+for g in A B; do
+	out=/tmp/g$g.out
+	pid=$(field pid $out)
+	[ -n "$pid" ] || { bad "no result line for guest $g"; continue; }
+	io=$(field exit_io $out) hlt=$(field hlt $out) cpuid=$(field cpuid $out)
+	msr=$(($(field msr_read $out) + $(field msr_write $out))) hc=$(field hypercall $out)
+	kvm_run=$(field kvm_run $out) kexits=$(field kstat_exits $out)
+	mmio_ops=$(($(field mmio_read $out) + $(field mmio_write $out)))
+	nr=$([ $g = A ] && echo "hypercall 0x1234" || echo KVM_HC_SCHED_YIELD)
+	for m in $MODES; do
+		f=/tmp/$m.csv
+		eq "$(total $f $pid exit 'SVM io')" "$io" "$m/guest $g: SVM io exits"
+		eq "$(total $f $pid exit 'SVM hlt')" "$hlt" "$m/guest $g: SVM hlt exits"
+		eq "$(total $f $pid exit 'SVM cpuid')" "$cpuid" "$m/guest $g: SVM cpuid exits"
+		eq "$(total $f $pid exit 'SVM msr')" "$msr" "$m/guest $g: SVM msr exits"
+		eq "$(total $f $pid exit 'SVM hypercall')" "$hc" "$m/guest $g: SVM vmmcall exits"
+		pf=$(total $f $pid exit 'SVM PF excp')
+		[ "$pf" -ge "$mmio_ops" ] && ok || bad "$m/guest $g: PF excp exits $pf < MMIO ops $mmio_ops"
+		[ -n "$kexits" ] && eq "$(total $f $pid exit)" "$kexits" "$m/guest $g: all exits vs KVM's own exits counter"
+		eq "$(untimed $f $pid exit)" "" "$m/guest $g: exit reasons with no exit->entry latency"
+		eq "$(total $f $pid hypercall "$nr")" "$hc" "$m/guest $g: hypercalls $nr"
+		eq "$(total $f $pid hypercall)" "$hc" "$m/guest $g: all hypercalls"
+		eq "$(total $f $pid userspace)" "$kvm_run" "$m/guest $g: userspace exits"
+		eq "$(total $f $pid pio)" "$io" "$m/guest $g: port I/O"
+		eq "$(total $f $pid cpuid)" "$cpuid" "$m/guest $g: cpuid"
+		echo "verified: exit/$m guest $g: $(codes $f $pid exit)"
+		echo "verified: hypercall/$m guest $g: $(codes $f $pid hypercall)"
+	done
+	# the four attach modes agree on every class
+	for cls in exit hypercall emulate pio mmio userspace msr cpuid; do
+		ref=$(codes /tmp/tracepoint.csv $pid $cls)
+		for m in btf fentry kprobe; do
+			eq "$(codes /tmp/$m.csv $pid $cls)" "$ref" "guest $g: $cls by $m vs tracepoint"
+		done
+		echo "verified: $cls agrees in all modes, guest $g: $ref"
+	done
+done
+echo "vmtest: $pass passed, $fail failed"
+[ $fail -eq 0 ]
