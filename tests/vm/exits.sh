@@ -4,7 +4,8 @@
 # For each guestload op it runs N=A and N=B ops, counts the trace events of
 # each run and prints (count(B) - count(A)) / (B - A): the events per op.
 # Also compares kvm_fpu load events with the KVM_RUN ioctls guestload made.
-# Fails if guestload fails or if no kvm_exit event is seen at all.
+# Fails if guestload fails, if no kvm_exit event is seen at all, or if the
+# kvm_fpu load count differs from the KVM_RUN count.
 T=/sys/kernel/tracing
 A=${EXITS_A:-10} B=${EXITS_B:-30}
 
@@ -14,6 +15,9 @@ for f in /tests/guestload /tmp/guestload-static /tmp/guestload; do
 done
 [ -n "$GL" ] || { echo "exits: no guestload given (pass tests/guestload to run.sh)" >&2; exit 1; }
 
+echo "kernel $(uname -r); kvm_amd npt=$(cat /sys/module/kvm_amd/parameters/npt)" \
+     "nested=$(cat /sys/module/kvm_amd/parameters/nested);" \
+     "nrip_save: $(grep -qw nrip_save /proc/cpuinfo && echo yes || echo 'no (KVM skips instructions with the emulator)')"
 echo 16384 >$T/buffer_size_kb
 echo >$T/set_event
 for e in kvm_exit kvm_entry kvm_hypercall kvm_pio kvm_mmio kvm_fpu kvm_userspace_exit \
@@ -81,6 +85,8 @@ per_op() {
     io=$(awk '$1 == "ioctl(KVM_RUN)" { print $2 }' /tmp/b)
     kr=$(awk '$1 == "guestload:kvm_run" { print $2 }' /tmp/b)
     echo "  kvm_fpu load=${fl:-0} KVM_RUN ioctls traced=${io:-0} counted by guestload=${kr:-0}"
+    [ "${fl:-0}" = "${io:-0}" ] && [ "${io:-0}" = "${kr:-0}" ] ||
+        { echo "FAIL    $label: kvm_fpu load does not match KVM_RUN"; bad=1; }
 }
 
 for mode in real prot; do
