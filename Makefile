@@ -20,7 +20,7 @@ LOADER_SRCS := loader/kvmprof.c loader/options.c loader/probes.c loader/stats.c 
 LOADER_LIB_SRCS := $(filter-out loader/kvmprof.c,$(LOADER_SRCS))
 LOADER_HDRS := $(wildcard loader/*.h) bpf/kvmprof.h
 
-.PHONY: all deps vmlinux clean demo test unit-test integration-test bpf-test
+.PHONY: all deps vmlinux clean demo test unit-test integration-test bpf-test vmtest
 
 all: kvmprof tests/guestload
 
@@ -84,3 +84,7 @@ test: deps
 
 clean:
 	rm -rf $(OUTPUT) kvmprof tests/guestload tests/unit_tests tests/bpf_drive
+
+# The real-kernel test bed on its own: stock Debian kernel under QEMU.
+vmtest: all
+	./tests/vm/vmtest.sh

@@ -461,15 +461,25 @@ int BPF_PROG(btf_kvm_hypercall, unsigned long nr)
 	return 0;
 }
 
+/* The emulator context is read with probe reads: in some kernels' BTF
+ * (6.1's kvm module) struct x86_emulate_ctxt is only declared, and the
+ * verifier cannot follow a direct pointer to it. */
+static __always_inline void count_emulated(struct kvm_vcpu *vcpu, bool failed)
+{
+	struct x86_emulate_ctxt *ctxt = BPF_CORE_READ(vcpu, arch.emulate_ctxt);
+	__u8 insn[INSN_MAX] = {};
+	__u8 *ptr = BPF_CORE_READ(ctxt, fetch.ptr);
+	__u8 len = ptr - (__u8 *)&ctxt->fetch.data;	/* address only: CO-RE offset */
+
+	bpf_probe_read_kernel(insn, sizeof(insn), &ctxt->fetch.data);
+	count_trap(CLASS_EMULATE, emulate_code(insn, len, emulator_mode_flags(BPF_CORE_READ(ctxt, mode)),
+					       failed));
+}
+
 SEC("tp_btf/kvm_emulate_insn")
 int BPF_PROG(btf_kvm_emulate_insn, struct kvm_vcpu *vcpu, __u8 failed)
 {
-	struct x86_emulate_ctxt *ctxt = vcpu->arch.emulate_ctxt;
-	__u8 len = ctxt->fetch.ptr - ctxt->fetch.data;
-	__u8 insn[INSN_MAX];
-#define BTF_INSN_BYTE(i) ctxt->fetch.data[i]
-	COPY_INSN(insn, BTF_INSN_BYTE);
-	count_trap(CLASS_EMULATE, emulate_code(insn, len, emulator_mode_flags(ctxt->mode), failed));
+	count_emulated(vcpu, failed);
 	return 0;
 }
 
@@ -511,23 +521,12 @@ int BPF_PROG(btf_kvm_cpuid, unsigned int function)
 /* ---- function probes on the emulator (the design's kvm_emulate_instruction
  * and x86_emulate_instruction): decoded bytes exist only after it ran ---- */
 
-static __always_inline void count_emulated(struct kvm_vcpu *vcpu)
-{
-	struct x86_emulate_ctxt *ctxt = BPF_CORE_READ(vcpu, arch.emulate_ctxt);
-	__u8 insn[INSN_MAX] = {};
-	__u8 *ptr = BPF_CORE_READ(ctxt, fetch.ptr);
-	__u8 len = ptr - (__u8 *)&ctxt->fetch.data;	/* address only: CO-RE offset */
-
-	bpf_probe_read_kernel(insn, sizeof(insn), &ctxt->fetch.data);
-	count_trap(CLASS_EMULATE, emulate_code(insn, len, emulator_mode_flags(BPF_CORE_READ(ctxt, mode)), false));
-}
-
 SEC("fexit/x86_emulate_instruction")
 int BPF_PROG(fexit_x86_emulate_instruction, struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa,
 	     int emulation_type)
 {
 	if (!(emulation_type & EMULTYPE_NO_DECODE))	/* re-entries decode nothing */
-		count_emulated(vcpu);
+		count_emulated(vcpu, false);
 	return 0;
 }
 
@@ -551,7 +550,7 @@ int BPF_KRETPROBE(kretprobe_x86_emulate_instruction)
 
 	if (!v || !*v)
 		return 0;
-	count_emulated((struct kvm_vcpu *)*v);
+	count_emulated((struct kvm_vcpu *)*v, false);
 	*v = 0;
 	return 0;
 }
