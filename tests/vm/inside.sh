@@ -115,6 +115,13 @@ for g in A B; do
 		eq "$(total $f $pid userspace)" "$kvm_run" "$m/guest $g: userspace exits"
 		eq "$(total $f $pid pio)" "$io" "$m/guest $g: port I/O"
 		eq "$(total $f $pid cpuid)" "$cpuid" "$m/guest $g: cpuid"
+		eq "$(total $f $pid msr)" "$msr" "$m/guest $g: msr"
+		eq "$(total $f $pid mmio 'unsatisfied-read 0xd0000')" "$(field mmio_read $out)" "$m/guest $g: mmio unsatisfied-read"
+		eq "$(total $f $pid mmio 'read 0xd0000')" "$(field mmio_read $out)" "$m/guest $g: mmio read"
+		eq "$(total $f $pid mmio 'write 0xd0000')" "$(field mmio_write $out)" "$m/guest $g: mmio write"
+		eq "$(total $f $pid userspace KVM_EXIT_IO)" "$io" "$m/guest $g: KVM_EXIT_IO"
+		eq "$(total $f $pid userspace KVM_EXIT_MMIO)" "$(field exit_mmio $out)" "$m/guest $g: KVM_EXIT_MMIO"
+		eq "$(total $f $pid userspace KVM_EXIT_HLT)" "$(field exit_hlt $out)" "$m/guest $g: KVM_EXIT_HLT"
 		echo "verified: exit/$m guest $g: $(codes $f $pid exit)"
 		echo "verified: hypercall/$m guest $g: $(codes $f $pid hypercall)"
 	done
