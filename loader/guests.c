@@ -66,12 +66,69 @@ static bool qemu_name(const char *arg, char *out, size_t size)
 	return found;
 }
 
+/* The last path element of a socket path, without ".sock". */
+static void socket_name(const char *path, char *out, size_t size)
+{
+	const char *base = strrchr(path, '/');
+	size_t n;
+
+	base = base ? base + 1 : path;
+	n = strlen(base);
+	if (n > 5 && !strcmp(base + n - 5, ".sock"))
+		n -= 5;
+	escape_name(base, n, out, size);
+}
+
+/* The value of "--opt VALUE" or "--opt=VALUE" at arg, else NULL. */
+static const char *option_value(const char *arg, const char *next, const char *end,
+				const char *opt)
+{
+	size_t n = strlen(opt);
+
+	if (strncmp(arg, opt, n))
+		return NULL;
+	if (arg[n] == '=')
+		return arg + n + 1;
+	if (!arg[n] && next < end)
+		return next;
+	return NULL;
+}
+
+static bool program_is(const char *argv0, const char *name)
+{
+	const char *base = strrchr(argv0, '/');
+
+	return !strcmp(base ? base + 1 : argv0, name);
+}
+
 bool name_from_cmdline(const char *cmdline, size_t len, char *out, size_t size)
 {
-	const char *end = cmdline + len, *arg = cmdline, *next;
+	const char *end = cmdline + len, *arg = cmdline, *next, *v;
+	bool crosvm, cloud_hypervisor;
 
+	if (!len)
+		return false;
+	crosvm = program_is(cmdline, "crosvm");
+	cloud_hypervisor = program_is(cmdline, "cloud-hypervisor");
 	for (; arg < end; arg = next) {
 		next = arg + strnlen(arg, end - arg) + 1;
+		if (crosvm && (v = option_value(arg, next, end, "--name"))) {
+			escape_name(v, strnlen(v, end - v), out, size);
+			return true;
+		}
+		/* cloud-hypervisor has no name option: its API socket is named
+		 * after the VM ("--api-socket path=/run/ch/web.sock" or a plain path) */
+		if (cloud_hypervisor && (v = option_value(arg, next, end, "--api-socket"))) {
+			char path[256];
+			const char *p = strstr(v, "path=");
+
+			p = p ? p + 5 : v;
+			snprintf(path, sizeof(path), "%.*s", (int)strcspn(p, ","), p);
+			if (!*path || !strncmp(v, "fd=", 3))
+				continue;
+			socket_name(path, out, size);
+			return true;
+		}
 		if (next >= end)
 			break;
 		if ((!strcmp(arg, "-name") || !strcmp(arg, "--name")) && qemu_name(next, out, size))
@@ -80,6 +137,61 @@ bool name_from_cmdline(const char *cmdline, size_t len, char *out, size_t size)
 			escape_name(next, strnlen(next, end - next), out, size);
 			return true;
 		}
+	}
+	return false;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool name_from_cgroup(const char *cgroup, size_t len, char *out, size_t size)
+{
+	static const char prefix[] = "/machine-";
+	const char *end = cgroup + len, *p = cgroup;
+
+	/* libvirt's scope: machine-DRIVER\x2dID\x2dNAME.scope, systemd-escaped */
+	while ((p = memmem(p, end - p, prefix, sizeof(prefix) - 1))) {
+		char raw[GUEST_NAME_MAX * 2];
+		const char *scope, *name;
+		size_t n = 0;
+
+		p += sizeof(prefix) - 1;
+		scope = memmem(p, end - p, ".scope", 6);
+		if (!scope || memchr(p, '/', scope - p) || memchr(p, '\n', scope - p))
+			continue;
+		name = memmem(p, scope - p, "\\x2d", 4);	/* after the driver */
+		if (!name)
+			continue;
+		name += 4;
+		while (name < scope && *name >= '0' && *name <= '9')	/* the domain id */
+			name++;
+		if (name == scope || scope - name < 5 || strncmp(name, "\\x2d", 4))
+			continue;
+		name += 4;
+		for (; name < scope && n < sizeof(raw); name++) {
+			int hi, lo;
+
+			if (name[0] == '\\' && scope - name >= 4 && name[1] == 'x' &&
+			    (hi = hex_digit(name[2])) >= 0 && (lo = hex_digit(name[3])) >= 0 &&
+			    (hi || lo)) {
+				raw[n++] = hi << 4 | lo;
+				name += 3;
+			} else {
+				raw[n++] = *name;
+			}
+		}
+		if (!n)
+			continue;
+		escape_name(raw, n, out, size);
+		return true;
 	}
 	return false;
 }
@@ -109,6 +221,10 @@ void guest_name(__u32 pid, const char *fallback_comm, char *out, size_t size)
 		if (name_from_cmdline(buf, n + 1, out, size))
 			return;
 	}
+	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
+	n = read_file(path, buf, sizeof(buf) - 1);
+	if (n > 0 && name_from_cgroup(buf, n, out, size))
+		return;
 	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
 	n = read_file(path, buf, sizeof(buf) - 1);
 	if (n > 0 && buf[n - 1] == '\n')
@@ -123,13 +239,26 @@ void guest_name(__u32 pid, const char *fallback_comm, char *out, size_t size)
 		snprintf(out, size, "pid%u", pid);
 }
 
+/* QEMU "CPU 3/KVM", cloud-hypervisor "vcpu3", crosvm "crosvm_vcpu3",
+ * Firecracker "fc_vcpu 3". */
 int vcpu_from_comm(const char *comm)
 {
+	static const char *const prefixes[] = { "vcpu", "crosvm_vcpu", "fc_vcpu " };
 	unsigned int vcpu;
 	char c;
+	int end = 0;
 
 	if (sscanf(comm, "CPU %u/KV%c", &vcpu, &c) == 2 && c == 'M' && vcpu < 0x7fffffff)
 		return vcpu;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		size_t n = strlen(prefixes[i]);
+
+		if (strncmp(comm, prefixes[i], n) || comm[n] < '0' || comm[n] > '9')
+			continue;
+		if (sscanf(comm + n, "%u%n", &vcpu, &end) == 1 && (!comm[n + end] ||
+		    comm[n + end] == '\n') && vcpu < 0x7fffffff)
+			return vcpu;
+	}
 	return -1;
 }
 

@@ -9,20 +9,29 @@
 #define GUEST_NAME_MAX 128
 
 /* The guest name a VMM's command line carries (QEMU "-name guest=X,..." or
- * "-name X", Firecracker "--id X"), escaped; false when it carries none.
- * cmdline is /proc/PID/cmdline: NUL-separated arguments. */
+ * "-name X", Firecracker "--id X", crosvm "--name X", cloud-hypervisor the
+ * file name of "--api-socket [path=]/run/X.sock" without ".sock"), escaped;
+ * false when it carries none.  cmdline is /proc/PID/cmdline: NUL-separated
+ * arguments. */
 bool name_from_cmdline(const char *cmdline, size_t len, char *out, size_t size);
+
+/* The libvirt domain name in /proc/PID/cgroup text: the systemd scope
+ * "machine-qemu\x2d3\x2dNAME.scope" (any driver), unescaped, then escaped
+ * as escape_name does; false when there is none. */
+bool name_from_cgroup(const char *cgroup, size_t len, char *out, size_t size);
 
 /* Copies len bytes of in to out, NUL-terminated, with control bytes, DEL,
  * backslash and non-UTF-8-safe high bytes escaped as \xNN, so a name
  * cannot move a terminal's cursor or break a line-based file. */
 void escape_name(const char *in, size_t len, char *out, size_t size);
 
-/* The name to show for a guest: from its command line, else its comm, else
- * fallback_comm (NULL or the comm BPF saw, for a process already gone). */
+/* The name to show for a guest: from its command line, else its libvirt
+ * cgroup, else its comm, else fallback_comm (NULL or the comm BPF saw, for
+ * a process already gone). */
 void guest_name(__u32 pid, const char *fallback_comm, char *out, size_t size);
 
-/* vCPU number of a thread named like QEMU's "CPU 3/KVM", or -1. */
+/* vCPU number from a thread name: QEMU "CPU 3/KVM", cloud-hypervisor
+ * "vcpu3", crosvm "crosvm_vcpu3", Firecracker "fc_vcpu 3"; else -1. */
 int vcpu_from_comm(const char *comm);
 int vcpu_from_thread_name(__u32 pid, __u32 tid);
 
