@@ -42,7 +42,7 @@ vmlinux:
 	mkdir -p vmlinux/$(ARCH)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)
 
-$(OUTPUT)/kvmprof.tmp.bpf.o: bpf/kvmprof.bpf.c bpf/kvmprof.h bpf/bits.bpf.h bpf/maps.bpf.h $(VMLINUX) | $(OUTPUT)
+$(OUTPUT)/kvmprof.tmp.bpf.o: bpf/kvmprof.bpf.c bpf/kvmprof.h $(wildcard bpf/*.bpf.h) $(VMLINUX) | $(OUTPUT)
 	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf \
 		-I/usr/include/$(shell uname -m)-linux-gnu -c $< -o $@
 

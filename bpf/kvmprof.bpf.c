@@ -2,7 +2,9 @@
 /* kvmprof: count KVM traps per guest, vCPU thread, class and code, with
  * log2 latency histograms for exits (exit -> entry) and trips to the VMM
  * (userspace exit -> next KVM_RUN).  Each event has several attach
- * variants; the loader enables one per event before load. */
+ * variants; the loader enables one per event before load.  This file holds
+ * the maps, the aggregation and the events every architecture has; the
+ * architecture's own events are in traps_ARCH.bpf.h. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -12,7 +14,6 @@
 #include "maps.bpf.h"
 
 #define KVM_RUN_IOCTL 0xae80	/* _IO(KVMIO, 0x80) */
-#define EMULTYPE_NO_DECODE (1 << 0)
 
 const volatile bool filter_pids = false;
 
@@ -303,61 +304,16 @@ static __always_inline __u64 emulate_code(const __u8 *insn, __u8 len, __u8 mode,
 		(dst)[_i] = BYTE(_i);					\
 } while (0)
 
-/* Mode flags as the kvm_emulate_insn tracepoint reports them, from the
- * emulator's X86EMUL_MODE_* (kei_decode_mode in arch/x86/kvm/trace.h). */
-static __always_inline __u8 emulator_mode_flags(int mode)
-{
-	switch (mode) {
-	case X86EMUL_MODE_VM86: return 3;
-	case X86EMUL_MODE_PROT16: return 1;
-	case X86EMUL_MODE_PROT32: return 5;
-	case X86EMUL_MODE_PROT64: return 9;
-	}
-	return 0;
-}
-
 /* ---- classic tracepoints: the record layout comes from CO-RE ---- */
 
 /* A tracepoint program's 0 would hide the event from every perf user of
  * the tracepoint (perf stat, kvm_stat): pass it on. */
 #define TP_PASS 1
 
-SEC("tracepoint/kvm/kvm_exit")
-int tp_kvm_exit(struct trace_event_raw_kvm_exit *ctx)
-{
-	on_exit(ctx->isa, ctx->exit_reason, ctx->vcpu_id);
-	return TP_PASS;
-}
-
 SEC("tracepoint/kvm/kvm_entry")
 int tp_kvm_entry(void *ctx)
 {
 	on_entry();
-	return TP_PASS;
-}
-
-SEC("tracepoint/kvm/kvm_hypercall")
-int tp_kvm_hypercall(struct trace_event_raw_kvm_hypercall *ctx)
-{
-	count_trap(CLASS_HYPERCALL, ctx->nr);
-	return TP_PASS;
-}
-
-SEC("tracepoint/kvm/kvm_emulate_insn")
-int tp_kvm_emulate_insn(struct trace_event_raw_kvm_emulate_insn *ctx)
-{
-	__u8 insn[INSN_MAX];
-
-	/* ctx may only be read at constant offsets from its start: copy */
-	bpf_probe_read_kernel(insn, sizeof(insn), ctx->insn);
-	count_trap(CLASS_EMULATE, emulate_code(insn, ctx->len, ctx->flags, ctx->failed));
-	return TP_PASS;
-}
-
-SEC("tracepoint/kvm/kvm_pio")
-int tp_kvm_pio(struct trace_event_raw_kvm_pio *ctx)
-{
-	count_trap(CLASS_PIO, (ctx->rw ? PIO_WRITE : 0) | (ctx->port & 0xffff));
 	return TP_PASS;
 }
 
@@ -372,21 +328,6 @@ SEC("tracepoint/kvm/kvm_userspace_exit")
 int tp_kvm_userspace_exit(struct trace_event_raw_kvm_userspace_exit *ctx)
 {
 	on_userspace_exit(ctx->reason, ctx->errno);
-	return TP_PASS;
-}
-
-SEC("tracepoint/kvm/kvm_msr")
-int tp_kvm_msr(struct trace_event_raw_kvm_msr *ctx)
-{
-	count_trap(CLASS_MSR, ctx->ecx | (ctx->write ? MSR_WRITE : 0) |
-			      (ctx->exception ? MSR_EXCEPTION : 0));
-	return TP_PASS;
-}
-
-SEC("tracepoint/kvm/kvm_cpuid")
-int tp_kvm_cpuid(struct trace_event_raw_kvm_cpuid *ctx)
-{
-	count_trap(CLASS_CPUID, ctx->function);
 	return TP_PASS;
 }
 
@@ -409,84 +350,10 @@ int tp_sys_enter_ioctl(struct sys_enter_ioctl_record *ctx)
 
 /* ---- BTF tracepoints: typed arguments, no record is built ---- */
 
-/* The exit reason is not a tp_btf argument: read it where the tracepoint
- * does.  These flavours match the kernel's (module) types by name. */
-struct vmcb_control_area___kvmprof {
-	u64 exit_code;
-} __attribute__((preserve_access_index));
-
-struct vmcb___kvmprof {
-	struct vmcb_control_area___kvmprof control;
-} __attribute__((preserve_access_index));
-
-struct vcpu_svm___kvmprof {
-	struct vmcb___kvmprof *vmcb;
-} __attribute__((preserve_access_index));
-
-union vmx_exit_reason___kvmprof {
-	u32 full;
-} __attribute__((preserve_access_index));
-
-struct vcpu_vmx___kvmprof {
-	union vmx_exit_reason___kvmprof exit_reason;
-} __attribute__((preserve_access_index));
-
-static __always_inline __u32 vcpu_exit_reason(struct kvm_vcpu *vcpu, __u32 isa)
-{
-	if (isa == ISA_SVM && bpf_core_type_exists(struct vcpu_svm___kvmprof))
-		return BPF_CORE_READ((struct vcpu_svm___kvmprof *)vcpu, vmcb, control.exit_code);
-	if (isa == ISA_VMX && bpf_core_type_exists(struct vcpu_vmx___kvmprof))
-		return BPF_CORE_READ((struct vcpu_vmx___kvmprof *)vcpu, exit_reason.full);
-	return 0xffffffff;	/* the loader only picks this with the type present */
-}
-
-SEC("tp_btf/kvm_exit")
-int BPF_PROG(btf_kvm_exit, struct kvm_vcpu *vcpu, u32 isa)
-{
-	on_exit(isa, vcpu_exit_reason(vcpu, isa), vcpu->vcpu_id);
-	return 0;
-}
-
 SEC("tp_btf/kvm_entry")
 int BPF_PROG(btf_kvm_entry)
 {
 	on_entry();
-	return 0;
-}
-
-SEC("tp_btf/kvm_hypercall")
-int BPF_PROG(btf_kvm_hypercall, unsigned long nr)
-{
-	count_trap(CLASS_HYPERCALL, nr);
-	return 0;
-}
-
-/* The emulator context is read with probe reads: in some kernels' BTF
- * (6.1's kvm module) struct x86_emulate_ctxt is only declared, and the
- * verifier cannot follow a direct pointer to it. */
-static __always_inline void count_emulated(struct kvm_vcpu *vcpu, bool failed)
-{
-	struct x86_emulate_ctxt *ctxt = BPF_CORE_READ(vcpu, arch.emulate_ctxt);
-	__u8 insn[INSN_MAX] = {};
-	__u8 *ptr = BPF_CORE_READ(ctxt, fetch.ptr);
-	__u8 len = ptr - (__u8 *)&ctxt->fetch.data;	/* address only: CO-RE offset */
-
-	bpf_probe_read_kernel(insn, sizeof(insn), &ctxt->fetch.data);
-	count_trap(CLASS_EMULATE, emulate_code(insn, len, emulator_mode_flags(BPF_CORE_READ(ctxt, mode)),
-					       failed));
-}
-
-SEC("tp_btf/kvm_emulate_insn")
-int BPF_PROG(btf_kvm_emulate_insn, struct kvm_vcpu *vcpu, __u8 failed)
-{
-	count_emulated(vcpu, failed);
-	return 0;
-}
-
-SEC("tp_btf/kvm_pio")
-int BPF_PROG(btf_kvm_pio, unsigned int rw, unsigned int port)
-{
-	count_trap(CLASS_PIO, (rw ? PIO_WRITE : 0) | (port & 0xffff));
 	return 0;
 }
 
@@ -504,93 +371,9 @@ int BPF_PROG(btf_kvm_userspace_exit, __u32 reason, int err)
 	return 0;
 }
 
-SEC("tp_btf/kvm_msr")
-int BPF_PROG(btf_kvm_msr, unsigned int write, u32 ecx, u64 data, bool exception)
-{
-	count_trap(CLASS_MSR, ecx | (write ? MSR_WRITE : 0) | (exception ? MSR_EXCEPTION : 0));
-	return 0;
-}
-
-SEC("tp_btf/kvm_cpuid")
-int BPF_PROG(btf_kvm_cpuid, unsigned int function)
-{
-	count_trap(CLASS_CPUID, function);
-	return 0;
-}
-
-/* ---- function probes on the emulator (the design's kvm_emulate_instruction
- * and x86_emulate_instruction): decoded bytes exist only after it ran ---- */
-
-SEC("fexit/x86_emulate_instruction")
-int BPF_PROG(fexit_x86_emulate_instruction, struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa,
-	     int emulation_type)
-{
-	if (!(emulation_type & EMULTYPE_NO_DECODE))	/* re-entries decode nothing */
-		count_emulated(vcpu, false);
-	return 0;
-}
-
-SEC("kprobe/x86_emulate_instruction")
-int BPF_KPROBE(kprobe_x86_emulate_instruction, struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa,
-	       int emulation_type)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 v = (__u64)vcpu;
-
-	if (!(emulation_type & EMULTYPE_NO_DECODE))
-		bpf_map_update_elem(&emulate_vcpus, &tid, &v, BPF_ANY);
-	return 0;
-}
-
-SEC("kretprobe/x86_emulate_instruction")
-int BPF_KRETPROBE(kretprobe_x86_emulate_instruction)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 *v = bpf_map_lookup_elem(&emulate_vcpus, &tid);
-
-	if (!v || !*v)
-		return 0;
-	count_emulated((struct kvm_vcpu *)*v, false);
-	*v = 0;
-	return 0;
-}
-
-/* ---- function probes on the exit handlers: svm_handle_exit and
- * vmx_handle_exit run once per exit that reaches the handler (exits the
- * fastpath re-enters the guest on are not seen here) ---- */
-
-static __always_inline void handled_exit(struct kvm_vcpu *vcpu, __u32 isa)
-{
-	on_exit(isa, vcpu_exit_reason(vcpu, isa), BPF_CORE_READ(vcpu, vcpu_id));
-}
-
-SEC("fentry/svm_handle_exit")
-int BPF_PROG(fentry_svm_handle_exit, struct kvm_vcpu *vcpu)
-{
-	handled_exit(vcpu, ISA_SVM);
-	return 0;
-}
-
-SEC("fentry/vmx_handle_exit")
-int BPF_PROG(fentry_vmx_handle_exit, struct kvm_vcpu *vcpu)
-{
-	handled_exit(vcpu, ISA_VMX);
-	return 0;
-}
-
-SEC("kprobe/svm_handle_exit")
-int BPF_KPROBE(kprobe_svm_handle_exit, struct kvm_vcpu *vcpu)
-{
-	handled_exit(vcpu, ISA_SVM);
-	return 0;
-}
-
-SEC("kprobe/vmx_handle_exit")
-int BPF_KPROBE(kprobe_vmx_handle_exit, struct kvm_vcpu *vcpu)
-{
-	handled_exit(vcpu, ISA_VMX);
-	return 0;
-}
+#if defined(__TARGET_ARCH_x86)
+#include "traps_x86.bpf.h"
+#endif
 
 /* ---- test driver: BPF_PROG_TEST_RUN feeds the aggregation above ---- */
 
