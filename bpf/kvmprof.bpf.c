@@ -13,6 +13,9 @@
 #include "bits.bpf.h"
 #include "maps.bpf.h"
 
+#ifndef barrier
+#define barrier() asm volatile("" ::: "memory")
+#endif
 #define KVM_RUN_IOCTL 0xae80	/* _IO(KVMIO, 0x80) */
 
 const volatile bool filter_pids = false;
@@ -23,6 +26,13 @@ struct {
 	__type(key, struct trap_key);
 	__type(value, struct trap_count);
 } trap_counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HOT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct hot_slot);
+} hot_counts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -113,25 +123,66 @@ static __always_inline void announce_thread(const struct trap_key *key)
 	bpf_ringbuf_submit(nt, 0);
 }
 
-static __always_inline void count_key(const struct trap_key *key)
+/* Makes sure key has an entry in trap_counts; false when the map is full. */
+static __always_inline bool ensure_key(const struct trap_key *key)
 {
 	static const struct trap_count zero;
-	struct trap_count *c = bpf_map_lookup_elem(&trap_counts, key);
 	long err;
 
-	if (!c) {	/* a new key: rare, off the hot path */
-		err = bpf_map_update_elem(&trap_counts, key, &zero, BPF_NOEXIST);
-		if (err && err != -EEXIST) {
-			count_drop(DROP_COUNTS_FULL);
-			return;
-		}
-		if (!err)
-			announce_thread(key);
-		c = bpf_map_lookup_elem(&trap_counts, key);
-		if (!c)
-			return;
+	if (bpf_map_lookup_elem(&trap_counts, key))
+		return true;
+	err = bpf_map_update_elem(&trap_counts, key, &zero, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		count_drop(DROP_COUNTS_FULL);
+		return false;
 	}
-	c->count++;	/* per-CPU value: no atomic needed */
+	if (!err)
+		announce_thread(key);
+	return true;
+}
+
+_Static_assert(HOT_SLOTS == 64, "hot_index makes 6 bits");
+
+static __always_inline __u32 hot_index(const struct trap_key *key)
+{
+	__u64 h = key->code ^ (__u64)key->tid << 24 ^ (__u64)key->class << 56;
+
+	return (h * 0x9E3779B97F4A7C15ULL) >> (64 - 6);	/* 6 bits: HOT_SLOTS */
+}
+
+static __always_inline bool same_key(const struct trap_key *a, const struct trap_key *b)
+{
+	return a->code == b->code && a->tid == b->tid && a->class == b->class && a->tgid == b->tgid;
+}
+
+static __always_inline void count_key(const struct trap_key *key)
+{
+	__u32 idx = hot_index(key);
+	struct hot_slot *slot = bpf_map_lookup_elem(&hot_counts, &idx);
+	struct trap_count *c;
+
+	if (!slot)
+		return;
+	if (slot->count && same_key(&slot->key, key)) {
+		slot->count++;	/* the hot path: per-CPU, no atomic, no hash */
+		return;
+	}
+	if (!ensure_key(key))
+		return;
+	/* the slot's events move to trap_counts; a key the loader deleted
+	 * (its guest ended) was already counted from the slot: drop them */
+	if (slot->count) {
+		c = bpf_map_lookup_elem(&trap_counts, &slot->key);
+		if (c)
+			c->count += slot->count;
+	}
+	/* the loader copies slots from another CPU: never show it a new key
+	 * with the old key's count */
+	slot->count = 0;
+	barrier();
+	slot->key = *key;
+	barrier();
+	slot->count = 1;
 }
 
 static __always_inline void count_trap(__u32 class, __u64 code)

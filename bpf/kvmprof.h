@@ -59,6 +59,17 @@ struct trap_key {
 };
 #define VCPU_UNKNOWN 0xffffffffu
 
+/* A per-CPU cache of the most recent keys in front of trap_counts: a hit
+ * costs an array access instead of a hash lookup.  A slot's count moves to
+ * trap_counts when another key takes the slot; the loader adds the slots'
+ * counts to what it reads from trap_counts. */
+#define HOT_SLOTS 64
+
+struct hot_slot {
+	struct trap_key key;
+	__u64 count;	/* events of key not yet in trap_counts */
+};
+
 /* Per-CPU count of one trap key. */
 struct trap_count {
 	__u64 count;

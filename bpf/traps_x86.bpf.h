@@ -134,6 +134,20 @@ int BPF_PROG(btf_kvm_emulate_insn, struct kvm_vcpu *vcpu, __u8 failed)
 	return 0;
 }
 
+/* Where the kernel's BTF has the whole struct x86_emulate_ctxt (KVM built
+ * in), plain loads: no helper calls.  The loader picks this variant then. */
+SEC("tp_btf/kvm_emulate_insn")
+int BPF_PROG(btf_kvm_emulate_insn_direct, struct kvm_vcpu *vcpu, __u8 failed)
+{
+	struct x86_emulate_ctxt *ctxt = vcpu->arch.emulate_ctxt;
+	__u8 len = ctxt->fetch.ptr - ctxt->fetch.data;
+	__u8 insn[INSN_MAX];
+#define BTF_INSN_BYTE(i) ctxt->fetch.data[i]
+	COPY_INSN(insn, BTF_INSN_BYTE);
+	count_trap(CLASS_EMULATE, emulate_code(insn, len, emulator_mode_flags(ctxt->mode), failed));
+	return 0;
+}
+
 SEC("tp_btf/kvm_pio")
 int BPF_PROG(btf_kvm_pio, unsigned int rw, unsigned int port)
 {

@@ -3,6 +3,7 @@
  * reads their maps every interval, prints tables and a final summary. */
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,12 +15,14 @@
 #include <bpf/libbpf.h>
 #include "kvmprof.skel.h"
 #include "csv.h"
+#include "guest_filter.h"
 #include "guests.h"
 #include "options.h"
 #include "outfile.h"
 #include "probes.h"
 #include "report.h"
 #include "stats.h"
+#include "tui.h"
 
 static volatile sig_atomic_t exiting;
 
@@ -56,14 +59,41 @@ static int on_new_thread(void *ctx, void *data, size_t size)
 }
 
 /* Waits until the monotonic time t or a signal, learning new guests and
- * threads as they appear. */
-static void wait_until(struct ring_buffer *rb, double t)
+ * threads as they appear.  With the live view it also takes keys, and
+ * returns early on one that quits, pauses or changes the interval. */
+static void wait_until(struct ring_buffer *rb, struct tui *tui, struct stats *s, double start,
+		       double t)
 {
 	double left;
 
-	while (!exiting && (left = t - now_s()) > 0)
-		if (ring_buffer__poll(rb, (int)(left * 1000) + 1) == -EINTR)
+	while (!exiting && !(tui && tui_quit(tui)) && (left = t - now_s()) > 0) {
+		struct pollfd fds[2] = {
+			{ .fd = ring_buffer__epoll_fd(rb), .events = POLLIN },
+			{ .fd = tui ? tui_input_fd(tui) : -1, .events = POLLIN },
+		};
+		double interval;
+		bool paused;
+		int n;
+
+		if (!tui) {
+			if (ring_buffer__poll(rb, (int)(left * 1000) + 1) == -EINTR)
+				break;
+			continue;
+		}
+		n = poll(fds, 2, (int)(left * 1000) + 1);
+		if (n < 0 && errno != EINTR)
 			break;
+		if (n > 0 && fds[0].revents)
+			ring_buffer__consume(rb);
+		if (n > 0 && !fds[1].revents)
+			continue;
+		/* keys, or a signal such as SIGWINCH: the view reads what came */
+		interval = tui_interval(tui);
+		paused = tui_paused(tui);
+		tui_handle_input(tui, s, now_s() - start);
+		if (tui_quit(tui) || interval != tui_interval(tui) || paused != tui_paused(tui))
+			break;
+	}
 }
 
 /* Does pid hold a KVM VM open?  That is what makes a process a guest. */
@@ -168,6 +198,18 @@ static void destroy(struct kvmprof_bpf *skel)
 	kvmprof_bpf__destroy(skel);
 }
 
+/* What the tables, summary and files show: every guest, or with -g a copy
+ * holding the guests whose names match. */
+static struct stats *reported(struct stats *all, struct stats *chosen, const struct options *opts)
+{
+	if (!opts->nr_guest_globs)
+		return all;
+	stats_free(chosen);
+	if (stats_select(chosen, all, opts->guest_globs, opts->nr_guest_globs))
+		fprintf(stderr, "kvmprof: out of memory choosing the -g guests\n");
+	return chosen;
+}
+
 static int write_outputs(const struct options *opts, struct stats *s, double elapsed)
 {
 	struct outfile o;
@@ -198,10 +240,11 @@ int main(int argc, char **argv)
 	struct probe_plan plan;
 	struct kvmprof_bpf *skel = NULL;
 	struct outfile series = {};
-	struct stats stats;
+	struct stats stats, chosen = {};
 	struct ring_buffer *rb = NULL;
-	int counts_fd, latency_fd, drops_fd, err, rc = EXIT_OK;
-	double start, next, end, last;
+	struct tui *tui = NULL;
+	int counts_fd, hot_fd, latency_fd, drops_fd, err, rc = EXIT_OK;
+	double start, next, end, last, interval;
 	__u8 one = 1;
 
 	err = parse_options(argc, argv, &opts);
@@ -246,6 +289,7 @@ int main(int argc, char **argv)
 	print_plan_line(stderr, &plan);
 
 	counts_fd = bpf_map__fd(skel->maps.trap_counts);
+	hot_fd = bpf_map__fd(skel->maps.hot_counts);
 	latency_fd = bpf_map__fd(skel->maps.trap_latency);
 	drops_fd = bpf_map__fd(skel->maps.drops);
 	if (stats_init(&stats, libbpf_num_possible_cpus())) {
@@ -271,45 +315,74 @@ int main(int argc, char **argv)
 			opts.duration_s);
 	else
 		fprintf(stderr, "kvmprof: tracing KVM traps; Ctrl-C to stop.\n");
+	/* the live view on a terminal (after our signal handlers, which ncurses
+	 * then leaves alone); plain tables otherwise */
+	if (!opts.quiet && !opts.batch && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO))
+		tui = tui_start(&opts, &plan, opts.interval_s);
 	start = last = now_s();
 	end = opts.duration_s ? start + opts.duration_s : 0;
-	for (next = start + opts.interval_s; !exiting; next += opts.interval_s) {
+	interval = opts.interval_s;
+	for (next = start + interval; !exiting && !(tui && tui_quit(tui));) {
 		double t;
 
 		if (end && next > end)
 			next = end;
-		wait_until(rb, next);
+		wait_until(rb, tui, &stats, start, next);
 		t = now_s();
-		if (exiting && t < next)
-			break;	/* a signal: the final read below does this interval */
-		if (stats_read(&stats, counts_fd, latency_fd, drops_fd))
+		if ((exiting || (tui && tui_quit(tui))) && t < next)
+			break;	/* a signal or q: the final read below does this interval */
+		if (tui && t < next) {	/* + or - changed the interval, or p */
+			interval = tui_interval(tui);
+			next = last + interval;
+			continue;
+		}
+		if (tui && tui_paused(tui)) {	/* the maps wait; the next read covers the pause */
+			tui_draw(tui, &stats, t - start);
+			if (end && t >= end)
+				break;
+			next = t + interval;
+			continue;
+		}
+		if (stats_read(&stats, counts_fd, hot_fd, latency_fd, drops_fd))
 			fprintf(stderr, "kvmprof: reading the maps failed: %s\n", strerror(errno));
-		if (!opts.quiet)
-			report_interval(stdout, &stats, t - last, t - start);
+		if (tui)
+			tui_update(tui, &stats, t - last, t - start);
+		else if (!opts.quiet)
+			report_interval(stdout, reported(&stats, &chosen, &opts), t - last, t - start);
 		if (series.f)
-			csv_write_series(series.f, &stats, t - start, t - last);
+			csv_write_series(series.f, reported(&stats, &chosen, &opts), t - start, t - last);
 		stats_reclaim(&stats, counts_fd, latency_fd);
 		last = t;
 		if (end && t >= end)
 			break;
+		next += interval;
+		if (next <= t)	/* after a pause or a slow read */
+			next = t + interval;
 	}
+	tui_stop(tui);	/* the summary goes to the normal screen */
 
-	/* the final read: events up to now, including a cut-short interval */
+	/* the final read: events up to now, including a cut-short interval;
+	 * detached first, so no count is moving between cache and hash */
 	{
 		double t = now_s();
+		struct stats *shown;
 
-		if (stats_read(&stats, counts_fd, latency_fd, drops_fd))
+		while (nr_links)
+			bpf_link__destroy(links[--nr_links]);
+		if (stats_read(&stats, counts_fd, hot_fd, latency_fd, drops_fd))
 			fprintf(stderr, "kvmprof: reading the maps failed: %s\n", strerror(errno));
+		shown = reported(&stats, &chosen, &opts);
 		if (series.f && t - last > 0.001)
-			csv_write_series(series.f, &stats, t - start, t - last);
+			csv_write_series(series.f, shown, t - start, t - last);
 		signal(SIGPIPE, SIG_IGN);
-		report_summary(stdout, &stats, t - start, opts.top);
-		if (write_outputs(&opts, &stats, t - start))
+		report_summary(stdout, shown, t - start, opts.top);
+		if (write_outputs(&opts, shown, t - start))
 			rc = EXIT_RUNTIME;
 		if (series.f && outfile_commit(&series))
 			rc = EXIT_RUNTIME;
 	}
 	ring_buffer__free(rb);
+	stats_free(&chosen);
 	stats_free(&stats);
 	destroy(skel);
 	return rc;

@@ -114,6 +114,12 @@ static bool btf_has(const char *name, __u32 kind)
 	return false;
 }
 
+static bool btf_in_vmlinux(const char *name, __u32 kind)
+{
+	load_kernel_btf();
+	return kernel_btf[0] && btf__find_by_name_kind(kernel_btf[0], name, kind) > 0;
+}
+
 static bool btf_tracepoint_exists(const struct event_desc *e)
 {
 	char name[128];
@@ -204,6 +210,12 @@ int plan_probes(enum attach_mode mode, struct probe_plan *plan)
 		if (e->has_btf && want_btf && btf_usable(ev, why, sizeof(why))) {
 			plan->method[ev] = METHOD_BTF;
 			btf_used++;
+			/* the verifier follows vcpu->arch.emulate_ctxt only where the
+			 * struct is defined in vmlinux's BTF (KVM built in) */
+			if (ev == EV_KVM_EMULATE_INSN && btf_in_vmlinux("x86_emulate_ctxt", BTF_KIND_STRUCT)) {
+				plan->variant[ev] = "_direct";
+				snprintf(note, size, "reads the emulator with plain loads");
+			}
 			continue;
 		}
 		plan->method[ev] = METHOD_TRACEPOINT;
@@ -249,7 +261,8 @@ void apply_plan(struct bpf_object *obj, const struct probe_plan *plan)
 			break;
 		}
 		for (int i = 0; i < 2 && prefixes[i]; i++) {
-			snprintf(name, sizeof(name), "%s_%s", prefixes[i], base);
+			snprintf(name, sizeof(name), "%s_%s%s", prefixes[i], base,
+				 plan->variant[ev] ? plan->variant[ev] : "");
 			prog = bpf_object__find_program_by_name(obj, name);
 			if (prog)
 				bpf_program__set_autoload(prog, true);

@@ -19,6 +19,7 @@ enum probe_event {
 struct probe_plan {
 	enum attach_method method[NR_EVENTS];
 	const char *function[NR_EVENTS];	/* the handler a kprobe/fentry attaches to */
+	const char *variant[NR_EVENTS];		/* suffix of a cheaper program variant */
 	char note[NR_EVENTS][160];	/* why this method, or why none */
 };
 

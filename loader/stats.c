@@ -18,7 +18,8 @@ int stats_init(struct stats *s, int ncpus)
 	s->keys = calloc(MAX_TRAP_KEYS, sizeof(struct trap_key));
 	s->values = calloc(MAX_TRAP_KEYS, ROUND_UP8(sizeof(struct trap_count)) * ncpus +
 				  sizeof(struct trap_latency));
-	if (!s->index || !s->keys || !s->values)
+	s->hot = calloc(ncpus, sizeof(*s->hot));
+	if (!s->index || !s->keys || !s->values || !s->hot)
 		return -ENOMEM;
 	return 0;
 }
@@ -31,6 +32,7 @@ void stats_free(struct stats *s)
 	free(s->threads);
 	free(s->keys);
 	free(s->values);
+	free(s->hot);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -233,7 +235,26 @@ static long read_map(struct stats *s, int fd, size_t value_size)
 	return total;
 }
 
-int stats_read(struct stats *s, int counts_fd, int latency_fd, int drops_fd)
+/* Adds the per-CPU cache slots' counts to the rows of their keys.  Slots of
+ * guests whose entries were reclaimed were counted before: skipped. */
+static void add_hot_slots(struct stats *s, int hot_fd)
+{
+	for (__u32 i = 0; i < HOT_SLOTS; i++) {
+		if (bpf_map_lookup_elem(hot_fd, &i, s->hot))
+			continue;
+		for (int c = 0; c < s->ncpus; c++) {
+			struct trap_row *row;
+
+			if (!s->hot[c].count)
+				continue;
+			row = stats_row(s, &s->hot[c].key, false);
+			if (row && !stats_guest(s, row->key.tgid)->reclaimed)
+				row->read_count += s->hot[c].count;
+		}
+	}
+}
+
+int stats_read(struct stats *s, int counts_fd, int hot_fd, int latency_fd, int drops_fd)
 {
 	size_t count_size = ROUND_UP8(sizeof(struct trap_count)) * s->ncpus;
 	struct trap_latency delta;
@@ -258,10 +279,19 @@ int stats_read(struct stats *s, int counts_fd, int latency_fd, int drops_fd)
 		row = stats_row(s, (struct trap_key *)s->keys + i, true);
 		if (!row)
 			return -ENOMEM;
-		/* a smaller value: the entry was deleted and made anew */
-		row->interval = sum >= row->map_count ? sum - row->map_count : sum;
-		row->count += row->interval;
-		row->map_count = sum;
+		row->read_count = sum;
+	}
+	/* hash first, then the slots: an event moving between them in between
+	 * is missed by this read, never counted twice */
+	add_hot_slots(s, hot_fd);
+	for (size_t r = 0; r < s->nr_rows; r++) {
+		row = &s->rows[r];
+		if (row->read_count > row->map_count) {
+			row->interval = row->read_count - row->map_count;
+			row->count += row->interval;
+			row->map_count = row->read_count;
+		}
+		row->read_count = 0;
 	}
 
 	n = read_map(s, latency_fd, sizeof(struct trap_latency));

@@ -13,7 +13,9 @@ struct trap_row {
 	struct trap_key key;
 	__u64 count;		/* since start */
 	__u64 interval;		/* added by the last read */
-	__u64 map_count;	/* the map's value at the last read */
+	__u64 map_count;	/* the highest count the maps showed (a cache slot
+				 * moving to the hash can hide a few for a read) */
+	__u64 read_count;	/* scratch: this read's sum */
 	struct trap_latency lat;	/* since start */
 	struct trap_latency map_lat;	/* the map's value at the last read */
 	__u64 interval_lat_count;
@@ -47,13 +49,14 @@ struct stats {
 	int ncpus;
 	bool no_batch;		/* kernel without batch lookups: walk keys */
 	void *keys, *values;	/* read buffers, sized once */
+	struct hot_slot *hot;	/* per-CPU cache slots, sized once */
 };
 
 int stats_init(struct stats *s, int ncpus);
 void stats_free(struct stats *s);
 
 /* Reads the maps and updates every row; returns 0 or -errno. */
-int stats_read(struct stats *s, int counts_fd, int latency_fd, int drops_fd);
+int stats_read(struct stats *s, int counts_fd, int hot_fd, int latency_fd, int drops_fd);
 
 /* Marks guests whose process is gone as ended, and deletes the map entries
  * of guests that were already ended at the previous read: their last events

@@ -16,7 +16,7 @@
 #include "check.h"
 #include "stats.h"
 
-static int prog_fd, counts_fd, latency_fd, drops_fd;
+static int prog_fd, counts_fd, hot_fd, latency_fd, drops_fd;
 
 static void drive(__u64 event, __u64 a, __u64 b, __u64 c)
 {
@@ -35,17 +35,26 @@ static struct trap_key key_of(__u32 class, __u64 code)
 	return (struct trap_key){ .tgid = getpid(), .tid = gettid(), .class = class, .code = code };
 }
 
+/* A key's count: its trap_counts entry plus what the per-CPU cache holds. */
 static __u64 count_of(__u32 class, __u64 code)
 {
 	struct trap_key key = key_of(class, code);
 	int ncpus = libbpf_num_possible_cpus();
 	struct trap_count values[ncpus];
+	struct hot_slot slots[ncpus];
 	__u64 sum = 0;
 
 	if (bpf_map_lookup_elem(counts_fd, &key, values))
 		return 0;
 	for (int i = 0; i < ncpus; i++)
 		sum += values[i].count;
+	for (__u32 i = 0; i < HOT_SLOTS; i++) {
+		if (bpf_map_lookup_elem(hot_fd, &i, slots))
+			continue;
+		for (int c = 0; c < ncpus; c++)
+			if (slots[c].count && !memcmp(&slots[c].key, &key, sizeof(key)))
+				sum += slots[c].count;
+	}
 	return sum;
 }
 
@@ -206,9 +215,9 @@ static void test_reclaim(struct stats *s)
 		_exit(0);
 	}
 	waitpid(child, &status, 0);
-	CHECK(stats_read(s, counts_fd, latency_fd, drops_fd) == 0, "read");
+	CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "read");
 	stats_reclaim(s, counts_fd, latency_fd);	/* notices the end */
-	CHECK(stats_read(s, counts_fd, latency_fd, drops_fd) == 0, "read");
+	CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "read");
 	stats_reclaim(s, counts_fd, latency_fd);	/* deletes its entries */
 	key = (struct trap_key){ .tgid = child, .tid = child, .class = CLASS_HYPERCALL, .code = 77 };
 	row = stats_row(s, &key, false);
@@ -221,7 +230,7 @@ static void test_reclaim(struct stats *s)
 		CHECK(bpf_map_lookup_elem(counts_fd, &key, v) && errno == ENOENT,
 		      "ended guest's map entry reclaimed");
 	}
-	CHECK(stats_read(s, counts_fd, latency_fd, drops_fd) == 0, "read");
+	CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "read");
 	CHECK(row->count == 9 && row->interval == 0, "total stays after reclaim");
 }
 
@@ -230,13 +239,13 @@ static void test_loader_read(struct stats *s)
 	struct trap_key key = key_of(CLASS_EXIT, (__u64)ISA_SVM << 32 | 0x7b);
 	struct trap_row *row;
 
-	CHECK(stats_read(s, counts_fd, latency_fd, drops_fd) == 0, "stats_read");
+	CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "stats_read");
 	row = stats_row(s, &key, false);
 	CHECK(row && row->count == 7 && row->lat.count == 7, "loader sees 7 io exits");
 	CHECK(row && row->vcpu == 3, "vCPU learnt from the exit");
 	drive(DRIVE_EXIT, ISA_SVM, 0x7b, 3);
 	drive(DRIVE_ENTRY, 0, 0, 3);
-	CHECK(stats_read(s, counts_fd, latency_fd, drops_fd) == 0, "stats_read");
+	CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "stats_read");
 	CHECK(row->count == 8 && row->interval == 1, "interval counts the new exit");
 	CHECK(row->lat.count == 8 && row->interval_lat_count == 1, "interval latency");
 	key = key_of(CLASS_HYPERCALL, 11);
@@ -280,6 +289,7 @@ int main(void)
 	}
 	prog_fd = bpf_program__fd(skel->progs.drive);
 	counts_fd = bpf_map__fd(skel->maps.trap_counts);
+	hot_fd = bpf_map__fd(skel->maps.hot_counts);
 	latency_fd = bpf_map__fd(skel->maps.trap_latency);
 	drops_fd = bpf_map__fd(skel->maps.drops);
 	stats_init(&s, libbpf_num_possible_cpus());
