@@ -8,15 +8,15 @@ CC ?= cc
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 CFLAGS ?= -g -O2
 CFLAGS += -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -std=gnu11 -I$(OUTPUT) -Ibpf -Iloader
-LDLIBS := -lbpf -lelf -lz -lm -lcapstone
+LDLIBS := -lbpf -lelf -lz -lm -lcapstone -lncurses
 
 # Debian packages the build, the tests and the demo need.
-DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libcapstone-dev \
-	pkg-config make gcc linux-perf python3 util-linux
-DEB_TOOLS := clang bpftool perf pkg-config python3 setpriv
+DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libcapstone-dev libncurses-dev \
+	pkg-config make gcc linux-perf python3 util-linux tmux
+DEB_TOOLS := clang bpftool perf pkg-config python3 setpriv tmux
 
-LOADER_SRCS := loader/kvmprof.c loader/options.c loader/probes.c loader/stats.c \
-	loader/names.c loader/guests.c loader/report.c loader/csv.c loader/outfile.c
+LOADER_SRCS := loader/kvmprof.c loader/options.c loader/probes.c loader/stats.c loader/tui.c \
+	loader/names.c loader/guests.c loader/guest_filter.c loader/report.c loader/csv.c loader/outfile.c
 LOADER_LIB_SRCS := $(filter-out loader/kvmprof.c,$(LOADER_SRCS))
 LOADER_HDRS := $(wildcard loader/*.h) bpf/kvmprof.h
 
@@ -27,7 +27,7 @@ all: kvmprof tests/guestload
 # Installs what is missing; a no-op on a machine that has it all.
 deps:
 	@missing=0; for t in $(DEB_TOOLS); do command -v $$t >/dev/null 2>&1 || [ -x /usr/sbin/$$t ] || missing=1; done; \
-	for h in /usr/include/bpf/libbpf.h /usr/include/gelf.h /usr/include/zlib.h /usr/include/linux/kvm.h /usr/include/capstone/capstone.h; do \
+	for h in /usr/include/bpf/libbpf.h /usr/include/gelf.h /usr/include/zlib.h /usr/include/linux/kvm.h /usr/include/capstone/capstone.h /usr/include/curses.h; do \
 		[ -f $$h ] || missing=1; done; \
 	if [ $$missing = 1 ]; then \
 		echo "deps: installing $(DEB_PACKAGES)"; \

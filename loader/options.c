@@ -21,6 +21,8 @@ static const char doc[] =
 "EXAMPLES:\n"
 "  kvmprof                      # all guests: a table a second, then a summary\n"
 "  kvmprof -p 1234 -d 10        # one guest for 10 seconds\n"
+"  kvmprof -g 'web*' -g db      # guests named web... and db\n"
+"  kvmprof -b -d 5 > log.txt    # batch mode: plain tables, like top -b\n"
 "  kvmprof -q -d 30 --csv h.csv # 30 s, no live table, histograms to CSV\n"
 "  kvmprof --csv-series s.csv   # trap counts per interval, for plotting\n"
 "  kvmprof --list-probes        # what each event would attach to here\n"
@@ -30,6 +32,8 @@ static const char doc[] =
 
 static const struct argp_option option_list[] = {
 	{ "pid", 'p', "PID", 0, "Only this guest (VMM process id); repeatable", 0 },
+	{ "guest", 'g', "NAME", 0, "Only guests whose name matches this shell glob; repeatable", 0 },
+	{ "batch", 'b', NULL, 0, "Plain tables per interval even on a terminal (no live view)", 0 },
 	{ "interval", 'i', "SECONDS", 0, "Refresh interval (default 1)", 0 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after this long (default: at Ctrl-C)", 0 },
 	{ "csv", 'c', "FILE", 0, "Write the final histograms as CSV", 0 },
@@ -116,6 +120,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return fail(ps, "too many -p options (at most %d)", MAX_PID_FILTER);
 		o->pids[o->nr_pids++] = v;
 		break;
+	case 'g':
+		if (!*arg)
+			return fail(ps, "invalid guest name '': expected a name or a glob such as 'web*'");
+		if (o->nr_guest_globs == MAX_GUEST_GLOBS)
+			return fail(ps, "too many -g options (at most %d)", MAX_GUEST_GLOBS);
+		o->guest_globs[o->nr_guest_globs++] = arg;
+		break;
+	case 'b': o->batch = true; break;
 	case 'i':
 		if (!parse_seconds(arg, &o->interval_s))
 			return fail(ps, "invalid interval '%s': expected seconds > 0", arg);

@@ -6,6 +6,8 @@
 #include <sys/types.h>
 #include "kvmprof.h"
 
+#define MAX_GUEST_GLOBS 64
+
 enum attach_mode { ATTACH_AUTO, ATTACH_TRACEPOINT, ATTACH_BTF, ATTACH_FENTRY, ATTACH_KPROBE };
 
 /* Exit codes, documented in README. */
@@ -18,6 +20,8 @@ struct options {
 	double duration_s;	/* 0: until Ctrl-C */
 	pid_t pids[MAX_PID_FILTER];
 	int nr_pids;
+	const char *guest_globs[MAX_GUEST_GLOBS];	/* -g: shell globs on guest names */
+	int nr_guest_globs;
 	const char *csv_path;
 	const char *csv_series_path;
 	const char *json_path;
@@ -25,6 +29,7 @@ struct options {
 	int top;		/* codes listed per class */
 	bool verbose;
 	bool quiet;		/* no per-interval tables */
+	bool batch;		/* plain tables even on a terminal */
 	bool list_probes;
 };
 

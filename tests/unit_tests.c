@@ -9,6 +9,7 @@
 #include <linux/kvm.h>
 #include "check.h"
 #include "csv.h"
+#include "guest_filter.h"
 #include "guests.h"
 #include "names.h"
 #include "options.h"
@@ -224,6 +225,57 @@ static void test_guest_names(void)
 	CHECK_STR(out, "ab");
 }
 
+static void summary_of(FILE *f, void *arg)
+{
+	report_summary(f, arg, 1.0, 5);
+}
+
+/* -g: the reports see only the chosen guests, their threads and rows. */
+static void test_guest_filter(void)
+{
+	static const char *const web[] = { "web*" }, *const two[] = { "db", "w?b-1" };
+	static const char *const none[] = { "nothing*" };
+	/* pids that cannot exist, so names come from the comms given */
+	const __u32 pid_web = 0x7ffffff0, pid_db = 0x7ffffff1;
+	struct trap_key key = { .class = CLASS_PIO, .code = 0x3f8 };
+	struct stats s, chosen;
+	char *text;
+
+	CHECK(guest_name_matches("web-1", NULL, 0), "no globs: every guest");
+	CHECK(guest_name_matches("web-1", web, 1), "web* matches web-1");
+	CHECK(!guest_name_matches("db", web, 1), "web* does not match db");
+	CHECK(guest_name_matches("web-1", two, 2) && guest_name_matches("db", two, 2), "either glob");
+	CHECK(!guest_name_matches("db2", two, 2), "globs match whole names");
+
+	CHECK(stats_init(&s, 2) == 0, "stats_init");
+	stats_note_thread(&s, pid_web, pid_web + 1, "CPU 0/KVM", "web-1");
+	stats_note_thread(&s, pid_db, pid_db + 1, "CPU 0/KVM", "db");
+	for (int i = 0; i < 3; i++) {
+		key.tgid = i == 2 ? pid_db : pid_web;
+		key.tid = key.tgid + 1;
+		key.code = 0x3f8 + i;
+		stats_row(&s, &key, true)->count = 10 + i;
+	}
+	CHECK_STR(s.guests[0].name, "web-1");
+	CHECK(stats_select(&chosen, &s, web, 1) == 0, "select web*");
+	CHECK(chosen.nr_guests == 1 && chosen.guests[0].pid == pid_web, "one guest chosen");
+	CHECK(chosen.nr_threads == 1 && chosen.nr_rows == 2, "its thread and rows: %zu %zu",
+	      chosen.nr_threads, chosen.nr_rows);
+	text = capture(summary_of, &chosen);
+	CHECK(strstr(text, "\"web-1\"") && !strstr(text, "\"db\"") && strstr(text, "21 traps"),
+	      "the summary holds web-1 only: %s", text);
+	free(text);
+	stats_free(&chosen);
+	CHECK(stats_select(&chosen, &s, none, 1) == 0 && chosen.nr_guests == 0 &&
+	      chosen.nr_rows == 0, "a glob matching nothing leaves nothing");
+	text = capture(summary_of, &chosen);
+	CHECK(strstr(text, "No KVM traps seen."), "empty summary");
+	free(text);
+	stats_free(&chosen);
+	CHECK(s.nr_guests == 2 && s.nr_rows == 3, "the source is untouched");
+	stats_free(&s);
+}
+
 static int parse(const char *line, struct options *o)
 {
 	char copy[512], *argv[32];
@@ -257,6 +309,12 @@ static void test_options(void)
 	CHECK_STR(o.csv_series_path, "s.csv");
 	CHECK_STR(o.json_path, "j.json");
 	CHECK(o.attach == ATTACH_TRACEPOINT && o.quiet && o.verbose && o.top == 3, "flags");
+	CHECK(!o.batch && o.nr_guest_globs == 0, "no -b, no -g by default");
+	CHECK(parse("-g web -g db* --guest=x?y -b", &o) == 0, "-g and -b");
+	CHECK(o.nr_guest_globs == 3 && o.batch, "three globs and batch");
+	CHECK_STR(o.guest_globs[1], "db*");
+	CHECK_STR(o.guest_globs[2], "x?y");
+	CHECK(parse("--batch", &o) == 0 && o.batch, "--batch");
 	CHECK(parse("--attach btf", &o) == 0 && o.attach == ATTACH_BTF, "btf");
 	CHECK(parse("--attach=kprobe", &o) == 0 && o.attach == ATTACH_KPROBE, "kprobe");
 	CHECK(parse("-a fentry", &o) == 0 && o.attach == ATTACH_FENTRY, "fentry");
@@ -321,6 +379,7 @@ int main(void)
 	test_histogram_maths();
 	test_csv_quoting();
 	test_guest_names();
+	test_guest_filter();
 	test_options();
 	test_outfile();
 	return check_report("unit");
