@@ -153,28 +153,31 @@ def test_live_view(outdir):
         check(99 <= share <= 101, f"view: shares of the guests shown add up to 100%: {share}")
 
         # sorting: by name, reversed, by pid, by a class column
+        # (each check waits until the screen shows it: a loaded machine may redraw late)
         pane.keys("N")
-        screen = pane.text()
+        screen = pane.wait_for(lambda s: "sort name" in s)
         check_eq([r[1] for r in table(screen)], sorted(names.values()), "sort N: names ascending")
         check("sort name" in screen, "sort N: the header says so")
         pane.keys("r")
-        check_eq([r[1] for r in table(pane.text())], sorted(names.values(), reverse=True),
+        screen = pane.wait_for(lambda s: "(reversed)" in s)
+        check_eq([r[1] for r in table(screen)], sorted(names.values(), reverse=True),
                  "r reverses the order")
         pane.keys("r", "I")
-        check_eq([int(r[0]) for r in table(pane.text())], sorted(names), "sort I: pids ascending")
+        screen = pane.wait_for(lambda s: "sort pid" in s and "(reversed)" not in s)
+        check_eq([int(r[0]) for r in table(screen)], sorted(names), "sort I: pids ascending")
         pane.keys("4")  # pio
         rows = table(pane.wait_for(lambda s: "sort pio" in s))
         pio = [float(r[8]) for r in rows]
         check_eq(pio, sorted(pio, reverse=True), "sort 4: by the pio rate")
         pane.keys("s")
-        check("sort mmio" in pane.text(), "s: the next sort column")
+        check("sort mmio" in pane.wait_for(lambda s: "sort mmio" in s), "s: the next sort column")
         pane.keys("T")
 
         # drill-down into web: filter to it, Enter
         pane.keys("/")
         tmux("send-keys", "-t", "live", "-l", f"{PREFIX}-web")
         pane.keys("Enter")
-        rows = table(pane.text())
+        rows = table(pane.wait_for(lambda s: len(table(s)) == 1))
         check_eq([int(r[0]) for r in rows], [web], "/ filter: only the matching guest")
         pane.keys("Enter")
         screen = pane.wait_for(lambda s: "time in VMM latency" in s)
@@ -190,24 +193,25 @@ def test_live_view(outdir):
         # scrolling in a short terminal
         tmux("resize-window", "-t", "live", "-x", "200", "-y", "14")
         pane.keys("End")
-        screen = pane.text()
+        screen = pane.wait_for(lambda s: "VCPU " not in s)
         check("VCPU " not in screen and "cpuid 0x0" in screen, f"End scrolls the details:\n{screen}")
         check_eq(len(screen.splitlines()), 14, "drill-down: never more lines than the terminal")
         pane.keys("Home")
-        check("VCPU " in pane.text(), "Home scrolls back")
+        check("VCPU " in pane.wait_for(lambda s: "VCPU " in s), "Home scrolls back")
         tmux("resize-window", "-t", "live", "-x", "200", "-y", "50")
         pane.keys("Escape")
-        screen = pane.text()
+        screen = pane.wait_for(lambda s: len(table(s)) == 1)
         check(len(table(screen)) == 1, "Esc: back to the table")
         pane.keys("/")  # clear the filter: BSpace over it
         for _ in range(len(PREFIX) + 4):
             tmux("send-keys", "-t", "live", "BSpace")
         pane.keys("Enter")
-        check_eq(len(table(pane.text())), 3, "an empty filter shows every guest")
+        check_eq(len(table(pane.wait_for(lambda s: len(table(s)) == 3))), 3,
+                 "an empty filter shows every guest")
 
         # pause: the numbers stay; clear: totals restart; +: longer interval
         pane.keys("p")
-        first = pane.text()
+        first = pane.wait_for(lambda s: "PAUSED" in s)
         time.sleep(1.2)
         second = pane.text()
         check("PAUSED" in first, "p: the header says PAUSED")
@@ -220,19 +224,22 @@ def test_live_view(outdir):
         check("totals since" in screen and all(after[p] < before[p] for p in before),
               f"c: totals restart ({before} -> {after})")
         pane.keys("+")
-        check("interval 1.00s" in pane.text(), "+: a longer interval")
+        check("interval 1.00s" in pane.wait_for(lambda s: "interval 1.00s" in s),
+              "+: a longer interval")
         pane.keys("-", "-")
-        check("interval 0.20s" in pane.text(), "-: a shorter interval")
+        check("interval 0.20s" in pane.wait_for(lambda s: "interval 0.20s" in s),
+              "-: a shorter interval")
         pane.keys("h")
-        check("this help" in pane.text(), "h: the help")
+        check("this help" in pane.wait_for(lambda s: "this help" in s), "h: the help")
         pane.keys("x")
-        check(len(table(pane.text())) == 3, "any key closes the help")
+        check(len(table(pane.wait_for(lambda s: len(table(s)) == 3))) == 3,
+              "any key closes the help")
 
         # narrow terminal: columns drop, nothing wraps
         for width in (100, 60, 30):
             tmux("resize-window", "-t", "live", "-x", str(width), "-y", "50")
-            time.sleep(0.6)
-            screen = pane.text()
+            screen = pane.wait_for(lambda s: len(table(s)) == 3 and
+                                   all(len(l) <= width for l in s.splitlines()))
             lines = screen.splitlines()
             check(all(len(l) <= width for l in lines), f"width {width}: no line is longer")
             rows = table(screen)
