@@ -1,7 +1,9 @@
 #!/bin/bash
 # Run a test script inside Debian's stock 6.1 kernel, booted under QEMU (pure
 # emulation, no host KVM needed) with KVM loaded as nested SVM, so the script
-# sees real kvm_exit/kvm_entry events, kprobes, fentry and BTF.
+# sees real kvm_exit/kvm_entry events, kprobes, fentry and BTF.  With
+# VM_ARCH=arm64 (tests/vm-arm64/run.sh) the kernel is Debian's arm64 one under
+# qemu-system-aarch64 -M virt,virtualization=on: KVM, built in, runs at EL2.
 #
 # usage: tests/vm/run.sh [--timeout SECONDS] SCRIPT [FILE...]
 #
@@ -10,7 +12,8 @@
 #           same relative path under / (so `tests/guestload` works unchanged
 #           when run.sh is called from the repo root); an absolute path at the
 #           same absolute path. Shared libraries that `ldd` lists and the
-#           dynamic loader come along, so dynamically linked programs run.
+#           dynamic loader come along, so dynamically linked programs run
+#           (for arm64 from the host's aarch64-linux-gnu multiarch folders).
 #
 # The script's stdout/stderr come back on run.sh's stdout/stderr (after the
 # VM stops) and run.sh exits with the script's exit code. Infrastructure
@@ -19,10 +22,12 @@
 # console.log (guest kernel), stdout, stderr, status (/init's progress),
 # qemu.log, cmdline. Kernel, busybox and the initramfs base are cached in
 # tests/vm/cache/ (about 120 MB) and refetched only when linux-image-amd64
-# moves to another ABI.
+# moves to another ABI.  For arm64 both folders are under tests/vm-arm64/.
 #
 # Environment (all optional):
-#   VM_CPU      QEMU -cpu (default qemu64,+svm: nested paging off; add ,+npt for NPT)
+#   VM_ARCH     x86 (default) or arm64
+#   VM_CPU      QEMU -cpu (default qemu64,+svm: nested paging off; add ,+npt for NPT;
+#               arm64: max,pauth-impdef=on, as max but 5x faster to boot)
 #   VM_SMP      vCPUs (default 2)          VM_MEM   MiB of RAM (default 1024)
 #   VM_APPEND   extra kernel command line; MOD.PARAM=VAL words are handed to
 #               insmod of module MOD, e.g. VM_APPEND=kvm_amd.npt=0
@@ -32,13 +37,31 @@
 set -euo pipefail
 
 VM_DIR=$(cd "$(dirname "$0")" && pwd)
-CACHE=$VM_DIR/cache
-OUT=${VM_OUT:-$VM_DIR/out}
-MODULES="kvm-amd ${VM_MODULES:-}"
 EOF_MARK='@@KVMPROF-VM-EOF@@'    # trailer on the script's streams: proves they are complete
 
 fail() { echo "vm: FAIL: $*" >&2; exit 125; }
 note() { echo "vm: $*" >&2; }
+
+# What differs per architecture: Debian's names, QEMU, the modules, and the
+# serial lines (console; then the script's stdout, stderr and /init's status).
+ARCH=${VM_ARCH:-x86}
+case $ARCH in
+x86)
+    BED=$VM_DIR DEB_ARCH=amd64 TRIPLE=x86_64-linux-gnu
+    QEMU=qemu-system-x86_64 QEMU_PKG=qemu-system-x86
+    MODULES="kvm-amd ${VM_MODULES:-}"
+    CON=ttyS0 TTY_OUT=ttyS1 TTY_ERR=ttyS2 TTY_STATUS=ttyS3 ;;
+arm64)
+    # KVM is built in; virt has one PL011 UART, so the other lines are 16550s on PCI
+    BED=${VM_DIR%/*}/vm-arm64 DEB_ARCH=arm64 TRIPLE=aarch64-linux-gnu
+    QEMU=qemu-system-aarch64 QEMU_PKG=qemu-system-arm
+    MODULES="${VM_MODULES:-}"
+    CON=ttyAMA0 TTY_OUT=ttyS0 TTY_ERR=ttyS1 TTY_STATUS=ttyS2 ;;
+*) fail "VM_ARCH must be x86 or arm64, not '$ARCH'" ;;
+esac
+KMETA=linux-image-$DEB_ARCH     # Debian's meta package for the current kernel
+CACHE=$BED/cache
+OUT=${VM_OUT:-$BED/out}
 
 timeout_s=300
 while [ $# -gt 0 ]; do
@@ -65,7 +88,7 @@ apt_update() {
     DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null 2>&1 || true
 }
 need=
-command -v qemu-system-x86_64 >/dev/null || need="$need qemu-system-x86"
+command -v $QEMU >/dev/null || need="$need $QEMU_PKG"
 command -v cpio >/dev/null || need="$need cpio"
 command -v xz >/dev/null || need="$need xz-utils"
 command -v zstd >/dev/null || need="$need zstd"
@@ -79,13 +102,22 @@ fi
 
 # ---- kernel and busybox, fetched once into the cache --------------------------
 mkdir -p "$CACHE" "$OUT"
+# arm64 packages come from Debian's multiarch archive
+if [ "$DEB_ARCH" != "$(dpkg --print-architecture)" ] &&
+    ! dpkg --print-foreign-architectures | grep -qx "$DEB_ARCH"; then
+    note "adding dpkg architecture $DEB_ARCH"
+    dpkg --add-architecture "$DEB_ARCH" || fail "dpkg --add-architecture $DEB_ARCH failed"
+    DEBIAN_FRONTEND=noninteractive apt-get update -q >"$OUT/apt.log" 2>&1 ||
+        fail "apt-get update failed after adding $DEB_ARCH (see $OUT/apt.log)"
+    apt_updated=1
+fi
 exec 9>"$CACHE/.lock"          # one cache builder at a time
 flock 9
 
 # The kernel package that linux-image-amd64 points at today (apt's lists are local).
 resolve_kpkg() {
-    apt-cache depends linux-image-amd64 2>/dev/null |
-        sed -n 's/^ *Depends: \(linux-image-6\.1\.0-[0-9]*-amd64\)$/\1/p' | head -n1
+    apt-cache depends "$KMETA:$DEB_ARCH" 2>/dev/null |
+        sed -n "s/^ *Depends: \(linux-image-6\.1\.0-[0-9]*-$DEB_ARCH\)\(:$DEB_ARCH\)\{0,1\}\$/\1/p" | head -n1
 }
 # apt-cache takes 1.5 s here (no binary pkgcache): reuse the last answer
 # while apt's package lists are unchanged.
@@ -102,8 +134,8 @@ if [ -z "$kpkg" ]; then
     # apt knows nothing (offline, no lists): fall back to the newest cached kernel.
     kpkg=$(ls -d "$CACHE"/kernel/linux-image-* 2>/dev/null | sort -V | tail -n1 || true)
     kpkg=${kpkg##*/}
-    [ -n "$kpkg" ] || fail "cannot resolve linux-image-6.1.0-*-amd64 from linux-image-amd64 (apt-get update failed?)"
-    note "apt cannot resolve linux-image-amd64; using cached $kpkg"
+    [ -n "$kpkg" ] || fail "cannot resolve linux-image-6.1.0-*-$DEB_ARCH from $KMETA (apt-get update failed?)"
+    note "apt cannot resolve $KMETA; using cached $kpkg"
 fi
 kver=${kpkg#linux-image-}
 KDIR=$CACHE/kernel/$kpkg
@@ -113,8 +145,8 @@ fetch_deb() {   # fetch_deb PACKAGE DIR: apt-get download into DIR, once
     mkdir -p "$2"
     note "fetching $1"
     # apt's _apt user cannot write to our cache: that warning is harmless.
-    (cd "$2" && apt-get download -q "$1") >"$OUT/apt.log" 2>&1 ||
-        { apt_update; (cd "$2" && apt-get download -q "$1") >"$OUT/apt.log" 2>&1; } ||
+    (cd "$2" && apt-get download -q "$1:$DEB_ARCH") >"$OUT/apt.log" 2>&1 ||
+        { apt_update; (cd "$2" && apt-get download -q "$1:$DEB_ARCH") >"$OUT/apt.log" 2>&1; } ||
         fail "cannot fetch package $1 (see $OUT/apt.log)"
 }
 
@@ -165,7 +197,7 @@ if [ ! -f "$KDIR/vmlinuz" ] || [ "$(cat "$KDIR/modules.want" 2>/dev/null)" != "$
     cp "$x/boot/vmlinuz-$kver" "$KDIR/vmlinuz.new" && mv "$KDIR/vmlinuz.new" "$KDIR/vmlinuz"
     echo "$mods_key" >"$KDIR/modules.want"
     rm -rf "$x"
-    # kernels that linux-image-amd64 no longer points at
+    # kernels that $KMETA no longer points at
     for d in "$CACHE"/kernel/*; do [ "$d" = "$KDIR" ] || rm -rf "$d"; done
 fi
 
@@ -183,16 +215,18 @@ fi
 # PID 1 of the VM. ttyS0 is the console (kernel log), the script's stdout goes
 # to ttyS1 and stderr to ttyS2, each closed by EOF_MARK, and /init reports its
 # progress ("booted", "FAIL ...", "rc=N") alone on ttyS3, where no kernel
-# message can break a line.
+# message can break a line (arm64: ttyAMA0, then ttyS0-2).  Busybox's applet
+# links are made at boot when the host could not run busybox to list them.
 INIT=$(cat <<EOF
 #!/bin/sh
+[ -e /bin/mount ] || /bin/busybox --install -s
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 exec </dev/console >/dev/console 2>&1
-stty -F /dev/ttyS3 raw -echo
-say() { echo "\$*" >/dev/ttyS3; echo "kvmprof-vm: \$*"; }
+stty -F /dev/$TTY_STATUS raw -echo
+say() { echo "\$*" >/dev/$TTY_STATUS; echo "kvmprof-vm: \$*"; }
 die() { say "FAIL \$*"; sync; poweroff -f; sleep 5; exit 1; }
 say "booted \$(uname -r)"
 mount -t tracefs tracefs /sys/kernel/tracing || die "cannot mount tracefs"
@@ -208,15 +242,15 @@ for m in \$(cat /modules/order); do
 done
 say "modules loaded: \$(cat /modules/order | tr '\n' ' ')"
 [ -c /dev/kvm ] || die "/dev/kvm is missing after loading the kvm modules"
-stty -F /dev/ttyS1 raw -echo && stty -F /dev/ttyS2 raw -echo || die "no ttyS1/ttyS2 for the script's output"
+stty -F /dev/$TTY_OUT raw -echo && stty -F /dev/$TTY_ERR raw -echo || die "no $TTY_OUT/$TTY_ERR for the script's output"
 chmod +x /test.sh
 cd /
-if [ "\$(head -c2 /test.sh)" = "#!" ]; then /test.sh; else sh /test.sh; fi </dev/null >/dev/ttyS1 2>/dev/ttyS2
+if [ "\$(head -c2 /test.sh)" = "#!" ]; then /test.sh; else sh /test.sh; fi </dev/null >/dev/$TTY_OUT 2>/dev/$TTY_ERR
 rc=\$?
 # The last close of a serial tty waits until its buffer is sent, so the
 # marks below arrive after all of the script's output.
-printf '%s\n' '$EOF_MARK' >/dev/ttyS1
-printf '%s\n' '$EOF_MARK' >/dev/ttyS2
+printf '%s\n' '$EOF_MARK' >/dev/$TTY_OUT
+printf '%s\n' '$EOF_MARK' >/dev/$TTY_ERR
 say "rc=\$rc"
 sync
 poweroff -f
@@ -231,10 +265,11 @@ if [ ! -f "$BASE" ]; then
     st=$(mktemp -d)
     mkdir -p "$st"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,root,run,modules,etc}
     cp "$BBDIR/busybox" "$st/bin/busybox"
-    for a in $("$BBDIR/busybox" --list-full); do
+    ln -s busybox "$st/bin/sh"
+    for a in $("$BBDIR/busybox" --list-full 2>/dev/null); do   # an arm64 busybox cannot run here
         [ "$a" = bin/busybox ] || ln -sf /bin/busybox "$st/$a"
     done
-    cp "$KDIR"/modules/*.ko "$KDIR/modules/order" "$st/modules/"
+    cp "$KDIR"/modules/* "$st/modules/"      # the .ko files (none on arm64) and their order
     printf '%s\n' "$INIT" >"$st/init"; chmod 755 "$st/init"
     echo 'root:x:0:0:root:/root:/bin/sh' >"$st/etc/passwd"
     echo 'root:x:0:' >"$st/etc/group"
@@ -259,8 +294,22 @@ put() {         # put HOSTPATH GUESTPATH, creating parent dirs
 }
 put_libs() {    # the shared libraries and loader that ldd lists for $1
     local l
+    [ "$ARCH" = x86 ] || { put_elf_libs "$1"; return; }
     for l in $(ldd "$1" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) (.*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'); do
         [ -e "$st/$l" ] || { mkdir -p "$st/$(dirname "$l")"; cp -L "$l" "$st/$l" || fail "cannot copy $l"; }
+    done
+}
+put_elf_libs() { # ldd cannot run a foreign binary: follow its interpreter and NEEDED entries
+    local l n p
+    l=$(readelf -lW "$1" 2>/dev/null | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
+    [ -z "$l" ] || [ -e "$st/$l" ] || { mkdir -p "$st/$(dirname "$l")"; cp -L "$l" "$st/$l" || fail "cannot copy $l"; }
+    for n in $(readelf -dW "$1" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
+        [ -e "$st/lib/$TRIPLE/$n" ] && continue
+        for p in /lib/$TRIPLE/$n /usr/lib/$TRIPLE/$n ""; do [ -z "$p" ] || [ -e "$p" ] && break; done
+        [ -n "$p" ] || fail "$1 needs $n: not in /lib/$TRIPLE (install its $DEB_ARCH package)"
+        mkdir -p "$st/lib/$TRIPLE"
+        cp -L "$p" "$st/lib/$TRIPLE/$n" || fail "cannot copy $p"
+        put_elf_libs "$p"
     done
 }
 for f in "$@"; do
@@ -284,23 +333,35 @@ cat "$BASE" "$work/run.cpio" >"$work/initrd"
 # ---- boot ---------------------------------------------------------------------
 rm -f "$OUT"/console.log "$OUT"/stdout "$OUT"/stderr "$OUT"/status "$OUT"/qemu.log
 cpu=${VM_CPU:-qemu64,+svm}
+# pauth-impdef: QEMU's own pointer-authentication hash instead of QARMA, which
+# made the arm64 boot 5 times slower (29 s against 6 s)
+[ "$ARCH" = x86 ] || cpu=${VM_CPU:-max,pauth-impdef=on}
 kernel=$KDIR/vmlinuz
 [ -f "$KDIR/vmlinux" ] && [ -z "${VM_BZIMAGE:-}" ] && kernel=$KDIR/vmlinux
 # One TCG thread for all vCPUs: with multi-threaded TCG (QEMU 7.2) the whole VM
 # froze for good after a few dozen nested KVM guests (3 runs out of 3);
 # single-threaded it ran 480 guests without a hang.
 tcg_thread=${VM_TCG_THREAD:-single}
-append="console=ttyS0 panic=-1 quiet ${VM_APPEND:-}"
-echo "qemu-system-x86_64 -M q35 -cpu $cpu -smp ${VM_SMP:-2} -m ${VM_MEM:-1024} -kernel $kernel -append '$append'" >"$OUT/cmdline"
+append="console=$CON panic=-1 quiet ${VM_APPEND:-}"
+if [ "$ARCH" = x86 ]; then
+    machine=(-M q35 -cpu "$cpu")
+    lines=(-serial "file:$OUT/console.log" -serial "file:$OUT/stdout" -serial "file:$OUT/stderr"
+           -serial "file:$OUT/status")
+else
+    machine=(-M virt,virtualization=on -cpu "$cpu")
+    lines=(-serial "file:$OUT/console.log")
+    for f in stdout stderr status; do
+        lines+=(-chardev "file,id=$f,path=$OUT/$f" -device "pci-serial,chardev=$f")
+    done
+fi
+echo "$QEMU ${machine[*]} -smp ${VM_SMP:-2} -m ${VM_MEM:-1024} -kernel $kernel -append '$append'" >"$OUT/cmdline"
 start=$(date +%s)
 set +e
-timeout -k 5 "$timeout_s" qemu-system-x86_64 \
-    -M q35 -accel "tcg,thread=$tcg_thread" -cpu "$cpu" -smp "${VM_SMP:-2}" -m "${VM_MEM:-1024}" \
+timeout -k 5 "$timeout_s" $QEMU \
+    "${machine[@]}" -accel "tcg,thread=$tcg_thread" -smp "${VM_SMP:-2}" -m "${VM_MEM:-1024}" \
     ${VM_QEMU_OPTS:-} \
     -nodefaults -no-user-config -display none -no-reboot \
-    -kernel "$kernel" -initrd "$work/initrd" -append "$append" \
-    -serial "file:$OUT/console.log" -serial "file:$OUT/stdout" -serial "file:$OUT/stderr" \
-    -serial "file:$OUT/status" \
+    -kernel "$kernel" -initrd "$work/initrd" -append "$append" "${lines[@]}" \
     </dev/null >"$OUT/qemu.log" 2>&1 &
 qpid=$!
 wait $qpid
