@@ -20,7 +20,7 @@ LOADER_SRCS := loader/kvmprof.c loader/options.c loader/probes.c loader/stats.c 
 LOADER_LIB_SRCS := $(filter-out loader/kvmprof.c,$(LOADER_SRCS))
 LOADER_HDRS := $(wildcard loader/*.h) bpf/kvmprof.h
 
-.PHONY: all deps vmlinux clean demo test unit-test integration-test bpf-test vmtest
+.PHONY: all deps vmlinux clean demo test unit-test integration-test bpf-test vmtest bench
 
 all: kvmprof tests/guestload
 
@@ -88,3 +88,8 @@ clean:
 # The real-kernel test bed on its own: stock Debian kernel under QEMU.
 vmtest: all
 	./tests/vm/vmtest.sh
+
+# Overhead beside perf and bpftrace (not part of make test).
+bench: all
+	@command -v bpftrace >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bpftrace >/dev/null)
+	./bench/bench.sh
