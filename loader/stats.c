@@ -195,6 +195,22 @@ void latency_delta(struct trap_latency *dst, const struct trap_latency *now,
 		dst->slots[i] -= before->slots[i];
 }
 
+/* The largest latency of an interval: the map's max if it grew in the
+ * interval, else the upper bound of the highest log2 bucket that did. */
+static __u64 interval_max(const struct trap_latency *now, const struct trap_latency *before,
+			  const struct trap_latency *delta)
+{
+	if (!delta->count)
+		return 0;
+	if (now->max_ns > before->max_ns)
+		return now->max_ns;
+	for (int i = LAT_SLOTS - 1; i >= 0; i--)
+		if (delta->slots[i])
+			return i == LAT_SLOTS - 1 || (1ULL << (i + 1)) - 1 > now->max_ns ?
+			       now->max_ns : (1ULL << (i + 1)) - 1;
+	return now->max_ns;
+}
+
 /* Fetches every entry of a map into s->keys/s->values; returns the count or
  * -errno.  Batch lookups where the kernel has them, else a key walk. */
 static long read_map(struct stats *s, int fd, size_t value_size)
@@ -305,10 +321,10 @@ int stats_read(struct stats *s, int counts_fd, int hot_fd, int latency_fd, int d
 			return -ENOMEM;
 		latency_delta(&delta, lat, &row->map_lat);
 		latency_add(&row->lat, &delta);
-		row->map_lat = *lat;
 		row->interval_lat_count = delta.count;
 		row->interval_lat_sum = delta.sum_ns;
-		row->interval_lat_max = delta.count ? lat->max_ns : 0;
+		row->interval_lat_max = interval_max(lat, &row->map_lat, &delta);
+		row->map_lat = *lat;
 		if (lat->vcpu != VCPU_UNKNOWN) {
 			struct thread *t = thread_of(s, row->key.tgid, row->key.tid, NULL);
 

@@ -248,6 +248,9 @@ static void test_loader_read(struct stats *s)
 	CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "stats_read");
 	CHECK(row->count == 8 && row->interval == 1, "interval counts the new exit");
 	CHECK(row->lat.count == 8 && row->interval_lat_count == 1, "interval latency");
+	/* the quick exit above is the interval's max, not the 300 us ones before */
+	CHECK(row->interval_lat_max < 300000 && row->interval_lat_max >= row->interval_lat_sum,
+	      "interval max is the interval's: %llu", (unsigned long long)row->interval_lat_max);
 	key = key_of(CLASS_HYPERCALL, 11);
 	row = stats_row(s, &key, false);
 	CHECK(row && row->count == 5 && row->interval == 0, "hypercalls unchanged");
