@@ -18,13 +18,17 @@
 /* Trap classes.  Keep in step with class_names[] in loader/names.c. */
 enum trap_class {
 	CLASS_EXIT = 0,		/* kvm_exit: code = isa << 32 | reason */
-	CLASS_HYPERCALL,	/* kvm_hypercall: code = nr */
+	CLASS_HYPERCALL,	/* kvm_hypercall: code = nr; arm64 kvm_hvc_arm64: see HVC_* */
 	CLASS_EMULATE,		/* kvm_emulate_insn: see EMUL_* below */
 	CLASS_PIO,		/* kvm_pio: code = rw << 16 | port */
 	CLASS_MMIO,		/* kvm_mmio: code = gpa page | type */
 	CLASS_USERSPACE,	/* kvm_userspace_exit: code = KVM_EXIT_*, or USERSPACE_ERRNO | -errno */
 	CLASS_MSR,		/* kvm_msr: code = write << 32 | exception << 33 | index */
 	CLASS_CPUID,		/* kvm_cpuid: code = function */
+	/* arm64 only */
+	CLASS_WFX,		/* kvm_wfx_arm64: code = 0 wfi, 1 wfe */
+	CLASS_SYSREG,		/* kvm_handle_sys_reg: see SYSREG_* below */
+	CLASS_FAULT,		/* kvm_guest_fault (stage-2 abort): see FAULT_* below */
 	NR_CLASSES,
 };
 
@@ -33,6 +37,12 @@ enum trap_class {
 #define EXIT_ISA_SHIFT 32
 #define ISA_VMX 1
 #define ISA_SVM 2
+/* arm64: reason = exception type << 8 | ESR_ELx EC, the EC only for traps
+ * (type ARM_EXCEPTION_TRAP), as the kvm_exit tracepoint reports them. */
+#define ISA_ARM64 3
+#define EXIT_ARM64_TYPE_SHIFT 8
+#define EXIT_ARM64_EC_MASK 0x3fULL
+#define ARM_EXCEPTION_TRAP 2	/* arch/arm64/include/asm/kvm_asm.h */
 
 /* CLASS_EMULATE code: opcode bytes after prefixes (0x90, 0x0fa2, 0x0f38xx),
  * the tracepoint's mode flags and the failed bit. */
@@ -49,6 +59,22 @@ enum trap_class {
 #define MSR_WRITE (1ULL << 32)
 #define MSR_EXCEPTION (1ULL << 33)
 #define USERSPACE_ERRNO (1ULL << 32)
+
+/* arm64 CLASS_HYPERCALL code: the HVC immediate above the SMCCC function id
+ * (w0: PSCI, SMCCC, vendor calls), e.g. 0x84000000 for hvc #0, PSCI_VERSION. */
+#define HVC_IMM_SHIFT 32
+#define HVC_FUNC_MASK 0xffffffffULL
+/* CLASS_SYSREG code: the register as the kernel's sys_reg(op0, op1, CRn,
+ * CRm, op2) encodes it (shifts 19, 16, 12, 8, 5), decoded from the trap's
+ * ESR ISS; SYSREG_WRITE for msr (and sys instructions), clear for mrs. */
+#define SYSREG_WRITE (1ULL << 32)
+#define SYSREG_ENC_MASK 0x1fffe0ULL
+/* CLASS_FAULT code: ESR EC (0x20 IABT_LOW, 0x24 DABT_LOW) << 8 | ISS bits
+ * 0-7: fault status code (FSC, bits 0-5), WnR (bit 6), S1PTW (bit 7). */
+#define FAULT_EC_SHIFT 8
+#define FAULT_FSC_MASK 0x3fULL
+#define FAULT_WNR (1ULL << 6)
+#define FAULT_S1PTW (1ULL << 7)
 
 struct trap_key {
 	__u32 tgid;	/* the guest: its VMM process */

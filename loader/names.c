@@ -3,10 +3,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <capstone/capstone.h>
+#if defined(__x86_64__) || defined(__i386__)
+#define NAMES_X86 1	/* VMX/SVM names exist only in x86's uapi headers */
 #include <asm/svm.h>
 #include <asm/vmx.h>
+#else
+#define VMX_EXIT_REASONS_FAILED_VMENTRY 0x80000000	/* asm/vmx.h */
+#endif
 #include <linux/kvm.h>
 #include <linux/kvm_para.h>
+#include <linux/psci.h>
 #include "kvmprof.h"
 #include "names.h"
 
@@ -17,8 +23,10 @@ struct code_name {
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+#ifdef NAMES_X86
 static const struct code_name vmx_names[] = { VMX_EXIT_REASONS };
 static const struct code_name svm_names[] = { SVM_EXIT_REASONS };
+#endif
 
 /* linux/kvm.h and linux/kvm_para.h define the numbers but no name tables:
  * the names are spelled from the macros, so a number cannot drift. */
@@ -44,10 +52,102 @@ static const struct code_name hypercall_names[] = {
 	KVM_HC(SCHED_YIELD), KVM_HC(MAP_GPA_RANGE),
 };
 
+/* ESR_ELx exception classes: the kernel's ESR_ELx_EC_* in
+ * arch/arm64/include/asm/esr.h (kernel-internal, not uapi; Linux 6.1). */
+static const struct code_name esr_ec_names[] = {
+	{ 0x00, "UNKNOWN" }, { 0x01, "WFx" }, { 0x03, "CP15_32" }, { 0x04, "CP15_64" },
+	{ 0x05, "CP14_MR" }, { 0x06, "CP14_LS" }, { 0x07, "FP_ASIMD" }, { 0x08, "CP10_ID" },
+	{ 0x09, "PAC" }, { 0x0c, "CP14_64" }, { 0x0d, "BTI" }, { 0x0e, "ILL" },
+	{ 0x11, "SVC32" }, { 0x12, "HVC32" }, { 0x13, "SMC32" }, { 0x15, "SVC64" },
+	{ 0x16, "HVC64" }, { 0x17, "SMC64" }, { 0x18, "SYS64" }, { 0x19, "SVE" },
+	{ 0x1a, "ERET" }, { 0x1c, "FPAC" }, { 0x1d, "SME" }, { 0x1f, "IMP_DEF" },
+	{ 0x20, "IABT_LOW" }, { 0x21, "IABT_CUR" }, { 0x22, "PC_ALIGN" }, { 0x24, "DABT_LOW" },
+	{ 0x25, "DABT_CUR" }, { 0x26, "SP_ALIGN" }, { 0x28, "FP_EXC32" }, { 0x2c, "FP_EXC64" },
+	{ 0x2f, "SERROR" }, { 0x30, "BREAKPT_LOW" }, { 0x31, "BREAKPT_CUR" },
+	{ 0x32, "SOFTSTP_LOW" }, { 0x33, "SOFTSTP_CUR" }, { 0x34, "WATCHPT_LOW" },
+	{ 0x35, "WATCHPT_CUR" }, { 0x38, "BKPT32" }, { 0x3a, "VECTOR32" }, { 0x3c, "BRK64" },
+};
+
+/* kvm_exit's exception types: ARM_EXCEPTION_* in arch/arm64/include/asm/kvm_asm.h,
+ * named as the tracepoint names them (ILLEGAL is ARM_EXCEPTION_IL). */
+static const struct code_name arm64_exception_names[] = {
+	{ 0, "IRQ" }, { 1, "SERROR" }, { 2, "TRAP" }, { 3, "ILLEGAL" },
+};
+
+/* HVC function ids in w0: PSCI from uapi linux/psci.h, spelled from the
+ * macros; SMCCC and KVM's own from include/linux/arm-smccc.h (not uapi). */
+#define PSCI(m) { m, #m }
+static const struct code_name hvc_function_names[] = {
+	PSCI(PSCI_0_2_FN_PSCI_VERSION), PSCI(PSCI_0_2_FN_CPU_SUSPEND), PSCI(PSCI_0_2_FN_CPU_OFF),
+	PSCI(PSCI_0_2_FN_CPU_ON), PSCI(PSCI_0_2_FN_AFFINITY_INFO), PSCI(PSCI_0_2_FN_MIGRATE),
+	PSCI(PSCI_0_2_FN_MIGRATE_INFO_TYPE), PSCI(PSCI_0_2_FN_MIGRATE_INFO_UP_CPU),
+	PSCI(PSCI_0_2_FN_SYSTEM_OFF), PSCI(PSCI_0_2_FN_SYSTEM_RESET),
+	PSCI(PSCI_0_2_FN64_CPU_SUSPEND), PSCI(PSCI_0_2_FN64_CPU_ON),
+	PSCI(PSCI_0_2_FN64_AFFINITY_INFO), PSCI(PSCI_0_2_FN64_MIGRATE),
+	PSCI(PSCI_0_2_FN64_MIGRATE_INFO_UP_CPU),
+#ifdef PSCI_1_0_FN_PSCI_FEATURES
+	PSCI(PSCI_1_0_FN_PSCI_FEATURES), PSCI(PSCI_1_0_FN_CPU_FREEZE),
+	PSCI(PSCI_1_0_FN_CPU_DEFAULT_SUSPEND), PSCI(PSCI_1_0_FN_NODE_HW_STATE),
+	PSCI(PSCI_1_0_FN_SYSTEM_SUSPEND), PSCI(PSCI_1_0_FN_SET_SUSPEND_MODE),
+	PSCI(PSCI_1_0_FN_STAT_RESIDENCY), PSCI(PSCI_1_0_FN_STAT_COUNT),
+	PSCI(PSCI_1_0_FN64_CPU_DEFAULT_SUSPEND), PSCI(PSCI_1_0_FN64_NODE_HW_STATE),
+	PSCI(PSCI_1_0_FN64_SYSTEM_SUSPEND), PSCI(PSCI_1_0_FN64_STAT_RESIDENCY),
+	PSCI(PSCI_1_0_FN64_STAT_COUNT),
+#endif
+#ifdef PSCI_1_1_FN_SYSTEM_RESET2
+	PSCI(PSCI_1_1_FN_SYSTEM_RESET2), PSCI(PSCI_1_1_FN_MEM_PROTECT),
+	PSCI(PSCI_1_1_FN_MEM_PROTECT_CHECK_RANGE), PSCI(PSCI_1_1_FN64_SYSTEM_RESET2),
+	PSCI(PSCI_1_1_FN64_MEM_PROTECT_CHECK_RANGE),
+#endif
+	{ 0x80000000, "ARM_SMCCC_VERSION" }, { 0x80000001, "ARM_SMCCC_ARCH_FEATURES" },
+	{ 0x80000002, "ARM_SMCCC_ARCH_SOC_ID" }, { 0x80008000, "ARM_SMCCC_ARCH_WORKAROUND_1" },
+	{ 0x80007fff, "ARM_SMCCC_ARCH_WORKAROUND_2" }, { 0x80003fff, "ARM_SMCCC_ARCH_WORKAROUND_3" },
+	{ 0x84000050, "ARM_SMCCC_TRNG_VERSION" }, { 0x84000051, "ARM_SMCCC_TRNG_FEATURES" },
+	{ 0x84000052, "ARM_SMCCC_TRNG_GET_UUID" }, { 0x84000053, "ARM_SMCCC_TRNG_RND32" },
+	{ 0xc4000053, "ARM_SMCCC_TRNG_RND64" }, { 0xc5000020, "ARM_SMCCC_HV_PV_TIME_FEATURES" },
+	{ 0xc5000021, "ARM_SMCCC_HV_PV_TIME_ST" }, { 0x8600ff01, "ARM_SMCCC_VENDOR_HYP_CALL_UID" },
+	{ 0x86000000, "ARM_SMCCC_VENDOR_HYP_KVM_FEATURES" },
+	{ 0x86000001, "ARM_SMCCC_VENDOR_HYP_KVM_PTP" },
+};
+
+/* System registers KVM traps, as sys_reg(op0, op1, CRn, CRm, op2) in
+ * arch/arm64/include/asm/sysreg.h encodes them; others print as S<op0>_... */
+#define SR(op0, op1, crn, crm, op2) ((op0) << 19 | (op1) << 16 | (crn) << 12 | (crm) << 8 | (op2) << 5)
+static const struct code_name sysreg_names[] = {
+	{ SR(3, 0, 0, 0, 0), "MIDR_EL1" }, { SR(3, 0, 0, 0, 5), "MPIDR_EL1" },
+	{ SR(3, 0, 0, 0, 6), "REVIDR_EL1" }, { SR(3, 0, 0, 4, 0), "ID_AA64PFR0_EL1" },
+	{ SR(3, 0, 0, 4, 1), "ID_AA64PFR1_EL1" }, { SR(3, 0, 0, 4, 4), "ID_AA64ZFR0_EL1" },
+	{ SR(3, 0, 0, 4, 5), "ID_AA64SMFR0_EL1" }, { SR(3, 0, 0, 5, 0), "ID_AA64DFR0_EL1" },
+	{ SR(3, 0, 0, 5, 1), "ID_AA64DFR1_EL1" }, { SR(3, 0, 0, 5, 4), "ID_AA64AFR0_EL1" },
+	{ SR(3, 0, 0, 5, 5), "ID_AA64AFR1_EL1" }, { SR(3, 0, 0, 6, 0), "ID_AA64ISAR0_EL1" },
+	{ SR(3, 0, 0, 6, 1), "ID_AA64ISAR1_EL1" }, { SR(3, 0, 0, 6, 2), "ID_AA64ISAR2_EL1" },
+	{ SR(3, 0, 0, 7, 0), "ID_AA64MMFR0_EL1" }, { SR(3, 0, 0, 7, 1), "ID_AA64MMFR1_EL1" },
+	{ SR(3, 0, 0, 7, 2), "ID_AA64MMFR2_EL1" }, { SR(3, 0, 1, 0, 0), "SCTLR_EL1" },
+	{ SR(3, 0, 1, 0, 1), "ACTLR_EL1" }, { SR(3, 0, 2, 0, 0), "TTBR0_EL1" },
+	{ SR(3, 0, 2, 0, 1), "TTBR1_EL1" }, { SR(3, 0, 2, 0, 2), "TCR_EL1" },
+	{ SR(3, 0, 10, 2, 0), "MAIR_EL1" }, { SR(3, 0, 10, 4, 7), "LORID_EL1" },
+	{ SR(3, 0, 12, 11, 5), "ICC_SGI1R_EL1" }, { SR(3, 0, 12, 12, 5), "ICC_SRE_EL1" },
+	{ SR(3, 1, 0, 0, 0), "CCSIDR_EL1" }, { SR(3, 1, 0, 0, 1), "CLIDR_EL1" },
+	{ SR(3, 2, 0, 0, 0), "CSSELR_EL1" }, { SR(3, 3, 0, 0, 1), "CTR_EL0" },
+	{ SR(3, 3, 9, 12, 0), "PMCR_EL0" }, { SR(3, 3, 9, 13, 0), "PMCCNTR_EL0" },
+	{ SR(3, 3, 9, 14, 0), "PMUSERENR_EL0" }, { SR(3, 3, 14, 2, 0), "CNTP_TVAL_EL0" },
+	{ SR(3, 3, 14, 2, 1), "CNTP_CTL_EL0" }, { SR(3, 3, 14, 2, 2), "CNTP_CVAL_EL0" },
+	{ SR(2, 0, 0, 2, 2), "MDSCR_EL1" }, { SR(2, 0, 1, 0, 4), "OSLAR_EL1" },
+	{ SR(2, 0, 1, 1, 4), "OSLSR_EL1" }, { SR(2, 0, 1, 3, 4), "OSDLR_EL1" },
+	{ SR(2, 3, 0, 1, 0), "MDCCSR_EL0" }, { SR(1, 0, 7, 6, 2), "DC_ISW" },
+	{ SR(1, 0, 7, 10, 2), "DC_CSW" }, { SR(1, 0, 7, 14, 2), "DC_CISW" },
+};
+
+/* Fault status codes of stage-2 aborts (ESR ISS bits 0-5, ESR_ELx_FSC_*):
+ * 0b0000LL address size, 0b0001LL translation, 0b0010LL access flag,
+ * 0b0011LL permission, LL the table level. */
+static const char *const fsc_kinds[4] = { "address-size", "translation", "access-flag", "permission" };
+
 static const char *const class_names[NR_CLASSES] = {
 	[CLASS_EXIT] = "exit", [CLASS_HYPERCALL] = "hypercall", [CLASS_EMULATE] = "emulate",
 	[CLASS_PIO] = "pio", [CLASS_MMIO] = "mmio", [CLASS_USERSPACE] = "userspace",
-	[CLASS_MSR] = "msr", [CLASS_CPUID] = "cpuid",
+	[CLASS_MSR] = "msr", [CLASS_CPUID] = "cpuid", [CLASS_WFX] = "wfx", [CLASS_SYSREG] = "sysreg",
+	[CLASS_FAULT] = "fault",
 };
 
 static const char *lookup(const struct code_name *t, size_t n, __u64 code)
@@ -71,6 +171,16 @@ int class_from_name(const char *name)
 	return -1;
 }
 
+bool class_traced_here(unsigned int class)
+{
+#if defined(__aarch64__)
+	return class != CLASS_EMULATE && class != CLASS_PIO && class != CLASS_MSR &&
+	       class != CLASS_CPUID && class < NR_CLASSES;
+#else
+	return class < CLASS_WFX;
+#endif
+}
+
 const char *class_latency_label(unsigned int class)
 {
 	if (class == CLASS_EXIT)
@@ -82,12 +192,98 @@ const char *class_latency_label(unsigned int class)
 
 const char *vmx_exit_name(__u32 reason)
 {
+#ifdef NAMES_X86
 	return lookup(vmx_names, ARRAY_SIZE(vmx_names), reason);
+#else
+	return NULL;
+#endif
 }
 
 const char *svm_exit_name(__u32 reason)
 {
+#ifdef NAMES_X86
 	return lookup(svm_names, ARRAY_SIZE(svm_names), reason);
+#else
+	return NULL;
+#endif
+}
+
+const char *esr_ec_name(__u32 ec)
+{
+	return lookup(esr_ec_names, ARRAY_SIZE(esr_ec_names), ec);
+}
+
+const char *hvc_function_name(__u32 function_id)
+{
+	return lookup(hvc_function_names, ARRAY_SIZE(hvc_function_names), function_id);
+}
+
+const char *sysreg_name(__u32 encoding)
+{
+	return lookup(sysreg_names, ARRAY_SIZE(sysreg_names), encoding);
+}
+
+/* "hvc #0 PSCI_0_2_FN_PSCI_VERSION", "hvc #0x1234 0xc2000001" */
+void hvc_code_name(__u64 code, char *buf, size_t size)
+{
+	unsigned long long imm = code >> HVC_IMM_SHIFT;
+	__u32 fid = code & HVC_FUNC_MASK;
+	const char *name = hvc_function_name(fid);
+
+	if (name)
+		snprintf(buf, size, "hvc #%#llx %s", imm, name);
+	else
+		snprintf(buf, size, "hvc #%#llx 0x%08x", imm, fid);
+}
+
+/* "TRAP HVC64", "IRQ", "TRAP EC 0x1e" */
+static void arm64_exit_name(__u32 reason, char *buf, size_t size)
+{
+	__u32 type = reason >> EXIT_ARM64_TYPE_SHIFT, ec = reason & EXIT_ARM64_EC_MASK;
+	const char *tname = lookup(arm64_exception_names, ARRAY_SIZE(arm64_exception_names), type);
+	const char *ecname = esr_ec_name(ec);
+
+	if (type == ARM_EXCEPTION_TRAP && ecname)
+		snprintf(buf, size, "TRAP %s", ecname);
+	else if (type == ARM_EXCEPTION_TRAP)
+		snprintf(buf, size, "TRAP EC 0x%02x", ec);
+	else if (tname)
+		snprintf(buf, size, "%s", tname);
+	else
+		snprintf(buf, size, "type %u", type);
+}
+
+/* "read ID_AA64PFR0_EL1", "write S3_0_C15_C2_0" */
+static void sysreg_code_name(__u64 code, char *buf, size_t size)
+{
+	__u32 enc = code & SYSREG_ENC_MASK;
+	const char *name = sysreg_name(enc);
+	const char *dir = code & SYSREG_WRITE ? "write" : "read";
+
+	if (name)
+		snprintf(buf, size, "%s %s", dir, name);
+	else
+		snprintf(buf, size, "%s S%u_%u_C%u_C%u_%u", dir, enc >> 19 & 3, enc >> 16 & 7,
+			 enc >> 12 & 0xf, enc >> 8 & 0xf, enc >> 5 & 7);
+}
+
+/* "data write translation L3", "instr access-flag L2 s1ptw" */
+static void fault_code_name(__u64 code, char *buf, size_t size)
+{
+	__u32 ec = code >> FAULT_EC_SHIFT, fsc = code & FAULT_FSC_MASK;
+	const char *kind = ec == 0x20 ? "instr" : ec == 0x24 ? "data" : NULL;
+	char what[32];
+
+	if (fsc < 16)
+		snprintf(what, sizeof(what), "%s L%u", fsc_kinds[fsc >> 2], fsc & 3);
+	else
+		snprintf(what, sizeof(what), "fsc 0x%02x", fsc);
+	if (!kind)
+		snprintf(buf, size, "EC 0x%02x %s%s", ec, what, code & FAULT_S1PTW ? " s1ptw" : "");
+	else
+		snprintf(buf, size, "%s%s %s%s", kind,
+			 ec == 0x24 ? (code & FAULT_WNR ? " write" : " read") : "", what,
+			 code & FAULT_S1PTW ? " s1ptw" : "");
 }
 
 const char *kvm_exit_reason_name(__u32 reason)
@@ -179,6 +375,8 @@ static void exit_code_name(__u64 code, char *buf, size_t size)
 			snprintf(buf, size, "SVM %s", name);
 		else
 			snprintf(buf, size, "SVM code 0x%x", reason);
+	} else if (isa == ISA_ARM64) {
+		arm64_exit_name(reason, buf, size);
 	} else {
 		snprintf(buf, size, "isa %u reason 0x%x", isa, reason);
 	}
@@ -193,6 +391,10 @@ void code_name(unsigned int class, __u64 code, char *buf, size_t size)
 		exit_code_name(code, buf, size);
 		return;
 	case CLASS_HYPERCALL:
+#if defined(__aarch64__)
+		hvc_code_name(code, buf, size);
+		return;
+#endif
 		name = hypercall_name(code);
 		if (name)
 			snprintf(buf, size, "%s", name);
@@ -232,6 +434,15 @@ void code_name(unsigned int class, __u64 code, char *buf, size_t size)
 		return;
 	case CLASS_CPUID:
 		snprintf(buf, size, "cpuid 0x%llx", (unsigned long long)code);
+		return;
+	case CLASS_WFX:
+		snprintf(buf, size, "%s", code == 0 ? "wfi" : code == 1 ? "wfe" : "wfx?");
+		return;
+	case CLASS_SYSREG:
+		sysreg_code_name(code, buf, size);
+		return;
+	case CLASS_FAULT:
+		fault_code_name(code, buf, size);
 		return;
 	}
 	snprintf(buf, size, "class %u code 0x%llx", class, (unsigned long long)code);

@@ -2,6 +2,7 @@
 #ifndef NAMES_H
 #define NAMES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -9,6 +10,9 @@
 const char *class_name(unsigned int class);
 /* Class index of a name, or -1. */
 int class_from_name(const char *name);
+/* Can this build's architecture see the class at all (x86: no wfx,
+ * sysreg, fault; arm64: no emulate, pio, msr, cpuid)? */
+bool class_traced_here(unsigned int class);
 /* Does this class carry a latency histogram, and what does it measure? */
 const char *class_latency_label(unsigned int class);
 
@@ -17,6 +21,13 @@ const char *vmx_exit_name(__u32 reason);
 const char *svm_exit_name(__u32 reason);
 const char *kvm_exit_reason_name(__u32 reason);	/* KVM_EXIT_* */
 const char *hypercall_name(__u64 nr);		/* KVM_HC_* */
+/* arm64: ESR_ELx_EC_* class names ("HVC64"), PSCI/SMCCC function ids in w0
+ * ("PSCI_0_2_FN_CPU_ON"), system registers by sys_reg() encoding. */
+const char *esr_ec_name(__u32 ec);
+const char *hvc_function_name(__u32 function_id);
+const char *sysreg_name(__u32 encoding);
+/* An arm64 CLASS_HYPERCALL code: "hvc #0 PSCI_0_2_FN_PSCI_VERSION". */
+void hvc_code_name(__u64 code, char *buf, size_t size);
 
 /* A trap code as people read it, e.g. "SVM io", "out 0x3f8",
  * "KVM_EXIT_MMIO", "0f a2 real".  Unknown codes come out as numbers. */

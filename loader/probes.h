@@ -10,9 +10,13 @@ struct bpf_object;
 
 enum attach_method { METHOD_NONE, METHOD_TRACEPOINT, METHOD_BTF, METHOD_FENTRY, METHOD_KPROBE };
 
+/* Every architecture's events; the build's own have a tracepoint in
+ * probes.c, the others none and are skipped.  On arm64 EV_KVM_HYPERCALL is
+ * kvm_hvc_arm64; EV_KVM_WFX, EV_KVM_SYSREG and EV_KVM_GUEST_FAULT are arm64's. */
 enum probe_event {
 	EV_KVM_EXIT, EV_KVM_ENTRY, EV_KVM_HYPERCALL, EV_KVM_EMULATE_INSN, EV_KVM_PIO,
 	EV_KVM_MMIO, EV_KVM_USERSPACE_EXIT, EV_SYS_ENTER_IOCTL, EV_KVM_MSR, EV_KVM_CPUID,
+	EV_KVM_WFX, EV_KVM_SYSREG, EV_KVM_GUEST_FAULT,
 	NR_EVENTS,
 };
 

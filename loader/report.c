@@ -9,7 +9,8 @@
 static const char *const class_columns[NR_CLASSES] = {
 	[CLASS_EXIT] = "EXIT", [CLASS_HYPERCALL] = "HCALL", [CLASS_EMULATE] = "EMUL",
 	[CLASS_PIO] = "PIO", [CLASS_MMIO] = "MMIO", [CLASS_USERSPACE] = "VMM",
-	[CLASS_MSR] = "MSR", [CLASS_CPUID] = "CPUID",
+	[CLASS_MSR] = "MSR", [CLASS_CPUID] = "CPUID", [CLASS_WFX] = "WFX", [CLASS_SYSREG] = "SYSREG",
+	[CLASS_FAULT] = "FAULT",
 };
 
 const char *format_ns(__u64 ns, char *buf, size_t size)
@@ -189,8 +190,9 @@ void report_interval(FILE *out, struct stats *s, double interval_s, double elaps
 		"  dropped %llu\n", now, elapsed_s, interval_s, all / interval_s, live,
 		s->nr_guests - live, (unsigned long long)stats_total_drops(s));
 	fprintf(out, "%-8s %-16s %5s %9s", "PID", "GUEST", "VCPUS", "TRAPS/s");
-	for (int c = 0; c < NR_CLASSES; c++)
-		fprintf(out, " %8s", class_columns[c]);
+	for (int c = 0; c < NR_CLASSES; c++)	/* only the classes this architecture has */
+		if (class_traced_here(c))
+			fprintf(out, " %8s", class_columns[c]);
 	fprintf(out, "  %-24s %-19s %-19s\n", "TOP CODE", "EXIT AVG/MAX", "VMM AVG/MAX");
 	for (size_t i = 0; i < s->nr_guests; i++) {
 		struct guest_sum *gs = &sums[i];
@@ -207,7 +209,8 @@ void report_interval(FILE *out, struct stats *s, double interval_s, double elaps
 		fprintf(out, "%-8u %-16.16s %5d %9.0f", gs->guest->pid, gs->guest->name, gs->vcpus,
 			gs->interval / interval_s);
 		for (int c = 0; c < NR_CLASSES; c++)
-			fprintf(out, " %8.0f", gs->class_interval[c] / interval_s);
+			if (class_traced_here(c))
+				fprintf(out, " %8.0f", gs->class_interval[c] / interval_s);
 		fprintf(out, "  %-24.24s %-19s %-19s\n", top, exit_lat, vmm_lat);
 	}
 	fputc('\n', out);

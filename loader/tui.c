@@ -29,7 +29,8 @@ enum sort_key {
 static const char *const class_titles[NR_CLASSES] = {
 	[CLASS_EXIT] = "EXIT", [CLASS_HYPERCALL] = "HCALL", [CLASS_EMULATE] = "EMUL",
 	[CLASS_PIO] = "PIO", [CLASS_MMIO] = "MMIO", [CLASS_USERSPACE] = "VMM",
-	[CLASS_MSR] = "MSR", [CLASS_CPUID] = "CPUID",
+	[CLASS_MSR] = "MSR", [CLASS_CPUID] = "CPUID", [CLASS_WFX] = "WFX", [CLASS_SYSREG] = "SYSREG",
+	[CLASS_FAULT] = "FAULT",
 };
 
 /* The event whose attach method counts a class, for the header. */
@@ -37,7 +38,8 @@ static const enum probe_event class_events[NR_CLASSES] = {
 	[CLASS_EXIT] = EV_KVM_EXIT, [CLASS_HYPERCALL] = EV_KVM_HYPERCALL,
 	[CLASS_EMULATE] = EV_KVM_EMULATE_INSN, [CLASS_PIO] = EV_KVM_PIO,
 	[CLASS_MMIO] = EV_KVM_MMIO, [CLASS_USERSPACE] = EV_KVM_USERSPACE_EXIT,
-	[CLASS_MSR] = EV_KVM_MSR, [CLASS_CPUID] = EV_KVM_CPUID,
+	[CLASS_MSR] = EV_KVM_MSR, [CLASS_CPUID] = EV_KVM_CPUID, [CLASS_WFX] = EV_KVM_WFX,
+	[CLASS_SYSREG] = EV_KVM_SYSREG, [CLASS_FAULT] = EV_KVM_GUEST_FAULT,
 };
 
 /* Refresh intervals + and - step through. */
@@ -354,9 +356,11 @@ static int fit_columns(const struct tui *t, bool shown[NR_COLUMNS])
 
 			for (int j = 0; j < n; j++)
 				taken |= order[j] == COL_CLASS + c;
-			if (!taken && (best < 0 || class_sum[c] > class_sum[best]))
+			if (!taken && class_traced_here(c) && (best < 0 || class_sum[c] > class_sum[best]))
 				best = c;
 		}
+		if (best < 0)	/* the other architecture's classes get no column */
+			break;
 		order[n++] = COL_CLASS + best;
 	}
 	memset(shown, 0, NR_COLUMNS * sizeof(bool));
@@ -930,7 +934,7 @@ static void describe_attach(struct tui *t, const struct probe_plan *plan)
 		bool any = false;
 
 		for (int c = 0; c < NR_CLASSES && o < sizeof(t->attach); c++) {
-			if ((int)plan->method[class_events[c]] != m)
+			if (!class_traced_here(c) || (int)plan->method[class_events[c]] != m)
 				continue;
 			o += snprintf(t->attach + o, sizeof(t->attach) - o, "%s%s%s",
 				      any ? " " : o ? "  " : "",

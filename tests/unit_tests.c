@@ -75,6 +75,56 @@ static void test_names(void)
 	CHECK(class_from_name("nope") == -1, "unknown class");
 }
 
+/* arm64: the ESR class table (asm/esr.h), PSCI ids from uapi linux/psci.h,
+ * SMCCC ids (linux/arm-smccc.h), system registers, fault status codes. */
+static void test_arm64_names(void)
+{
+	char buf[128];
+
+	CHECK_STR(esr_ec_name(0x16), "HVC64");
+	CHECK_STR(esr_ec_name(0x01), "WFx");
+	CHECK_STR(esr_ec_name(0x18), "SYS64");
+	CHECK_STR(esr_ec_name(0x24), "DABT_LOW");
+	CHECK_STR(esr_ec_name(0x20), "IABT_LOW");
+	CHECK_STR(esr_ec_name(0x17), "SMC64");
+	CHECK_STR(esr_ec_name(0x3c), "BRK64");
+	CHECK(esr_ec_name(0x1e) == NULL, "unallocated EC 0x1e has no name");
+	CHECK_STR(hvc_function_name(0x84000000), "PSCI_0_2_FN_PSCI_VERSION");
+	CHECK_STR(hvc_function_name(0x84000008), "PSCI_0_2_FN_SYSTEM_OFF");
+	CHECK_STR(hvc_function_name(0xc4000003), "PSCI_0_2_FN64_CPU_ON");
+	CHECK_STR(hvc_function_name(0x8400000a), "PSCI_1_0_FN_PSCI_FEATURES");
+	CHECK_STR(hvc_function_name(0x80000000), "ARM_SMCCC_VERSION");
+	CHECK_STR(hvc_function_name(0x80000001), "ARM_SMCCC_ARCH_FEATURES");
+	CHECK_STR(hvc_function_name(0x8600ff01), "ARM_SMCCC_VENDOR_HYP_CALL_UID");
+	CHECK(hvc_function_name(0xc2000001) == NULL, "unknown function id has no name");
+	hvc_code_name(0x84000000, buf, sizeof(buf));
+	CHECK_STR(buf, "hvc #0 PSCI_0_2_FN_PSCI_VERSION");
+	hvc_code_name(0x1234ULL << HVC_IMM_SHIFT | 0xc2000001, buf, sizeof(buf));
+	CHECK_STR(buf, "hvc #0x1234 0xc2000001");
+	CHECK_STR(sysreg_name(3 << 19 | 4 << 8), "ID_AA64PFR0_EL1");
+	CHECK_STR(sysreg_name(3 << 19 | 7 << 8), "ID_AA64MMFR0_EL1");
+
+	/* exits: exception type << 8 | EC, under ISA_ARM64 */
+	CHECK_STR(name_of(CLASS_EXIT, (__u64)ISA_ARM64 << 32 | 2 << 8 | 0x16), "TRAP HVC64");
+	CHECK_STR(name_of(CLASS_EXIT, (__u64)ISA_ARM64 << 32 | 2 << 8 | 0x24), "TRAP DABT_LOW");
+	CHECK_STR(name_of(CLASS_EXIT, (__u64)ISA_ARM64 << 32 | 0), "IRQ");
+	CHECK_STR(name_of(CLASS_EXIT, (__u64)ISA_ARM64 << 32 | 1 << 8), "SERROR");
+	CHECK_STR(name_of(CLASS_EXIT, (__u64)ISA_ARM64 << 32 | 2 << 8 | 0x1e), "TRAP EC 0x1e");
+	CHECK_STR(name_of(CLASS_EXIT, (__u64)ISA_ARM64 << 32 | 7 << 8), "type 7");
+	CHECK_STR(name_of(CLASS_WFX, 0), "wfi");
+	CHECK_STR(name_of(CLASS_WFX, 1), "wfe");
+	CHECK_STR(name_of(CLASS_SYSREG, 3 << 19 | 4 << 8), "read ID_AA64PFR0_EL1");
+	CHECK_STR(name_of(CLASS_SYSREG, SYSREG_WRITE | 2 << 19 | 1 << 12 | 4 << 5), "write OSLAR_EL1");
+	CHECK_STR(name_of(CLASS_SYSREG, 3 << 19 | 15 << 12 | 2 << 8), "read S3_0_C15_C2_0");
+	CHECK_STR(name_of(CLASS_FAULT, 0x24 << 8 | FAULT_WNR | 0x07), "data write translation L3");
+	CHECK_STR(name_of(CLASS_FAULT, 0x24 << 8 | 0x0b), "data read access-flag L3");
+	CHECK_STR(name_of(CLASS_FAULT, 0x20 << 8 | 0x0e), "instr permission L2");
+	CHECK_STR(name_of(CLASS_FAULT, 0x24 << 8 | FAULT_S1PTW | 0x06), "data read translation L2 s1ptw");
+	CHECK_STR(name_of(CLASS_FAULT, 0x24 << 8 | 0x10), "data read fsc 0x10");
+	CHECK(class_traced_here(CLASS_EXIT) && class_traced_here(CLASS_MMIO), "exit, mmio everywhere");
+	CHECK(class_traced_here(CLASS_PIO) != class_traced_here(CLASS_WFX), "pio or wfx, per arch");
+}
+
 static void test_histogram_maths(void)
 {
 	__u64 lo, hi;
@@ -376,6 +426,7 @@ static void test_outfile(void)
 int main(void)
 {
 	test_names();
+	test_arm64_names();
 	test_histogram_maths();
 	test_csv_quoting();
 	test_guest_names();
