@@ -1,10 +1,22 @@
 # SPDX-License-Identifier: GPL-2.0
 # kvmprof build, after libbpf-bootstrap's Makefile.
-ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+HOST_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+ARCH ?= $(HOST_ARCH)
 OUTPUT := .output
 CLANG ?= clang
 BPFTOOL ?= $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
 CC ?= cc
+TRIPLE := $(if $(filter arm64,$(ARCH)),aarch64,x86_64)-linux-gnu
+KVMPROF := kvmprof
+GUESTLOAD := $(if $(filter arm64,$(ARCH)),,tests/guestload)
+ifneq ($(ARCH),$(HOST_ARCH))
+# make ARCH=arm64 on x86: Debian's cross compiler and the target's multiarch
+# libraries, into their own output folder and binary (kvmprof-arm64).
+OUTPUT := .output-$(ARCH)
+CC := $(TRIPLE)-gcc
+KVMPROF := kvmprof-$(ARCH)
+CROSS_DEPS := deps-$(ARCH)
+endif
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 CFLAGS ?= -g -O2
 CFLAGS += -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -std=gnu11 -I$(OUTPUT) -Ibpf -Iloader
@@ -20,9 +32,9 @@ LOADER_SRCS := loader/kvmprof.c loader/options.c loader/probes.c loader/stats.c 
 LOADER_LIB_SRCS := $(filter-out loader/kvmprof.c,$(LOADER_SRCS))
 LOADER_HDRS := $(wildcard loader/*.h) bpf/kvmprof.h
 
-.PHONY: all deps vmlinux clean demo test unit-test integration-test bpf-test vmtest bench
+.PHONY: all deps deps-arm64 vmlinux clean demo test unit-test integration-test bpf-test vmtest bench
 
-all: kvmprof tests/guestload
+all: $(CROSS_DEPS) $(KVMPROF) $(GUESTLOAD)
 
 # Installs what is missing; a no-op on a machine that has it all.
 deps:
@@ -32,6 +44,20 @@ deps:
 	if [ $$missing = 1 ]; then \
 		echo "deps: installing $(DEB_PACKAGES)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
+	fi
+
+# The arm64 cross build and test bed on an x86 host (Debian multiarch).
+DEB_PACKAGES_ARM64 := gcc-aarch64-linux-gnu libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 \
+	libcapstone-dev:arm64 libncurses-dev:arm64 qemu-system-arm
+deps-arm64:
+	@missing=0; command -v aarch64-linux-gnu-gcc >/dev/null || missing=1; \
+	for l in libbpf libelf libz libcapstone libncurses; do \
+		[ -e /usr/lib/aarch64-linux-gnu/$$l.so ] || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+		echo "deps-arm64: installing $(DEB_PACKAGES_ARM64)"; \
+		dpkg --add-architecture arm64 && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			$(DEB_PACKAGES_ARM64) >/dev/null; \
 	fi
 
 $(OUTPUT):
@@ -44,7 +70,7 @@ vmlinux:
 
 $(OUTPUT)/kvmprof.tmp.bpf.o: bpf/kvmprof.bpf.c bpf/kvmprof.h $(wildcard bpf/*.bpf.h) $(VMLINUX) | $(OUTPUT)
 	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf \
-		-I/usr/include/$(shell uname -m)-linux-gnu -c $< -o $@
+		-I/usr/include/$(TRIPLE) -c $< -o $@
 
 $(OUTPUT)/kvmprof.bpf.o: $(OUTPUT)/kvmprof.tmp.bpf.o
 	$(BPFTOOL) gen object $@ $<
@@ -52,7 +78,7 @@ $(OUTPUT)/kvmprof.bpf.o: $(OUTPUT)/kvmprof.tmp.bpf.o
 $(OUTPUT)/kvmprof.skel.h: $(OUTPUT)/kvmprof.bpf.o
 	$(BPFTOOL) gen skeleton $< name kvmprof_bpf > $@
 
-kvmprof: $(LOADER_SRCS) $(LOADER_HDRS) $(OUTPUT)/kvmprof.skel.h
+$(KVMPROF): $(LOADER_SRCS) $(LOADER_HDRS) $(OUTPUT)/kvmprof.skel.h
 	$(CC) $(CFLAGS) $(LOADER_SRCS) -o $@ $(LDLIBS)
 
 tests/guestload: tests/guestload.c
@@ -83,7 +109,8 @@ test: deps
 	./tests/run_all.sh
 
 clean:
-	rm -rf $(OUTPUT) kvmprof tests/guestload tests/unit_tests tests/bpf_drive
+	rm -rf $(OUTPUT) .output-arm64 kvmprof kvmprof-arm64 tests/guestload tests/guestload_arm64 \
+		tests/unit_tests tests/bpf_drive
 
 # The real-kernel test bed on its own: stock Debian kernel under QEMU.
 vmtest: all

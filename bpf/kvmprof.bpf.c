@@ -424,6 +424,8 @@ int BPF_PROG(btf_kvm_userspace_exit, __u32 reason, int err)
 
 #if defined(__TARGET_ARCH_x86)
 #include "traps_x86.bpf.h"
+#elif defined(__TARGET_ARCH_arm64)
+#include "traps_arm64.bpf.h"
 #endif
 
 /* ---- test driver: BPF_PROG_TEST_RUN feeds the aggregation above ---- */

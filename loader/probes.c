@@ -20,21 +20,34 @@ struct event_desc {
 	bool has_btf;
 };
 
+/* The build's architecture picks its events (traps_ARCH.bpf.h has their
+ * programs); an event without a name is another architecture's. */
 static const struct event_desc events[NR_EVENTS] = {
+#if defined(__aarch64__)
+	/* handle_exit() runs once per exit; handle_hvc() is static, reached
+	 * through arm_exit_handlers[ESR_ELx_EC_HVC64] (arch/arm64/kvm/handle_exit.c) */
+	[EV_KVM_EXIT] = { "kvm", "kvm_exit", "exit", { "handle_exit" }, "fentry", true },
+	[EV_KVM_HYPERCALL] = { "kvm", "kvm_hvc_arm64", "hypercall (hvc)", { "handle_hvc" },
+			       "fentry", true },
+	[EV_KVM_WFX] = { "kvm", "kvm_wfx_arm64", "wfx", {}, NULL, true },
+	[EV_KVM_SYSREG] = { "kvm", "kvm_handle_sys_reg", "sysreg", {}, NULL, true },
+	[EV_KVM_GUEST_FAULT] = { "kvm", "kvm_guest_fault", "fault", {}, NULL, true },
+#else
 	[EV_KVM_EXIT] = { "kvm", "kvm_exit", "exit", { "svm_handle_exit", "vmx_handle_exit" },
 			  "fentry", true },
-	[EV_KVM_ENTRY] = { "kvm", "kvm_entry", "exit latency", {}, NULL, true },
 	[EV_KVM_HYPERCALL] = { "kvm", "kvm_hypercall", "hypercall", {}, NULL, true },
 	[EV_KVM_EMULATE_INSN] = { "kvm", "kvm_emulate_insn", "emulate",
 				  { "x86_emulate_instruction" }, "fexit", true },
 	[EV_KVM_PIO] = { "kvm", "kvm_pio", "pio", {}, NULL, true },
+	[EV_KVM_MSR] = { "kvm", "kvm_msr", "msr", {}, NULL, true },
+	[EV_KVM_CPUID] = { "kvm", "kvm_cpuid", "cpuid", {}, NULL, true },
+#endif
+	[EV_KVM_ENTRY] = { "kvm", "kvm_entry", "exit latency", {}, NULL, true },
 	[EV_KVM_MMIO] = { "kvm", "kvm_mmio", "mmio", {}, NULL, true },
 	[EV_KVM_USERSPACE_EXIT] = { "kvm", "kvm_userspace_exit", "userspace", {}, NULL, true },
 	/* only ioctls: the BTF variant (raw sys_enter) would run on every syscall */
 	[EV_SYS_ENTER_IOCTL] = { "syscalls", "sys_enter_ioctl", "userspace latency (KVM_RUN)", {},
 				 NULL, false },
-	[EV_KVM_MSR] = { "kvm", "kvm_msr", "msr", {}, NULL, true },
-	[EV_KVM_CPUID] = { "kvm", "kvm_cpuid", "cpuid", {}, NULL, true },
 };
 
 static const char *const method_names[] = {
@@ -154,12 +167,14 @@ static bool btf_usable(enum probe_event ev, char *why, size_t size)
 		snprintf(why, size, "no BTF for tracepoint %s", events[ev].name);
 		return false;
 	}
+#if !defined(__aarch64__)	/* arm64's tp_btf/kvm_exit has the reason as an argument */
 	/* tp_btf/kvm_exit reads the reason from struct vcpu_svm / vcpu_vmx */
 	if (ev == EV_KVM_EXIT && !btf_has("vcpu_svm", BTF_KIND_STRUCT) &&
 	    !btf_has("vcpu_vmx", BTF_KIND_STRUCT)) {
 		snprintf(why, size, "no vcpu_svm/vcpu_vmx in kernel BTF to read the exit reason");
 		return false;
 	}
+#endif
 	return true;
 }
 
@@ -180,6 +195,9 @@ int plan_probes(enum attach_mode mode, struct probe_plan *plan)
 		char *note = plan->note[ev];
 		size_t size = sizeof(plan->note[ev]);
 		char why[128] = "";
+
+		if (!e->name)	/* another architecture's event */
+			continue;
 
 		if (e->functions[0] && (mode == ATTACH_KPROBE || mode == ATTACH_FENTRY)) {
 			bool kprobe = mode == ATTACH_KPROBE;
@@ -276,6 +294,8 @@ void print_plan(FILE *out, const struct probe_plan *plan)
 	for (int ev = 0; ev < NR_EVENTS; ev++) {
 		char event[64];
 
+		if (!events[ev].name)
+			continue;
 		snprintf(event, sizeof(event), "%s:%s", events[ev].system, events[ev].name);
 		fprintf(out, "%-28s %-28s %-11s %s\n", event, events[ev].feeds,
 			method_names[plan->method[ev]], plan->note[ev]);
@@ -286,6 +306,7 @@ void print_plan_line(FILE *out, const struct probe_plan *plan)
 {
 	fprintf(out, "kvmprof: attach:");
 	for (int ev = 0; ev < NR_EVENTS; ev++)
-		fprintf(out, " %s=%s", events[ev].name, method_names[plan->method[ev]]);
+		if (events[ev].name)
+			fprintf(out, " %s=%s", events[ev].name, method_names[plan->method[ev]]);
 	fputc('\n', out);
 }
