@@ -320,7 +320,8 @@ static __always_inline bool is_group_opcode(__u64 op)
 
 /* Opcode bytes of an instruction: prefixes skipped, then one byte, or the
  * 0x0f escape and one more, or 0x0f 0x38/0x3a and one more. */
-static __always_inline __u64 emulate_code(const __u8 *insn, __u8 len, __u8 mode, bool failed)
+static __always_inline __u64 emulate_code_used(const __u8 *insn, __u8 len, __u8 mode, bool failed,
+						int *used)
 {
 	__u64 op = 0;
 	int i = 0, state = 0;	/* 0 in prefixes, 1 after 0x0f, 2 after 0x0f 0x38/3a */
@@ -341,9 +342,19 @@ static __always_inline __u64 emulate_code(const __u8 *insn, __u8 len, __u8 mode,
 			break;
 	}
 	/* group opcodes name their instruction in the ModRM byte's reg field */
-	if (is_group_opcode(op) && i + 1 < len && i + 1 < INSN_MAX)
+	if (is_group_opcode(op) && i + 1 < len && i + 1 < INSN_MAX) {
 		op |= (EMUL_MODRM_VALID | insn[i + 1]) << EMUL_MODRM_SHIFT;
+		i++;
+	}
+	*used = i + 1;
 	return op | (__u64)mode << EMUL_MODE_SHIFT | (failed ? EMUL_FAILED : 0);
+}
+
+static __always_inline __u64 emulate_code(const __u8 *insn, __u8 len, __u8 mode, bool failed)
+{
+	int used;
+
+	return emulate_code_used(insn, len, mode, failed, &used);
 }
 
 /* Copy the instruction bytes to the stack: the loop above indexes them by a

@@ -136,15 +136,52 @@ int BPF_PROG(btf_kvm_emulate_insn, struct kvm_vcpu *vcpu, __u8 failed)
 
 /* Where the kernel's BTF has the whole struct x86_emulate_ctxt (KVM built
  * in), plain loads: no helper calls.  The loader picks this variant then. */
+/* Recently decoded instructions per CPU, direct-mapped by their first
+ * bytes: an emulation-bound guest runs the same few instructions over and
+ * over, so most events skip the decoder. */
+#define EMULATE_MEMOS 16
+struct emulate_memo {
+	__u64 head;	/* the instruction's first 8 bytes */
+	__u32 meta;	/* len | mode << 8 | failed << 16 */
+	__u32 valid;
+	__u64 code;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, EMULATE_MEMOS);
+	__type(key, __u32);
+	__type(value, struct emulate_memo);
+} emulate_memos SEC(".maps");
+
 SEC("tp_btf/kvm_emulate_insn")
 int BPF_PROG(btf_kvm_emulate_insn_direct, struct kvm_vcpu *vcpu, __u8 failed)
 {
 	struct x86_emulate_ctxt *ctxt = vcpu->arch.emulate_ctxt;
-	__u8 len = ctxt->fetch.ptr - ctxt->fetch.data;
+	__u8 len = ctxt->fetch.ptr - ctxt->fetch.data, mode = emulator_mode_flags(ctxt->mode);
+	__u64 head = *(__u64 *)ctxt->fetch.data;
+	__u32 meta = len | mode << 8 | (__u32)failed << 16;
+	__u32 idx = ((head ^ meta) * 0x9E3779B97F4A7C15ULL) >> 60;	/* 4 bits */
+	struct emulate_memo *memo = bpf_map_lookup_elem(&emulate_memos, &idx);
 	__u8 insn[INSN_MAX];
+	__u64 code;
+	int used;
+
+	if (!memo)
+		return 0;
+	if (memo->valid && memo->head == head && memo->meta == meta) {
+		count_trap(CLASS_EMULATE, memo->code);
+		return 0;
+	}
 #define BTF_INSN_BYTE(i) ctxt->fetch.data[i]
 	COPY_INSN(insn, BTF_INSN_BYTE);
-	count_trap(CLASS_EMULATE, emulate_code(insn, len, emulator_mode_flags(ctxt->mode), failed));
+	code = emulate_code_used(insn, len, mode, failed, &used);
+	/* bytes past the first 8 did not matter, or the memo could mislead */
+	memo->valid = used <= 8 && len >= used;
+	memo->head = head;
+	memo->meta = meta;
+	memo->code = code;
+	count_trap(CLASS_EMULATE, code);
 	return 0;
 }
 

@@ -185,6 +185,13 @@ def expect_guest(rows, pid, g, label, sleep_us=0, name=None):
     n = lambda k: int(g[k])
     vcpus = n("vcpus")
     check_eq(class_total(rows, pid, "emulate"), n("insns"), f"{label}: emulated instructions")
+    # the decoder, per opcode: guestload's loop instruction, cpuid, out dx,al, in al,dx
+    mode = "prot32" if g.get("mode") == "prot32" else "real"
+    check_eq(code_count(rows, pid, "emulate", f"loop e2 {mode}"), n("emulate_loop"),
+             f"{label}: emulated loop instructions")
+    check_eq(code_count(rows, pid, "emulate", f"cpuid 0f a2 {mode}"), n("cpuid"), f"{label}: emulated cpuid")
+    check_eq(code_count(rows, pid, "emulate", f"out ee {mode}"), n("pio_out"), f"{label}: emulated out dx,al")
+    check_eq(code_count(rows, pid, "emulate", f"in ec {mode}"), n("pio_in"), f"{label}: emulated in al,dx")
     check_eq(code_count(rows, pid, "pio", "out 0x3f8"), n("pio_out"), f"{label}: out 0x3f8")
     check_eq(code_count(rows, pid, "pio", "in 0x3f9"), n("pio_in"), f"{label}: in 0x3f9")
     check_eq(code_count(rows, pid, "pio", "out 0xf4"), vcpus if g["complete"] == "1" else
