@@ -288,6 +288,14 @@ void apply_plan(struct bpf_object *obj, const struct probe_plan *plan)
 	}
 }
 
+/* "fentry" or "fexit" where the event's function probe is one or the other */
+static const char *method_label(const struct probe_plan *plan, int ev)
+{
+	if (plan->method[ev] == METHOD_FENTRY && events[ev].fentry)
+		return events[ev].fentry;
+	return method_names[plan->method[ev]];
+}
+
 void print_plan(FILE *out, const struct probe_plan *plan)
 {
 	fprintf(out, "%-28s %-28s %-11s %s\n", "EVENT", "FEEDS", "ATTACH", "NOTE");
@@ -298,7 +306,7 @@ void print_plan(FILE *out, const struct probe_plan *plan)
 			continue;
 		snprintf(event, sizeof(event), "%s:%s", events[ev].system, events[ev].name);
 		fprintf(out, "%-28s %-28s %-11s %s\n", event, events[ev].feeds,
-			method_names[plan->method[ev]], plan->note[ev]);
+			method_label(plan, ev), plan->note[ev]);
 	}
 }
 
@@ -307,6 +315,6 @@ void print_plan_line(FILE *out, const struct probe_plan *plan)
 	fprintf(out, "kvmprof: attach:");
 	for (int ev = 0; ev < NR_EVENTS; ev++)
 		if (events[ev].name)
-			fprintf(out, " %s=%s", events[ev].name, method_names[plan->method[ev]]);
+			fprintf(out, " %s=%s", events[ev].name, method_label(plan, ev));
 	fputc('\n', out);
 }

@@ -17,8 +17,16 @@ case $npt in Y|1) fault='SVM npf' ;; *) fault='SVM PF excp' ;; esac
 echo "kernel: $(uname -r), nested paging: ${npt:-?}, MMIO faults show as $fault"
 for m in $MODES; do
 	echo "--- kvmprof --list-probes --attach $m"
-	./kvmprof --list-probes --attach $m || bad "--list-probes --attach $m failed"
+	./kvmprof --list-probes --attach $m >/tmp/probes.$m || bad "--list-probes --attach $m failed"
+	cat /tmp/probes.$m
 done
+# --list-probes reports the handlers the design names
+probe() { awk -v ev="$2" '$1 == ev { print $3, $4, $5 }' /tmp/probes.$1; }
+eq "$(probe kprobe kvm:kvm_exit)" "kprobe kprobe svm_handle_exit" "kprobe mode: exits on svm_handle_exit"
+eq "$(probe kprobe kvm:kvm_emulate_insn)" "kprobe kprobe x86_emulate_instruction" "kprobe mode: emulator"
+eq "$(probe fentry kvm:kvm_exit)" "fentry fentry svm_handle_exit" "fentry mode: exits on svm_handle_exit"
+eq "$(probe fentry kvm:kvm_emulate_insn)" "fexit fexit x86_emulate_instruction" "fentry mode: emulator"
+eq "$(probe btf kvm:kvm_exit)" "tp_btf" "btf mode: kvm_exit as tp_btf (reason from struct vcpu_svm)"
 
 # Guest A: real mode, a bit of everything; guest B: protected mode, two vCPUs,
 # KVM_HC_SCHED_YIELD hypercalls and MMIO.
