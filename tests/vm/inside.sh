@@ -21,7 +21,7 @@ for m in $MODES; do
 	cat /tmp/probes.$m
 done
 # --list-probes reports the handlers the design names
-probe() { awk -v ev="$2" '$1 == ev { print $3, $4, $5 }' /tmp/probes.$1; }
+probe() { awk -v ev="$2" '$1 == ev { print $3, $4, $5 }' /tmp/probes.$1 | sed 's/ *$//'; }
 eq "$(probe kprobe kvm:kvm_exit)" "kprobe kprobe svm_handle_exit" "kprobe mode: exits on svm_handle_exit"
 eq "$(probe kprobe kvm:kvm_emulate_insn)" "kprobe kprobe x86_emulate_instruction" "kprobe mode: emulator"
 eq "$(probe fentry kvm:kvm_exit)" "fentry fentry svm_handle_exit" "fentry mode: exits on svm_handle_exit"
