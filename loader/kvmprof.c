@@ -17,6 +17,8 @@
 #include "csv.h"
 #include "guest_filter.h"
 #include "guests.h"
+#include "http.h"
+#include "metrics.h"
 #include "options.h"
 #include "outfile.h"
 #include "probes.h"
@@ -25,6 +27,9 @@
 #include "tui.h"
 
 static volatile sig_atomic_t exiting;
+/* --listen: the /metrics server, polled while waiting between reads */
+static struct http_server *http;
+static struct metrics metrics;
 
 static void on_signal(int sig)
 {
@@ -75,6 +80,12 @@ static void wait_until(struct ring_buffer *rb, struct tui *tui, struct stats *s,
 		bool paused;
 		int n;
 
+		if (http) {
+			if (http_wait(http, ring_buffer__epoll_fd(rb), left) < 0)
+				break;
+			ring_buffer__consume(rb);
+			continue;
+		}
 		if (!tui) {
 			if (ring_buffer__poll(rb, (int)(left * 1000) + 1) == -EINTR)
 				break;
@@ -210,6 +221,19 @@ static struct stats *reported(struct stats *all, struct stats *chosen, const str
 	return chosen;
 }
 
+struct metrics_ctx {
+	struct stats *all, *chosen;
+	const struct options *opts;
+};
+
+/* A scrape: the counts of the last read, as the tables would show them. */
+static int render_metrics(void *ctx, char **body, size_t *len)
+{
+	struct metrics_ctx *mc = ctx;
+
+	return metrics_render(&metrics, reported(mc->all, mc->chosen, mc->opts), now_s(), body, len);
+}
+
 static int write_outputs(const struct options *opts, struct stats *s, double elapsed)
 {
 	struct outfile o;
@@ -243,6 +267,7 @@ int main(int argc, char **argv)
 	struct stats stats, chosen = {};
 	struct ring_buffer *rb = NULL;
 	struct tui *tui = NULL;
+	struct metrics_ctx mctx = { &stats, &chosen, &opts };
 	int counts_fd, hot_fd, latency_fd, drops_fd, err, rc = EXIT_OK;
 	double start, next, end, last, interval;
 	__u8 one = 1;
@@ -259,6 +284,13 @@ int main(int argc, char **argv)
 	if (opts.list_probes) {
 		print_plan(stdout, &plan);
 		return EXIT_OK;
+	}
+	if (opts.listen) {	/* bound first: a taken port fails before any BPF work */
+		metrics_init(&metrics, opts.metrics_no_vcpu, opts.metrics_no_code,
+			     opts.metrics_max_series, opts.metrics_grace_s);
+		http = http_listen(opts.listen, render_metrics, &mctx);
+		if (!http)
+			return EXIT_RUNTIME;
 	}
 
 	skel = kvmprof_bpf__open();
@@ -287,6 +319,8 @@ int main(int argc, char **argv)
 	if (attach_programs(skel, &opts))
 		goto fail;
 	print_plan_line(stderr, &plan);
+	if (http)
+		fprintf(stderr, "kvmprof: serving metrics at http://%s/metrics\n", http_address(http));
 
 	counts_fd = bpf_map__fd(skel->maps.trap_counts);
 	hot_fd = bpf_map__fd(skel->maps.hot_counts);
@@ -382,11 +416,15 @@ int main(int argc, char **argv)
 			rc = EXIT_RUNTIME;
 	}
 	ring_buffer__free(rb);
+	http_close(http);
+	metrics_free(&metrics);
 	stats_free(&chosen);
 	stats_free(&stats);
 	destroy(skel);
 	return rc;
 fail:
+	http_close(http);
+	metrics_free(&metrics);
 	ring_buffer__free(rb);
 	outfile_abort(&series);
 	destroy(skel);

@@ -7,11 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "http.h"
+#include "metrics.h"
 #include "options.h"
 
 #define MAX_SECONDS (366.0 * 86400)
 
-enum { OPT_CSV_SERIES = 1000, OPT_LIST_PROBES, OPT_USAGE };
+enum { OPT_CSV_SERIES = 1000, OPT_LIST_PROBES, OPT_USAGE, OPT_LISTEN, OPT_METRICS_NO_VCPU,
+	OPT_METRICS_NO_CODE, OPT_METRICS_MAX_SERIES, OPT_METRICS_GRACE };
 
 static const char doc[] =
 "Profile KVM hypervisor traps per guest: exits, hypercalls, emulated\n"
@@ -27,6 +30,7 @@ static const char doc[] =
 "  kvmprof --csv-series s.csv   # trap counts per interval, for plotting\n"
 "  kvmprof --list-probes        # what each event would attach to here\n"
 "  kvmprof --attach tracepoint  # classic tracepoints only\n"
+"  kvmprof --listen :9464       # Prometheus metrics at http://127.0.0.1:9464/metrics\n"
 "\n"
 "Exit status: 0 done, 1 could not trace or write output, 2 bad command line.";
 
@@ -43,6 +47,14 @@ static const struct argp_option option_list[] = {
 	{ "top", 'n', "N", 0, "Codes shown per class (default 5)", 0 },
 	{ "quiet", 'q', NULL, 0, "No per-interval tables, only the summary", 0 },
 	{ "list-probes", OPT_LIST_PROBES, NULL, 0, "Print each event's attach method and exit", 0 },
+	{ "listen", OPT_LISTEN, "ADDR:PORT", 0, "Serve Prometheus metrics at /metrics (loopback "
+	  "unless ADDR is given); no live view or tables", 0 },
+	{ "metrics-no-vcpu", OPT_METRICS_NO_VCPU, NULL, 0, "Metrics: sum over vCPUs (no vcpu label)", 0 },
+	{ "metrics-no-code", OPT_METRICS_NO_CODE, NULL, 0, "Metrics: sum over codes (class only)", 0 },
+	{ "metrics-max-series", OPT_METRICS_MAX_SERIES, "N", 0, "Metrics: at most N trap label sets, "
+	  "more are folded (default 10000)", 0 },
+	{ "metrics-grace", OPT_METRICS_GRACE, "SECONDS", 0, "Metrics: keep an ended guest this long "
+	  "(default 300)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1 },
@@ -155,6 +167,24 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'q': o->quiet = true; break;
 	case 'v': o->verbose = true; break;
 	case OPT_LIST_PROBES: o->list_probes = true; break;
+	case OPT_LISTEN: {
+		char err[160];
+
+		if (http_check_addr(arg, err, sizeof(err)))
+			return fail(ps, "%s", err);
+		o->listen = arg;
+		break;
+	}
+	case OPT_METRICS_NO_VCPU: o->metrics_no_vcpu = true; break;
+	case OPT_METRICS_NO_CODE: o->metrics_no_code = true; break;
+	case OPT_METRICS_MAX_SERIES:
+		if (!parse_long(arg, 1, 1000000, &o->metrics_max_series))
+			return fail(ps, "invalid --metrics-max-series '%s': expected 1 to 1000000", arg);
+		break;
+	case OPT_METRICS_GRACE:
+		if (!parse_seconds(arg, &o->metrics_grace_s))
+			return fail(ps, "invalid --metrics-grace '%s': expected seconds > 0", arg);
+		break;
 	case 'h':
 		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP, state->name);
 		ps->helped = true;
@@ -177,6 +207,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return fail(ps, "--json and a CSV option name the same file '%s'", o->json_path);
 		if (o->list_probes && (o->csv_path || o->csv_series_path || o->json_path))
 			return fail(ps, "--list-probes writes no files: drop --csv/--csv-series/--json");
+		if (!o->listen && (o->metrics_no_vcpu || o->metrics_no_code ||
+				   o->metrics_max_series != METRICS_DEFAULT_MAX_SERIES ||
+				   o->metrics_grace_s != METRICS_DEFAULT_GRACE_S))
+			return fail(ps, "--metrics-* options need --listen ADDR:PORT");
+		if (o->listen)	/* a daemon: no live view, no per-interval tables */
+			o->quiet = true;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -190,7 +226,9 @@ int parse_options(int argc, char **argv, struct options *opts)
 	struct parse_state ps = { .opts = opts };
 	int err;
 
-	*opts = (struct options){ .interval_s = 1.0, .top = 5, .attach = ATTACH_AUTO };
+	*opts = (struct options){ .interval_s = 1.0, .top = 5, .attach = ATTACH_AUTO,
+				   .metrics_max_series = METRICS_DEFAULT_MAX_SERIES,
+				   .metrics_grace_s = METRICS_DEFAULT_GRACE_S };
 	/* Our own one-line errors; argp would print two lines and exit 64. */
 	err = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_NO_ERRS | ARGP_NO_HELP,
 			 NULL, &ps);

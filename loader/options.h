@@ -31,6 +31,10 @@ struct options {
 	bool quiet;		/* no per-interval tables */
 	bool batch;		/* plain tables even on a terminal */
 	bool list_probes;
+	const char *listen;	/* --listen ADDR:PORT: serve /metrics, no tables */
+	bool metrics_no_vcpu, metrics_no_code;
+	long metrics_max_series;
+	double metrics_grace_s;
 };
 
 /* Parses argv into opts.  Returns -1 when --help/--usage was printed (exit

@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The Prometheus text exposition of the stats: trap counters and latency
+ * histograms per guest, with bounded cardinality. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "metrics.h"
+#include "names.h"
+#include "report.h"
+
+#define VCPU_AGGREGATED (-2)
+/* Histogram bounds: le = 2^k - 1 ns, the inclusive top of log2 slot k-1
+ * (samples are whole ns), for k in [FIRST_LE, LAT_SLOTS); the last slot is
+ * open, so it only reaches +Inf.  Below 255 ns only slot noise. */
+#define FIRST_LE 8
+
+struct series_key {
+	__u32 pid;
+	__s32 vcpu;	/* -1 unknown, VCPU_AGGREGATED with --metrics-no-vcpu */
+	__u32 class;
+	__u32 pad;
+	__u64 code;	/* 0 with --metrics-no-code */
+};
+
+struct series_slot {
+	struct series_key key;
+	bool used, admitted;
+	unsigned int gen;	/* the render that last filled idx */
+	size_t idx;		/* into that render's series */
+};
+
+struct ended_guest {
+	__u32 pid;
+	double since;
+	bool dropped;
+};
+
+struct series {
+	struct series_key key;
+	__u64 count;
+	struct trap_latency lat;
+};
+
+static unsigned int render_gen;
+
+void metrics_init(struct metrics *m, bool no_vcpu, bool no_code, size_t max_series,
+		  double grace_s)
+{
+	*m = (struct metrics){ .no_vcpu = no_vcpu, .no_code = no_code, .max_series = max_series,
+			       .grace_s = grace_s };
+}
+
+void metrics_free(struct metrics *m)
+{
+	free(m->slots);
+	free(m->ended);
+	m->slots = NULL;
+	m->ended = NULL;
+}
+
+void metrics_escape(const char *in, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (; *in && o + 3 < size; in++) {
+		if (*in == '\\' || *in == '"' || *in == '\n') {
+			out[o++] = '\\';
+			out[o++] = *in == '\n' ? 'n' : *in;
+		} else {
+			out[o++] = *in;
+		}
+	}
+	if (size)
+		out[o] = '\0';
+}
+
+static size_t key_hash(const struct series_key *k)
+{
+	__u64 h = k->pid * 0x9e3779b97f4a7c15ULL;
+
+	h ^= (__u64)(__u32)k->vcpu * 0xc2b2ae3d27d4eb4fULL;
+	h ^= k->class * 0x165667b19e3779f9ULL;
+	h ^= k->code * 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 31);
+}
+
+static struct series_slot *slot_find(struct series_slot *slots, size_t nr,
+				     const struct series_key *k)
+{
+	size_t i = key_hash(k) & (nr - 1);
+
+	while (slots[i].used && memcmp(&slots[i].key, k, sizeof(*k)))
+		i = (i + 1) & (nr - 1);
+	return &slots[i];
+}
+
+/* Rebuilds the table at size nr, leaving out the keys of guest drop_pid
+ * (0: none), which frees their place under the cap. */
+static int slots_rebuild(struct metrics *m, size_t nr, __u32 drop_pid)
+{
+	struct series_slot *slots = calloc(nr, sizeof(*slots));
+
+	if (!slots)
+		return -ENOMEM;
+	m->used = m->admitted = 0;
+	for (size_t i = 0; i < m->nr_slots; i++) {
+		struct series_slot *old = &m->slots[i];
+
+		if (!old->used || (drop_pid && old->key.pid == drop_pid))
+			continue;
+		*slot_find(slots, nr, &old->key) = *old;
+		m->used++;
+		m->admitted += old->admitted;
+	}
+	free(m->slots);
+	m->slots = slots;
+	m->nr_slots = nr;
+	return 0;
+}
+
+static struct series_key row_key(const struct metrics *m, const struct trap_row *row)
+{
+	return (struct series_key){
+		.pid = row->key.tgid,
+		.vcpu = m->no_vcpu ? VCPU_AGGREGATED : row->vcpu,
+		.class = row->key.class,
+		.code = m->no_code ? 0 : row->key.code,
+	};
+}
+
+/* The key's slot, added (admitted while under the cap, else folded) when
+ * new; NULL when out of memory. */
+static struct series_slot *slot_of(struct metrics *m, const struct series_key *k)
+{
+	struct series_slot *slot;
+
+	if ((m->used + 1) * 2 > m->nr_slots &&
+	    slots_rebuild(m, m->nr_slots ? m->nr_slots * 2 : 256, 0))
+		return NULL;
+	slot = slot_find(m->slots, m->nr_slots, k);
+	if (!slot->used) {
+		*slot = (struct series_slot){ .key = *k, .used = true,
+					      .admitted = m->admitted < m->max_series };
+		m->used++;
+		if (slot->admitted)
+			m->admitted++;
+		else
+			m->folded_series++;
+	}
+	return slot;
+}
+
+static struct ended_guest *ended_of(struct metrics *m, __u32 pid)
+{
+	for (size_t i = 0; i < m->nr_ended; i++)
+		if (m->ended[i].pid == pid)
+			return &m->ended[i];
+	return NULL;
+}
+
+/* Notes when guests end; a guest ended longer than the grace period is
+ * dropped: its folded traps move to folded_base, its keys leave the table. */
+static int update_ended(struct metrics *m, struct stats *s, double now)
+{
+	for (size_t i = 0; i < s->nr_guests; i++) {
+		const struct guest *g = &s->guests[i];
+		struct ended_guest *e = ended_of(m, g->pid);
+
+		if (!g->ended) {
+			if (e)	/* pid reuse: a new guest */
+				*e = m->ended[--m->nr_ended];
+			continue;
+		}
+		if (!e) {
+			if (m->nr_ended == m->cap_ended) {
+				size_t cap = m->cap_ended ? m->cap_ended * 2 : 16;
+				struct ended_guest *more = realloc(m->ended, cap * sizeof(*more));
+
+				if (!more)
+					return -ENOMEM;
+				m->ended = more;
+				m->cap_ended = cap;
+			}
+			e = &m->ended[m->nr_ended++];
+			*e = (struct ended_guest){ .pid = g->pid, .since = now };
+		}
+		if (e->dropped || now - e->since < m->grace_s)
+			continue;
+		for (size_t r = 0; r < s->nr_rows; r++) {
+			const struct trap_row *row = &s->rows[r];
+			struct series_key k;
+			struct series_slot *slot;
+
+			if (row->key.tgid != g->pid || !m->nr_slots)
+				continue;
+			k = row_key(m, row);
+			slot = slot_find(m->slots, m->nr_slots, &k);
+			if (slot->used && !slot->admitted)
+				m->folded_base += row->count;
+		}
+		if (m->nr_slots && slots_rebuild(m, m->nr_slots, g->pid))
+			return -ENOMEM;
+		e->dropped = true;
+	}
+	return 0;
+}
+
+static bool dropped(struct metrics *m, __u32 pid)
+{
+	struct ended_guest *e = ended_of(m, pid);
+
+	return e && e->dropped;
+}
+
+static int cmp_series(const void *a, const void *b)
+{
+	const struct series_key *x = &((const struct series *)a)->key;
+	const struct series_key *y = &((const struct series *)b)->key;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	if (x->class != y->class)
+		return x->class < y->class ? -1 : 1;
+	if (x->code != y->code)
+		return x->code < y->code ? -1 : 1;
+	return x->vcpu < y->vcpu ? -1 : x->vcpu > y->vcpu;
+}
+
+static void put_labels(FILE *f, const struct metrics *m, struct stats *s,
+		       const struct series_key *k, bool with_class)
+{
+	char name[GUEST_NAME_MAX * 2], code[128], esc[256];
+	struct guest *g = stats_guest(s, k->pid);
+
+	metrics_escape(g ? g->name : "", name, sizeof(name));
+	fprintf(f, "pid=\"%u\",guest=\"%s\"", k->pid, name);
+	if (k->vcpu >= 0)
+		fprintf(f, ",vcpu=\"%d\"", k->vcpu);
+	else if (k->vcpu == -1)
+		fprintf(f, ",vcpu=\"unknown\"");
+	if (with_class)
+		fprintf(f, ",class=\"%s\"", class_name(k->class));
+	if (!m->no_code) {
+		code_name(k->class, k->code, code, sizeof(code));
+		metrics_escape(code, esc, sizeof(esc));
+		fprintf(f, ",code=\"0x%llx\",code_name=\"%s\"", (unsigned long long)k->code, esc);
+	}
+}
+
+static void put_histogram(FILE *f, const struct metrics *m, struct stats *s, const char *family,
+			  const char *help, __u32 class, const struct series *v, size_t n)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s histogram\n", family, help, family);
+	for (size_t i = 0; i < n; i++) {
+		const struct trap_latency *lat = &v[i].lat;
+		__u64 cum = 0, all = 0;
+
+		if (v[i].key.class != class)
+			continue;
+		for (int j = 0; j < LAT_SLOTS; j++)
+			all += lat->slots[j];
+		if (!all)
+			continue;
+		for (int k = 0; k < LAT_SLOTS; k++) {
+			if (k)
+				cum += lat->slots[k - 1];
+			if (k < FIRST_LE)
+				continue;
+			fprintf(f, "%s_bucket{", family);
+			put_labels(f, m, s, &v[i].key, false);
+			fprintf(f, ",le=\"%.10g\"} %llu\n", ((1ULL << k) - 1) / 1e9,
+				(unsigned long long)cum);
+		}
+		fprintf(f, "%s_bucket{", family);
+		put_labels(f, m, s, &v[i].key, false);
+		fprintf(f, ",le=\"+Inf\"} %llu\n%s_sum{", (unsigned long long)all, family);
+		put_labels(f, m, s, &v[i].key, false);
+		fprintf(f, "} %.9f\n%s_count{", lat->sum_ns / 1e9, family);
+		put_labels(f, m, s, &v[i].key, false);
+		/* the slots, not lat->count: a read racing an update could
+		 * otherwise show a count above the +Inf bucket */
+		fprintf(f, "} %llu\n", (unsigned long long)all);
+	}
+}
+
+int metrics_render(struct metrics *m, const struct stats *cs, double now_s, char **buf,
+		   size_t *len)
+{
+	static const char *const drop_names[NR_DROPS] = {
+		[DROP_COUNTS_FULL] = "counts_full", [DROP_LATENCY_FULL] = "latency_full",
+		[DROP_STARTS_FULL] = "starts_full",
+	};
+	struct stats *s = (struct stats *)cs;	/* stats_guest only looks */
+	struct series *v = calloc(s->nr_rows ? s->nr_rows : 1, sizeof(*v));
+	size_t n = 0, live = 0, ended = 0;
+	__u64 folded_now = 0;
+	FILE *f;
+
+	*buf = NULL;
+	if (!v || update_ended(m, s, now_s)) {
+		free(v);
+		return -ENOMEM;
+	}
+	render_gen++;
+	for (size_t r = 0; r < s->nr_rows; r++) {
+		const struct trap_row *row = &s->rows[r];
+		struct series_key k;
+		struct series_slot *slot;
+
+		if (row->key.class >= NR_CLASSES || dropped(m, row->key.tgid))
+			continue;
+		k = row_key(m, row);
+		slot = slot_of(m, &k);
+		if (!slot) {
+			free(v);
+			return -ENOMEM;
+		}
+		if (!slot->admitted) {
+			folded_now += row->count;
+			continue;
+		}
+		if (slot->gen != render_gen) {
+			slot->gen = render_gen;
+			slot->idx = n;
+			v[n++].key = k;
+		}
+		v[slot->idx].count += row->count;
+		latency_add(&v[slot->idx].lat, &row->lat);
+	}
+	qsort(v, n, sizeof(*v), cmp_series);
+
+	f = open_memstream(buf, len);
+	if (!f) {
+		free(v);
+		return -ENOMEM;
+	}
+	fprintf(f, "# HELP kvmprof_traps_total KVM traps per guest, vCPU, class and code since kvmprof started.\n"
+		"# TYPE kvmprof_traps_total counter\n");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "kvmprof_traps_total{");
+		put_labels(f, m, s, &v[i].key, true);
+		fprintf(f, "} %llu\n", (unsigned long long)v[i].count);
+	}
+	put_histogram(f, m, s, "kvmprof_exit_latency_seconds",
+		      "Time from a VM exit to the next entry, per exit reason.", CLASS_EXIT, v, n);
+	put_histogram(f, m, s, "kvmprof_vmm_time_seconds",
+		      "Time a vCPU spends in its VMM, from a userspace exit to the next KVM_RUN.",
+		      CLASS_USERSPACE, v, n);
+	fprintf(f, "# HELP kvmprof_traps_folded_total Traps of label sets folded away by --metrics-max-series.\n"
+		"# TYPE kvmprof_traps_folded_total counter\n"
+		"kvmprof_traps_folded_total %llu\n"
+		"# HELP kvmprof_metrics_folded_series_total Label sets folded away by --metrics-max-series.\n"
+		"# TYPE kvmprof_metrics_folded_series_total counter\n"
+		"kvmprof_metrics_folded_series_total %llu\n",
+		(unsigned long long)(m->folded_base + folded_now),
+		(unsigned long long)m->folded_series);
+	fprintf(f, "# HELP kvmprof_dropped_events_total Events lost because a BPF map was full.\n"
+		"# TYPE kvmprof_dropped_events_total counter\n");
+	for (int d = 0; d < NR_DROPS; d++)
+		fprintf(f, "kvmprof_dropped_events_total{reason=\"%s\"} %llu\n", drop_names[d],
+			(unsigned long long)s->drops[d]);
+	for (size_t i = 0; i < s->nr_guests; i++) {
+		if (!s->guests[i].ended)
+			live++;
+		else if (!dropped(m, s->guests[i].pid))
+			ended++;
+	}
+	fprintf(f, "# HELP kvmprof_guests Guests shown: live, or ended within the grace period.\n"
+		"# TYPE kvmprof_guests gauge\n"
+		"kvmprof_guests{state=\"live\"} %zu\nkvmprof_guests{state=\"ended\"} %zu\n",
+		live, ended);
+	free(v);
+	if (fclose(f) || !*buf) {
+		free(*buf);
+		*buf = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
