@@ -24,8 +24,8 @@ LDLIBS := -lbpf -lelf -lz -lm -lcapstone -lncurses
 
 # Debian packages the build, the tests and the demo need.
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libcapstone-dev libncurses-dev \
-	pkg-config make gcc linux-perf python3 util-linux tmux
-DEB_TOOLS := clang bpftool perf pkg-config python3 setpriv tmux
+	pkg-config make gcc linux-perf python3 util-linux tmux prometheus
+DEB_TOOLS := clang bpftool perf pkg-config python3 setpriv tmux prometheus promtool
 
 LOADER_SRCS := loader/kvmprof.c loader/options.c loader/probes.c loader/stats.c loader/tui.c \
 	loader/names.c loader/guests.c loader/guest_filter.c loader/report.c loader/csv.c loader/outfile.c \

@@ -29,6 +29,7 @@ run_suite unit ./tests/unit_tests
 run_suite bpf ./tests/bpf_drive
 run_suite integration ./tests/integration.py
 run_suite tui ./tests/tui_test.py
+run_suite metrics ./tests/metrics_test.py
 [ -n "${KVMPROF_SKIP_VMTEST:-}" ] || run_suite vmtest ./tests/vm/vmtest.sh
 echo
 echo "$passed passed, $failed failed"
