@@ -7,10 +7,7 @@
 # attach mode, then "vmtest: N passed, N failed".
 cd /
 MODES="tracepoint btf fentry kprobe"
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-eq() { if [ "$1" = "$2" ]; then ok; else bad "$3: got '$1', want '$2'"; fi; }
+. tests/vm/checks.sh
 
 npt=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null)
 case $npt in Y|1) fault='SVM npf' ;; *) fault='SVM PF excp' ;; esac
@@ -71,28 +68,6 @@ for m in $MODES; do
 	eq $rc 0 "kvmprof --attach $m exit status ($(tail -n 1 /tmp/$m.err))"
 done
 cat /tmp/gA.out /tmp/gB.out
-
-# field NAME FILE: a value from a guestload result line
-field() { sed -n "s/^guest.* $1=\([0-9]*\).*/\1/p" "$2"; }
-# total FILE PID CLASS [CODE_NAME]: sum of counts, each key row once
-total() {
-	tr -d '\r' <"$1" | awk -F, -v pid="$2" -v cls="$3" -v name="$4" '
-		NR > 1 && $1 == pid && $5 == cls && (name == "" || $7 == name) {
-			k = $4 SUBSEP $6; if (!(k in seen)) { seen[k] = 1; n += $8 } }
-		END { print n + 0 }'
-}
-# untimed FILE PID CLASS: codes of the class with no latency sample at all
-untimed() {
-	tr -d '\r' <"$1" | awk -F, -v pid="$2" -v cls="$3" '
-		NR > 1 && $1 == pid && $5 == cls { c[$7] += $8; l[$7] += $9 }
-		END { for (k in c) if (c[k] > 1 && l[k] == 0) printf "%s;", k }'
-}
-# codes FILE PID CLASS: "name=count" per code, sorted, to compare modes
-codes() {
-	tr -d '\r' <"$1" | awk -F, -v pid="$2" -v cls="$3" '
-		NR > 1 && $1 == pid && $5 == cls { k = $4 SUBSEP $6; if (!(k in seen)) { seen[k] = 1; c[$7] += $8 } }
-		END { for (k in c) print k "=" c[k] }' | sort | tr '\n' ' '
-}
 
 for g in A B; do
 	out=/tmp/g$g.out

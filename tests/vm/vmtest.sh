@@ -11,7 +11,7 @@ rc=0 passed=0 failed=0
 for cpu in qemu64,+svm qemu64,+svm,+npt; do
 	echo "=== vmtest: -cpu $cpu"
 	out=$(VM_CPU=$cpu tests/vm/run.sh --timeout "${VMTEST_TIMEOUT:-600}" tests/vm/inside.sh \
-		kvmprof tests/guestload 2>&1) || rc=1
+		kvmprof tests/guestload tests/vm/checks.sh 2>&1) || rc=1
 	printf '%s\n' "$out" | sed 's/^vmtest:/vmtest (-cpu '"$cpu"'):/'
 	line=$(printf '%s\n' "$out" | grep -E '^vmtest: [0-9]+ passed' | tail -n 1)
 	[ -n "$line" ] || { echo "vmtest: no result from the VM with -cpu $cpu"; failed=$((failed + 1)); continue; }
