@@ -8,7 +8,7 @@ BPFTOOL ?= $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
 CC ?= cc
 TRIPLE := $(if $(filter arm64,$(ARCH)),aarch64,x86_64)-linux-gnu
 KVMPROF := kvmprof
-GUESTLOAD := $(if $(filter arm64,$(ARCH)),,tests/guestload)
+GUESTLOAD := $(if $(filter arm64,$(ARCH)),tests/guestload_arm64,tests/guestload)
 ifneq ($(ARCH),$(HOST_ARCH))
 # make ARCH=arm64 on x86: Debian's cross compiler and the target's multiarch
 # libraries, into their own output folder and binary (kvmprof-arm64).
@@ -33,7 +33,7 @@ LOADER_SRCS := loader/kvmprof.c loader/options.c loader/probes.c loader/stats.c 
 LOADER_LIB_SRCS := $(filter-out loader/kvmprof.c,$(LOADER_SRCS))
 LOADER_HDRS := $(wildcard loader/*.h) bpf/kvmprof.h
 
-.PHONY: all deps deps-arm64 vmlinux clean demo test unit-test integration-test bpf-test vmtest bench
+.PHONY: all deps deps-arm64 vmlinux clean demo test unit-test integration-test bpf-test vmtest vmtest-arm64 bench
 
 all: $(CROSS_DEPS) $(KVMPROF) $(GUESTLOAD)
 
@@ -85,6 +85,9 @@ $(KVMPROF): $(LOADER_SRCS) $(LOADER_HDRS) $(OUTPUT)/kvmprof.skel.h
 tests/guestload: tests/guestload.c
 	$(CC) -O2 -g -Wall -Wextra -o $@ $< -lpthread
 
+tests/guestload_arm64: tests/guestload_arm64.c
+	$(CC) -O2 -g -Wall -Wextra -o $@ $< -lpthread
+
 tests/unit_tests: tests/unit_tests.c $(LOADER_LIB_SRCS) $(LOADER_HDRS) $(OUTPUT)/kvmprof.skel.h
 	$(CC) $(CFLAGS) tests/unit_tests.c $(LOADER_LIB_SRCS) -o $@ $(LDLIBS)
 
@@ -116,6 +119,10 @@ clean:
 # The real-kernel test bed on its own: stock Debian kernel under QEMU.
 vmtest: all
 	./tests/vm/vmtest.sh
+
+# The arm64 test bed: Debian's arm64 kernel under qemu-system-aarch64, KVM at EL2.
+vmtest-arm64:
+	./tests/vm-arm64/vmtest.sh
 
 # Overhead beside perf and bpftrace (not part of make test).
 bench: all

@@ -301,6 +301,7 @@ put_libs() {    # the shared libraries and loader that ldd lists for $1
 }
 put_elf_libs() { # ldd cannot run a foreign binary: follow its interpreter and NEEDED entries
     local l n p
+    [ "$(head -c4 "$1")" = $'\x7fELF' ] || return 0     # scripts, data
     l=$(readelf -lW "$1" 2>/dev/null | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
     [ -z "$l" ] || [ -e "$st/$l" ] || { mkdir -p "$st/$(dirname "$l")"; cp -L "$l" "$st/$l" || fail "cannot copy $l"; }
     for n in $(readelf -dW "$1" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
