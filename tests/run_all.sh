@@ -31,6 +31,7 @@ run_suite integration ./tests/integration.py
 run_suite tui ./tests/tui_test.py
 run_suite metrics ./tests/metrics_test.py
 [ -n "${KVMPROF_SKIP_VMTEST:-}" ] || run_suite vmtest ./tests/vm/vmtest.sh
+[ -n "${KVMPROF_SKIP_VMTEST:-}" ] || run_suite vmtest-arm64 ./tests/vm-arm64/vmtest.sh
 echo
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -7,6 +7,7 @@
 # attach modes agreeing.  Fails loudly if the kernel cannot be fetched or booted.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+make -s deps-arm64
 make -s ARCH=arm64
 rc=0
 out=$(tests/vm-arm64/run.sh --timeout "${VMTEST_TIMEOUT:-600}" tests/vm-arm64/inside.sh \
