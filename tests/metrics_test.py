@@ -156,8 +156,10 @@ def test_prometheus(outdir):
     ga, gb = it.Guests(alpha, start), it.Guests(beta, start)
     port, port_b = free_port(), free_port()
     prof = it.Tracer([KVMPROF, "--listen", f"127.0.0.1:{port}", "-i", "0.5"], r"tracing KVM traps")
-    # the same run with every label folded away, a cap of 3, a 2 s grace
-    prof_b = it.Tracer([KVMPROF, "--listen", f"127.0.0.1:{port_b}", "-i", "0.5", "--metrics-no-vcpu",
+    # the same run with every label folded away, a cap of 3, a 2 s grace; -p
+    # so that other guests on this machine do not count in its totals
+    prof_b = it.Tracer([KVMPROF, "--listen", f"127.0.0.1:{port_b}", "-i", "0.5", "-p", str(ga.pids[0]),
+                        "-p", str(gb.pids[0]), "--metrics-no-vcpu",
                         "--metrics-no-code", "--metrics-max-series", "3", "--metrics-grace", "2"],
                        r"tracing KVM traps")
     prom = Prometheus(outdir, port)
