@@ -26,7 +26,7 @@
 #include "stats.h"
 #include "tui.h"
 
-static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t exiting, rotate;
 /* --listen: the /metrics server, polled while waiting between reads */
 static struct http_server *http;
 static struct metrics metrics;
@@ -34,6 +34,12 @@ static struct metrics metrics;
 static void on_signal(int sig)
 {
 	exiting = sig;
+}
+
+/* SIGHUP with --csv-series: start a new part of the series (see README) */
+static void on_hangup(int sig)
+{
+	rotate = 1;
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -71,7 +77,7 @@ static void wait_until(struct ring_buffer *rb, struct tui *tui, struct stats *s,
 {
 	double left;
 
-	while (!exiting && !(tui && tui_quit(tui)) && (left = t - now_s()) > 0) {
+	while (!exiting && !rotate && !(tui && tui_quit(tui)) && (left = t - now_s()) > 0) {
 		struct pollfd fds[2] = {
 			{ .fd = ring_buffer__epoll_fd(rb), .events = POLLIN },
 			{ .fd = tui ? tui_input_fd(tui) : -1, .events = POLLIN },
@@ -96,6 +102,10 @@ static void wait_until(struct ring_buffer *rb, struct tui *tui, struct stats *s,
 			break;
 		if (n > 0 && fds[0].revents)
 			ring_buffer__consume(rb);
+		if (n > 0 && fds[1].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			exiting = SIGHUP;	/* the terminal is gone: keys never come */
+			break;
+		}
 		if (n > 0 && !fds[1].revents)
 			continue;
 		/* keys, or a signal such as SIGWINCH: the view reads what came */
@@ -234,6 +244,20 @@ static int render_metrics(void *ctx, char **body, size_t *len)
 	return metrics_render(&metrics, reported(mc->all, mc->chosen, mc->opts), now_s(), body, len);
 }
 
+/* SIGHUP: the series rows so far become FILE, renamed into place whole
+ * (replacing FILE: a rotation moves the previous part away first), and the
+ * next rows go to a new part with its own header, which becomes FILE at the
+ * next SIGHUP or at the end. */
+static int rotate_series(struct outfile *series, const char *path)
+{
+	int err = series->f ? outfile_commit(series) : 0;
+
+	if (outfile_open(series, path))
+		return -1;
+	csv_write_series_header(series->f);
+	return err;
+}
+
 static int write_outputs(const struct options *opts, struct stats *s, double elapsed)
 {
 	struct outfile o;
@@ -270,6 +294,7 @@ int main(int argc, char **argv)
 	struct metrics_ctx mctx = { &stats, &chosen, &opts };
 	int counts_fd, hot_fd, latency_fd, drops_fd, err, rc = EXIT_OK;
 	double start, next, end, last, interval;
+	bool want_tui, series_failed = false;
 	__u8 one = 1;
 
 	err = parse_options(argc, argv, &opts);
@@ -344,6 +369,14 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, on_signal);
+	want_tui = !opts.quiet && !opts.batch && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
+	/* SIGHUP rotates the series as kvm_stat's log mode reopens its log; in
+	 * the live view it is the terminal hanging up: stop as at SIGTERM (so
+	 * files are written), unless it was ignored from the start (nohup) */
+	if (series.f && !want_tui)
+		signal(SIGHUP, on_hangup);
+	else if (signal(SIGHUP, on_signal) == SIG_IGN)
+		signal(SIGHUP, SIG_IGN);
 	if (opts.duration_s)
 		fprintf(stderr, "kvmprof: tracing KVM traps for %g s; Ctrl-C to stop sooner.\n",
 			opts.duration_s);
@@ -351,7 +384,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kvmprof: tracing KVM traps; Ctrl-C to stop.\n");
 	/* the live view on a terminal (after our signal handlers, which ncurses
 	 * then leaves alone); plain tables otherwise */
-	if (!opts.quiet && !opts.batch && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO))
+	if (want_tui)
 		tui = tui_start(&opts, &plan, opts.interval_s);
 	start = last = now_s();
 	end = opts.duration_s ? start + opts.duration_s : 0;
@@ -385,11 +418,17 @@ int main(int argc, char **argv)
 			report_interval(stdout, reported(&stats, &chosen, &opts), t - last, t - start);
 		if (series.f)
 			csv_write_series(series.f, reported(&stats, &chosen, &opts), t - start, t - last);
+		if (rotate) {	/* after this read: the part ends at the signal */
+			rotate = 0;
+			if (rotate_series(&series, opts.csv_series_path))
+				series_failed = true;
+		}
 		stats_reclaim(&stats, counts_fd, latency_fd);
 		last = t;
 		if (end && t >= end)
 			break;
-		next += interval;
+		if (t >= next)	/* not a read cut short by SIGHUP */
+			next += interval;
 		if (next <= t)	/* after a pause or a slow read */
 			next = t + interval;
 	}
@@ -412,7 +451,7 @@ int main(int argc, char **argv)
 		report_summary(stdout, shown, t - start, opts.top);
 		if (write_outputs(&opts, shown, t - start))
 			rc = EXIT_RUNTIME;
-		if (series.f && outfile_commit(&series))
+		if ((series.f && outfile_commit(&series)) || series_failed)
 			rc = EXIT_RUNTIME;
 	}
 	ring_buffer__free(rb);
