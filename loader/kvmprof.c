@@ -410,8 +410,9 @@ int main(int argc, char **argv)
 			next = t + interval;
 			continue;
 		}
-		if (stats_read(&stats, counts_fd, hot_fd, latency_fd, drops_fd))
-			fprintf(stderr, "kvmprof: reading the maps failed: %s\n", strerror(errno));
+		err = stats_read(&stats, counts_fd, hot_fd, latency_fd, drops_fd);
+		if (err)
+			fprintf(stderr, "kvmprof: reading the maps failed: %s\n", strerror(-err));
 		if (tui)
 			tui_update(tui, &stats, t - last, t - start);
 		else if (!opts.quiet)
@@ -437,15 +438,20 @@ int main(int argc, char **argv)
 	/* the final read: events up to now, including a cut-short interval;
 	 * detached first, so no count is moving between cache and hash */
 	{
-		double t = now_s();
+		double t;
 		struct stats *shown;
 
 		while (nr_links)
 			bpf_link__destroy(links[--nr_links]);
-		if (stats_read(&stats, counts_fd, hot_fd, latency_fd, drops_fd))
-			fprintf(stderr, "kvmprof: reading the maps failed: %s\n", strerror(errno));
+		err = stats_read(&stats, counts_fd, hot_fd, latency_fd, drops_fd);
+		if (err)
+			fprintf(stderr, "kvmprof: reading the maps failed: %s\n", strerror(-err));
+		/* the interval ends after the read, so it is never empty; events
+		 * in even a short last interval go to the series (they are in the
+		 * totals) */
+		t = now_s();
 		shown = reported(&stats, &chosen, &opts);
-		if (series.f && t - last > 0.001)
+		if (series.f)
 			csv_write_series(series.f, shown, t - start, t - last);
 		signal(SIGPIPE, SIG_IGN);
 		report_summary(stdout, shown, t - start, opts.top);
