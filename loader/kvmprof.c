@@ -184,6 +184,16 @@ static int check_environment(const struct options *opts)
 	return 0;
 }
 
+/* Is any KVM event traced?  An empty events/kvm folder (KVM's tracepoints
+ * gone) would otherwise give a run that counts nothing and says nothing. */
+static bool traces_kvm(const struct probe_plan *plan)
+{
+	for (int ev = 0; ev < NR_EVENTS; ev++)
+		if (ev != EV_SYS_ENTER_IOCTL && plan->method[ev] != METHOD_NONE)
+			return true;
+	return false;
+}
+
 /* Links of the attached programs, destroyed before the object. */
 static struct bpf_link *links[64];
 static int nr_links;
@@ -309,6 +319,11 @@ int main(int argc, char **argv)
 	if (opts.list_probes) {
 		print_plan(stdout, &plan);
 		return EXIT_OK;
+	}
+	if (!traces_kvm(&plan)) {
+		fprintf(stderr, "kvmprof: no KVM tracepoints in this kernel: load KVM first "
+			"(modprobe kvm_intel or kvm_amd)\n");
+		return EXIT_RUNTIME;
 	}
 	if (opts.listen) {	/* bound first: a taken port fails before any BPF work */
 		metrics_init(&metrics, opts.metrics_no_vcpu, opts.metrics_no_code,
