@@ -47,7 +47,10 @@ int outfile_open(struct outfile *o, const char *path)
 	}
 	fd = mkstemp(o->tmp_path);
 	if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
-		fprintf(stderr, "kvmprof: cannot create %s: %s\n", o->tmp_path, strerror(errno));
+		/* the file the user named, as at a failed commit: the folder
+		 * may have gone or turned read-only since the start */
+		fprintf(stderr, "kvmprof: cannot write %s: %s (the previous file, if any, is kept)\n",
+			path, strerror(errno));
 		if (fd >= 0) {
 			close(fd);
 			unlink(o->tmp_path);
