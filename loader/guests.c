@@ -101,7 +101,7 @@ static bool program_is(const char *argv0, const char *name)
 	return !strcmp(base ? base + 1 : argv0, name);
 }
 
-bool name_from_cmdline(const char *cmdline, size_t len, char *out, size_t size)
+static bool cmdline_name(const char *cmdline, size_t len, char *out, size_t size)
 {
 	const char *end = cmdline + len, *arg = cmdline, *next, *v;
 	bool crosvm, cloud_hypervisor;
@@ -139,6 +139,12 @@ bool name_from_cmdline(const char *cmdline, size_t len, char *out, size_t size)
 		}
 	}
 	return false;
+}
+
+/* An empty name ("-name guest=") is no name: the next source is tried. */
+bool name_from_cmdline(const char *cmdline, size_t len, char *out, size_t size)
+{
+	return cmdline_name(cmdline, len, out, size) && size && *out;
 }
 
 static int hex_digit(char c)
@@ -191,7 +197,8 @@ bool name_from_cgroup(const char *cgroup, size_t len, char *out, size_t size)
 		if (!n)
 			continue;
 		escape_name(raw, n, out, size);
-		return true;
+		if (size && *out)	/* not a name of NUL bytes */
+			return true;
 	}
 	return false;
 }

@@ -233,6 +233,11 @@ static void test_guest_names(void)
 	CHECK(!name_from_cmdline(none, sizeof(none), out, sizeof(out)), "no name");
 	/* -name as the last argument, with no value, must not read past the end */
 	CHECK(!name_from_cmdline("qemu\0-name\0", 11, out, sizeof(out)), "dangling -name");
+	/* an empty name is no name: the cgroup or comm is used instead */
+	CHECK(!name_from_cmdline("qemu\0-name\0guest=\0", 19, out, sizeof(out)), "empty -name guest=");
+	CHECK(!name_from_cmdline("crosvm\0--name=\0", 16, out, sizeof(out)), "empty crosvm --name=");
+	CHECK(!name_from_cgroup("0::/machine-lxc\\x2d1\\x2d\0x.scope\n", 34, out, sizeof(out)),
+	      "cgroup name of a NUL byte");
 	CHECK(name_from_cmdline(hostile, sizeof(hostile), out, sizeof(out)), "hostile");
 	CHECK_STR(out, "x\\x1b[2J\"q\"");	/* stops at the unescaped comma */
 
