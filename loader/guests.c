@@ -216,7 +216,7 @@ static ssize_t read_file(const char *path, char *buf, size_t size)
 	return total;
 }
 
-void guest_name(__u32 pid, const char *fallback_comm, char *out, size_t size)
+bool guest_name(__u32 pid, const char *fallback_comm, char *out, size_t size)
 {
 	char path[64], buf[8192];
 	ssize_t n;
@@ -226,24 +226,26 @@ void guest_name(__u32 pid, const char *fallback_comm, char *out, size_t size)
 	if (n > 0) {
 		buf[n] = '\0';
 		if (name_from_cmdline(buf, n + 1, out, size))
-			return;
+			return true;
 	}
 	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
 	n = read_file(path, buf, sizeof(buf) - 1);
 	if (n > 0 && name_from_cgroup(buf, n, out, size))
-		return;
+		return true;
 	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
 	n = read_file(path, buf, sizeof(buf) - 1);
 	if (n > 0 && buf[n - 1] == '\n')
 		n--;
 	if (n > 0) {
 		escape_name(buf, n, out, size);
-		return;
+		return true;
 	}
-	if (fallback_comm && *fallback_comm)
+	if (fallback_comm && *fallback_comm) {
 		escape_name(fallback_comm, strnlen(fallback_comm, 16), out, size);
-	else
-		snprintf(out, size, "pid%u", pid);
+		return true;
+	}
+	snprintf(out, size, "pid%u", pid);
+	return false;
 }
 
 /* QEMU "CPU 3/KVM", cloud-hypervisor "vcpu3", crosvm "crosvm_vcpu3",

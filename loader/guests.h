@@ -27,8 +27,8 @@ void escape_name(const char *in, size_t len, char *out, size_t size);
 
 /* The name to show for a guest: from its command line, else its libvirt
  * cgroup, else its comm, else fallback_comm (NULL or the comm BPF saw, for
- * a process already gone). */
-void guest_name(__u32 pid, const char *fallback_comm, char *out, size_t size);
+ * a process already gone); false when none was there and out is "pidN". */
+bool guest_name(__u32 pid, const char *fallback_comm, char *out, size_t size);
 
 /* vCPU number from a thread name: QEMU "CPU 3/KVM", cloud-hypervisor
  * "vcpu3", crosvm "crosvm_vcpu3", Firecracker "fc_vcpu 3"; else -1. */

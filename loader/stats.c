@@ -107,7 +107,7 @@ static struct guest *guest_of(struct stats *s, __u32 pid, const char *leader_com
 	g = &s->guests[s->nr_guests++];
 	memset(g, 0, sizeof(*g));
 	g->pid = pid;
-	guest_name(pid, leader_comm, g->name, sizeof(g->name));
+	g->unnamed = !guest_name(pid, leader_comm, g->name, sizeof(g->name));
 	return g;
 }
 
@@ -123,7 +123,11 @@ void stats_note_thread(struct stats *s, __u32 pid, __u32 tid, const char *comm,
 
 	if (g && g->ended) {	/* pid reuse: a new guest */
 		g->ended = g->reclaimed = false;
-		guest_name(g->pid, leader_comm, g->name, sizeof(g->name));
+		g->unnamed = !guest_name(g->pid, leader_comm, g->name, sizeof(g->name));
+	} else if (g && g->unnamed && leader_comm && *leader_comm) {
+		/* a map read met the guest before its ring buffer record, when
+		 * its /proc was gone: the comm the record carries beats "pidN" */
+		g->unnamed = !guest_name(g->pid, leader_comm, g->name, sizeof(g->name));
 	}
 	thread_of(s, pid, tid, comm);
 }
@@ -343,6 +347,9 @@ int stats_read(struct stats *s, int counts_fd, int hot_fd, int latency_fd, int d
 	for (__u32 d = 0; d < NR_DROPS; d++) {
 		__u64 per_cpu[s->ncpus], sum = 0;
 
+		/* defined for valgrind, which does not know the kernel fills
+		 * one value per possible CPU */
+		memset(per_cpu, 0, sizeof(per_cpu));
 		if (bpf_map_lookup_elem(drops_fd, &d, per_cpu))
 			continue;
 		for (int c = 0; c < s->ncpus; c++)

@@ -29,6 +29,7 @@ struct guest {
 	char name[GUEST_NAME_MAX];
 	bool ended;		/* its process is gone; its rows keep their totals */
 	bool reclaimed;		/* and its map entries were deleted */
+	bool unnamed;		/* named "pidN": no /proc and no comm seen yet */
 };
 
 struct thread {

@@ -386,6 +386,26 @@ static void test_options(void)
 	close(saved);
 }
 
+/* A guest first met in the maps after its process was gone is "pidN" until
+ * its ring buffer record brings the comm BPF saw. */
+static void test_late_guest_name(void)
+{
+	struct trap_key key = { .tgid = 4194303, .tid = 4194303, .class = CLASS_PIO, .code = 1 };
+	struct stats s;
+
+	if (stats_init(&s, 1)) {
+		CHECK(0, "stats_init");
+		return;
+	}
+	CHECK(stats_row(&s, &key, true) != NULL, "row for a gone guest");
+	CHECK_STR(stats_guest(&s, key.tgid)->name, "pid4194303");
+	stats_note_thread(&s, key.tgid, key.tid, "CPU 0/KVM", "qemu-web");
+	CHECK_STR(stats_guest(&s, key.tgid)->name, "qemu-web");
+	stats_note_thread(&s, key.tgid, key.tid, "CPU 0/KVM", "other");	/* named: kept */
+	CHECK_STR(stats_guest(&s, key.tgid)->name, "qemu-web");
+	stats_free(&s);
+}
+
 static void test_outfile(void)
 {
 	char dir[] = "/tmp/kvmprof-unit-XXXXXX", path[256], buf[64];
@@ -437,6 +457,7 @@ int main(void)
 	test_guest_names();
 	test_guest_filter();
 	test_options();
+	test_late_guest_name();
 	test_outfile();
 	return check_report("unit");
 }
