@@ -103,7 +103,7 @@ void csv_write_series(FILE *f, const struct stats *s, double elapsed_s, double i
 	fflush(f);
 }
 
-static void json_string(FILE *f, const char *s)
+void json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {

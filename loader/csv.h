@@ -18,6 +18,9 @@ void csv_write_histograms(FILE *f, const struct stats *s);
 void csv_write_series_header(FILE *f);
 void csv_write_series(FILE *f, const struct stats *s, double elapsed_s, double interval_s);
 
+/* A JSON string: quotes and backslashes escaped, control bytes as \u00XX. */
+void json_string(FILE *f, const char *s);
+
 /* The summary as JSON. */
 void json_write_summary(FILE *f, struct stats *s, double elapsed_s);
 
