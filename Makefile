@@ -24,8 +24,8 @@ LDLIBS := -lbpf -lelf -lz -lm -lcapstone -lncurses
 
 # Debian packages the build, the tests and the demo need.
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libcapstone-dev libncurses-dev \
-	pkg-config make gcc linux-perf python3 util-linux tmux prometheus
-DEB_TOOLS := clang bpftool perf pkg-config python3 setpriv tmux prometheus promtool
+	pkg-config make gcc linux-perf python3 util-linux tmux prometheus libclang-rt-dev valgrind e2fsprogs
+DEB_TOOLS := clang bpftool perf pkg-config python3 setpriv tmux prometheus promtool valgrind chattr
 
 LOADER_SRCS := loader/kvmprof.c loader/options.c loader/probes.c loader/stats.c loader/tui.c \
 	loader/names.c loader/guests.c loader/guest_filter.c loader/report.c loader/csv.c loader/outfile.c \
@@ -33,7 +33,8 @@ LOADER_SRCS := loader/kvmprof.c loader/options.c loader/probes.c loader/stats.c 
 LOADER_LIB_SRCS := $(filter-out loader/kvmprof.c,$(LOADER_SRCS))
 LOADER_HDRS := $(wildcard loader/*.h) bpf/kvmprof.h
 
-.PHONY: all deps deps-arm64 vmlinux clean demo test unit-test integration-test bpf-test vmtest vmtest-arm64 bench
+.PHONY: all deps deps-arm64 vmlinux clean demo test unit-test integration-test bpf-test vmtest vmtest-arm64 bench \
+	asan fuzz soak
 
 all: $(CROSS_DEPS) $(KVMPROF) $(GUESTLOAD)
 
@@ -42,6 +43,8 @@ deps:
 	@missing=0; for t in $(DEB_TOOLS); do command -v $$t >/dev/null 2>&1 || [ -x /usr/sbin/$$t ] || missing=1; done; \
 	for h in /usr/include/bpf/libbpf.h /usr/include/gelf.h /usr/include/zlib.h /usr/include/linux/kvm.h /usr/include/capstone/capstone.h /usr/include/curses.h; do \
 		[ -f $$h ] || missing=1; done; \
+	command -v $(CLANG) >/dev/null && [ -f "$$($(CLANG) -print-resource-dir)/lib/linux/libclang_rt.fuzzer-x86_64.a" ] || \
+		[ $(HOST_ARCH) != x86 ] || missing=1; \
 	if [ $$missing = 1 ]; then \
 		echo "deps: installing $(DEB_PACKAGES)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
@@ -109,12 +112,41 @@ integration-test: all
 	./tests/integration.py
 
 test: deps
-	$(MAKE) all tests/unit_tests tests/bpf_drive
+	$(MAKE) all tests/unit_tests tests/bpf_drive asan $(FUZZ_TARGETS)
 	./tests/run_all.sh
+
+# The loader and its unit/BPF tests built with ASan + UBSan (gcc's libasan);
+# make test runs them, and robustness.py runs kvmprof-asan around guests.
+SAN_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+kvmprof-asan: $(LOADER_SRCS) $(LOADER_HDRS) $(OUTPUT)/kvmprof.skel.h
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LOADER_SRCS) -o $@ $(LDLIBS)
+
+tests/%-asan: tests/%.c $(LOADER_LIB_SRCS) $(LOADER_HDRS) $(OUTPUT)/kvmprof.skel.h
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(LOADER_LIB_SRCS) -o $@ $(LDLIBS)
+
+asan: kvmprof-asan tests/unit_tests-asan tests/bpf_drive-asan
+
+# libFuzzer targets (clang, with ASan + UBSan) over the name, cgroup, CSV,
+# JSON and option parsers; tests/fuzz/run.sh runs each for FUZZ_SECONDS.
+FUZZ_TARGETS := $(patsubst %.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LOADER_LIB_SRCS) $(LOADER_HDRS) $(OUTPUT)/kvmprof.skel.h
+	$(CLANG) $(CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		$< $(LOADER_LIB_SRCS) -o $@ $(LDLIBS)
+
+fuzz: $(FUZZ_TARGETS)
+	./tests/fuzz/run.sh
+
+# Longer than make test: 10 min of guest churn (ASan loader), 2 min of it
+# under valgrind, 5 min per fuzz target.
+soak: deps
+	$(MAKE) all asan $(FUZZ_TARGETS)
+	KVMPROF_CHURN_S=600 KVMPROF_VALGRIND_S=120 ./tests/robustness.py test_churn test_churn_valgrind
+	FUZZ_SECONDS=300 ./tests/fuzz/run.sh
 
 clean:
 	rm -rf $(OUTPUT) .output-arm64 kvmprof kvmprof-arm64 tests/guestload tests/guestload_arm64 \
-		tests/unit_tests tests/bpf_drive
+		tests/unit_tests tests/bpf_drive kvmprof-asan tests/unit_tests-asan tests/bpf_drive-asan \
+		$(FUZZ_TARGETS)
 
 # The real-kernel test bed on its own: stock Debian kernel under QEMU.
 vmtest: all

@@ -27,9 +27,15 @@ run_suite() {
 }
 run_suite unit ./tests/unit_tests
 run_suite bpf ./tests/bpf_drive
+# the same under ASan + UBSan: any report stops the run and fails the suite
+export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+run_suite unit-asan ./tests/unit_tests-asan
+run_suite bpf-asan ./tests/bpf_drive-asan
 run_suite integration ./tests/integration.py
 run_suite tui ./tests/tui_test.py
 run_suite metrics ./tests/metrics_test.py
+run_suite robustness ./tests/robustness.py
+run_suite fuzz ./tests/fuzz/run.sh
 [ -n "${KVMPROF_SKIP_VMTEST:-}" ] || run_suite vmtest ./tests/vm/vmtest.sh
 [ -n "${KVMPROF_SKIP_VMTEST:-}" ] || run_suite vmtest-arm64 ./tests/vm-arm64/vmtest.sh
 echo
