@@ -14,12 +14,15 @@ int stats_init(struct stats *s, int ncpus)
 	s->ncpus = ncpus;
 	s->index_size = 1024;
 	s->index = calloc(s->index_size, sizeof(*s->index));
+	s->guest_index_size = s->thread_index_size = 64;
+	s->guest_index = calloc(s->guest_index_size, sizeof(*s->guest_index));
+	s->thread_index = calloc(s->thread_index_size, sizeof(*s->thread_index));
 	/* per-CPU values are the largest; one buffer fits either map */
 	s->keys = calloc(MAX_TRAP_KEYS, sizeof(struct trap_key));
 	s->values = calloc(MAX_TRAP_KEYS, ROUND_UP8(sizeof(struct trap_count)) * ncpus +
 				  sizeof(struct trap_latency));
 	s->hot = calloc(ncpus, sizeof(*s->hot));
-	if (!s->index || !s->keys || !s->values || !s->hot)
+	if (!s->index || !s->keys || !s->values || !s->hot || !s->guest_index || !s->thread_index)
 		return -ENOMEM;
 	return 0;
 }
@@ -30,6 +33,8 @@ void stats_free(struct stats *s)
 	free(s->index);
 	free(s->guests);
 	free(s->threads);
+	free(s->guest_index);
+	free(s->thread_index);
 	free(s->keys);
 	free(s->values);
 	free(s->hot);
@@ -65,13 +70,56 @@ static int index_grow(struct stats *s)
 	return 0;
 }
 
+/* Slot of pid (guests) or (pid, tid) (threads) in its index: the entry
+ * holding it, or the empty slot where it goes.  A churning host meets tens
+ * of thousands of guests and threads: no linear search per row. */
+static size_t *id_slot(const struct stats *s, bool threads, size_t *index, size_t size,
+		       __u32 pid, __u32 tid)
+{
+	size_t h = ((__u64)pid << 32 | tid) * 0x9E3779B97F4A7C15ULL >> 20 & (size - 1);
+
+	for (; index[h]; h = (h + 1) & (size - 1)) {
+		size_t i = index[h] - 1;
+
+		if (threads ? s->threads[i].pid == pid && s->threads[i].tid == tid :
+			      s->guests[i].pid == pid)
+			break;
+	}
+	return &index[h];
+}
+
+/* Adds entry n (the last) to an index, growing it to stay under half full;
+ * without memory the index goes and lookups are linear.  Guests and
+ * threads are never removed, so no entry leaves an index. */
+static void id_index_add(struct stats *s, bool threads, size_t **index, size_t *size, size_t n)
+{
+	if (*index && (n + 1) * 2 > *size) {
+		free(*index);
+		*index = calloc(*size * 2, sizeof(**index));
+		*size *= 2;
+		for (size_t i = 0; *index && i < n; i++)
+			*id_slot(s, threads, *index, *size, threads ? s->threads[i].pid : s->guests[i].pid,
+				 threads ? s->threads[i].tid : 0) = i + 1;
+	}
+	if (*index)
+		*id_slot(s, threads, *index, *size, threads ? s->threads[n].pid : s->guests[n].pid,
+			 threads ? s->threads[n].tid : 0) = n + 1;
+}
+
 static struct thread *thread_of(struct stats *s, __u32 pid, __u32 tid, const char *comm)
 {
 	struct thread *t;
 
-	for (size_t i = 0; i < s->nr_threads; i++)
-		if (s->threads[i].tid == tid && s->threads[i].pid == pid)
-			return &s->threads[i];
+	if (s->thread_index) {
+		size_t i = *id_slot(s, true, s->thread_index, s->thread_index_size, pid, tid);
+
+		if (i)
+			return &s->threads[i - 1];
+	} else {
+		for (size_t i = 0; i < s->nr_threads; i++)
+			if (s->threads[i].tid == tid && s->threads[i].pid == pid)
+				return &s->threads[i];
+	}
 	if (s->nr_threads == s->cap_threads) {
 		size_t cap = s->cap_threads ? s->cap_threads * 2 : 64;
 
@@ -85,6 +133,7 @@ static struct thread *thread_of(struct stats *s, __u32 pid, __u32 tid, const cha
 	t->pid = pid;
 	t->tid = tid;
 	t->vcpu = comm ? vcpu_from_comm(comm) : vcpu_from_thread_name(pid, tid);
+	id_index_add(s, true, &s->thread_index, &s->thread_index_size, s->nr_threads - 1);
 	return t;
 }
 
@@ -92,9 +141,16 @@ static struct guest *guest_of(struct stats *s, __u32 pid, const char *leader_com
 {
 	struct guest *g;
 
-	for (size_t i = 0; i < s->nr_guests; i++)
-		if (s->guests[i].pid == pid)
-			return &s->guests[i];
+	if (s->guest_index) {
+		size_t i = *id_slot(s, false, s->guest_index, s->guest_index_size, pid, 0);
+
+		if (i)
+			return &s->guests[i - 1];
+	} else {
+		for (size_t i = 0; i < s->nr_guests; i++)
+			if (s->guests[i].pid == pid)
+				return &s->guests[i];
+	}
 	if (s->nr_guests == s->cap_guests) {
 		size_t cap = s->cap_guests ? s->cap_guests * 2 : 16;
 
@@ -108,6 +164,7 @@ static struct guest *guest_of(struct stats *s, __u32 pid, const char *leader_com
 	memset(g, 0, sizeof(*g));
 	g->pid = pid;
 	g->unnamed = !guest_name(pid, leader_comm, g->name, sizeof(g->name));
+	id_index_add(s, false, &s->guest_index, &s->guest_index_size, s->nr_guests - 1);
 	return g;
 }
 
@@ -361,26 +418,30 @@ int stats_read(struct stats *s, int counts_fd, int hot_fd, int latency_fd, int d
 
 void stats_reclaim(struct stats *s, int counts_fd, int latency_fd)
 {
+	bool any = false;
+
+	for (size_t i = 0; i < s->nr_guests; i++)
+		any |= s->guests[i].ended && !s->guests[i].reclaimed;
+	/* one pass over the rows for all of them, not one per guest */
+	for (size_t r = 0; any && r < s->nr_rows; r++) {
+		struct trap_row *row = &s->rows[r];
+		struct guest *g = stats_guest(s, row->key.tgid);
+
+		if (!g || !g->ended || g->reclaimed)
+			continue;
+		bpf_map_delete_elem(counts_fd, &row->key);
+		bpf_map_delete_elem(latency_fd, &row->key);
+		row->map_count = 0;
+		memset(&row->map_lat, 0, sizeof(row->map_lat));
+	}
+	/* those found ended now are reclaimed at the next read */
 	for (size_t i = 0; i < s->nr_guests; i++) {
 		struct guest *g = &s->guests[i];
 
-		if (!g->ended) {
+		if (g->ended)
+			g->reclaimed = true;
+		else
 			g->ended = !process_alive(g->pid);
-			continue;
-		}
-		if (g->reclaimed)
-			continue;
-		for (size_t r = 0; r < s->nr_rows; r++) {
-			struct trap_row *row = &s->rows[r];
-
-			if (row->key.tgid != g->pid)
-				continue;
-			bpf_map_delete_elem(counts_fd, &row->key);
-			bpf_map_delete_elem(latency_fd, &row->key);
-			row->map_count = 0;
-			memset(&row->map_lat, 0, sizeof(row->map_lat));
-		}
-		g->reclaimed = true;
 	}
 }
 

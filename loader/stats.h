@@ -46,6 +46,10 @@ struct stats {
 	size_t nr_guests, cap_guests;
 	struct thread *threads;
 	size_t nr_threads, cap_threads;
+	/* open addressing over guests by pid and threads by (pid, tid): entry
+	 * + 1, 0 is empty; NULL (a stats_select copy) means a linear search */
+	size_t *guest_index, *thread_index;
+	size_t guest_index_size, thread_index_size;
 	__u64 drops[NR_DROPS];
 	int ncpus;
 	bool no_batch;		/* kernel without batch lookups: walk keys */

@@ -406,6 +406,34 @@ static void test_late_guest_name(void)
 	stats_free(&s);
 }
 
+/* Thousands of guests and threads, as on a churning host: each found again
+ * by its pid and tid (the indexes grow), none made twice. */
+static void test_many_guests(void)
+{
+	struct stats s;
+	int wrong = 0;
+
+	if (stats_init(&s, 1)) {
+		CHECK(0, "stats_init");
+		return;
+	}
+	for (__u32 i = 0; i < 5000; i++) {
+		struct trap_key key = { .tgid = 4000000 + i / 2, .tid = 4100000 + i, .class = CLASS_PIO };
+
+		wrong += !stats_row(&s, &key, true);
+	}
+	for (__u32 i = 0; i < 5000; i++) {
+		struct trap_key key = { .tgid = 4000000 + i / 2, .tid = 4100000 + i, .class = CLASS_PIO };
+
+		wrong += stats_guest(&s, key.tgid)->pid != key.tgid || !stats_row(&s, &key, false);
+	}
+	CHECK(!wrong, "%d guests or rows not found again", wrong);
+	CHECK_U64(s.nr_guests, 2500);
+	CHECK_U64(s.nr_threads, 5000);
+	CHECK_U64(s.nr_rows, 5000);
+	stats_free(&s);
+}
+
 static void test_outfile(void)
 {
 	char dir[] = "/tmp/kvmprof-unit-XXXXXX", path[256], buf[64];
@@ -458,6 +486,7 @@ int main(void)
 	test_guest_filter();
 	test_options();
 	test_late_guest_name();
+	test_many_guests();
 	test_outfile();
 	return check_report("unit");
 }
