@@ -25,12 +25,9 @@ void csv_field(FILE *f, const char *s)
 /* pid,guest,vcpu,tid,class,code,code_name */
 static void key_fields(FILE *f, const struct stats *s, const struct trap_row *row)
 {
-	const struct guest *g = NULL;
+	const struct guest *g = stats_find_guest(s, row->key.tgid);
 	char name[64];
 
-	for (size_t i = 0; i < s->nr_guests && !g; i++)
-		if (s->guests[i].pid == row->key.tgid)
-			g = &s->guests[i];
 	fprintf(f, "%u,", row->key.tgid);
 	csv_field(f, g ? g->name : "");
 	if (row->vcpu >= 0)

@@ -124,7 +124,8 @@ struct code_sum *sum_codes(const struct stats *s, __u32 pid, size_t *nr)
 	struct code_sum *codes = NULL;
 	size_t n = 0, cap = 0;
 
-	for (size_t r = 0; r < s->nr_rows; r++) {
+	/* the guest's own rows: per guest, not all rows per guest */
+	for (size_t r = stats_rows_first(s, pid); r < s->nr_rows; r = stats_rows_next(s, r)) {
 		const struct trap_row *row = &s->rows[r];
 		struct code_sum *c = NULL;
 
@@ -237,7 +238,7 @@ static void print_vcpus(FILE *out, const struct stats *s, __u32 pid)
 
 		if (th->pid != pid)
 			continue;
-		for (size_t r = 0; r < s->nr_rows; r++)
+		for (size_t r = stats_rows_first(s, pid); r < s->nr_rows; r = stats_rows_next(s, r))
 			if (s->rows[r].key.tgid == pid && s->rows[r].key.tid == th->tid)
 				sum += s->rows[r].count;
 		if (th->vcpu >= 0)

@@ -76,7 +76,13 @@ static int index_grow(struct stats *s)
 static size_t *id_slot(const struct stats *s, bool threads, size_t *index, size_t size,
 		       __u32 pid, __u32 tid)
 {
-	size_t h = ((__u64)pid << 32 | tid) * 0x9E3779B97F4A7C15ULL >> 20 & (size - 1);
+	__u64 x = (__u64)pid << 32 | tid;
+	size_t h;
+
+	/* murmur3's finalizer: every bit of pid and tid moves the low bits */
+	x = (x ^ x >> 33) * 0xff51afd7ed558ccdULL;
+	x = (x ^ x >> 33) * 0xc4ceb9fe1a85ec53ULL;
+	h = (x ^ x >> 33) & (size - 1);
 
 	for (; index[h]; h = (h + 1) & (size - 1)) {
 		size_t i = index[h] - 1;
@@ -173,6 +179,34 @@ struct guest *stats_guest(struct stats *s, __u32 pid)
 	return guest_of(s, pid, NULL);
 }
 
+size_t stats_rows_first(const struct stats *s, __u32 pid)
+{
+	const struct guest *g;
+
+	if (!s->guest_index)	/* a copy: every row */
+		return 0;
+	g = stats_find_guest(s, pid);
+	return g ? g->first_row - 1 : (size_t)-1;	/* 0 - 1: none */
+}
+
+size_t stats_rows_next(const struct stats *s, size_t r)
+{
+	return s->guest_index ? s->rows[r].next_row - 1 : r + 1;
+}
+
+const struct guest *stats_find_guest(const struct stats *s, __u32 pid)
+{
+	if (s->guest_index) {
+		size_t i = *id_slot(s, false, s->guest_index, s->guest_index_size, pid, 0);
+
+		return i ? &s->guests[i - 1] : NULL;
+	}
+	for (size_t i = 0; i < s->nr_guests; i++)
+		if (s->guests[i].pid == pid)
+			return &s->guests[i];
+	return NULL;
+}
+
 void stats_note_thread(struct stats *s, __u32 pid, __u32 tid, const char *comm,
 		       const char *leader_comm)
 {
@@ -194,6 +228,7 @@ struct trap_row *stats_row(struct stats *s, const struct trap_key *key, bool cre
 	size_t h = key_hash(key) & (s->index_size - 1);
 	struct trap_row *row;
 	struct thread *t;
+	struct guest *g;
 
 	for (; s->index[h]; h = (h + 1) & (s->index_size - 1)) {
 		row = &s->rows[s->index[h] - 1];
@@ -222,6 +257,14 @@ struct trap_row *stats_row(struct stats *s, const struct trap_key *key, bool cre
 	stats_note_thread(s, key->tgid, key->tid, NULL, NULL);
 	t = thread_of(s, key->tgid, key->tid, NULL);
 	row->vcpu = t ? t->vcpu : -1;
+	g = guest_of(s, key->tgid, NULL);
+	if (g) {	/* chained to its guest's rows */
+		if (g->last_row)
+			s->rows[g->last_row - 1].next_row = s->nr_rows + 1;
+		else
+			g->first_row = s->nr_rows + 1;
+		g->last_row = s->nr_rows + 1;
+	}
 	s->index[h] = ++s->nr_rows;
 	return row;
 }

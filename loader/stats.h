@@ -22,6 +22,7 @@ struct trap_row {
 	__u64 interval_lat_sum;
 	__u64 interval_lat_max;
 	int vcpu;		/* -1: not known */
+	size_t next_row;	/* its guest's next row: index + 1, 0 for the last */
 };
 
 struct guest {
@@ -30,6 +31,7 @@ struct guest {
 	bool ended;		/* its process is gone; its rows keep their totals */
 	bool reclaimed;		/* and its map entries were deleted */
 	bool unnamed;		/* named "pidN": no /proc and no comm seen yet */
+	size_t first_row, last_row;	/* its rows, chained by next_row: index + 1, 0 none */
 };
 
 struct thread {
@@ -74,6 +76,13 @@ void stats_note_thread(struct stats *s, __u32 pid, __u32 tid, const char *comm,
 		       const char *leader_comm);
 struct trap_row *stats_row(struct stats *s, const struct trap_key *key, bool create);
 struct guest *stats_guest(struct stats *s, __u32 pid);
+/* The guest of pid, or NULL: never creates one. */
+const struct guest *stats_find_guest(const struct stats *s, __u32 pid);
+/* Walks pid's rows, so that a summary of many guests reads each row once:
+ * for (r = stats_rows_first(s, pid); r < s->nr_rows; r = stats_rows_next(s, r)).
+ * A -g copy, whose rows moved, walks all rows: the caller checks the tgid. */
+size_t stats_rows_first(const struct stats *s, __u32 pid);
+size_t stats_rows_next(const struct stats *s, size_t r);
 __u64 stats_total_drops(const struct stats *s);
 
 /* Adds the samples of src into dst (counts, sums, slots, min, max). */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 #include "check.h"
@@ -406,11 +407,14 @@ static void test_late_guest_name(void)
 	stats_free(&s);
 }
 
-/* Thousands of guests and threads, as on a churning host: each found again
- * by its pid and tid (the indexes grow), none made twice. */
+/* Tens of thousands of guests and threads, as on a churning host: each
+ * found again by its pid and tid (the indexes grow), none made twice, and
+ * in linear time: a quadratic search took minutes here. */
 static void test_many_guests(void)
 {
+	struct timespec t0, t1;
 	struct stats s;
+	size_t nr;
 	int wrong = 0;
 
 	if (stats_init(&s, 1)) {
@@ -422,15 +426,30 @@ static void test_many_guests(void)
 
 		wrong += !stats_row(&s, &key, true);
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (__u32 i = 0; i < 200000; i++)	/* guests and threads without rows */
+		stats_note_thread(&s, 4200000 + i / 2, 4300000 + i, "CPU 0/KVM", "vm");
+	for (__u32 i = 0; i < 200000; i++)
+		wrong += stats_guest(&s, 4200000 + i / 2)->pid != 4200000 + i / 2;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK(t1.tv_sec - t0.tv_sec < 10, "200000 threads took %ld s", (long)(t1.tv_sec - t0.tv_sec));
 	for (__u32 i = 0; i < 5000; i++) {
 		struct trap_key key = { .tgid = 4000000 + i / 2, .tid = 4100000 + i, .class = CLASS_PIO };
 
 		wrong += stats_guest(&s, key.tgid)->pid != key.tgid || !stats_row(&s, &key, false);
 	}
 	CHECK(!wrong, "%d guests or rows not found again", wrong);
-	CHECK_U64(s.nr_guests, 2500);
-	CHECK_U64(s.nr_threads, 5000);
+	CHECK_U64(s.nr_guests, 2500 + 100000);
+	CHECK_U64(s.nr_threads, 5000 + 200000);
 	CHECK_U64(s.nr_rows, 5000);
+	/* a guest's codes come from its own chain of rows */
+	nr = 0;
+	for (size_t r = stats_rows_first(&s, 4000007); r < s.nr_rows; r = stats_rows_next(&s, r))
+		nr += s.rows[r].key.tgid == 4000007 ? 1 : 100;
+	CHECK_U64(nr, 2);
+	CHECK_U64(stats_rows_first(&s, 4000007), 14);
+	free(sum_codes(&s, 4000007, &nr));
+	CHECK_U64(nr, 1);
 	stats_free(&s);
 }
 
