@@ -140,8 +140,8 @@ fuzz: $(FUZZ_TARGETS)
 # under valgrind, 5 min per fuzz target.
 soak: deps
 	$(MAKE) all asan $(FUZZ_TARGETS)
-	KVMPROF_CHURN_S=600 KVMPROF_VALGRIND_S=120 ./tests/robustness.py test_churn test_churn_valgrind
-	FUZZ_SECONDS=300 ./tests/fuzz/run.sh
+	rc=0; KVMPROF_CHURN_S=600 KVMPROF_VALGRIND_S=120 ./tests/robustness.py test_churn test_churn_valgrind || rc=1; \
+	FUZZ_SECONDS=300 ./tests/fuzz/run.sh || rc=1; exit $$rc
 
 clean:
 	rm -rf $(OUTPUT) .output-arm64 kvmprof kvmprof-arm64 tests/guestload tests/guestload_arm64 \
