@@ -14,23 +14,26 @@
 # Writes bench/results/<date>.csv and prints the tables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rounds=${ROUNDS:-5} secs=${SECONDS_PER_RUN:-2}
+rounds=${ROUNDS:-9} secs=${SECONDS_PER_RUN:-1}
 mkdir -p bench/results
 csv=bench/results/$(date +%Y-%m-%d-%H%M).csv
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-tracers=("none=")
+# Tracers as label=ready-pattern=command; the pattern is what the tracer
+# prints once attached (empty: a fixed wait).  The guest runs on CPU 1 and
+# the tracers' user space on CPU 0, so both workloads see the same CPU.
+tracers=()
 for mode in auto tracepoint btf fentry kprobe; do
 	if ./kvmprof -q -d 0.2 --attach $mode >/dev/null 2>"$tmp/probe.err"; then
-		tracers+=("kvmprof-$mode=./kvmprof -q --attach $mode")
+		tracers+=("kvmprof-$mode=tracing KVM traps=./kvmprof -q --attach $mode")
 	else
 		echo "bench: kvmprof --attach $mode not available here: $(tail -n 1 "$tmp/probe.err")"
 	fi
 done
-tracers+=("perf-stat=perf stat -a -e kvm:kvm_emulate_insn,kvm:kvm_pio,kvm:kvm_mmio -o /dev/null"
-	"perf-record=perf record -a -q -e kvm:kvm_emulate_insn -e kvm:kvm_pio -e kvm:kvm_mmio -o $tmp/perf.data"
-	"bpftrace=bpftrace -e tracepoint:kvm:kvm_emulate_insn{@[pid,args->insn[0]]=count();}")
+tracers+=("perf-stat==perf stat -a -e kvm:kvm_emulate_insn,kvm:kvm_pio,kvm:kvm_mmio -o /dev/null"
+	"perf-record==perf record -a -q -e kvm:kvm_emulate_insn -e kvm:kvm_pio -e kvm:kvm_mmio -o $tmp/perf.data"
+	"bpftrace=Attaching=bpftrace -e tracepoint:kvm:kvm_emulate_insn{@[pid,args->insn[0]]=count();}")
 
 declare -A workload=(
 	[emulate]="--emulate 4000000000"
@@ -39,51 +42,83 @@ declare -A workload=(
 # guest line -> "ns_per_insn events_per_insn" (events: emulate_insn + pio +
 # mmio, from the table at the top of tests/guestload.c)
 measure() {
-	tests/guestload $1 --duration "$secs" | grep '^guest ' | sed -E \
+	taskset -c 1 tests/guestload $1 --duration "$secs" | grep '^guest ' | sed -E \
 		's/.* pio_out=([0-9]+) .* mmio_read=([0-9]+) mmio_write=([0-9]+) .* insns=([0-9]+) exit_io=([0-9]+) .* elapsed_us=([0-9]+).*/\4 \6 \5 \2 \3/' |
 		awk '{ printf "%.2f %.4f\n", $2 * 1000 / $1, ($1 + $3 + 2 * $4 + $5) / $1 }'
 }
 
-declare -A ns events
+# Starts a tracer and waits until it says it is attached (at most 15 s).
+start_tracer() {	# label pattern command...
+	local pattern=$2
+	shift 2
+	: >"$tmp/tracer.out"
+	taskset -c 0 setsid "$@" >"$tmp/tracer.out" 2>&1 &
+	tp=$!
+	if [ -z "$pattern" ]; then
+		sleep 1
+		return
+	fi
+	for _ in $(seq 150); do
+		grep -q "$pattern" "$tmp/tracer.out" && { sleep 0.2; return; }
+		sleep 0.1
+	done
+	echo "bench: $1 did not attach: $(tail -n 1 "$tmp/tracer.out")" >&2
+}
+stop_tracer() {
+	kill -INT -- -$tp 2>/dev/null || true
+	wait $tp 2>/dev/null || true
+}
+
+# Each round: no tracer, each tracer, no tracer again.  A tracer's added
+# cost is taken against the mean of its round's two untraced runs, so slow
+# drifts of the machine's speed cancel; the median over rounds is reported.
+declare -A ns added events
 for w in emulate mixed; do
 	for r in $(seq "$rounds"); do
+		read -r b0 e <<<"$(measure "${workload[$w]}")"
+		vals=()
 		for t in "${tracers[@]}"; do
-			label=${t%%=*} cmd=${t#*=}
-			if [ -n "$cmd" ]; then
-				setsid $cmd >/dev/null 2>&1 &
-				tp=$!
-				sleep 1.5	# attached
-			fi
-			read -r v e <<<"$(measure "${workload[$w]}")"
-			if [ -n "$cmd" ]; then
-				kill -INT -- -$tp 2>/dev/null || true
-				wait $tp 2>/dev/null || true
-			fi
+			label=${t%%=*} rest=${t#*=}
+			pattern=${rest%%=*} cmd=${rest#*=}
+			start_tracer "$label" "$pattern" $cmd
+			read -r v _ <<<"$(measure "${workload[$w]}")"
+			stop_tracer
+			vals+=("$label=$v")
+		done
+		read -r b1 _ <<<"$(measure "${workload[$w]}")"
+		base=$(echo "($b0 + $b1) / 2" | bc -l)
+		ns[$w/none]+="$b0 $b1 "
+		events[$w]+="$e "
+		for lv in "${vals[@]}"; do
+			label=${lv%%=*} v=${lv#*=}
 			ns[$w/$label]+="$v "
-			events[$w/$label]+="$e "
+			added[$w/$label]+="$(echo "($v - $base) / $e" | bc -l) "
 		done
 	done
 done
 
 stat() {	# numbers -> "median min max"
-	tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)], a[1], a[NR] }'
+	tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)], a[1], a[NR] }'
 }
-echo "workload,tracer,ns_per_insn_median,ns_per_insn_min,ns_per_insn_max,events_per_insn,added_ns_per_event,ratio_to_kvmprof,rounds" >"$csv"
+echo "workload,tracer,ns_per_insn_median,ns_per_insn_min,ns_per_insn_max,events_per_insn,added_ns_per_event_median,added_ns_per_event_min,added_ns_per_event_max,ratio_to_kvmprof,rounds" >"$csv"
 for w in emulate mixed; do
-	read -r base _ _ <<<"$(echo ${ns[$w/none]} | stat)"
-	read -r kp _ _ <<<"$(echo ${ns[$w/kvmprof-auto]} | stat)"
-	read -r epi _ _ <<<"$(echo ${events[$w/none]} | stat)"
-	kp_added=$(echo "($kp - $base) / $epi" | bc -l)
+	read -r epi _ _ <<<"$(echo ${events[$w]} | stat)"
+	read -r kp _ _ <<<"$(echo ${added[$w/kvmprof-auto]} | stat)"
 	echo
 	echo "== $w workload: $rounds rounds of $secs s, events per guest instruction $(printf %.3f "$epi")"
-	printf "%-18s %12s %12s %12s %14s %10s\n" TRACER "ns/insn" "min" "max" "added ns/ev" "x kvmprof"
+	printf "%-18s %9s %9s %9s  %12s %9s %9s %10s\n" TRACER "ns/insn" "min" "max" "added ns/ev" "min" "max" "x kvmprof"
+	read -r med min max <<<"$(echo ${ns[$w/none]} | stat)"
+	printf "%-18s %9.1f %9.1f %9.1f  %12s %9s %9s %10s\n" none "$med" "$min" "$max" 0 "" "" ""
+	echo "$w,none,$med,$min,$max,$epi,0,0,0,0,$rounds" >>"$csv"
 	for t in "${tracers[@]}"; do
 		label=${t%%=*}
 		read -r med min max <<<"$(echo ${ns[$w/$label]} | stat)"
-		added=$(echo "($med - $base) / $epi" | bc -l)
-		ratio=$(echo "if ($kp_added > 0) $added / $kp_added else 0" | bc -l)
-		printf "%-18s %12.1f %12.1f %12.1f %14.1f %10.2f\n" "$label" "$med" "$min" "$max" "$added" "$ratio"
-		echo "$w,$label,$med,$min,$max,$epi,$added,$ratio,$rounds" >>"$csv"
+		read -r amed amin amax <<<"$(echo ${added[$w/$label]} | stat)"
+		ratio=$(echo "if ($kp > 0) $amed / $kp else 0" | bc -l)
+		printf "%-18s %9.1f %9.1f %9.1f  %12.1f %9.1f %9.1f %10.2f\n" "$label" "$med" "$min" "$max" \
+			"$amed" "$amin" "$amax" "$ratio"
+		printf "%s,%s,%s,%s,%s,%s,%.1f,%.1f,%.1f,%.2f,%s\n" "$w" "$label" "$med" "$min" "$max" "$epi" \
+			"$amed" "$amin" "$amax" "$ratio" "$rounds" >>"$csv"
 	done
 done
 
@@ -94,14 +129,12 @@ tests/guestload -g 64 -c 2 --pio 5 --mmio-write 5 --cpuid 5 --emulate 100 --slee
 	--repeat 4000000000 --duration 24 >/dev/null &
 gl=$!
 sleep 2
-./kvmprof -i 1 -d 20 >/dev/null 2>&1 &
+./kvmprof -i 1 -d 20 >/dev/null 2>"$tmp/loader.err" &
 kp=$!
 sleep 10
-maps_kb=$(bpftool map show -j 2>/dev/null | python3 -c '
-import json, sys
-names = {"trap_counts", "hot_counts", "trap_latency", "exit_starts", "vmm_starts", "drops",
-         "pid_filter", "emulate_vcpus", "new_threads"}
-print(sum(m.get("bytes_memlock", 0) for m in json.load(sys.stdin) if m.get("name") in names) // 1024)')
+# the BPF maps this kvmprof holds: memlock of its map file descriptors
+maps_kb=$(awk 'FNR == 1 { m = 0 } /^map_type/ { m = 1 } /^memlock/ && m { s += $2 } END { print int(s / 1024) }' \
+	/proc/$kp/fdinfo/* 2>/dev/null)
 t0=$(awk '{ print $14 + $15 }' /proc/$kp/stat)
 sleep 8
 t1=$(awk '{ print $14 + $15 }' /proc/$kp/stat)
@@ -111,7 +144,9 @@ wait $gl || true
 hz=$(getconf CLK_TCK)
 cpu=$(echo "($t1 - $t0) * 100 / $hz / 8" | bc -l)
 printf "loader CPU %.2f%% of a core, peak RSS %d KiB, BPF maps %d KiB\n" "$cpu" "$rss" "$maps_kb"
-echo "loader-64x2,kvmprof-auto,cpu_percent=$cpu,rss_kib=$rss,maps_kib=$maps_kb,,,," >>"$csv"
+loader_csv=${csv%.csv}-loader.csv
+echo "guests,vcpus_per_guest,interval_s,cpu_percent_of_core,peak_rss_kib,bpf_maps_kib" >"$loader_csv"
+printf "64,2,1,%.2f,%s,%s\n" "$cpu" "$rss" "$maps_kb" >>"$loader_csv"
 echo
 echo "machine: $(uname -r), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "results: $csv"
+echo "results: $csv $loader_csv"
