@@ -132,6 +132,10 @@ sleep 2
 ./kvmprof -i 1 -d 20 >/dev/null 2>"$tmp/loader.err" &
 kp=$!
 sleep 10
+if ! kill -0 $kp 2>/dev/null; then
+	echo "bench: kvmprof ended early: $(tail -n 1 "$tmp/loader.err")" >&2
+	exit 1
+fi
 # the BPF maps this kvmprof holds: memlock of its map file descriptors
 maps_kb=$(awk 'FNR == 1 { m = 0 } /^map_type/ { m = 1 } /^memlock/ && m { s += $2 } END { print int(s / 1024) }' \
 	/proc/$kp/fdinfo/* 2>/dev/null)
