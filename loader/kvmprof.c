@@ -26,6 +26,14 @@
 #include "stats.h"
 #include "tui.h"
 
+/* How to get KVM's tracepoints: a module on x86, built in on arm64, where
+ * it only starts when the kernel was booted at EL2. */
+#ifdef __aarch64__
+#define KVM_LOAD_HINT "(arm64: KVM needs the kernel booted at EL2; dmesg says \"Hyp mode initialized\" when it is)"
+#else
+#define KVM_LOAD_HINT "(modprobe kvm_intel or kvm_amd)"
+#endif
+
 static volatile sig_atomic_t exiting, rotate;
 /* --listen: the /metrics server, polled while waiting between reads */
 static struct http_server *http;
@@ -163,7 +171,7 @@ static int check_environment(const struct options *opts)
 	snprintf(path, sizeof(path), "%s/kvm", tracefs_events());
 	if (access(path, R_OK)) {
 		fprintf(stderr, "kvmprof: no KVM tracepoints in this kernel: load KVM first "
-			"(modprobe kvm_intel or kvm_amd)\n");
+			KVM_LOAD_HINT "\n");
 		return -1;
 	}
 	for (int i = 0; i < opts->nr_pids; i++) {
@@ -322,7 +330,7 @@ int main(int argc, char **argv)
 	}
 	if (!traces_kvm(&plan)) {
 		fprintf(stderr, "kvmprof: no KVM tracepoints in this kernel: load KVM first "
-			"(modprobe kvm_intel or kvm_amd)\n");
+			KVM_LOAD_HINT "\n");
 		return EXIT_RUNTIME;
 	}
 	if (opts.listen) {	/* bound first: a taken port fails before any BPF work */
