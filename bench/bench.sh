@@ -39,11 +39,13 @@ declare -A workload=(
 	[emulate]="--emulate 4000000000"
 	[mixed]="--pio 20 --mmio-read 10 --mmio-write 10 --emulate 200 --repeat 4000000000"
 )
-# guest line -> "ns_per_insn events_per_insn" (events: emulate_insn + pio +
-# mmio, from the table at the top of tests/guestload.c)
+# guest line -> "ns_per_insn events_per_insn": the vCPU thread's CPU time
+# (not wall time: other load on the machine does not count) per guest
+# instruction; events: emulate_insn + pio + mmio, from the table at the top
+# of tests/guestload.c)
 measure() {
 	taskset -c 1 tests/guestload $1 --duration "$secs" | grep '^guest ' | sed -E \
-		's/.* pio_out=([0-9]+) .* mmio_read=([0-9]+) mmio_write=([0-9]+) .* insns=([0-9]+) exit_io=([0-9]+) .* elapsed_us=([0-9]+).*/\4 \6 \5 \2 \3/' |
+		's/.* pio_out=([0-9]+) .* mmio_read=([0-9]+) mmio_write=([0-9]+) .* insns=([0-9]+) exit_io=([0-9]+) .* cpu_us=([0-9]+).*/\4 \6 \5 \2 \3/' |
 		awk '{ printf "%.2f %.4f\n", $2 * 1000 / $1, ($1 + $3 + 2 * $4 + $5) / $1 }'
 }
 
@@ -75,6 +77,7 @@ stop_tracer() {
 declare -A ns added events
 for w in emulate mixed; do
 	for r in $(seq "$rounds"); do
+		measure "${workload[$w]}" >/dev/null	# warm-up: a first run after idle is slow
 		read -r b0 e <<<"$(measure "${workload[$w]}")"
 		vals=()
 		for t in "${tracers[@]}"; do

@@ -22,9 +22,10 @@
  * Output, one line per guest (sums over its vCPUs):
  *   guest pid=P vcpus=C mode=real|prot32 complete=0|1 pio_out= pio_in= mmio_read= mmio_write= cpuid=
  *   hlt= emulate_loop= msr_read= msr_write= hypercall= hc_ud= [kstat_*=] insns= exit_io= exit_mmio=
- *   exit_hlt= exit_intr= exit_other= kvm_run= elapsed_us= name=
+ *   exit_hlt= exit_intr= exit_other= kvm_run= elapsed_us= cpu_us= name=
  * pio_out..hypercall: ops the guest executed (pio/mmio/hlt are also checked against what the VMM saw).
  * hc_ud: hypercalls that raised #UD and were skipped by the guest's #UD handler (see below).
+ * cpu_us: CPU time of the vCPU threads (the VMM's and KVM's work, not time others ran).
  * insns: guest instructions executed.  exit_*: KVM_RUN returns by run->exit_reason (exit_intr:
  * -EINTR, from the time limit); kvm_run: KVM_RUN ioctls.  kstat_*: KVM's own per-vCPU statistics
  * (KVM_GET_STATS_FD; printed only when available; debugfs is locked down on the PVM host).
@@ -280,6 +281,7 @@ struct vcpu {
 	char errmsg[200];
 	uint64_t seen[NOPS], exit_io, exit_mmio, exit_hlt, exit_intr, exit_other, nrun;
 	uint64_t cnt[NOPS], insns, hc_ud;  /* reconstructed from the final registers */
+	uint64_t cpu_ns;                   /* the thread's CPU time: immune to other load */
 };
 static struct vcpu vcpus[MAX_VCPUS];
 static atomic_int stop;
@@ -460,6 +462,9 @@ static void *vcpu_thread(void *arg)
 		if (r < 0 && errno == EINTR) v->exit_intr++;
 		else vfail(v, "vcpu %d: completing KVM_RUN returned %d exit %u", v->id, r, run->exit_reason);
 	}
+	struct timespec cpu;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	v->cpu_ns = cpu.tv_sec * 1000000000ull + cpu.tv_nsec;
 	if (!v->err) {
 		struct kvm_regs regs;
 		struct kvm_vcpu_events ev = { 0 };
@@ -656,7 +661,7 @@ static int run_guest(void)
 		for (int op = 0; op < NOPS; op++) sum.cnt[op] += v->cnt[op];
 		sum.insns += v->insns; sum.hc_ud += v->hc_ud; sum.exit_io += v->exit_io; sum.exit_mmio += v->exit_mmio;
 		sum.exit_hlt += v->exit_hlt; sum.exit_intr += v->exit_intr; sum.exit_other += v->exit_other;
-		sum.nrun += v->nrun;
+		sum.nrun += v->nrun; sum.cpu_ns += v->cpu_ns;
 	}
 	char name[1024];
 	fmt_name(name, sizeof name, opt_name);
@@ -668,11 +673,12 @@ static int run_guest(void)
 	for (int k = 0; k < NKSTAT && kstat_ok; k++)
 		printf(" kstat_%s=%llu", kstat_name[k], (unsigned long long)kstat[k]);
 	printf(" insns=%llu exit_io=%llu exit_mmio=%llu exit_hlt=%llu exit_intr=%llu exit_other=%llu kvm_run=%llu"
-	       " elapsed_us=%lld name=%s\n",
+	       " elapsed_us=%lld cpu_us=%llu name=%s\n",
 	       (unsigned long long)sum.insns, (unsigned long long)sum.exit_io, (unsigned long long)sum.exit_mmio,
 	       (unsigned long long)sum.exit_hlt, (unsigned long long)sum.exit_intr, (unsigned long long)sum.exit_other,
 	       (unsigned long long)sum.nrun,
-	       (long long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000), name);
+	       (long long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000),
+	       (unsigned long long)sum.cpu_ns / 1000, name);
 	fflush(stdout);
 	return err ? 1 : 0;
 }
