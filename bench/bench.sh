@@ -11,7 +11,8 @@
 # its instructions and elapsed time: ns per instruction, and the added ns
 # per traced event against no tracer.  Then the loader's own CPU and RSS at
 # 1 s refresh with 64 guests x 2 vCPUs, and the BPF maps' memory.
-# Writes bench/results/<date>.csv and prints the tables.
+# Writes bench/results/<date>.csv and prints the tables.  Knobs: ROUNDS (9),
+# SECONDS_PER_RUN (1), WORKLOADS ("emulate mixed"), ONLY (regex of tracers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${ROUNDS:-9} secs=${SECONDS_PER_RUN:-1}
@@ -34,6 +35,17 @@ done
 tracers+=("perf-stat==perf stat -a -e kvm:kvm_emulate_insn,kvm:kvm_pio,kvm:kvm_mmio -o /dev/null"
 	"perf-record==perf record -a -q -e kvm:kvm_emulate_insn -e kvm:kvm_pio -e kvm:kvm_mmio -o $tmp/perf.data"
 	"bpftrace=Attaching=bpftrace -e tracepoint:kvm:kvm_emulate_insn{@[pid,args->insn[0]]=count();}")
+
+# ONLY=regex: just the tracers whose label matches (kvmprof-auto always runs)
+if [ -n "${ONLY:-}" ]; then
+	keep=()
+	for t in "${tracers[@]}"; do
+		label=${t%%=*}
+		[[ $label =~ $ONLY || $label == kvmprof-auto ]] && keep+=("$t")
+	done
+	tracers=("${keep[@]}")
+fi
+WORKLOADS=${WORKLOADS:-emulate mixed}
 
 declare -A workload=(
 	[emulate]="--emulate 4000000000"
@@ -75,7 +87,7 @@ stop_tracer() {
 # cost is taken against the mean of its round's two untraced runs, so slow
 # drifts of the machine's speed cancel; the median over rounds is reported.
 declare -A ns added events
-for w in emulate mixed; do
+for w in $WORKLOADS; do
 	for r in $(seq "$rounds"); do
 		measure "${workload[$w]}" >/dev/null	# warm-up: a first run after idle is slow
 		read -r b0 e <<<"$(measure "${workload[$w]}")"
@@ -104,7 +116,7 @@ stat() {	# numbers -> "median min max"
 	tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)], a[1], a[NR] }'
 }
 echo "workload,tracer,ns_per_insn_median,ns_per_insn_min,ns_per_insn_max,events_per_insn,added_ns_per_event_median,added_ns_per_event_min,added_ns_per_event_max,ratio_to_kvmprof,rounds" >"$csv"
-for w in emulate mixed; do
+for w in $WORKLOADS; do
 	read -r epi _ _ <<<"$(echo ${events[$w]} | stat)"
 	read -r kp _ _ <<<"$(echo ${added[$w/kvmprof-auto]} | stat)"
 	echo
