@@ -157,6 +157,15 @@ vmtest-arm64:
 	./tests/vm-arm64/vmtest.sh
 
 # Overhead beside perf and bpftrace (not part of make test).
-bench: all
+$(OUTPUT)/floor.bpf.o: bench/floor.bpf.c $(VMLINUX) | $(OUTPUT)
+	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -c $< -o $@
+
+$(OUTPUT)/floor.skel.h: $(OUTPUT)/floor.bpf.o
+	$(BPFTOOL) gen skeleton $< name floor_bpf > $@
+
+bench/floor: bench/floor.c $(OUTPUT)/floor.skel.h
+	$(CC) $(CFLAGS) $< -o $@ -lbpf -lelf -lz
+
+bench: all bench/floor
 	@command -v bpftrace >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bpftrace >/dev/null)
 	./bench/bench.sh

@@ -5,7 +5,8 @@
 #   emulate  a tight real-mode loop: every guest instruction is one
 #            kvm:kvm_emulate_insn on these hosts (emulation-bound)
 #   mixed    port I/O and MMIO exits to the VMM between emulated loops
-# Tracers, each run ROUNDS times, interleaved: none; kvmprof in each attach
+# Tracers, each run ROUNDS times, interleaved: none; an empty BPF program on
+# the tracepoint (bench/floor: the floor under any BPF tracer); kvmprof in each attach
 # mode this kernel supports; perf stat and perf record on the same
 # tracepoint; bpftrace counting by pid and opcode byte.  The guest reports
 # its instructions and elapsed time: ns per instruction, and the added ns
@@ -24,7 +25,7 @@ trap 'rm -rf "$tmp"' EXIT
 # Tracers as label=ready-pattern=command; the pattern is what the tracer
 # prints once attached (empty: a fixed wait).  The guest runs on CPU 1 and
 # the tracers' user space on CPU 0, so both workloads see the same CPU.
-tracers=()
+tracers=("bpf-floor=floor: attached=bench/floor")	# an empty BPF program on kvm_emulate_insn
 for mode in auto tracepoint btf fentry kprobe; do
 	if ./kvmprof -q -d 0.2 --attach $mode >/dev/null 2>"$tmp/probe.err"; then
 		tracers+=("kvmprof-$mode=tracing KVM traps=./kvmprof -q --attach $mode")
