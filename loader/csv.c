@@ -100,6 +100,43 @@ void csv_write_series(FILE *f, const struct stats *s, double elapsed_s, double i
 	fflush(f);
 }
 
+void json_write_series(FILE *f, const struct stats *s, double elapsed_s, double interval_s)
+{
+	const char *sep = "";
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	fprintf(f, "{\"time_unix\":%ld.%03ld,\"elapsed_s\":%.3f,\"interval_s\":%.3f,\"rows\":[",
+		(long)tv.tv_sec, (long)tv.tv_usec / 1000, elapsed_s, interval_s);
+	for (size_t r = 0; r < s->nr_rows; r++) {
+		const struct trap_row *row = &s->rows[r];
+		const struct guest *g;
+		char name[64];
+
+		if (!row->interval && !row->interval_lat_count)
+			continue;
+		g = stats_find_guest(s, row->key.tgid);
+		fprintf(f, "%s{\"pid\":%u,\"guest\":", sep, row->key.tgid);
+		json_string(f, g ? g->name : "");
+		if (row->vcpu >= 0)
+			fprintf(f, ",\"vcpu\":%d", row->vcpu);
+		else
+			fprintf(f, ",\"vcpu\":null");
+		code_name(row->key.class, row->key.code, name, sizeof(name));
+		fprintf(f, ",\"tid\":%u,\"class\":\"%s\",\"code\":%llu,\"code_name\":", row->key.tid,
+			class_name(row->key.class), (unsigned long long)row->key.code);
+		json_string(f, name);
+		fprintf(f, ",\"count\":%llu,\"rate_per_s\":%.3f,\"lat_count\":%llu,\"lat_sum_ns\":%llu,"
+			   "\"lat_max_ns\":%llu}", (unsigned long long)row->interval,
+			row->interval / interval_s, (unsigned long long)row->interval_lat_count,
+			(unsigned long long)row->interval_lat_sum,
+			(unsigned long long)row->interval_lat_max);
+		sep = ",";
+	}
+	fprintf(f, "]}\n");
+	fflush(f);
+}
+
 void json_string(FILE *f, const char *s)
 {
 	fputc('"', f);

@@ -44,7 +44,8 @@ static void on_signal(int sig)
 	exiting = sig;
 }
 
-/* SIGHUP with --csv-series: start a new part of the series (see README) */
+/* SIGHUP with --csv-series or --json-series: start a new part of the
+ * series (see README) */
 static void on_hangup(int sig)
 {
 	rotate = 1;
@@ -187,7 +188,8 @@ static int check_environment(const struct options *opts)
 	}
 	if ((opts->csv_path && check_output_path(opts->csv_path, "--csv")) ||
 	    (opts->csv_series_path && check_output_path(opts->csv_series_path, "--csv-series")) ||
-	    (opts->json_path && check_output_path(opts->json_path, "--json")))
+	    (opts->json_path && check_output_path(opts->json_path, "--json")) ||
+	    (opts->json_series_path && check_output_path(opts->json_series_path, "--json-series")))
 		return -1;
 	return 0;
 }
@@ -266,13 +268,14 @@ static int render_metrics(void *ctx, char **body, size_t *len)
  * (replacing FILE: a rotation moves the previous part away first), and the
  * next rows go to a new part with its own header, which becomes FILE at the
  * next SIGHUP or at the end. */
-static int rotate_series(struct outfile *series, const char *path)
+static int rotate_series(struct outfile *series, const char *path, bool csv)
 {
 	int err = series->f ? outfile_commit(series) : 0;
 
 	if (outfile_open(series, path))
 		return -1;
-	csv_write_series_header(series->f);
+	if (csv)
+		csv_write_series_header(series->f);
 	return err;
 }
 
@@ -305,7 +308,7 @@ int main(int argc, char **argv)
 	struct options opts;
 	struct probe_plan plan;
 	struct kvmprof_bpf *skel = NULL;
-	struct outfile series = {};
+	struct outfile series = {}, jseries = {};	/* --csv-series, --json-series */
 	struct stats stats, chosen = {};
 	struct ring_buffer *rb = NULL;
 	struct tui *tui = NULL;
@@ -388,6 +391,8 @@ int main(int argc, char **argv)
 			goto fail;
 		csv_write_series_header(series.f);
 	}
+	if (opts.json_series_path && outfile_open(&jseries, opts.json_series_path))
+		goto fail;
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -396,7 +401,7 @@ int main(int argc, char **argv)
 	/* SIGHUP rotates the series as kvm_stat's log mode reopens its log; in
 	 * the live view it is the terminal hanging up: stop as at SIGTERM (so
 	 * files are written), unless it was ignored from the start (nohup) */
-	if (series.f && !want_tui)
+	if ((series.f || jseries.f) && !want_tui)
 		signal(SIGHUP, on_hangup);
 	else if (signal(SIGHUP, on_signal) == SIG_IGN)
 		signal(SIGHUP, SIG_IGN);
@@ -442,9 +447,13 @@ int main(int argc, char **argv)
 			report_interval(stdout, reported(&stats, &chosen, &opts), t - last, t - start);
 		if (series.f)
 			csv_write_series(series.f, reported(&stats, &chosen, &opts), t - start, t - last);
+		if (jseries.f)
+			json_write_series(jseries.f, reported(&stats, &chosen, &opts), t - start, t - last);
 		if (rotate) {	/* after this read: the part ends at the signal */
 			rotate = 0;
-			if (rotate_series(&series, opts.csv_series_path))
+			if (opts.csv_series_path && rotate_series(&series, opts.csv_series_path, true))
+				series_failed = true;
+			if (opts.json_series_path && rotate_series(&jseries, opts.json_series_path, false))
 				series_failed = true;
 		}
 		stats_reclaim(&stats, counts_fd, latency_fd);
@@ -476,11 +485,17 @@ int main(int argc, char **argv)
 		shown = reported(&stats, &chosen, &opts);
 		if (series.f)
 			csv_write_series(series.f, shown, t - start, t - last);
+		if (jseries.f)
+			json_write_series(jseries.f, shown, t - start, t - last);
 		signal(SIGPIPE, SIG_IGN);
 		report_summary(stdout, shown, t - start, opts.top);
 		if (write_outputs(&opts, shown, t - start))
 			rc = EXIT_RUNTIME;
-		if ((series.f && outfile_commit(&series)) || series_failed)
+		if (series.f && outfile_commit(&series))
+			series_failed = true;
+		if (jseries.f && outfile_commit(&jseries))
+			series_failed = true;
+		if (series_failed)
 			rc = EXIT_RUNTIME;
 	}
 	ring_buffer__free(rb);
@@ -495,6 +510,7 @@ fail:
 	metrics_free(&metrics);
 	ring_buffer__free(rb);
 	outfile_abort(&series);
+	outfile_abort(&jseries);
 	destroy(skel);
 	return EXIT_RUNTIME;
 }

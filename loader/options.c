@@ -14,7 +14,7 @@
 #define MAX_SECONDS (366.0 * 86400)
 
 enum { OPT_CSV_SERIES = 1000, OPT_LIST_PROBES, OPT_USAGE, OPT_LISTEN, OPT_METRICS_NO_VCPU,
-	OPT_METRICS_NO_CODE, OPT_METRICS_MAX_SERIES, OPT_METRICS_GRACE };
+	OPT_METRICS_NO_CODE, OPT_METRICS_MAX_SERIES, OPT_METRICS_GRACE, OPT_JSON_SERIES };
 
 static const char doc[] =
 "Profile KVM hypervisor traps per guest: exits, hypercalls, emulated\n"
@@ -28,6 +28,7 @@ static const char doc[] =
 "  kvmprof -b -d 5 > log.txt    # batch mode: plain tables, like top -b\n"
 "  kvmprof -q -d 30 --csv h.csv # 30 s, no live table, histograms to CSV\n"
 "  kvmprof --csv-series s.csv   # trap counts per interval, for plotting\n"
+
 "  kvmprof --list-probes        # what each event would attach to here\n"
 "  kvmprof --attach tracepoint  # classic tracepoints only\n"
 "  kvmprof --listen :9464       # Prometheus metrics at http://127.0.0.1:9464/metrics\n"
@@ -43,6 +44,7 @@ static const struct argp_option option_list[] = {
 	{ "csv", 'c', "FILE", 0, "Write the final histograms as CSV", 0 },
 	{ "csv-series", OPT_CSV_SERIES, "FILE", 0, "Write per-interval counts as CSV", 0 },
 	{ "json", 'j', "FILE", 0, "Write the final summary as JSON", 0 },
+	{ "json-series", OPT_JSON_SERIES, "FILE", 0, "Write per-interval counts as JSON lines", 0 },
 	{ "attach", 'a', "MODE", 0, "auto (default), tracepoint, btf, fentry or kprobe", 0 },
 	{ "top", 'n', "N", 0, "Codes shown per class (default 5)", 0 },
 	{ "quiet", 'q', NULL, 0, "No per-interval tables, only the summary", 0 },
@@ -151,6 +153,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'c': o->csv_path = arg; break;
 	case OPT_CSV_SERIES: o->csv_series_path = arg; break;
 	case 'j': o->json_path = arg; break;
+	case OPT_JSON_SERIES: o->json_series_path = arg; break;
 	case 'a':
 		for (i = 0; i <= ATTACH_KPROBE; i++)
 			if (!strcmp(arg, attach_names[i]))
@@ -205,8 +208,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (o->json_path && ((o->csv_path && !strcmp(o->json_path, o->csv_path)) ||
 				     (o->csv_series_path && !strcmp(o->json_path, o->csv_series_path))))
 			return fail(ps, "--json and a CSV option name the same file '%s'", o->json_path);
-		if (o->list_probes && (o->csv_path || o->csv_series_path || o->json_path))
-			return fail(ps, "--list-probes writes no files: drop --csv/--csv-series/--json");
+		if (o->json_series_path &&
+		    ((o->csv_path && !strcmp(o->json_series_path, o->csv_path)) ||
+		     (o->csv_series_path && !strcmp(o->json_series_path, o->csv_series_path)) ||
+		     (o->json_path && !strcmp(o->json_series_path, o->json_path))))
+			return fail(ps, "--json-series and another output name the same file '%s'",
+				    o->json_series_path);
+		if (o->list_probes && (o->csv_path || o->csv_series_path || o->json_path ||
+				       o->json_series_path))
+			return fail(ps, "--list-probes writes no files: drop --csv/--csv-series/--json/--json-series");
 		if (!o->listen && (o->metrics_no_vcpu || o->metrics_no_code ||
 				   o->metrics_max_series != METRICS_DEFAULT_MAX_SERIES ||
 				   o->metrics_grace_s != METRICS_DEFAULT_GRACE_S))
@@ -241,3 +251,4 @@ int parse_options(int argc, char **argv, struct options *opts)
 	}
 	return ps.helped ? -1 : 0;
 }
+

@@ -25,6 +25,7 @@ struct options {
 	const char *csv_path;
 	const char *csv_series_path;
 	const char *json_path;
+	const char *json_series_path;	/* --json-series: JSON lines, one per interval */
 	enum attach_mode attach;
 	int top;		/* codes listed per class */
 	bool verbose;
@@ -41,5 +42,6 @@ struct options {
  * 0), EXIT_USAGE after printing one line to stderr, else 0. */
 int parse_options(int argc, char **argv, struct options *opts);
 const char *attach_mode_name(enum attach_mode mode);
+
 
 #endif
