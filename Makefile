@@ -24,12 +24,13 @@ LDLIBS := -lbpf -lelf -lz -lm -lcapstone -lncurses
 
 # Debian packages the build, the tests and the demo need.
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libcapstone-dev libncurses-dev \
-	pkg-config make gcc linux-perf python3 util-linux tmux prometheus libclang-rt-dev valgrind e2fsprogs
-DEB_TOOLS := clang bpftool perf pkg-config python3 setpriv tmux prometheus promtool valgrind chattr
+	pkg-config make gcc linux-perf python3 util-linux tmux prometheus libclang-rt-dev valgrind e2fsprogs \
+	chromium
+DEB_TOOLS := clang bpftool perf pkg-config python3 setpriv tmux prometheus promtool valgrind chattr chromium
 
 LOADER_SRCS := loader/kvmprof.c loader/options.c loader/probes.c loader/stats.c loader/tui.c \
 	loader/names.c loader/guests.c loader/guest_filter.c loader/report.c loader/csv.c loader/outfile.c \
-	loader/metrics.c loader/http.c
+	loader/metrics.c loader/http.c loader/csv_read.c loader/run_data.c loader/html_report.c
 LOADER_LIB_SRCS := $(filter-out loader/kvmprof.c,$(LOADER_SRCS))
 LOADER_HDRS := $(wildcard loader/*.h) bpf/kvmprof.h
 

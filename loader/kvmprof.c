@@ -17,6 +17,7 @@
 #include "csv.h"
 #include "guest_filter.h"
 #include "guests.h"
+#include "html_report.h"
 #include "http.h"
 #include "metrics.h"
 #include "options.h"
@@ -318,6 +319,8 @@ int main(int argc, char **argv)
 	bool want_tui, series_failed = false;
 	__u8 one = 1;
 
+	if (argc > 1 && !strcmp(argv[1], "report"))	/* a finished run's files as HTML */
+		return report_command(argc - 1, argv + 1);
 	err = parse_options(argc, argv, &opts);
 	if (err)
 		return err < 0 ? EXIT_OK : err;

@@ -28,7 +28,8 @@ static const char doc[] =
 "  kvmprof -b -d 5 > log.txt    # batch mode: plain tables, like top -b\n"
 "  kvmprof -q -d 30 --csv h.csv # 30 s, no live table, histograms to CSV\n"
 "  kvmprof --csv-series s.csv   # trap counts per interval, for plotting\n"
-
+"  kvmprof -q -d 60 --csv h.csv --csv-series s.csv; kvmprof report h.csv s.csv -o r.html\n"
+"                               # an HTML report of the run (see: kvmprof report --help)\n"
 "  kvmprof --list-probes        # what each event would attach to here\n"
 "  kvmprof --attach tracepoint  # classic tracepoints only\n"
 "  kvmprof --listen :9464       # Prometheus metrics at http://127.0.0.1:9464/metrics\n"
@@ -252,3 +253,110 @@ int parse_options(int argc, char **argv, struct options *opts)
 	return ps.helped ? -1 : 0;
 }
 
+static const char report_doc[] =
+"Write an HTML report of a finished run: per guest the trap mix over time,\n"
+"latency histograms per class and the top codes.  CSV is the file kvmprof\n"
+"wrote with --csv; SERIES is its --csv-series file (either order; without it\n"
+"the file named like CSV with -series.csv in place of .csv is used if there).\n"
+"\v"
+"EXAMPLE:\n"
+"  kvmprof -q -d 60 --csv run.csv --csv-series run-series.csv\n"
+"  kvmprof report run.csv -o run.html\n"
+"\n"
+"Exit status: 0 written, 1 an input could not be read or is malformed, or the\n"
+"report could not be written, 2 bad command line.";
+
+static const struct argp_option report_option_list[] = {
+	{ "output", 'o', "FILE", 0, "Write the report here (default: CSV with .html)", 0 },
+	{ "top", 'n', "N", 0, "Codes listed per guest (default 15)", 0 },
+	{ "help", 'h', NULL, 0, "Show this help", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1 },
+	{},
+};
+
+struct report_parse_state {
+	struct report_options *opts;
+	const char *bad_arg;
+	bool helped, failed;
+};
+
+static error_t parse_report_opt(int key, char *arg, struct argp_state *state)
+{
+	struct report_parse_state *rs = state->input;
+	struct parse_state ps = {};
+	struct report_options *o = rs->opts;
+	long v;
+
+	switch (key) {
+	case 'o':
+		o->out_path = arg;
+		break;
+	case 'n':
+		if (!parse_long(arg, 1, 10000, &v)) {
+			rs->failed = true;
+			return fail(&ps, "report: invalid --top '%s': expected 1 to 10000", arg);
+		}
+		o->top = v;
+		break;
+	case 'h':
+		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP, "kvmprof report");
+		rs->helped = true;
+		break;
+	case OPT_USAGE:
+		argp_help(state->root_argp, stdout, ARGP_HELP_USAGE, "kvmprof report");
+		rs->helped = true;
+		break;
+	case ARGP_KEY_ARG:
+		if (o->nr_inputs == 2) {
+			rs->failed = true;
+			return fail(&ps, "report: unexpected argument '%s': give CSV and at most one "
+				    "SERIES file", arg);
+		}
+		o->inputs[o->nr_inputs++] = arg;
+		break;
+	case ARGP_KEY_ERROR:
+		if (state->next > 0 && state->next <= state->argc)
+			rs->bad_arg = state->argv[state->next - 1];
+		break;
+	case ARGP_KEY_END:
+		if (rs->helped)
+			break;
+		if (!o->nr_inputs) {
+			rs->failed = true;
+			return fail(&ps, "report: no input: give the --csv file of a run (see "
+				    "kvmprof report --help)");
+		}
+		if (o->out_path && !*o->out_path) {
+			rs->failed = true;
+			return fail(&ps, "report: -o: empty file name");
+		}
+		for (int i = 0; o->out_path && i < o->nr_inputs; i++)
+			if (!strcmp(o->out_path, o->inputs[i])) {
+				rs->failed = true;
+				return fail(&ps, "report: -o %s would overwrite an input", o->out_path);
+			}
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int parse_report_options(int argc, char **argv, struct report_options *opts)
+{
+	static const struct argp argp = { report_option_list, parse_report_opt, "CSV [SERIES]",
+					  report_doc, NULL, NULL, NULL };
+	struct report_parse_state rs = { .opts = opts };
+	int err;
+
+	*opts = (struct report_options){ .top = 15 };
+	err = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_NO_ERRS | ARGP_NO_HELP, NULL, &rs);
+	if (rs.failed)
+		return EXIT_USAGE;
+	if (err) {
+		fprintf(stderr, "kvmprof: report: unrecognized option or missing value: '%s' (see "
+			"kvmprof report --help)\n", rs.bad_arg ? rs.bad_arg : "?");
+		return EXIT_USAGE;
+	}
+	return rs.helped ? -1 : 0;
+}

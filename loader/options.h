@@ -38,10 +38,19 @@ struct options {
 	double metrics_grace_s;
 };
 
+/* kvmprof report [-o FILE] [-n N] CSV [SERIES_CSV] */
+struct report_options {
+	const char *inputs[2];	/* --csv and --csv-series files, in either order */
+	int nr_inputs;
+	const char *out_path;	/* NULL: the --csv file's name with .html */
+	int top;		/* codes in each guest's table */
+};
+
 /* Parses argv into opts.  Returns -1 when --help/--usage was printed (exit
  * 0), EXIT_USAGE after printing one line to stderr, else 0. */
 int parse_options(int argc, char **argv, struct options *opts);
 const char *attach_mode_name(enum attach_mode mode);
-
+/* The same for `kvmprof report` (argv[0] is "report"). */
+int parse_report_options(int argc, char **argv, struct report_options *opts);
 
 #endif

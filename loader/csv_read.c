@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Reading back the CSV files kvmprof writes (RFC 4180), strictly. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "csv_read.h"
+
+void csv_init(struct csv_reader *r, FILE *f)
+{
+	memset(r, 0, sizeof(*r));
+	r->f = f;
+	r->next_line = 1;
+}
+
+int csv_open(struct csv_reader *r, const char *path)
+{
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	csv_init(r, f);
+	r->buf = malloc(CSV_MAX_RECORD + 1);
+	if (!r->buf) {
+		fclose(f);
+		r->f = NULL;
+		errno = ENOMEM;
+		return -1;
+	}
+	return 0;
+}
+
+void csv_close(struct csv_reader *r)
+{
+	if (r->f)
+		fclose(r->f);
+	free(r->buf);
+	memset(r, 0, sizeof(*r));
+}
+
+static int bad(struct csv_reader *r, const char *why)
+{
+	snprintf(r->err, sizeof(r->err), "%s", why);
+	r->line = r->next_line;
+	return -1;
+}
+
+static int put(struct csv_reader *r, char c)
+{
+	if (r->len == CSV_MAX_RECORD)
+		return bad(r, "record longer than 64 KiB");
+	r->buf[r->len++] = c;
+	return 0;
+}
+
+static int end_field(struct csv_reader *r)
+{
+	if (put(r, '\0'))
+		return -1;
+	if (r->nr == CSV_MAX_FIELDS)
+		return bad(r, "more than 64 fields");
+	r->nr++;
+	r->start[r->nr] = r->len;	/* where the next field would begin */
+	return 0;
+}
+
+int csv_next(struct csv_reader *r)
+{
+	enum { FIELD_START, UNQUOTED, QUOTED, QUOTE_IN_QUOTED } state = FIELD_START;
+	int c;
+
+	if (!r->buf && !(r->buf = malloc(CSV_MAX_RECORD + 1)))
+		return bad(r, "out of memory");
+	r->line = r->next_line;
+	r->len = 0;
+	r->nr = 0;
+	r->start[0] = 0;
+	r->err[0] = '\0';
+	for (;;) {
+		c = getc(r->f);
+		if (c == EOF) {
+			if (ferror(r->f))
+				return bad(r, strerror(errno ? errno : EIO));
+			if (state == QUOTED) {	/* said where the record starts */
+				unsigned long start = r->line;
+
+				bad(r, "a quoted field that starts here is not closed");
+				r->line = start;
+				return -1;
+			}
+			if (state == FIELD_START && r->nr == 0)
+				return 0;	/* the end, after the last line break */
+			return end_field(r) ? -1 : 1;	/* a last line without one */
+		}
+		if (c == '\0')
+			return bad(r, "a NUL byte");
+		if (c == '\n')
+			r->next_line++;
+		if (c == '\r' && state != QUOTED) {	/* only as part of CRLF */
+			int next = getc(r->f);
+
+			if (next != '\n')
+				return bad(r, "a carriage return not followed by a line feed");
+			c = '\n';
+			r->next_line++;
+		}
+		switch (state) {
+		case FIELD_START:
+			if (c == '"') {
+				state = QUOTED;
+				break;
+			}
+			state = UNQUOTED;
+			/* fall through */
+		case UNQUOTED:
+			if (c == '"')
+				return bad(r, "a quote inside an unquoted field");
+			if (c == ',' || c == '\n') {
+				if (end_field(r))
+					return -1;
+				if (c == '\n')
+					return 1;
+				state = FIELD_START;
+			} else if (put(r, c)) {
+				return -1;
+			}
+			break;
+		case QUOTED:
+			if (c == '"')
+				state = QUOTE_IN_QUOTED;
+			else if (put(r, c))
+				return -1;
+			break;
+		case QUOTE_IN_QUOTED:
+			if (c == '"') {	/* a doubled quote */
+				if (put(r, '"'))
+					return -1;
+				state = QUOTED;
+			} else if (c == ',' || c == '\n') {
+				if (end_field(r))
+					return -1;
+				if (c == '\n')
+					return 1;
+				state = FIELD_START;
+			} else {
+				return bad(r, "text after the closing quote of a field");
+			}
+			break;
+		}
+	}
+}
