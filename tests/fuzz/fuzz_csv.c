@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
-/* libFuzzer: the CSV field and JSON string writers.  Whatever the bytes, a
- * CSV field must parse back (RFC 4180) to exactly them, and a JSON string
- * must be one valid JSON string that decodes to exactly them. */
+/* libFuzzer: the CSV field and JSON string writers, the CSV reader of
+ * kvmprof report and its HTML escaping.  Whatever the bytes, a CSV field
+ * must parse back (RFC 4180) to exactly them, also through csv_next; a JSON
+ * string must be one valid JSON string that decodes to exactly them; the
+ * reader must take any bytes without crashing; escaped HTML text must hold
+ * no byte that could open a tag, an entity or leave an attribute. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "csv.h"
+#include "csv_read.h"
+#include "html_report.h"
 
 /* One RFC 4180 field that must span all of buf; returns the decoded length. */
 static size_t parse_csv_field(const char *buf, size_t len, char *out)
@@ -114,6 +119,78 @@ static void check(void (*write)(FILE *, const char *), size_t (*parse)(const cha
 	free(buf);
 }
 
+/* Three fields written with csv_field and a CRLF, read back by csv_next. */
+static void check_reader(const char *s)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	struct csv_reader r;
+
+	if (!f)
+		return;
+	csv_field(f, s);
+	fputs(",x,", f);
+	csv_field(f, s);
+	fputs("\r\n", f);
+	fclose(f);
+	f = fmemopen(buf, size, "r");
+	if (!f) {
+		free(buf);
+		return;
+	}
+	csv_init(&r, f);
+	if (strlen(s) * 2 + 8 < CSV_MAX_RECORD) {
+		if (csv_next(&r) != 1 || r.nr != 3 || strcmp(csv_get(&r, 0), s) ||
+		    strcmp(csv_get(&r, 1), "x") || strcmp(csv_get(&r, 2), s) || csv_next(&r) != 0)
+			abort();
+	}
+	csv_close(&r);
+	free(buf);
+}
+
+/* Any bytes: records until the end or an error, never past the limits. */
+static void check_raw(const uint8_t *data, size_t len)
+{
+	FILE *f = fmemopen((void *)data, len, "r");
+	struct csv_reader r;
+	int rc;
+
+	if (!f)
+		return;
+	csv_init(&r, f);
+	while ((rc = csv_next(&r)) == 1)
+		if (r.nr < 1 || r.nr > CSV_MAX_FIELDS || r.len > CSV_MAX_RECORD)
+			abort();
+	if (rc < 0 && (!r.err[0] || !r.line))
+		abort();
+	csv_close(&r);
+}
+
+static void check_html(const char *s)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	if (!f)
+		return;
+	html_text(f, s);
+	fclose(f);
+	for (size_t i = 0; i < size; i++) {
+		unsigned char c = buf[i];
+
+		if (c == '<' || c == '>' || c == '"' || c == '\'' || c < 0x20 || c >= 0x7f)
+			abort();
+		/* every & starts one of the entities html_text writes */
+		if (c == '&' && strncmp(buf + i, "&amp;", 5) && strncmp(buf + i, "&lt;", 4) &&
+		    strncmp(buf + i, "&gt;", 4) && strncmp(buf + i, "&quot;", 6) &&
+		    strncmp(buf + i, "&#39;", 5))
+			abort();
+	}
+	free(buf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	char *s = malloc(len + 1);
@@ -124,6 +201,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	s[len] = '\0';	/* the writers take C strings: up to the first NUL */
 	check(csv_field, parse_csv_field, s);
 	check(json_string, parse_json_string, s);
+	check_reader(s);
+	check_html(s);
+	check_raw(data, len);
 	free(s);
 	return 0;
 }
