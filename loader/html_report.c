@@ -41,10 +41,11 @@ void html_text(FILE *f, const char *s)
 	}
 }
 
-/* An axis from 0 to *top in steps of 1, 2 or 5 times a power of ten. */
-static void nice_axis(double max, double *top, double *step)
+/* An axis from 0 to *top in about ticks steps of 1, 2 or 5 times a power
+ * of ten. */
+static void nice_axis(double max, int ticks, double *top, double *step)
 {
-	double raw = max > 0 ? max / 4 : 1, mag = pow(10, floor(log10(raw))), r = raw / mag;
+	double raw = max > 0 ? max / ticks : 1, mag = pow(10, floor(log10(raw))), r = raw / mag;
 
 	*step = (r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10) * mag;
 	*top = ceil(max / *step) * *step;
@@ -173,13 +174,13 @@ static void mix_chart(FILE *f, const struct run_data *d, const struct run_guest 
 		if (sum / len[b] > max)
 			max = sum / len[b];
 	}
-	nice_axis(max, &top, &step);
+	nice_axis(max, 4, &top, &step);
 	fprintf(f, "<svg class=\"mix\" data-pid=\"%u\" data-bars=\"%zu\" viewBox=\"0 0 %.0f %.0f\" "
 		"width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"trap mix over time\">\n",
 		g->pid, nr_bars, W, H, W, H);
 	y_axis(f, x0, y0, w, h, top, step, "traps/s");
 	/* x: seconds since the start, ticks at nice steps */
-	nice_axis(t_end, &xtop, &xstep);
+	nice_axis(t_end, 8, &xtop, &xstep);
 	for (double t = 0; t <= t_end + 1e-9; t += xstep) {
 		double x = x0 + t / t_end * w;
 
@@ -257,7 +258,7 @@ static void latency_chart(FILE *f, const struct run_guest *g, int c)
 	}
 	bw = w / n;
 	every = bw >= 34 ? 1 : (int)ceil(34 / bw);
-	nice_axis(max, &top, &step);
+	nice_axis(max, 4, &top, &step);
 	fprintf(f, "<figure><svg class=\"hist\" data-pid=\"%u\" data-class=\"%s\" data-samples=\"%llu\" "
 		"viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" role=\"img\" "
 		"aria-label=\"%s latency histogram\">\n", g->pid, class_name(c),
@@ -266,6 +267,9 @@ static void latency_chart(FILE *f, const struct run_guest *g, int c)
 	for (int i = lo_slot; i <= hi_slot; i++) {
 		__u64 lo, hi;
 		double x = x0 + (i - lo_slot) * bw, bh = slots[i] / top * h;
+
+		if (slots[i] && bh < 1.5)	/* a bucket with samples stays visible */
+			bh = 1.5;
 
 		slot_bounds(i, &lo, &hi);
 		if ((i - lo_slot) % every == 0)
@@ -382,8 +386,9 @@ static void code_table(FILE *f, const struct run_guest *g, int top)
 		rest += order[i]->count;
 	fputs("</table>\n", f);
 	if (shown < g->nr_codes)
-		fprintf(f, "<p class=\"meta\">%zu more codes: %llu traps (all are in the CSV).</p>\n",
-			g->nr_codes - shown, (unsigned long long)rest);
+		fprintf(f, "<p class=\"meta\">%zu more code%s: %llu trap%s (all are in the CSV).</p>\n",
+			g->nr_codes - shown, g->nr_codes - shown == 1 ? "" : "s",
+			(unsigned long long)rest, rest == 1 ? "" : "s");
 	free(order);
 }
 
