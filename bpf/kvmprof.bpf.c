@@ -155,18 +155,13 @@ static __always_inline bool same_key(const struct trap_key *a, const struct trap
 	return a->code == b->code && a->tid == b->tid && a->class == b->class && a->tgid == b->tgid;
 }
 
-static __always_inline void count_key(const struct trap_key *key)
+/* Gives slot to key with one event, moving the old key's events to
+ * trap_counts.  insn_head/insn_meta: see struct hot_slot. */
+static __always_inline void take_slot(struct hot_slot *slot, const struct trap_key *key,
+				      __u64 insn_head, __u32 insn_meta)
 {
-	__u32 idx = hot_index(key);
-	struct hot_slot *slot = bpf_map_lookup_elem(&hot_counts, &idx);
 	struct trap_count *c;
 
-	if (!slot)
-		return;
-	if (slot->count && same_key(&slot->key, key)) {
-		slot->count++;	/* the hot path: per-CPU, no atomic, no hash */
-		return;
-	}
 	if (!ensure_key(key))
 		return;
 	/* the slot's events move to trap_counts; a key the loader deleted
@@ -181,8 +176,24 @@ static __always_inline void count_key(const struct trap_key *key)
 	slot->count = 0;
 	barrier();
 	slot->key = *key;
+	slot->insn_head = insn_head;
+	slot->insn_meta = insn_meta;
 	barrier();
 	slot->count = 1;
+}
+
+static __always_inline void count_key(const struct trap_key *key)
+{
+	__u32 idx = hot_index(key);
+	struct hot_slot *slot = bpf_map_lookup_elem(&hot_counts, &idx);
+
+	if (!slot)
+		return;
+	if (slot->count && same_key(&slot->key, key)) {
+		slot->count++;	/* the hot path: per-CPU, no atomic, no hash */
+		return;
+	}
+	take_slot(slot, key, 0, INSN_META_NONE);
 }
 
 static __always_inline void count_trap(__u32 class, __u64 code)

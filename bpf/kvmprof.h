@@ -94,7 +94,15 @@ struct trap_key {
 struct hot_slot {
 	struct trap_key key;
 	__u64 count;	/* events of key not yet in trap_counts */
+	/* An emulated instruction's first 8 bytes and len | mode << 8 |
+	 * failed << 16, when they alone give key.code: the next event of the
+	 * same thread and bytes counts without decoding.  INSN_META_NONE in
+	 * slots that other events (or longer instructions) fill. */
+	__u64 insn_head;
+	__u32 insn_meta;
+	__u32 pad;
 };
+#define INSN_META_NONE 0xffffffffu
 
 /* Per-CPU count of one trap key. */
 struct trap_count {

@@ -135,25 +135,10 @@ int BPF_PROG(btf_kvm_emulate_insn, struct kvm_vcpu *vcpu, __u8 failed)
 }
 
 /* Where the kernel's BTF has the whole struct x86_emulate_ctxt (KVM built
- * in), plain loads: no helper calls.  The loader picks this variant then. */
-/* Recently decoded instructions per CPU, direct-mapped by their first
- * bytes: an emulation-bound guest runs the same few instructions over and
- * over, so most events skip the decoder. */
-#define EMULATE_MEMOS 16
-struct emulate_memo {
-	__u64 head;	/* the instruction's first 8 bytes */
-	__u32 meta;	/* len | mode << 8 | failed << 16 */
-	__u32 valid;
-	__u64 code;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, EMULATE_MEMOS);
-	__type(key, __u32);
-	__type(value, struct emulate_memo);
-} emulate_memos SEC(".maps");
-
+ * in), plain loads: no helper calls.  The loader picks this variant then.
+ * An emulation-bound guest runs the same few instructions over and over:
+ * the per-CPU cache slot is found from the thread and the instruction's
+ * first bytes, so a repeat skips both the decoder and the key's hash. */
 SEC("tp_btf/kvm_emulate_insn")
 int BPF_PROG(btf_kvm_emulate_insn_direct, struct kvm_vcpu *vcpu, __u8 failed)
 {
@@ -161,27 +146,26 @@ int BPF_PROG(btf_kvm_emulate_insn_direct, struct kvm_vcpu *vcpu, __u8 failed)
 	__u8 len = ctxt->fetch.ptr - ctxt->fetch.data, mode = emulator_mode_flags(ctxt->mode);
 	__u64 head = *(__u64 *)ctxt->fetch.data;
 	__u32 meta = len | mode << 8 | (__u32)failed << 16;
-	__u32 idx = ((head ^ meta) * 0x9E3779B97F4A7C15ULL) >> 60;	/* 4 bits */
-	struct emulate_memo *memo = bpf_map_lookup_elem(&emulate_memos, &idx);
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 idx = ((head ^ meta ^ pid_tgid << 20) * 0x9E3779B97F4A7C15ULL) >> (64 - 6);
+	struct hot_slot *slot = bpf_map_lookup_elem(&hot_counts, &idx);
+	struct trap_key key;
 	__u8 insn[INSN_MAX];
-	__u64 code;
 	int used;
 
-	if (!memo)
+	if (!slot)
 		return 0;
-	if (memo->valid && memo->head == head && memo->meta == meta) {
-		count_trap(CLASS_EMULATE, memo->code);
+	if (slot->count && slot->insn_head == head && slot->insn_meta == meta &&
+	    slot->key.tid == (__u32)pid_tgid && slot->key.tgid == pid_tgid >> 32) {
+		slot->count++;
 		return 0;
 	}
 #define BTF_INSN_BYTE(i) ctxt->fetch.data[i]
 	COPY_INSN(insn, BTF_INSN_BYTE);
-	code = emulate_code_used(insn, len, mode, failed, &used);
-	/* bytes past the first 8 did not matter, or the memo could mislead */
-	memo->valid = used <= 8 && len >= used;
-	memo->head = head;
-	memo->meta = meta;
-	memo->code = code;
-	count_trap(CLASS_EMULATE, code);
+	if (!current_key(&key, CLASS_EMULATE, emulate_code_used(insn, len, mode, failed, &used)))
+		return 0;
+	/* bytes past the first 8 mattered: this slot must not match by bytes */
+	take_slot(slot, &key, head, used <= 8 && len >= used ? meta : INSN_META_NONE);
 	return 0;
 }
 
