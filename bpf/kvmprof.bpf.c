@@ -103,7 +103,8 @@ static __always_inline bool current_key(struct trap_key *key, __u32 class, __u64
 	key->tgid = tgid;
 	key->tid = (__u32)pid_tgid;
 	key->class = class;
-	key->pad = 0;
+	key->detail_flags = 0;
+	key->detail = 0;
 	key->code = code;
 	return true;
 }
@@ -145,14 +146,16 @@ _Static_assert(HOT_SLOTS == 64, "hot_index makes 6 bits");
 
 static __always_inline __u32 hot_index(const struct trap_key *key)
 {
-	__u64 h = key->code ^ (__u64)key->tid << 24 ^ (__u64)key->class << 56;
+	__u64 h = key->code ^ (__u64)key->tid << 24 ^ (__u64)key->class << 56 ^
+		  ((__u64)key->detail << 16 | key->detail_flags);
 
 	return (h * 0x9E3779B97F4A7C15ULL) >> (64 - 6);	/* 6 bits: HOT_SLOTS */
 }
 
 static __always_inline bool same_key(const struct trap_key *a, const struct trap_key *b)
 {
-	return a->code == b->code && a->tid == b->tid && a->class == b->class && a->tgid == b->tgid;
+	return a->code == b->code && a->tid == b->tid && a->class == b->class && a->tgid == b->tgid &&
+	       a->detail == b->detail && a->detail_flags == b->detail_flags;
 }
 
 /* Gives slot to key with one event, moving the old key's events to
@@ -230,20 +233,23 @@ static __always_inline void record_latency(const struct trap_key *key, __u32 vcp
 		l->min_ns = ns;
 }
 
-/* Open a latency interval for the current thread in starts. */
-static __always_inline void open_interval(void *starts, __u32 tid, __u64 code, __u32 vcpu)
+/* Open a latency interval for key's thread in starts. */
+static __always_inline void open_interval(void *starts, const struct trap_key *key, __u32 vcpu)
 {
-	struct trap_start *s = bpf_map_lookup_elem(starts, &tid);
+	struct trap_start *s = bpf_map_lookup_elem(starts, &key->tid);
 
 	if (s) {	/* reuse the thread's slot: no update on the hot path */
 		s->ts_ns = bpf_ktime_get_ns();
-		s->code = code;
+		s->code = key->code;
 		s->vcpu = vcpu;
+		s->detail = key->detail;
+		s->detail_flags = key->detail_flags;
 		return;
 	}
-	struct trap_start init = { .ts_ns = bpf_ktime_get_ns(), .code = code, .vcpu = vcpu };
+	struct trap_start init = { .ts_ns = bpf_ktime_get_ns(), .code = key->code, .vcpu = vcpu,
+				   .detail = key->detail, .detail_flags = key->detail_flags };
 
-	bpf_map_update_elem(starts, &tid, &init, BPF_ANY);
+	bpf_map_update_elem(starts, &key->tid, &init, BPF_ANY);
 }
 
 /* Close the current thread's open interval in starts, if any, into class. */
@@ -260,22 +266,32 @@ static __always_inline void close_interval(void *starts, __u32 class)
 		return;
 	now = bpf_ktime_get_ns();
 	key.code = s->code;
+	key.detail = s->detail;
+	key.detail_flags = s->detail_flags;
 	record_latency(&key, s->vcpu, now > s->ts_ns ? now - s->ts_ns : 0);
 	s->ts_ns = 0;
 }
 
-static __always_inline void on_exit(__u32 isa, __u32 reason, __u32 vcpu)
+/* The reason as exit codes keep it: VMX's basic reason plus FAILED_VMENTRY,
+ * other flag bits masked. */
+static __always_inline __u32 exit_code_reason(__u32 isa, __u32 reason)
+{
+	return isa == ISA_VMX ? reason & 0x8000ffff : reason;
+}
+
+/* reason as exit_code_reason() made it; detail and flags as DETAIL_* says,
+ * 0 for exits without detail. */
+static __always_inline void on_exit(__u32 isa, __u32 reason, __u32 vcpu, __u32 detail, __u16 flags)
 {
 	struct trap_key key;
-	__u64 code;
+	__u64 code = (__u64)isa << EXIT_ISA_SHIFT | reason;
 
-	if (isa == ISA_VMX)	/* basic reason, plus FAILED_VMENTRY */
-		reason &= 0x8000ffff;
-	code = (__u64)isa << EXIT_ISA_SHIFT | reason;
 	if (!current_key(&key, CLASS_EXIT, code))
 		return;
+	key.detail = detail;
+	key.detail_flags = flags;
 	count_key(&key);
-	open_interval(&exit_starts, key.tid, code, vcpu);
+	open_interval(&exit_starts, &key, vcpu);
 }
 
 static __always_inline void on_entry(void)
@@ -291,7 +307,7 @@ static __always_inline void on_userspace_exit(__u32 reason, int err)
 	if (!current_key(&key, CLASS_USERSPACE, code))
 		return;
 	count_key(&key);
-	open_interval(&vmm_starts, key.tid, code, VCPU_UNKNOWN);
+	open_interval(&vmm_starts, &key, VCPU_UNKNOWN);
 }
 
 static __always_inline void on_kvm_run(void)
@@ -458,7 +474,19 @@ int drive(__u64 *args)
 	__u64 a = args[1], b = args[2], c = args[3];
 
 	switch (args[0]) {
-	case DRIVE_EXIT: on_exit(a, b, c); break;
+	case DRIVE_EXIT: on_exit(a, exit_code_reason(a, b), c, 0, 0); break;
+#if defined(__TARGET_ARCH_x86)
+	case DRIVE_EXIT_INFO: {
+		__u32 reason = exit_code_reason(a, b), detail = 0;
+		__u16 flags = exit_detail_kind(a, reason);
+
+		if (flags)
+			decode_exit_detail(a, reason, &detail, &flags, args[4], args[6] & DRIVE_INFO1_OK,
+					   args[5], args[6] & DRIVE_RCX_OK);
+		on_exit(a, reason, c, detail, flags);
+		break;
+	}
+#endif
 	case DRIVE_ENTRY: on_entry(); break;
 	case DRIVE_HYPERCALL: count_trap(CLASS_HYPERCALL, a); break;
 	case DRIVE_USERSPACE_EXIT: on_userspace_exit(a, (int)b); break;

@@ -76,11 +76,29 @@ enum trap_class {
 #define FAULT_WNR (1ULL << 6)
 #define FAULT_S1PTW (1ULL << 7)
 
+/* CLASS_EXIT detail: what an IO, MSR or CR access exit was about, for the
+ * reasons where it tells the story (VMX IO_INSTRUCTION, MSR_READ/WRITE,
+ * CR_ACCESS; SVM io, msr; SVM names the CR in its exit code already).  Every
+ * other key has detail_flags 0 and detail 0, and code keeps its meaning. */
+#define DETAIL_KIND_MASK 0x3
+#define DETAIL_IO 1		/* detail = port */
+#define DETAIL_MSR 2		/* detail = MSR index (the guest's ECX) */
+#define DETAIL_CR 3		/* detail = CR number | access type << 4 (VMX exit
+				 * qualification bits 0-5: 0 mov to CR, 1 mov from CR,
+				 * 2 clts, 3 lmsw) */
+#define DETAIL_UNKNOWN (1 << 2)	/* this attach variant cannot know it: detail 0 */
+#define DETAIL_WRITE (1 << 3)	/* out, wrmsr */
+#define DETAIL_STRING (1 << 4)	/* ins, outs */
+#define DETAIL_REP (1 << 5)	/* with a rep prefix */
+#define DETAIL_SIZE_SHIFT 8	/* IO: the access size in bytes, 1, 2 or 4 */
+#define DETAIL_SIZE_MASK (7 << DETAIL_SIZE_SHIFT)
+
 struct trap_key {
 	__u32 tgid;	/* the guest: its VMM process */
 	__u32 tid;	/* the vCPU thread; the loader maps it to a vCPU number */
-	__u32 class;	/* enum trap_class */
-	__u32 pad;
+	__u16 class;	/* enum trap_class */
+	__u16 detail_flags;	/* DETAIL_*: what detail holds; 0 for none */
+	__u32 detail;	/* see DETAIL_*; 0 for none */
 	__u64 code;
 };
 #define VCPU_UNKNOWN 0xffffffffu
@@ -126,7 +144,9 @@ struct trap_start {
 	__u64 ts_ns;
 	__u64 code;
 	__u32 vcpu;
-	__u32 pad;
+	__u32 detail;
+	__u16 detail_flags;
+	__u16 pad[3];
 };
 
 /* Sent once per new trap key, so the loader reads a new guest's name and
@@ -154,6 +174,11 @@ enum drive_event {
 	DRIVE_USERSPACE_EXIT,	/* a = reason, b = errno */
 	DRIVE_KVM_RUN,		/* the vCPU thread enters KVM_RUN */
 	DRIVE_EMULATE,		/* a = insn bytes 0..7, b = len | mode << 8 | failed << 16 */
+	DRIVE_EXIT_INFO,	/* as DRIVE_EXIT, with d = info1 (SVM EXITINFO1 or VMX exit
+				 * qualification), e = guest RCX, f = DRIVE_INFO1_OK | DRIVE_RCX_OK */
 };
+#define DRIVE_ARGS 7		/* the driver reads args[0..6]: pass them all */
+#define DRIVE_INFO1_OK 1
+#define DRIVE_RCX_OK 2
 
 #endif /* KVMPROF_H */

@@ -19,7 +19,7 @@ static __always_inline void arm64_exit(int ret, __u32 ec, __u32 vcpu)
 	if (type != ARM_EXCEPTION_TRAP)
 		ec = 0;
 	on_exit(ISA_ARM64, (type & 0xffffff) << EXIT_ARM64_TYPE_SHIFT | (ec & EXIT_ARM64_EC_MASK),
-		vcpu);
+		vcpu, 0, 0);
 }
 
 static __always_inline void arm64_hvc(__u64 r0, __u64 imm)

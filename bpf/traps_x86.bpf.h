@@ -5,7 +5,77 @@
 #ifndef TRAPS_X86_BPF_H
 #define TRAPS_X86_BPF_H
 
+#include <asm/svm.h>	/* SVM_EXIT_*, uapi: macros only */
+#include <asm/vmx.h>	/* EXIT_REASON_* */
+
 #define EMULTYPE_NO_DECODE (1 << 0)
+
+/* ---- exit detail: IO port, MSR index, CR access ---- */
+
+/* SVM IOIO EXITINFO1 (AMD APM vol. 2, "IOIO Intercept"; Linux
+ * arch/x86/include/asm/svm.h SVM_IOIO_*): bit 0 in, 2 string, 3 rep, 4-6 size
+ * one-hot in bytes (1, 2, 4), 16-31 port.  SVM MSR EXITINFO1: 1 wrmsr. */
+#define SVM_IOIO_IN 0x1
+#define SVM_IOIO_STR 0x4
+#define SVM_IOIO_REP 0x8
+#define SVM_IOIO_SIZE_SHIFT 4
+/* VMX IO exit qualification (Intel SDM vol. 3C, "Exit Qualification for I/O
+ * Instructions"; Linux handle_io()): bits 0-2 size - 1, 3 in, 4 string, 5 rep,
+ * 16-31 port.  CR access: bits 0-3 CR number, 4-5 access type. */
+#define VMX_IO_IN 0x8
+#define VMX_IO_STR 0x10
+#define VMX_IO_REP 0x20
+#define VMX_CR_ACCESS_MASK 0x3f
+
+/* The DETAIL_* kind of an exit reason (exit_code_reason()'s), 0 if none:
+ * the only test every exit pays for. */
+static __always_inline __u16 exit_detail_kind(__u32 isa, __u32 reason)
+{
+	if (isa == ISA_SVM)
+		return reason == SVM_EXIT_IOIO ? DETAIL_IO : reason == SVM_EXIT_MSR ? DETAIL_MSR : 0;
+	if (isa != ISA_VMX)
+		return 0;
+	switch (reason) {
+	case EXIT_REASON_IO_INSTRUCTION: return DETAIL_IO;
+	case EXIT_REASON_MSR_READ: case EXIT_REASON_MSR_WRITE: return DETAIL_MSR;
+	case EXIT_REASON_CR_ACCESS: return DETAIL_CR;
+	}
+	return 0;
+}
+
+/* Decodes an exit of kind *flags (exit_detail_kind()) from info1, SVM's
+ * EXITINFO1 or VMX's exit qualification, and the guest's RCX; each only if
+ * its _ok says the attach variant could read it, else DETAIL_UNKNOWN. */
+static __always_inline void decode_exit_detail(__u32 isa, __u32 reason, __u32 *detail, __u16 *flags,
+					       __u64 info1, bool info1_ok, __u64 rcx, bool rcx_ok)
+{
+	__u16 f = *flags;
+
+	*detail = 0;
+	if (f == DETAIL_MSR) {
+		/* the direction is in the VMX reason, in SVM's EXITINFO1 */
+		if (isa == ISA_VMX ? reason == EXIT_REASON_MSR_WRITE : info1_ok && (info1 & 1))
+			f |= DETAIL_WRITE;
+		if (rcx_ok)
+			*detail = (__u32)rcx;
+		else
+			f |= DETAIL_UNKNOWN;
+	} else if (!info1_ok) {
+		f |= DETAIL_UNKNOWN;
+	} else if (f == DETAIL_CR) {
+		*detail = info1 & VMX_CR_ACCESS_MASK;
+	} else if (isa == ISA_SVM) {	/* DETAIL_IO */
+		*detail = (info1 >> 16) & 0xffff;
+		f |= (info1 & SVM_IOIO_IN ? 0 : DETAIL_WRITE) | (info1 & SVM_IOIO_STR ? DETAIL_STRING : 0) |
+		     (info1 & SVM_IOIO_REP ? DETAIL_REP : 0) |
+		     (((info1 >> SVM_IOIO_SIZE_SHIFT) & 7) << DETAIL_SIZE_SHIFT);
+	} else {
+		*detail = (info1 >> 16) & 0xffff;
+		f |= (info1 & VMX_IO_IN ? 0 : DETAIL_WRITE) | (info1 & VMX_IO_STR ? DETAIL_STRING : 0) |
+		     (info1 & VMX_IO_REP ? DETAIL_REP : 0) | (((info1 & 7) + 1) << DETAIL_SIZE_SHIFT);
+	}
+	*flags = f;
+}
 
 /* Mode flags as the kvm_emulate_insn tracepoint reports them, from the
  * emulator's X86EMUL_MODE_* (kei_decode_mode in arch/x86/kvm/trace.h). */
@@ -20,10 +90,17 @@ static __always_inline __u8 emulator_mode_flags(int mode)
 	return 0;
 }
 
+/* The record has info1 (EXITINFO1, or the exit qualification the
+ * tracepoint read from the VMCS) but no guest register: MSR index unknown. */
 SEC("tracepoint/kvm/kvm_exit")
 int tp_kvm_exit(struct trace_event_raw_kvm_exit *ctx)
 {
-	on_exit(ctx->isa, ctx->exit_reason, ctx->vcpu_id);
+	__u32 isa = ctx->isa, reason = exit_code_reason(isa, ctx->exit_reason), detail = 0;
+	__u16 flags = exit_detail_kind(isa, reason);
+
+	if (flags)
+		decode_exit_detail(isa, reason, &detail, &flags, ctx->info1, true, 0, false);
+	on_exit(isa, reason, ctx->vcpu_id, detail, flags);
 	return TP_PASS;
 }
 
@@ -71,6 +148,7 @@ int tp_kvm_cpuid(struct trace_event_raw_kvm_cpuid *ctx)
  * does.  These flavours match the kernel's (module) types by name. */
 struct vmcb_control_area___kvmprof {
 	u64 exit_code;
+	u64 exit_info_1;
 } __attribute__((preserve_access_index));
 
 struct vmcb___kvmprof {
@@ -87,6 +165,11 @@ union vmx_exit_reason___kvmprof {
 
 struct vcpu_vmx___kvmprof {
 	union vmx_exit_reason___kvmprof exit_reason;
+	unsigned long exit_qualification;
+} __attribute__((preserve_access_index));
+
+struct kvm_vcpu_arch___kvmprof {
+	u32 regs_avail;
 } __attribute__((preserve_access_index));
 
 static __always_inline __u32 vcpu_exit_reason(struct kvm_vcpu *vcpu, __u32 isa)
@@ -98,10 +181,55 @@ static __always_inline __u32 vcpu_exit_reason(struct kvm_vcpu *vcpu, __u32 isa)
 	return 0xffffffff;	/* the loader only picks this with the type present */
 }
 
+/* info1 where the vcpu has it.  SVM: EXITINFO1 is in the VMCB.  VMX: the
+ * exit qualification is read from the VMCS lazily (vmx_get_exit_qual());
+ * vmx->exit_qualification holds it only when regs_avail has
+ * VCPU_EXREG_EXIT_INFO_1, e.g. when the kvm_exit tracepoint's own record was
+ * built first.  BPF cannot VMREAD: otherwise unknown. */
+static __always_inline bool vcpu_exit_info1(struct kvm_vcpu *vcpu, __u32 isa, __u64 *info1)
+{
+	if (isa == ISA_SVM && bpf_core_type_exists(struct vcpu_svm___kvmprof)) {
+		*info1 = BPF_CORE_READ((struct vcpu_svm___kvmprof *)vcpu, vmcb, control.exit_info_1);
+		return true;
+	}
+	if (isa == ISA_VMX && bpf_core_type_exists(struct vcpu_vmx___kvmprof) &&
+	    bpf_core_field_exists(struct vcpu_vmx___kvmprof, exit_qualification) &&
+	    bpf_core_field_exists(struct kvm_vcpu_arch___kvmprof, regs_avail) &&
+	    bpf_core_enum_value_exists(enum kvm_reg, VCPU_EXREG_EXIT_INFO_1)) {
+		struct kvm_vcpu_arch___kvmprof *arch = (void *)&vcpu->arch;
+		__u32 avail = BPF_CORE_READ(arch, regs_avail);
+
+		if (!(avail & (1U << bpf_core_enum_value(enum kvm_reg, VCPU_EXREG_EXIT_INFO_1))))
+			return false;
+		*info1 = BPF_CORE_READ((struct vcpu_vmx___kvmprof *)vcpu, exit_qualification);
+		return true;
+	}
+	return false;
+}
+
+/* An exit seen with its vcpu: the reason, and the detail where the reason
+ * has one.  The guest's GPRs are in vcpu->arch.regs after every exit (not
+ * for SEV-ES guests, whose state is encrypted). */
+static __always_inline void vcpu_exit(struct kvm_vcpu *vcpu, __u32 isa, __u32 vcpu_id)
+{
+	__u32 reason = exit_code_reason(isa, vcpu_exit_reason(vcpu, isa)), detail = 0;
+	__u16 flags = exit_detail_kind(isa, reason);
+	__u64 info1 = 0, rcx = 0;
+	bool info1_ok = false;
+
+	if (flags) {
+		info1_ok = vcpu_exit_info1(vcpu, isa, &info1);
+		if (flags == DETAIL_MSR)
+			rcx = BPF_CORE_READ(vcpu, arch.regs[VCPU_REGS_RCX]);
+		decode_exit_detail(isa, reason, &detail, &flags, info1, info1_ok, rcx, flags == DETAIL_MSR);
+	}
+	on_exit(isa, reason, vcpu_id, detail, flags);
+}
+
 SEC("tp_btf/kvm_exit")
 int BPF_PROG(btf_kvm_exit, struct kvm_vcpu *vcpu, u32 isa)
 {
-	on_exit(isa, vcpu_exit_reason(vcpu, isa), vcpu->vcpu_id);
+	vcpu_exit(vcpu, isa, vcpu->vcpu_id);
 	return 0;
 }
 
@@ -233,7 +361,7 @@ int BPF_KRETPROBE(kretprobe_x86_emulate_instruction)
 
 static __always_inline void handled_exit(struct kvm_vcpu *vcpu, __u32 isa)
 {
-	on_exit(isa, vcpu_exit_reason(vcpu, isa), BPF_CORE_READ(vcpu, vcpu_id));
+	vcpu_exit(vcpu, isa, BPF_CORE_READ(vcpu, vcpu_id));
 }
 
 SEC("fentry/svm_handle_exit")

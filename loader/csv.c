@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include "devices.h"
 #include "names.h"
 #include "report.h"
 #include "csv.h"
@@ -40,17 +41,37 @@ static void key_fields(FILE *f, const struct stats *s, const struct trap_row *ro
 	csv_field(f, name);
 }
 
+/* ,detail,detail_name,device and the row's end: appended after the older
+ * columns, so their positions hold */
+static void end_fields(FILE *f, const struct trap_row *row)
+{
+	const char *device = trap_device(&row->key);
+	char name[64];
+
+	if (row->key.detail_flags) {
+		exit_detail_name(row->key.detail_flags, row->key.detail, name, sizeof(name));
+		fprintf(f, ",0x%llx,", (unsigned long long)row->key.detail_flags << 32 | row->key.detail);
+		csv_field(f, name);
+	} else {
+		fprintf(f, ",,");
+	}
+	fputc(',', f);
+	csv_field(f, device ? device : "");
+	fprintf(f, "\r\n");
+}
+
 void csv_write_histograms(FILE *f, const struct stats *s)
 {
 	fprintf(f, "pid,guest,vcpu,tid,class,code,code_name,count,lat_count,lat_sum_ns,"
-		   "lat_min_ns,lat_max_ns,bucket_lo_ns,bucket_hi_ns,bucket_count\r\n");
+		   "lat_min_ns,lat_max_ns,bucket_lo_ns,bucket_hi_ns,bucket_count,detail,detail_name,device\r\n");
 	for (size_t r = 0; r < s->nr_rows; r++) {
 		const struct trap_row *row = &s->rows[r];
 		const struct trap_latency *l = &row->lat;
 
 		if (!l->count) {
 			key_fields(f, s, row);
-			fprintf(f, ",%llu,0,0,,,,,\r\n", (unsigned long long)row->count);
+			fprintf(f, ",%llu,0,0,,,,,", (unsigned long long)row->count);
+			end_fields(f, row);
 			continue;
 		}
 		for (int i = 0; i < LAT_SLOTS; i++) {
@@ -65,10 +86,11 @@ void csv_write_histograms(FILE *f, const struct stats *s)
 				(unsigned long long)l->min_ns, (unsigned long long)l->max_ns,
 				(unsigned long long)lo);
 			if (i == LAT_SLOTS - 1)
-				fprintf(f, ",%llu\r\n", (unsigned long long)l->slots[i]);	/* open-ended */
+				fprintf(f, ",%llu", (unsigned long long)l->slots[i]);	/* open-ended */
 			else
-				fprintf(f, "%llu,%llu\r\n", (unsigned long long)hi,
+				fprintf(f, "%llu,%llu", (unsigned long long)hi,
 					(unsigned long long)l->slots[i]);
+			end_fields(f, row);
 		}
 	}
 }
@@ -76,7 +98,7 @@ void csv_write_histograms(FILE *f, const struct stats *s)
 void csv_write_series_header(FILE *f)
 {
 	fprintf(f, "time_unix,elapsed_s,interval_s,pid,guest,vcpu,tid,class,code,code_name,"
-		   "count,rate_per_s,lat_count,lat_sum_ns,lat_max_ns\r\n");
+		   "count,rate_per_s,lat_count,lat_sum_ns,lat_max_ns,detail,detail_name,device\r\n");
 }
 
 void csv_write_series(FILE *f, const struct stats *s, double elapsed_s, double interval_s)
@@ -92,10 +114,11 @@ void csv_write_series(FILE *f, const struct stats *s, double elapsed_s, double i
 		fprintf(f, "%ld.%03ld,%.3f,%.3f,", (long)tv.tv_sec, (long)tv.tv_usec / 1000,
 			elapsed_s, interval_s);
 		key_fields(f, s, row);
-		fprintf(f, ",%llu,%.3f,%llu,%llu,%llu\r\n", (unsigned long long)row->interval,
+		fprintf(f, ",%llu,%.3f,%llu,%llu,%llu", (unsigned long long)row->interval,
 			row->interval / interval_s, (unsigned long long)row->interval_lat_count,
 			(unsigned long long)row->interval_lat_sum,
 			(unsigned long long)row->interval_lat_max);
+		end_fields(f, row);
 	}
 	fflush(f);
 }
@@ -163,6 +186,57 @@ static void json_latency(FILE *f, const struct trap_latency *l)
 	fprintf(f, "]}");
 }
 
+static void json_device(FILE *f, const struct code_sum *c)
+{
+	struct trap_key key = { .class = c->class, .detail_flags = c->detail_flags,
+				.detail = c->detail, .code = c->code };
+	const char *device = trap_device(&key);
+
+	if (device) {
+		fprintf(f, ",\"device\":");
+		json_string(f, device);
+	}
+}
+
+/* One code: its total, and its details where it has them. */
+static void json_code(FILE *f, const struct code_sum *codes, size_t k, size_t end, bool first)
+{
+	struct trap_latency lat = { .vcpu = VCPU_UNKNOWN };
+	bool details = end > k + 1 || codes[k].detail_flags;
+	char name[64];
+
+	code_name(codes[k].class, codes[k].code, name, sizeof(name));
+	fprintf(f, "%s{\"code\":%llu,\"name\":", first ? "" : ",", (unsigned long long)codes[k].code);
+	json_string(f, name);
+	fprintf(f, ",\"count\":%llu", (unsigned long long)codes[k].code_count);
+	if (!details)
+		json_device(f, &codes[k]);
+	for (size_t i = k; i < end; i++)
+		latency_add(&lat, &codes[i].lat);
+	if (lat.count) {
+		fprintf(f, ",\"latency\":");
+		json_latency(f, &lat);
+	}
+	if (details) {
+		fprintf(f, ",\"details\":[");
+		for (size_t i = k; i < end; i++) {
+			exit_detail_name(codes[i].detail_flags, codes[i].detail, name, sizeof(name));
+			fprintf(f, "%s{\"detail\":%llu,\"name\":", i > k ? "," : "",
+				(unsigned long long)codes[i].detail_flags << 32 | codes[i].detail);
+			json_string(f, name);
+			json_device(f, &codes[i]);
+			fprintf(f, ",\"count\":%llu", (unsigned long long)codes[i].count);
+			if (codes[i].lat.count) {
+				fprintf(f, ",\"latency\":");
+				json_latency(f, &codes[i].lat);
+			}
+			fputc('}', f);
+		}
+		fputc(']', f);
+	}
+	fputc('}', f);
+}
+
 void json_write_summary(FILE *f, struct stats *s, double elapsed_s)
 {
 	struct guest_sum *sums = sum_guests(s);
@@ -174,6 +248,8 @@ void json_write_summary(FILE *f, struct stats *s, double elapsed_s)
 		size_t nr_codes, k = 0;
 		struct code_sum *codes = sum_codes(s, gs->guest->pid, &nr_codes);
 		bool first_class = true;
+		struct device_sum devs[MAX_DEVICE_SUMS];
+		size_t first, nr_devs;
 
 		fprintf(f, "%s{\"pid\":%u,\"name\":", i ? "," : "", gs->guest->pid);
 		json_string(f, gs->guest->name);
@@ -193,22 +269,26 @@ void json_write_summary(FILE *f, struct stats *s, double elapsed_s)
 				fputc(',', f);
 			}
 			fprintf(f, "\"codes\":[");
-			for (; k < nr_codes && codes[k].class == (__u32)c; k++) {
-				char name[64];
+			first = k;
+			for (; k < nr_codes && codes[k].class == (__u32)c;) {
+				size_t end = code_group_end(codes, nr_codes, k);
 
-				code_name(c, codes[k].code, name, sizeof(name));
-				fprintf(f, "%s{\"code\":%llu,\"name\":", first_code ? "" : ",",
-					(unsigned long long)codes[k].code);
-				json_string(f, name);
-				fprintf(f, ",\"count\":%llu", (unsigned long long)codes[k].count);
-				if (codes[k].lat.count) {
-					fprintf(f, ",\"latency\":");
-					json_latency(f, &codes[k].lat);
-				}
-				fputc('}', f);
+				json_code(f, codes, k, end, first_code);
 				first_code = false;
+				k = end;
 			}
-			fprintf(f, "]}");
+			fputc(']', f);
+			nr_devs = sum_devices(codes, first, k, devs);
+			if (nr_devs) {
+				fprintf(f, ",\"devices\":[");
+				for (size_t d = 0; d < nr_devs; d++) {
+					fprintf(f, "%s{\"name\":", d ? "," : "");
+					json_string(f, devs[d].name);
+					fprintf(f, ",\"count\":%llu}", (unsigned long long)devs[d].count);
+				}
+				fputc(']', f);
+			}
+			fprintf(f, "}");
 		}
 		fprintf(f, "]}");
 		free(codes);

@@ -14,7 +14,14 @@
 #include <linux/kvm_para.h>
 #include <linux/psci.h>
 #include "kvmprof.h"
+#include "devices.h"
 #include "names.h"
+
+#ifdef NAMES_X86	/* the BPF side decodes these reasons from asm/vmx.h, asm/svm.h too */
+_Static_assert(EXIT_REASON_IO_INSTRUCTION == 30 && EXIT_REASON_MSR_READ == 31 &&
+	       EXIT_REASON_MSR_WRITE == 32 && EXIT_REASON_CR_ACCESS == 28, "VMX reasons");
+_Static_assert(SVM_EXIT_IOIO == 0x7b && SVM_EXIT_MSR == 0x7c, "SVM exit codes");
+#endif
 
 struct code_name {
 	__u64 code;
@@ -380,6 +387,64 @@ static void exit_code_name(__u64 code, char *buf, size_t size)
 	} else {
 		snprintf(buf, size, "isa %u reason 0x%x", isa, reason);
 	}
+}
+
+void exit_detail_name(__u16 flags, __u32 detail, char *buf, size_t size)
+{
+	static const char *const cr_access[4] = { "mov to", "mov from", "clts", "lmsw" };
+	bool write = flags & DETAIL_WRITE, unknown = flags & DETAIL_UNKNOWN;
+
+	switch (flags & DETAIL_KIND_MASK) {
+	case DETAIL_IO: {
+		unsigned int size_b = (flags & DETAIL_SIZE_MASK) >> DETAIL_SIZE_SHIFT;
+		const char *sfx = size_b == 1 ? "b" : size_b == 2 ? "w" : size_b == 4 ? "l" : "";
+
+		if (unknown)	/* the direction comes with the port: neither is known */
+			snprintf(buf, size, "port unknown");
+		else	/* Linux's outb/inw/outsl and rep forms */
+			snprintf(buf, size, "%s%s%s%s 0x%x", flags & DETAIL_REP ? "rep " : "",
+				 write ? "out" : "in", flags & DETAIL_STRING ? "s" : "", sfx, detail & 0xffff);
+		return;
+	}
+	case DETAIL_MSR:
+		if (unknown)
+			snprintf(buf, size, "%s (index unknown)", write ? "wrmsr" : "rdmsr");
+		else
+			snprintf(buf, size, "%s 0x%x", write ? "wrmsr" : "rdmsr", detail);
+		return;
+	case DETAIL_CR: {
+		unsigned int type = (detail >> 4) & 3;
+
+		if (unknown)
+			snprintf(buf, size, "cr access unknown");
+		else if (type < 2)
+			snprintf(buf, size, "%s cr%u", cr_access[type], detail & 0xf);
+		else
+			snprintf(buf, size, "%s", cr_access[type]);
+		return;
+	}
+	}
+	if (flags)
+		snprintf(buf, size, "detail 0x%x flags 0x%x", detail, flags);
+	else if (size)
+		buf[0] = '\0';
+}
+
+void trap_name(__u16 class, __u64 code, __u16 flags, __u32 detail, char *buf, size_t size)
+{
+	struct trap_key key = { .class = class, .detail_flags = flags, .detail = detail, .code = code };
+	const char *device = trap_device(&key);
+	size_t n;
+
+	code_name(class, code, buf, size);
+	n = strlen(buf);
+	if (flags && n + 1 < size) {
+		buf[n++] = ' ';
+		exit_detail_name(flags, detail, buf + n, size - n);
+		n += strlen(buf + n);
+	}
+	if (device && n < size)
+		snprintf(buf + n, size - n, " (%s)", device);
 }
 
 void code_name(unsigned int class, __u64 code, char *buf, size_t size)

@@ -33,4 +33,13 @@ void hvc_code_name(__u64 code, char *buf, size_t size);
  * "KVM_EXIT_MMIO", "0f a2 real".  Unknown codes come out as numbers. */
 void code_name(unsigned int class, __u64 code, char *buf, size_t size);
 
+/* An exit's detail (trap_key detail_flags, detail): "outb 0x3f8",
+ * "rep insw 0x1f0", "rdmsr 0x10", "wrmsr (index unknown)", "mov to cr4",
+ * "clts"; "" when flags is 0. */
+void exit_detail_name(__u16 flags, __u32 detail, char *buf, size_t size);
+
+/* A key's code name, its exit detail and its device, as one line shows
+ * them: "SVM io outb 0x3f8 (serial COM1)", "out 0x3f8 (serial COM1)". */
+void trap_name(__u16 class, __u64 code, __u16 flags, __u32 detail, char *buf, size_t size);
+
 #endif

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "devices.h"
 #include "names.h"
 #include "report.h"
 
@@ -114,9 +115,68 @@ static int code_order(const void *a, const void *b)
 
 	if (x->class != y->class)
 		return x->class < y->class ? -1 : 1;
+	if (x->code_count != y->code_count)
+		return x->code_count > y->code_count ? -1 : 1;
+	if (x->code != y->code)
+		return x->code < y->code ? -1 : 1;
 	if (x->count != y->count)
 		return x->count > y->count ? -1 : 1;
+	if (x->detail_flags != y->detail_flags)
+		return x->detail_flags < y->detail_flags ? -1 : 1;
+	return x->detail < y->detail ? -1 : x->detail > y->detail;
+}
+
+static int code_key_order(const void *a, const void *b)
+{
+	const struct code_sum *x = a, *y = b;
+
+	if (x->class != y->class)
+		return x->class < y->class ? -1 : 1;
 	return x->code < y->code ? -1 : x->code > y->code;
+}
+
+size_t code_group_end(const struct code_sum *codes, size_t nr, size_t k)
+{
+	size_t e = k + 1;
+
+	while (e < nr && codes[e].class == codes[k].class && codes[e].code == codes[k].code)
+		e++;
+	return e;
+}
+
+static int device_order(const void *a, const void *b)
+{
+	const struct device_sum *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+size_t sum_devices(const struct code_sum *codes, size_t k, size_t end, struct device_sum *out)
+{
+	size_t n = 0;
+
+	for (; k < end; k++) {
+		struct trap_key key = { .class = codes[k].class, .detail_flags = codes[k].detail_flags,
+					.detail = codes[k].detail, .code = codes[k].code };
+		const char *name = trap_device(&key);
+		size_t i = 0;
+
+		if (!name)
+			continue;
+		while (i < n && strcmp(out[i].name, name))
+			i++;
+		if (i == n) {
+			if (n == MAX_DEVICE_SUMS)
+				continue;	/* more than the tables hold: cannot happen */
+			out[n++] = (struct device_sum){ .name = name };
+		}
+		out[i].count += codes[k].count;
+		out[i].interval += codes[k].interval;
+	}
+	qsort(out, n, sizeof(*out), device_order);
+	return n;
 }
 
 struct code_sum *sum_codes(const struct stats *s, __u32 pid, size_t *nr)
@@ -132,7 +192,9 @@ struct code_sum *sum_codes(const struct stats *s, __u32 pid, size_t *nr)
 		if (row->key.tgid != pid)
 			continue;
 		for (size_t i = 0; i < n && !c; i++)
-			if (codes[i].class == row->key.class && codes[i].code == row->key.code)
+			if (codes[i].class == row->key.class && codes[i].code == row->key.code &&
+			    codes[i].detail == row->key.detail &&
+			    codes[i].detail_flags == row->key.detail_flags)
 				c = &codes[i];
 		if (!c) {
 			if (n == cap) {
@@ -149,11 +211,24 @@ struct code_sum *sum_codes(const struct stats *s, __u32 pid, size_t *nr)
 			memset(c, 0, sizeof(*c));
 			c->class = row->key.class;
 			c->code = row->key.code;
+			c->detail = row->key.detail;
+			c->detail_flags = row->key.detail_flags;
 			c->lat.vcpu = VCPU_UNKNOWN;
 		}
 		c->count += row->count;
 		c->interval += row->interval;
 		latency_add(&c->lat, &row->lat);
+	}
+	/* codes sort by the total of their details: group them, sum, sort */
+	if (n)
+		qsort(codes, n, sizeof(*codes), code_key_order);
+	for (size_t i = 0, e; i < n; i = e) {
+		__u64 sum = 0;
+
+		for (e = i; e < n && codes[e].class == codes[i].class && codes[e].code == codes[i].code; e++)
+			sum += codes[e].count;
+		for (size_t j = i; j < e; j++)
+			codes[j].code_count = sum;
 	}
 	if (n)
 		qsort(codes, n, sizeof(*codes), code_order);
@@ -202,7 +277,8 @@ void report_interval(FILE *out, struct stats *s, double interval_s, double elaps
 		if (gs->guest->ended && !gs->interval)
 			continue;
 		if (gs->top)
-			code_name(gs->top->key.class, gs->top->key.code, top, sizeof(top));
+			trap_name(gs->top->key.class, gs->top->key.code, gs->top->key.detail_flags,
+				 gs->top->key.detail, top, sizeof(top));
 		latency_cell(exit_lat, sizeof(exit_lat), gs->class_int_lat_count[CLASS_EXIT],
 			     gs->class_int_lat_sum[CLASS_EXIT], gs->class_int_lat_max[CLASS_EXIT]);
 		latency_cell(vmm_lat, sizeof(vmm_lat), gs->class_int_lat_count[CLASS_USERSPACE],
@@ -227,6 +303,78 @@ static void print_latency_cols(FILE *out, const struct trap_latency *lat)
 		return;
 	fprintf(out, "  %9s %9s %9s", format_ns(lat->min_ns, a, sizeof(a)),
 		format_ns(lat->sum_ns / lat->count, b, sizeof(b)), format_ns(lat->max_ns, c, sizeof(c)));
+}
+
+static void print_code_line(FILE *out, int indent, const char *name, __u64 count, __u64 class_total,
+			    double elapsed_s, const struct trap_latency *lat)
+{
+	fprintf(out, "%*s%-*s %12llu %6.2f%% %12.1f", indent, "", 34 - indent, name,
+		(unsigned long long)count, class_total ? 100.0 * count / class_total : 0,
+		count / elapsed_s);
+	if (lat)
+		print_latency_cols(out, lat);
+	fputc('\n', out);
+}
+
+/* One code: a line, or with details a line of its total and one per detail
+ * (at most top, the rest summed). */
+static void print_code_group(FILE *out, const struct code_sum *codes, size_t k, size_t end,
+			     __u64 class_total, double elapsed_s, int top)
+{
+	const struct code_sum *c = &codes[k];
+	struct trap_latency lat = { .vcpu = VCPU_UNKNOWN };
+	char name[96];
+	__u64 rest = 0;
+	size_t rest_n = 0;
+
+	if (end == k + 1 && !c->detail_flags) {
+		trap_name(c->class, c->code, 0, 0, name, sizeof(name));
+		print_code_line(out, 4, name, c->count, class_total, elapsed_s, &c->lat);
+		return;
+	}
+	for (size_t i = k; i < end; i++)
+		latency_add(&lat, &codes[i].lat);
+	code_name(c->class, c->code, name, sizeof(name));
+	print_code_line(out, 4, name, c->code_count, class_total, elapsed_s, &lat);
+	for (size_t i = k; i < end; i++) {
+		if ((int)(i - k) >= top) {
+			rest += codes[i].count;
+			rest_n++;
+			continue;
+		}
+		if (codes[i].detail_flags) {
+			struct trap_key key = { .class = codes[i].class, .detail_flags = codes[i].detail_flags,
+						.detail = codes[i].detail, .code = codes[i].code };
+			const char *device = trap_device(&key);
+			size_t n;
+
+			exit_detail_name(codes[i].detail_flags, codes[i].detail, name, sizeof(name));
+			n = strlen(name);
+			if (device)
+				snprintf(name + n, sizeof(name) - n, " (%s)", device);
+		} else {
+			snprintf(name, sizeof(name), "(no detail)");
+		}
+		print_code_line(out, 6, name, codes[i].count, class_total, elapsed_s, &codes[i].lat);
+	}
+	if (rest_n) {
+		snprintf(name, sizeof(name), "... %zu more", rest_n);
+		print_code_line(out, 6, name, rest, class_total, elapsed_s, NULL);
+	}
+}
+
+/* Per-device subtotals of a class's codes, where any has a device. */
+static void print_devices(FILE *out, const struct code_sum *codes, size_t k, size_t end,
+			  __u64 class_total, double elapsed_s)
+{
+	struct device_sum devs[MAX_DEVICE_SUMS];
+	size_t n = sum_devices(codes, k, end, devs);
+	char name[64];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "device %s", devs[i].name);
+		print_code_line(out, 4, name, devs[i].count, class_total, elapsed_s, NULL);
+	}
 }
 
 static void print_vcpus(FILE *out, const struct stats *s, __u32 pid)
@@ -282,28 +430,24 @@ void report_summary(FILE *out, struct stats *s, double elapsed_s, int top)
 				100.0 * gs->class_total[c] / gs->total, gs->class_total[c] / elapsed_s);
 			print_latency_cols(out, &gs->class_lat[c]);
 			fputc('\n', out);
-			for (; k < nr_codes && codes[k].class == (__u32)c; k++) {
-				char name[64];
+			size_t first = k;
+
+			for (; k < nr_codes && codes[k].class == (__u32)c;) {
+				size_t end = code_group_end(codes, nr_codes, k);
 
 				if (shown++ == top) {
 					size_t rest = 0;
 
-					for (size_t q = k; q < nr_codes && codes[q].class == (__u32)c; q++)
+					for (; k < nr_codes && codes[k].class == (__u32)c; k = code_group_end(codes, nr_codes, k))
 						rest++;
 					fprintf(out, "    ... %zu more code%s (see --csv)\n", rest,
 						rest == 1 ? "" : "s");
-					while (k < nr_codes && codes[k].class == (__u32)c)
-						k++;
 					break;
 				}
-				code_name(c, codes[k].code, name, sizeof(name));
-				fprintf(out, "    %-30s %12llu %6.2f%% %12.1f", name,
-					(unsigned long long)codes[k].count,
-					100.0 * codes[k].count / gs->class_total[c],
-					codes[k].count / elapsed_s);
-				print_latency_cols(out, &codes[k].lat);
-				fputc('\n', out);
+				print_code_group(out, codes, k, end, gs->class_total[c], elapsed_s, top);
+				k = end;
 			}
+			print_devices(out, codes, first, k, gs->class_total[c], elapsed_s);
 			if (gs->class_lat[c].count) {
 				fprintf(out, "    %s latency, all codes:\n", class_latency_label(c));
 				print_log2_hist(out, gs->class_lat[c].slots, LAT_SLOTS, "nsecs");

@@ -11,6 +11,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #include "guest_filter.h"
+#include "devices.h"
 #include "names.h"
 #include "report.h"
 #include "tui.h"
@@ -58,7 +59,10 @@ struct guest_line {
 /* One code of the drill-down, merged over the guest's threads. */
 struct code_line {
 	__u32 class;
+	__u16 detail_flags;	/* an exit's DETAIL_*, 0: none */
+	__u32 detail;
 	__u64 code, interval, total;
+	__u64 code_total, code_interval;	/* of all the code's details */
 	struct trap_latency lat;	/* since start, or since c */
 };
 
@@ -251,7 +255,8 @@ static void build_lines(struct tui *t, struct stats *s)
 		}
 		snprintf(l->top, sizeof(l->top), "-");
 		if (iv > 0 && gs->top)
-			code_name(gs->top->key.class, gs->top->key.code, l->top, sizeof(l->top));
+			trap_name(gs->top->key.class, gs->top->key.code, gs->top->key.detail_flags,
+				  gs->top->key.detail, l->top, sizeof(l->top));
 	}
 	for (size_t i = 0; i < t->nr_lines; i++)
 		t->lines[i].share = all ? 100.0 * t->lines[i].share / all : 0;
@@ -523,18 +528,33 @@ static int code_key_order(const void *a, const void *b)
 
 	if (x->class != y->class)
 		return x->class < y->class ? -1 : 1;
-	return x->code < y->code ? -1 : x->code > y->code;
+	if (x->code != y->code)
+		return x->code < y->code ? -1 : 1;
+	if (x->detail_flags != y->detail_flags)
+		return x->detail_flags < y->detail_flags ? -1 : 1;
+	return x->detail < y->detail ? -1 : x->detail > y->detail;
 }
 
+/* by class, code by its details' total, detail by its own */
 static int code_order(const void *a, const void *b)
 {
 	const struct code_line *x = a, *y = b;
 
 	if (x->class != y->class)
 		return x->class < y->class ? -1 : 1;
+	if (x->code_total != y->code_total)
+		return x->code_total > y->code_total ? -1 : 1;
+	if (x->code != y->code)
+		return x->code < y->code ? -1 : 1;
 	if (x->total != y->total)
 		return x->total > y->total ? -1 : 1;
-	return x->code < y->code ? -1 : x->code > y->code;
+	return code_key_order(a, b);
+}
+
+static struct trap_key line_key(const struct code_line *c)
+{
+	return (struct trap_key){ .class = c->class, .detail_flags = c->detail_flags,
+				  .detail = c->detail, .code = c->code };
 }
 
 /* The guest's codes over all its threads, since start or c, by class then
@@ -554,6 +574,8 @@ static struct code_line *guest_codes(struct tui *t, struct stats *s, __u32 pid, 
 			continue;
 		c->class = s->rows[r].key.class;
 		c->code = s->rows[r].key.code;
+		c->detail = s->rows[r].key.detail;
+		c->detail_flags = s->rows[r].key.detail_flags;
 		c->interval = t->have_data ? s->rows[r].interval : 0;
 		c->total = row_total(t, s, r);
 		row_latency(t, s, r, &c->lat);
@@ -563,12 +585,25 @@ static struct code_line *guest_codes(struct tui *t, struct stats *s, __u32 pid, 
 	for (size_t i = 0; i < n; i++) {
 		struct code_line *m = &codes[merged - (merged > 0)];
 
-		if (merged && m->class == codes[i].class && m->code == codes[i].code) {
+		if (merged && !code_key_order(m, &codes[i])) {
 			m->interval += codes[i].interval;
 			m->total += codes[i].total;
 			latency_add(&m->lat, &codes[i].lat);
 		} else {
 			codes[merged++] = codes[i];
+		}
+	}
+	/* sorted on (class, code, detail): a code's details are adjacent */
+	for (size_t i = 0, e; i < merged; i = e) {
+		__u64 total = 0, interval = 0;
+
+		for (e = i; e < merged && codes[e].class == codes[i].class && codes[e].code == codes[i].code; e++) {
+			total += codes[e].total;
+			interval += codes[e].interval;
+		}
+		for (size_t j = i; j < e; j++) {
+			codes[j].code_total = total;
+			codes[j].code_interval = interval;
 		}
 	}
 	qsort(codes, merged, sizeof(*codes), code_order);
@@ -624,8 +659,64 @@ static void add_histogram(struct tui *t, const struct trap_latency *lat, const c
 	}
 }
 
-/* The drill-down's body: vCPU threads, then per class its codes and its
- * latency histogram. */
+static void add_code_line(struct tui *t, int indent, const char *name, __u64 interval, __u64 total,
+			  __u64 class_total, double iv, const struct trap_latency *lat)
+{
+	char cols[32] = "";
+
+	if (lat)
+		add_latency_cols(cols, sizeof(cols), lat);
+	add_body(t, 0, "%*s%-*s %12.1f %14llu %7.2f%%%s", indent, "", 40 - indent, name,
+		 iv > 0 ? interval / iv : 0, (unsigned long long)total,
+		 class_total ? 100.0 * total / class_total : 0, cols);
+}
+
+/* Per-device subtotals of codes[k..end) (one class): "device serial COM1". */
+static void add_device_lines(struct tui *t, const struct code_line *codes, int k, int end,
+			     __u64 class_total, double iv)
+{
+	struct { const char *name; __u64 total, interval; } devs[64];
+	int n = 0;
+
+	for (; k < end; k++) {
+		struct trap_key key = line_key(&codes[k]);
+		const char *device = trap_device(&key);
+		int i = 0;
+
+		if (!device)
+			continue;
+		while (i < n && strcmp(devs[i].name, device))
+			i++;
+		if (i == n) {
+			if (n == 64)
+				continue;
+			devs[n].name = device;
+			devs[n].total = devs[n].interval = 0;
+			n++;
+		}
+		devs[i].total += codes[k].total;
+		devs[i].interval += codes[k].interval;
+	}
+	for (int i = 0; i < n; i++) {	/* few: by total, insertion order for ties */
+		int best = i;
+		char name[64];
+
+		for (int j = i + 1; j < n; j++)
+			if (devs[j].total > devs[best].total)
+				best = j;
+		if (best != i) {
+			__typeof__(devs[0]) tmp = devs[i];
+
+			devs[i] = devs[best];
+			devs[best] = tmp;
+		}
+		snprintf(name, sizeof(name), "device %s", devs[i].name);
+		add_code_line(t, 2, name, devs[i].interval, devs[i].total, class_total, iv, NULL);
+	}
+}
+
+/* The drill-down's body: vCPU threads, then per class its codes (with an
+ * exit's details under it), its devices and its latency histogram. */
 static void build_body(struct tui *t, struct stats *s, const struct guest *g)
 {
 	double iv = t->have_data ? t->last_interval_s : 0;
@@ -676,16 +767,44 @@ static void build_body(struct tui *t, struct stats *s, const struct guest *g)
 		add_body(t, A_BOLD, "%-40s %12.1f %14llu %7.2f%%%s", class_name(c),
 			 iv > 0 ? class_interval[c] / iv : 0, (unsigned long long)class_total[c],
 			 total ? 100.0 * class_total[c] / total : 0, cols);
-		for (; k < (int)nr_codes && codes[k].class == (__u32)c; k++) {
-			char name[64];
+		int first = k;
 
+		while (k < (int)nr_codes && codes[k].class == (__u32)c) {
+			int end = k + 1;
+			struct trap_latency lat = { .vcpu = VCPU_UNKNOWN };
+			char name[96];
+
+			while (end < (int)nr_codes && codes[end].class == (__u32)c && codes[end].code == codes[k].code)
+				end++;
+			if (end == k + 1 && !codes[k].detail_flags) {
+				trap_name(c, codes[k].code, 0, 0, name, sizeof(name));
+				add_code_line(t, 2, name, codes[k].interval, codes[k].total, class_total[c], iv,
+					      &codes[k].lat);
+				k = end;
+				continue;
+			}
+			/* the reason's total, then a line per detail */
+			for (int i = k; i < end; i++)
+				latency_add(&lat, &codes[i].lat);
 			code_name(c, codes[k].code, name, sizeof(name));
-			add_latency_cols(cols, sizeof(cols), &codes[k].lat);
-			add_body(t, 0, "  %-38s %12.1f %14llu %7.2f%%%s", name,
-				 iv > 0 ? codes[k].interval / iv : 0,
-				 (unsigned long long)codes[k].total,
-				 class_total[c] ? 100.0 * codes[k].total / class_total[c] : 0, cols);
+			add_code_line(t, 2, name, codes[k].code_interval, codes[k].code_total, class_total[c], iv,
+				      &lat);
+			for (; k < end; k++) {
+				struct trap_key key = line_key(&codes[k]);
+				const char *device = trap_device(&key);
+				size_t n;
+
+				exit_detail_name(codes[k].detail_flags, codes[k].detail, name, sizeof(name));
+				if (!codes[k].detail_flags)
+					snprintf(name, sizeof(name), "(no detail)");
+				n = strlen(name);
+				if (device)
+					snprintf(name + n, sizeof(name) - n, " (%s)", device);
+				add_code_line(t, 4, name, codes[k].interval, codes[k].total, class_total[c], iv,
+					      &codes[k].lat);
+			}
 		}
+		add_device_lines(t, codes, first, k, class_total[c], iv);
 		if (class_latency_label(c))
 			add_histogram(t, &class_lat[c], class_latency_label(c));
 	}

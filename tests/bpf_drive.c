@@ -18,9 +18,20 @@
 
 static int prog_fd, counts_fd, hot_fd, latency_fd, drops_fd;
 
+static void drive_args(const __u64 *args)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = DRIVE_ARGS * sizeof(__u64));
+	int err = bpf_prog_test_run_opts(prog_fd, &opts);
+
+	if (err) {
+		fprintf(stderr, "bpf_prog_test_run: %s\n", strerror(errno));
+		exit(1);
+	}
+}
+
 static void drive(__u64 event, __u64 a, __u64 b, __u64 c)
 {
-	__u64 args[4] = { event, a, b, c };
+	__u64 args[DRIVE_ARGS] = { event, a, b, c };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = args, .ctx_size_in = sizeof(args));
 	int err = bpf_prog_test_run_opts(prog_fd, &opts);
 
@@ -35,10 +46,37 @@ static struct trap_key key_of(__u32 class, __u64 code)
 	return (struct trap_key){ .tgid = getpid(), .tid = gettid(), .class = class, .code = code };
 }
 
+/* An exit as a variant that read info1 (if info1_ok) and RCX (if rcx_ok) sees it. */
+static void drive_exit(__u32 isa, __u32 reason, __u64 info1, bool info1_ok, __u64 rcx, bool rcx_ok)
+{
+	__u64 args[DRIVE_ARGS] = { DRIVE_EXIT_INFO, isa, reason, 3, info1, rcx,
+				   (info1_ok ? DRIVE_INFO1_OK : 0) | (rcx_ok ? DRIVE_RCX_OK : 0) };
+
+	drive_args(args);
+}
+
+static __u64 key_count(const struct trap_key *k);
+
 /* A key's count: its trap_counts entry plus what the per-CPU cache holds. */
 static __u64 count_of(__u32 class, __u64 code)
 {
 	struct trap_key key = key_of(class, code);
+
+	return key_count(&key);
+}
+
+static __u64 detail_count(__u64 code, __u16 flags, __u32 detail)
+{
+	struct trap_key key = key_of(CLASS_EXIT, code);
+
+	key.detail_flags = flags;
+	key.detail = detail;
+	return key_count(&key);
+}
+
+static __u64 key_count(const struct trap_key *k)
+{
+	struct trap_key key = *k;
 	int ncpus = libbpf_num_possible_cpus();
 	struct trap_count values[ncpus];
 	struct hot_slot slots[ncpus];
@@ -124,6 +162,81 @@ static void test_exits(void)
 	drive(DRIVE_EXIT, ISA_SVM, 0x80000010, 3);
 	CHECK_U64(count_of(CLASS_EXIT, (__u64)ISA_SVM << 32 | 0x80000010), 1);
 	drive(DRIVE_ENTRY, 0, 0, 0);
+}
+
+/* Exit details decoded from SVM's EXITINFO1, VMX's exit qualification and
+ * the guest's RCX, as each attach variant hands them over. */
+static void test_exit_details(void)
+{
+	const __u64 svm_io = (__u64)ISA_SVM << 32 | 0x7b, svm_msr = (__u64)ISA_SVM << 32 | 0x7c;
+	const __u64 vmx_io = (__u64)ISA_VMX << 32 | 30, vmx_cr = (__u64)ISA_VMX << 32 | 28;
+	const __u64 vmx_rdmsr = (__u64)ISA_VMX << 32 | 31, vmx_wrmsr = (__u64)ISA_VMX << 32 | 32;
+	const __u16 b = 1 << DETAIL_SIZE_SHIFT, w = 2 << DETAIL_SIZE_SHIFT, l = 4 << DETAIL_SIZE_SHIFT;
+	struct trap_key key;
+	struct trap_latency lat;
+
+	/* SVM IOIO: port in 16-31, bit 0 in, 2 string, 3 rep, 4-6 size one-hot */
+	for (int i = 0; i < 3; i++)
+		drive_exit(ISA_SVM, 0x7b, 0x03f80010, true, 0, false);	/* outb 0x3f8 */
+	drive_exit(ISA_SVM, 0x7b, 0x03f90011, true, 0, false);		/* inb 0x3f9 */
+	drive_exit(ISA_SVM, 0x7b, 0x01f0002c, true, 0, false);		/* rep outsw 0x1f0 */
+	drive_exit(ISA_SVM, 0x7b, 0x0cfc0041, true, 0, false);		/* inl 0xcfc */
+	CHECK_U64(detail_count(svm_io, DETAIL_IO | DETAIL_WRITE | b, 0x3f8), 3);
+	CHECK_U64(detail_count(svm_io, DETAIL_IO | b, 0x3f9), 1);
+	CHECK_U64(detail_count(svm_io, DETAIL_IO | DETAIL_WRITE | DETAIL_STRING | DETAIL_REP | w, 0x1f0), 1);
+	CHECK_U64(detail_count(svm_io, DETAIL_IO | l, 0xcfc), 1);
+	CHECK_U64(count_of(CLASS_EXIT, svm_io), 7);	/* only test_exits' 7, driven without info */
+	/* SVM MSR: EXITINFO1 1 is wrmsr; the index is RCX, where it can be read */
+	drive_exit(ISA_SVM, 0x7c, 0, true, 0x10, true);
+	drive_exit(ISA_SVM, 0x7c, 1, true, 0xc0000080, true);
+	drive_exit(ISA_SVM, 0x7c, 1, true, 0, false);			/* the tracepoint's view */
+	drive_exit(ISA_SVM, 0x7c, 0, true, 0, true);			/* index 0 is an index */
+	CHECK_U64(detail_count(svm_msr, DETAIL_MSR, 0x10), 1);
+	CHECK_U64(detail_count(svm_msr, DETAIL_MSR | DETAIL_WRITE, 0xc0000080), 1);
+	CHECK_U64(detail_count(svm_msr, DETAIL_MSR | DETAIL_WRITE | DETAIL_UNKNOWN, 0), 1);
+	CHECK_U64(detail_count(svm_msr, DETAIL_MSR, 0), 1);
+	/* other SVM reasons have none, whatever EXITINFO1 holds */
+	drive_exit(ISA_SVM, 0x78, 0x03f80010, true, 7, true);
+	CHECK_U64(count_of(CLASS_EXIT, (__u64)ISA_SVM << 32 | 0x78), 2);	/* and test_exits' one */
+
+	/* VMX IO qualification: 0-2 size - 1, 3 in, 4 string, 5 rep, 16-31 port */
+	drive_exit(ISA_VMX, 30, 0x03f80000, true, 0, false);		/* outb 0x3f8 */
+	drive_exit(ISA_VMX, 30, 0x0cfc000b, true, 0, false);		/* inl 0xcfc */
+	drive_exit(ISA_VMX, 30, 0x00600039, true, 0, false);		/* rep insw 0x60 */
+	drive_exit(ISA_VMX, 30, 0, false, 0, false);			/* qualification not cached */
+	drive_exit(ISA_VMX, 0x8000001e, 0x03f80000, true, 0, false);	/* failed entry: no detail */
+	CHECK_U64(detail_count(vmx_io, DETAIL_IO | DETAIL_WRITE | b, 0x3f8), 1);
+	CHECK_U64(detail_count(vmx_io, DETAIL_IO | l, 0xcfc), 1);
+	CHECK_U64(detail_count(vmx_io, DETAIL_IO | DETAIL_STRING | DETAIL_REP | w, 0x60), 1);
+	CHECK_U64(detail_count(vmx_io, DETAIL_IO | DETAIL_UNKNOWN, 0), 1);
+	CHECK_U64(count_of(CLASS_EXIT, (__u64)ISA_VMX << 32 | 0x8000001e), 1);
+	/* VMX MSR: the direction is the reason */
+	drive_exit(ISA_VMX, 31, 0, false, 0x1b, true);
+	drive_exit(ISA_VMX, 32, 0, false, 0x6e0, true);
+	drive_exit(ISA_VMX, 32, 0, false, 0, false);
+	CHECK_U64(detail_count(vmx_rdmsr, DETAIL_MSR, 0x1b), 1);
+	CHECK_U64(detail_count(vmx_wrmsr, DETAIL_MSR | DETAIL_WRITE, 0x6e0), 1);
+	CHECK_U64(detail_count(vmx_wrmsr, DETAIL_MSR | DETAIL_WRITE | DETAIL_UNKNOWN, 0), 1);
+	/* VMX CR access: 0-3 CR, 4-5 type; the GPR in 8-11 is not kept */
+	drive_exit(ISA_VMX, 28, 0x0304, true, 0, false);		/* mov to cr4 from rbx */
+	drive_exit(ISA_VMX, 28, 0x0013, true, 0, false);		/* mov from cr3 */
+	drive_exit(ISA_VMX, 28, 0x0020, true, 0, false);		/* clts */
+	drive_exit(ISA_VMX, 28, 0x0013, false, 0, false);
+	CHECK_U64(detail_count(vmx_cr, DETAIL_CR, 0x04), 1);
+	CHECK_U64(detail_count(vmx_cr, DETAIL_CR, 0x13), 1);
+	CHECK_U64(detail_count(vmx_cr, DETAIL_CR, 0x20), 1);
+	CHECK_U64(detail_count(vmx_cr, DETAIL_CR | DETAIL_UNKNOWN, 0), 1);
+
+	/* the exit -> entry latency goes to the exit's detail */
+	drive_exit(ISA_SVM, 0x7b, 0x00700010, true, 0, false);		/* outb 0x70 */
+	drive(DRIVE_ENTRY, 0, 0, 3);
+	key = key_of(CLASS_EXIT, svm_io);
+	key.detail_flags = DETAIL_IO | DETAIL_WRITE | b;
+	key.detail = 0x70;
+	CHECK(bpf_map_lookup_elem(latency_fd, &key, &lat) == 0 && lat.count == 1 && lat.vcpu == 3,
+	      "latency of outb 0x70 in its own entry");
+	key.detail = 0x3f8;	/* each exit above was followed by another, not an entry */
+	CHECK(bpf_map_lookup_elem(latency_fd, &key, &lat) != 0, "no entry closed an outb 0x3f8 exit");
 }
 
 static void test_hypercalls_and_vmm_trips(void)
@@ -298,6 +411,7 @@ int main(void)
 	stats_init(&s, libbpf_num_possible_cpus());
 
 	test_exits();	/* one thread: vCPU 3 throughout */
+	test_exit_details();
 	test_hypercalls_and_vmm_trips();
 	test_emulate_decoding();
 	test_loader_read(&s);
