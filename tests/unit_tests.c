@@ -11,6 +11,7 @@
 #include "check.h"
 #include "csv.h"
 #include "csv_read.h"
+#include "devices.h"
 #include "html_report.h"
 #include "guest_filter.h"
 #include "guests.h"
@@ -391,6 +392,168 @@ static void test_guest_filter(void)
 	stats_free(&s);
 }
 
+static const char *detail_of(__u16 flags, __u32 detail)
+{
+	static char buf[128];
+
+	exit_detail_name(flags, detail, buf, sizeof(buf));
+	return buf;
+}
+
+static const char *trap_of(__u16 class, __u64 code, __u16 flags, __u32 detail)
+{
+	static char buf[128];
+
+	trap_name(class, code, flags, detail, buf, sizeof(buf));
+	return buf;
+}
+
+static void test_exit_detail_names(void)
+{
+	const __u16 b = 1 << DETAIL_SIZE_SHIFT, w = 2 << DETAIL_SIZE_SHIFT, l = 4 << DETAIL_SIZE_SHIFT;
+	const __u64 svm_io = (__u64)ISA_SVM << 32 | 0x7b;
+
+	CHECK_STR(detail_of(DETAIL_IO | DETAIL_WRITE | b, 0x3f8), "outb 0x3f8");
+	CHECK_STR(detail_of(DETAIL_IO | b, 0x3f9), "inb 0x3f9");
+	CHECK_STR(detail_of(DETAIL_IO | l, 0xcfc), "inl 0xcfc");
+	CHECK_STR(detail_of(DETAIL_IO | DETAIL_WRITE | DETAIL_STRING | DETAIL_REP | w, 0x1f0), "rep outsw 0x1f0");
+	CHECK_STR(detail_of(DETAIL_IO | DETAIL_STRING | b, 0x60), "insb 0x60");
+	CHECK_STR(detail_of(DETAIL_IO | DETAIL_UNKNOWN, 0), "port unknown");
+	CHECK_STR(detail_of(DETAIL_MSR, 0x10), "rdmsr 0x10");
+	CHECK_STR(detail_of(DETAIL_MSR | DETAIL_WRITE, 0xc0000080), "wrmsr 0xc0000080");
+	CHECK_STR(detail_of(DETAIL_MSR, 0), "rdmsr 0x0");
+	CHECK_STR(detail_of(DETAIL_MSR | DETAIL_WRITE | DETAIL_UNKNOWN, 0), "wrmsr (index unknown)");
+	CHECK_STR(detail_of(DETAIL_CR, 0x04), "mov to cr4");
+	CHECK_STR(detail_of(DETAIL_CR, 0x13), "mov from cr3");
+	CHECK_STR(detail_of(DETAIL_CR, 0x20), "clts");
+	CHECK_STR(detail_of(DETAIL_CR, 0x30), "lmsw");
+	CHECK_STR(detail_of(DETAIL_CR | DETAIL_UNKNOWN, 0), "cr access unknown");
+	CHECK_STR(detail_of(0, 0), "");
+
+	/* devices at the edges of their ranges */
+	CHECK(pio_device(0x3f7) == NULL && pio_device(0x400) == NULL, "beside COM1: none");
+	CHECK_STR(pio_device(0x3f8), "serial COM1");
+	CHECK_STR(pio_device(0x3ff), "serial COM1");
+	CHECK_STR(pio_device(0x2f8), "serial COM2");
+	CHECK_STR(pio_device(0x3e8), "serial COM3");
+	CHECK_STR(pio_device(0x2ef), "serial COM4");
+	CHECK_STR(pio_device(0xcf8), "PCI config");
+	CHECK_STR(pio_device(0xcff), "PCI config");
+	CHECK_STR(pio_device(0x40), "PIT");
+	CHECK_STR(pio_device(0x43), "PIT");
+	CHECK(pio_device(0x44) == NULL, "0x44 is no PIT port");
+	CHECK_STR(pio_device(0x20), "PIC master");
+	CHECK_STR(pio_device(0xa1), "PIC slave");
+	CHECK_STR(pio_device(0x70), "RTC/CMOS");
+	CHECK_STR(pio_device(0x71), "RTC/CMOS");
+	CHECK_STR(pio_device(0x60), "i8042");
+	CHECK_STR(pio_device(0x64), "i8042");
+	CHECK_STR(pio_device(0x3c0), "VGA");
+	CHECK_STR(pio_device(0x3df), "VGA");
+	CHECK_STR(pio_device(0x604), "ACPI PM (q35)");
+	CHECK(pio_device(0xf4) == NULL, "guestload's end port 0xf4 has no device");
+	CHECK_STR(mmio_device(0xfec00000), "IOAPIC");
+	CHECK_STR(mmio_device(0xfee00000), "LAPIC");
+	CHECK_STR(mmio_device(0xfed00000), "HPET");
+	CHECK(mmio_device(0xfee01000) == NULL && mmio_device(0xd0000) == NULL, "no device");
+
+	/* a whole line: code, detail, device */
+	CHECK_STR(trap_of(CLASS_EXIT, svm_io, DETAIL_IO | DETAIL_WRITE | b, 0x3f8),
+		  "SVM io outb 0x3f8 (serial COM1)");
+	CHECK_STR(trap_of(CLASS_EXIT, svm_io, DETAIL_IO | DETAIL_UNKNOWN, 0), "SVM io port unknown");
+	CHECK_STR(trap_of(CLASS_EXIT, (__u64)ISA_VMX << 32 | 31, DETAIL_MSR, 0x10), "VMX MSR_READ rdmsr 0x10");
+	CHECK_STR(trap_of(CLASS_EXIT, (__u64)ISA_SVM << 32 | 0x78, 0, 0), "SVM hlt");
+	CHECK_STR(trap_of(CLASS_PIO, PIO_WRITE | 0x3f8, 0, 0), "out 0x3f8 (serial COM1)");
+	CHECK_STR(trap_of(CLASS_PIO, 0xf4, 0, 0), "in 0xf4");
+	CHECK_STR(trap_of(CLASS_MMIO, 0xfee00000 | 2, 0, 0), "write 0xfee00000 (LAPIC)");
+}
+
+static void json_of(FILE *f, void *arg)
+{
+	json_write_summary(f, arg, 1.0);
+}
+
+static void csv_histograms_of(FILE *f, void *arg)
+{
+	csv_write_histograms(f, arg);
+}
+
+/* The summary, CSV and JSON: details under their reason, device subtotals. */
+static void test_detail_reports(void)
+{
+	const __u32 pid = 0x7ffffff2;
+	const __u16 b = 1 << DETAIL_SIZE_SHIFT;
+	const __u64 svm_io = (__u64)ISA_SVM << 32 | 0x7b, svm_msr = (__u64)ISA_SVM << 32 | 0x7c;
+	struct { __u16 class, flags; __u32 detail; __u64 code, count; } rows[] = {
+		{ CLASS_EXIT, DETAIL_IO | DETAIL_WRITE | b, 0x3f8, svm_io, 40 },
+		{ CLASS_EXIT, DETAIL_IO | b, 0x3f9, svm_io, 19 },
+		{ CLASS_EXIT, DETAIL_IO | DETAIL_WRITE | b, 0xf4, svm_io, 1 },
+		{ CLASS_EXIT, DETAIL_MSR, 0x10, svm_msr, 4 },
+		{ CLASS_EXIT, DETAIL_MSR | DETAIL_WRITE | DETAIL_UNKNOWN, 0, svm_msr, 2 },
+		{ CLASS_EXIT, 0, 0, (__u64)ISA_SVM << 32 | 0x78, 3 },
+		{ CLASS_PIO, 0, 0, PIO_WRITE | 0x3f8, 40 },
+		{ CLASS_PIO, 0, 0, 0x3f9, 19 },
+		{ CLASS_PIO, 0, 0, PIO_WRITE | 0xf4, 1 },
+		{ CLASS_MMIO, 0, 0, 0xfee00000 | 2, 5 },
+	};
+	struct stats s;
+	char *text;
+
+	CHECK(stats_init(&s, 2) == 0, "stats_init");
+	stats_note_thread(&s, pid, pid + 1, "CPU 0/KVM", "vm");
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct trap_key key = { .tgid = pid, .tid = pid + 1, .class = rows[i].class,
+					.detail_flags = rows[i].flags, .detail = rows[i].detail,
+					.code = rows[i].code };
+
+		stats_row(&s, &key, true)->count = rows[i].count;
+	}
+	text = capture(summary_of, &s);
+	/* the reason's total, then its details by count, then the devices */
+#define LINE(name, n) "\n" name " " n " "
+	CHECK(strstr(text, LINE("    SVM io                        ", "          60")) &&
+	      strstr(text, LINE("      outb 0x3f8 (serial COM1)    ", "          40")) &&
+	      strstr(text, LINE("      inb 0x3f9 (serial COM1)     ", "          19")) &&
+	      strstr(text, LINE("      outb 0xf4                   ", "           1")) &&
+	      strstr(text, LINE("    SVM msr                       ", "           6")) &&
+	      strstr(text, LINE("      rdmsr 0x10                  ", "           4")) &&
+	      strstr(text, LINE("      wrmsr (index unknown)       ", "           2")) &&
+	      strstr(text, LINE("    SVM hlt                       ", "           3")) &&
+	      strstr(text, LINE("    out 0x3f8 (serial COM1)       ", "          40")) &&
+	      strstr(text, LINE("    write 0xfee00000 (LAPIC)      ", "           5")),
+	      "summary lines: %s", text);
+	/* per-device subtotals in the exit and the pio class, after the codes */
+	{
+		const char *exit_dev = strstr(text, LINE("    device serial COM1            ", "          59"));
+		const char *pio_dev = exit_dev ? strstr(exit_dev + 1, LINE("    device serial COM1            ", "          59")) : NULL;
+
+		CHECK(exit_dev && pio_dev && exit_dev > strstr(text, "SVM hlt") &&
+		      pio_dev > strstr(text, "in 0x3f9 (serial COM1)"), "device subtotals: %s", text);
+		CHECK(strstr(text, LINE("    device LAPIC                  ", "           5")), "LAPIC subtotal");
+	}
+	/* io before msr before hlt: codes by their details' total */
+	CHECK(strstr(text, "SVM io") < strstr(text, "SVM msr") && strstr(text, "SVM msr") < strstr(text, "SVM hlt"),
+	      "codes sorted by total");
+	free(text);
+
+	text = capture(csv_histograms_of, &s);
+	CHECK(strstr(text, ",bucket_count,detail,detail_name,device\r\n") != NULL, "CSV header");
+	CHECK(strstr(text, ",exit,0x20000007b,SVM io,40,0,0,,,,,,0x109000003f8,outb 0x3f8,serial COM1\r\n") &&
+	      strstr(text, ",exit,0x20000007c,SVM msr,2,0,0,,,,,,0xe00000000,wrmsr (index unknown),\r\n") &&
+	      strstr(text, ",exit,0x200000078,SVM hlt,3,0,0,,,,,,,,\r\n") &&
+	      strstr(text, ",pio,0x103f8,out 0x3f8,40,0,0,,,,,,,,serial COM1\r\n"), "CSV rows: %s", text);
+	free(text);
+
+	text = capture(json_of, &s);
+	CHECK(strstr(text, "{\"code\":8589934715,\"name\":\"SVM io\",\"count\":60,\"details\":["
+			   "{\"detail\":1138166334456,\"name\":\"outb 0x3f8\",\"device\":\"serial COM1\",\"count\":40},") &&
+	      strstr(text, "\"devices\":[{\"name\":\"serial COM1\",\"count\":59}]") &&
+	      strstr(text, "{\"code\":66552,\"name\":\"out 0x3f8\",\"count\":40,\"device\":\"serial COM1\"}") &&
+	      strstr(text, "{\"code\":8589934712,\"name\":\"SVM hlt\",\"count\":3}"), "JSON: %s", text);
+	free(text);
+	stats_free(&s);
+}
+
 static int parse(const char *line, struct options *o)
 {
 	char copy[512], *argv[32];
@@ -557,6 +720,8 @@ static void test_outfile(void)
 int main(void)
 {
 	test_names();
+	test_exit_detail_names();
+	test_detail_reports();
 	test_arm64_names();
 	test_histogram_maths();
 	test_csv_quoting();
