@@ -149,14 +149,16 @@ def read_csv(path):
     seen = set()
     with open(path, newline="") as f:
         for r in csv.DictReader(f):
-            key = (int(r["pid"]), r["class"], r["code_name"], r["tid"])
+            # a key is (tid, code, detail); exits split by detail under one code_name
+            key = (int(r["pid"]), r["class"], r["code_name"], r["tid"], r["detail"])
             agg = rows.setdefault((int(r["pid"]), r["class"], r["code_name"]),
                                   {"count": 0, "lat_count": 0, "lat_min": None, "buckets": 0,
-                                   "guest": r["guest"], "vcpus": set()})
+                                   "guest": r["guest"], "vcpus": set(), "devices": {}})
             agg["vcpus"].add(r["vcpu"])
             if key not in seen:  # count repeats on each bucket row of a key
                 seen.add(key)
                 agg["count"] += int(r["count"])
+                agg["devices"][r["device"]] = agg["devices"].get(r["device"], 0) + int(r["count"])
                 agg["lat_count"] += int(r["lat_count"])
                 if r["lat_min_ns"]:
                     m = int(r["lat_min_ns"])
@@ -173,6 +175,11 @@ def read_csv(path):
 
 def class_total(rows, pid, cls):
     return sum(v["count"] for (p, c, _), v in rows.items() if p == pid and c == cls)
+
+
+def device_total(rows, pid, cls, device):
+    """Traps of a class to one device ("" for none), from the CSV's device column."""
+    return sum(v["devices"].get(device, 0) for (p, c, _), v in rows.items() if p == pid and c == cls)
 
 
 def code_count(rows, pid, cls, name):
@@ -197,6 +204,13 @@ def expect_guest(rows, pid, g, label, sleep_us=0, name=None):
     check_eq(code_count(rows, pid, "pio", "out 0xf4"), vcpus if g["complete"] == "1" else
              code_count(rows, pid, "pio", "out 0xf4"), f"{label}: end signal per vCPU")
     check_eq(class_total(rows, pid, "pio"), n("exit_io"), f"{label}: all port I/O")
+    # device groups: 0x3f8 and 0x3f9 are serial COM1; the end signal 0xf4 and
+    # the MMIO page 0xd0000 are no known device
+    check_eq(device_total(rows, pid, "pio", "serial COM1"), n("pio_out") + n("pio_in"),
+             f"{label}: port I/O to serial COM1")
+    check_eq(device_total(rows, pid, "pio", ""), n("exit_io") - n("pio_out") - n("pio_in"),
+             f"{label}: port I/O to no known device")
+    check_eq(device_total(rows, pid, "mmio", ""), class_total(rows, pid, "mmio"), f"{label}: mmio device")
     check_eq(code_count(rows, pid, "mmio", "unsatisfied-read 0xd0000"), n("mmio_read"),
              f"{label}: mmio unsatisfied-read")
     check_eq(code_count(rows, pid, "mmio", "read 0xd0000"), n("mmio_read"), f"{label}: mmio read")
@@ -244,6 +258,14 @@ def check_json_matches_csv(path, rows, pids):
             continue
         for c in g["classes"]:
             check_eq(c["total"], class_total(rows, pid, c["class"]), f"json {pid} {c['class']} total")
+            devices = {d["name"]: d["count"] for d in c.get("devices", [])}
+            want = {}
+            for (p, cls, _), v in rows.items():
+                if p == pid and cls == c["class"]:
+                    for dev, k in v["devices"].items():
+                        if dev:
+                            want[dev] = want.get(dev, 0) + k
+            check_eq(devices, want, f"json {pid} {c['class']} device subtotals")
 
 
 def check_series_matches_csv(path, rows, pids):
@@ -302,6 +324,9 @@ def test_mixed_guests(outdir):
     check("Guest %d \"alpha\"" % alpha_pid in outs["auto"], "summary names guest alpha")
     check("KVM_EXIT_MMIO" in outs["auto"] and "time in VMM latency" in outs["auto"],
           "summary shows KVM_EXIT names and the VMM-time histogram")
+    check(re.search(r"\n    out 0x3f8 \(serial COM1\) +\d+ ", outs["auto"]) and
+          re.search(r"\n    device serial COM1 +\d+ ", outs["auto"]),
+          "summary names the device beside the port and sums per device")
 
 
 def test_pid_filter(outdir):

@@ -183,7 +183,8 @@ def test_live_view(outdir):
         screen = pane.wait_for(lambda s: "time in VMM latency" in s)
         check(f'Guest {web} "{PREFIX}-web" live: 2 vCPU threads' in screen,
               f"Enter: the guest's details:\n{screen}")
-        for want in ("vcpu0", "vcpu1", "CLASS / CODE", "emulate", "pio", "out 0x3f8", "mmio",
+        for want in ("vcpu0", "vcpu1", "CLASS / CODE", "emulate", "pio", "out 0x3f8 (serial COM1)",
+                     "device serial COM1", "mmio",
                      "read 0xd0000", "userspace", "KVM_EXIT_IO", "KVM_EXIT_MMIO", "KVM_EXIT_HLT",
                      "cpuid 0x0", "time in VMM latency", "->"):
             check(want in screen, f"drill-down shows {want!r}")
@@ -306,7 +307,7 @@ def test_hostile_name(outdir):
         check(f'Guest {evil} "{shown}"' in history, "hostile name: the summary shows it escaped")
         with open(f"{outdir}/evil.csv", newline="") as f:
             rows = list(csv.reader(f))
-        check(all(len(r) == 15 for r in rows), "hostile name: every CSV row has 15 fields")
+        check(all(len(r) == 18 for r in rows), "hostile name: every CSV row has 18 fields")
         names = {r[1] for r in rows[1:] if r[0] == str(evil)}
         check_eq(names, {shown}, "hostile name: the CSV field round-trips")
         with open(f"{outdir}/evil.json") as f:

@@ -26,11 +26,12 @@ eq "$(probe fentry kvm:kvm_emulate_insn)" "fexit fexit x86_emulate_instruction" 
 eq "$(probe btf kvm:kvm_exit)" "tp_btf" "btf mode: kvm_exit as tp_btf (reason from struct vcpu_svm)"
 
 # Guest A: real mode, a bit of everything; guest B: protected mode, two vCPUs,
-# KVM_HC_SCHED_YIELD hypercalls and MMIO.
-./tests/guestload --wait-start /tmp/go --pio 20 --cpuid 7 --hlt 3 --msr-read 4 --msr-write 2 \
+# KVM_HC_SCHED_YIELD hypercalls and MMIO.  Both: out to 0x3f8 and in from 0x3f9
+# (serial COM1), the end signal out 0xf4 per vCPU, rdmsr 0x10 and wrmsr 0x8b.
+./tests/guestload --wait-start /tmp/go --pio 20 --pio-in 5 --cpuid 7 --hlt 3 --msr-read 4 --msr-write 2 \
 	--hypercall 5 -name guest=vmA >/tmp/gA.out 2>/tmp/gA.err &
 ga=$!
-./tests/guestload --wait-start /tmp/go -c 2 --protected --pio 3 --cpuid 2 --hypercall 6 --hc-nr 11 \
+./tests/guestload --wait-start /tmp/go -c 2 --protected --pio 3 --pio-in 2 --cpuid 2 --hypercall 6 --hc-nr 11 \
 	--mmio-read 2 --mmio-write 2 -name guest=vmB >/tmp/gB.out 2>/tmp/gB.err &
 gb=$!
 for f in /tmp/gA.out /tmp/gB.out; do
@@ -105,9 +106,35 @@ for g in A B; do
 		eq "$(total $f $pid userspace KVM_EXIT_IO)" "$io" "$m/guest $g: KVM_EXIT_IO"
 		eq "$(total $f $pid userspace KVM_EXIT_MMIO)" "$(field exit_mmio $out)" "$m/guest $g: KVM_EXIT_MMIO"
 		eq "$(total $f $pid userspace KVM_EXIT_HLT)" "$(field exit_hlt $out)" "$m/guest $g: KVM_EXIT_HLT"
+		# the IO exits by port and direction, and per device (exit detail)
+		pout=$(field pio_out $out) pin=$(field pio_in $out)
+		eq "$(total $f $pid exit 'SVM io' 'outb 0x3f8')" "$pout" "$m/guest $g: SVM io outb 0x3f8"
+		eq "$(total $f $pid exit 'SVM io' 'inb 0x3f9')" "$pin" "$m/guest $g: SVM io inb 0x3f9"
+		eq "$(total $f $pid exit 'SVM io' 'outb 0xf4')" "$vcpus" "$m/guest $g: SVM io outb 0xf4 (end signal per vCPU)"
+		eq "$(device_total $f $pid exit 'serial COM1')" "$((pout + pin))" "$m/guest $g: exits to serial COM1"
+		eq "$(device_total $f $pid pio 'serial COM1')" "$((pout + pin))" "$m/guest $g: pio to serial COM1"
+		eq "$(total $f $pid pio 'in 0x3f9')" "$pin" "$m/guest $g: pio in 0x3f9"
+		# the MSR index is the guest's RCX: the classic tracepoint's record has none
+		if [ $m = tracepoint ]; then r='rdmsr (index unknown)' w='wrmsr (index unknown)'
+		else r='rdmsr 0x10' w='wrmsr 0x8b'; fi
+		eq "$(total $f $pid exit 'SVM msr' "$r")" "$(field msr_read $out)" "$m/guest $g: SVM msr $r"
+		eq "$(total $f $pid exit 'SVM msr' "$w")" "$(field msr_write $out)" "$m/guest $g: SVM msr $w"
+		# only io and msr exits carry a detail
+		eq "$(details $f $pid exit | tr ';' '\n' | grep -v -e '^SVM io/' -e '^SVM msr/' | grep -c .)" 0 \
+			"$m/guest $g: exits with a detail are io and msr only"
 		echo "verified: exit/$m guest $g: $(codes $f $pid exit)"
+		echo "verified: exit detail/$m guest $g: $(details $f $pid exit)"
 		echo "verified: hypercall/$m guest $g: $(codes $f $pid hypercall)"
 	done
+	# the exit details agree where each mode can know them: the port in all,
+	# the MSR index in all but the classic tracepoint
+	ref=$(details /tmp/btf.csv $pid exit)
+	for m in fentry kprobe; do
+		eq "$(details /tmp/$m.csv $pid exit)" "$ref" "guest $g: exit details by $m vs btf"
+	done
+	eq "$(details /tmp/tracepoint.csv $pid exit 'SVM io')" "$(details /tmp/btf.csv $pid exit 'SVM io')" \
+		"guest $g: io exit details by tracepoint vs btf"
+	echo "verified: exit details agree (tracepoint: io only), guest $g: $ref"
 	# the four attach modes agree on every class
 	for cls in exit hypercall emulate pio mmio userspace msr cpuid; do
 		ref=$(codes /tmp/tracepoint.csv $pid $cls)
@@ -117,5 +144,8 @@ for g in A B; do
 		echo "verified: $cls agrees in all modes, guest $g: $ref"
 	done
 done
+echo "--- kvmprof summary (--attach btf), exit and pio classes of guest A"
+awk -v pid="$(field pid /tmp/gA.out)" '/^Guest / { on = index($0, "Guest " pid " ") == 1 }
+	on && /^  [a-z]+ / { show = $1 == "exit" || $1 == "pio" } on && show' /tmp/btf.out
 echo "vmtest: $pass passed, $fail failed"
 [ $fail -eq 0 ]
