@@ -447,6 +447,22 @@ void trap_name(__u16 class, __u64 code, __u16 flags, __u32 detail, char *buf, si
 		snprintf(buf + n, size - n, " (%s)", device);
 }
 
+void trap_name_fit(__u16 class, __u64 code, __u16 flags, __u32 detail, char *buf, size_t size,
+		   size_t width)
+{
+	size_t n;
+
+	trap_name(class, code, flags, detail, buf, size);
+	if (strlen(buf) <= width)
+		return;
+	code_name(class, code, buf, size);
+	n = strlen(buf);
+	if (flags && n + 1 < size) {
+		buf[n++] = ' ';
+		exit_detail_name(flags, detail, buf + n, size - n);
+	}
+}
+
 void code_name(unsigned int class, __u64 code, char *buf, size_t size)
 {
 	const char *name;

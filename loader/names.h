@@ -41,5 +41,9 @@ void exit_detail_name(__u16 flags, __u32 detail, char *buf, size_t size);
 /* A key's code name, its exit detail and its device, as one line shows
  * them: "SVM io outb 0x3f8 (serial COM1)", "out 0x3f8 (serial COM1)". */
 void trap_name(__u16 class, __u64 code, __u16 flags, __u32 detail, char *buf, size_t size);
+/* The same for a column width chars wide: without the device when the
+ * whole does not fit. */
+void trap_name_fit(__u16 class, __u64 code, __u16 flags, __u32 detail, char *buf, size_t size,
+		   size_t width);
 
 #endif

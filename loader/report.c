@@ -277,8 +277,8 @@ void report_interval(FILE *out, struct stats *s, double interval_s, double elaps
 		if (gs->guest->ended && !gs->interval)
 			continue;
 		if (gs->top)
-			trap_name(gs->top->key.class, gs->top->key.code, gs->top->key.detail_flags,
-				 gs->top->key.detail, top, sizeof(top));
+			trap_name_fit(gs->top->key.class, gs->top->key.code, gs->top->key.detail_flags,
+				      gs->top->key.detail, top, sizeof(top), 24);
 		latency_cell(exit_lat, sizeof(exit_lat), gs->class_int_lat_count[CLASS_EXIT],
 			     gs->class_int_lat_sum[CLASS_EXIT], gs->class_int_lat_max[CLASS_EXIT]);
 		latency_cell(vmm_lat, sizeof(vmm_lat), gs->class_int_lat_count[CLASS_USERSPACE],

@@ -255,8 +255,8 @@ static void build_lines(struct tui *t, struct stats *s)
 		}
 		snprintf(l->top, sizeof(l->top), "-");
 		if (iv > 0 && gs->top)
-			trap_name(gs->top->key.class, gs->top->key.code, gs->top->key.detail_flags,
-				  gs->top->key.detail, l->top, sizeof(l->top));
+			trap_name_fit(gs->top->key.class, gs->top->key.code, gs->top->key.detail_flags,
+				      gs->top->key.detail, l->top, sizeof(l->top), 22);	/* column_width[COL_TOP] */
 	}
 	for (size_t i = 0; i < t->nr_lines; i++)
 		t->lines[i].share = all ? 100.0 * t->lines[i].share / all : 0;

@@ -466,6 +466,14 @@ static void test_exit_detail_names(void)
 	CHECK_STR(trap_of(CLASS_PIO, PIO_WRITE | 0x3f8, 0, 0), "out 0x3f8 (serial COM1)");
 	CHECK_STR(trap_of(CLASS_PIO, 0xf4, 0, 0), "in 0xf4");
 	CHECK_STR(trap_of(CLASS_MMIO, 0xfee00000 | 2, 0, 0), "write 0xfee00000 (LAPIC)");
+	{
+		char buf[64];
+
+		trap_name_fit(CLASS_EXIT, svm_io, DETAIL_IO | DETAIL_WRITE | b, 0x3f8, buf, sizeof(buf), 24);
+		CHECK_STR(buf, "SVM io outb 0x3f8");	/* the device does not fit: dropped */
+		trap_name_fit(CLASS_PIO, PIO_WRITE | 0x3f8, 0, 0, buf, sizeof(buf), 24);
+		CHECK_STR(buf, "out 0x3f8 (serial COM1)");
+	}
 }
 
 static void json_of(FILE *f, void *arg)
