@@ -123,6 +123,24 @@ void csv_write_series(FILE *f, const struct stats *s, double elapsed_s, double i
 	fflush(f);
 }
 
+/* ,"detail":N,"detail_name":S where the key has one, ,"device":S where known */
+static void json_key_detail(FILE *f, const struct trap_row *row)
+{
+	const char *device = trap_device(&row->key);
+	char name[64];
+
+	if (row->key.detail_flags) {
+		exit_detail_name(row->key.detail_flags, row->key.detail, name, sizeof(name));
+		fprintf(f, ",\"detail\":%llu,\"detail_name\":",
+			(unsigned long long)row->key.detail_flags << 32 | row->key.detail);
+		json_string(f, name);
+	}
+	if (device) {
+		fprintf(f, ",\"device\":");
+		json_string(f, device);
+	}
+}
+
 void json_write_series(FILE *f, const struct stats *s, double elapsed_s, double interval_s)
 {
 	const char *sep = "";
@@ -150,10 +168,12 @@ void json_write_series(FILE *f, const struct stats *s, double elapsed_s, double 
 			class_name(row->key.class), (unsigned long long)row->key.code);
 		json_string(f, name);
 		fprintf(f, ",\"count\":%llu,\"rate_per_s\":%.3f,\"lat_count\":%llu,\"lat_sum_ns\":%llu,"
-			   "\"lat_max_ns\":%llu}", (unsigned long long)row->interval,
+			   "\"lat_max_ns\":%llu", (unsigned long long)row->interval,
 			row->interval / interval_s, (unsigned long long)row->interval_lat_count,
 			(unsigned long long)row->interval_lat_sum,
 			(unsigned long long)row->interval_lat_max);
+		json_key_detail(f, row);
+		fputc('}', f);
 		sep = ",";
 	}
 	fprintf(f, "]}\n");

@@ -137,10 +137,12 @@ static struct run_code *code_of(struct run_data *d, struct run_guest *g, __u32 c
 
 /* Columns by name, so that a column added later does not break reading. */
 enum col { C_PID, C_GUEST, C_TID, C_CLASS, C_CODE, C_CODE_NAME, C_COUNT, C_LAT_COUNT, C_LAT_SUM,
-	   C_LAT_MAX, C_BUCKET_LO, C_BUCKET_HI, C_BUCKET_COUNT, C_ELAPSED, C_INTERVAL, NR_COLS };
+	   C_LAT_MAX, C_BUCKET_LO, C_BUCKET_HI, C_BUCKET_COUNT, C_ELAPSED, C_INTERVAL, C_DETAIL,
+	   NR_COLS };
 static const char *const col_names[NR_COLS] = {
 	"pid", "guest", "tid", "class", "code", "code_name", "count", "lat_count", "lat_sum_ns",
 	"lat_max_ns", "bucket_lo_ns", "bucket_hi_ns", "bucket_count", "elapsed_s", "interval_s",
+	"detail",	/* optional: files before exit details have none */
 };
 #define HIST_COLS ((1 << C_ELAPSED) - 1)
 #define SERIES_COLS (1 << C_PID | 1 << C_GUEST | 1 << C_TID | 1 << C_CLASS | 1 << C_CODE | \
@@ -246,6 +248,7 @@ static bool parse_seconds(const char *s, double *out)
  * -1 (one line printed). */
 struct key_row {
 	__u64 pid, tid, code, count;
+	__u64 detail;	/* an exit's detail, 0 when none (or no such column) */
 	int class;
 };
 
@@ -264,6 +267,9 @@ static int read_key(struct table *t, struct key_row *k)
 		return fail(t->path, line, "code '%.40s' is not a 0x number", field(t, C_CODE));
 	if (!parse_u64(field(t, C_COUNT), false, false, &k->count))
 		return fail(t->path, line, "count '%.40s' is not a number", field(t, C_COUNT));
+	k->detail = 0;
+	if (t->col[C_DETAIL] >= 0 && !parse_u64(field(t, C_DETAIL), true, true, &k->detail))
+		return fail(t->path, line, "detail '%.40s' is not a 0x number", field(t, C_DETAIL));
 	return 0;
 }
 
@@ -332,9 +338,9 @@ int run_load_histograms(struct run_data *d, const char *path)
 			break;
 		}
 		/* a key with latencies has one row per bucket, each repeating
-		 * the key's totals: they count once */
+		 * the key's totals: they count once; exits split by detail */
 		first = k.pid != prev.pid || k.tid != prev.tid || k.class != prev.class ||
-			k.code != prev.code;
+			k.code != prev.code || k.detail != prev.detail;
 		prev = k;
 		if (first) {
 			struct run_slot *th = index_slot(&d->thread_index, k.pid << 32 | k.tid, 0);

@@ -19,6 +19,7 @@
 #include "options.h"
 #include "outfile.h"
 #include "report.h"
+#include "run_data.h"
 
 static const char *name_of(unsigned int class, __u64 code)
 {
@@ -551,6 +552,27 @@ static void test_detail_reports(void)
 	      strstr(text, ",exit,0x200000078,SVM hlt,3,0,0,,,,,,,,\r\n") &&
 	      strstr(text, ",pio,0x103f8,out 0x3f8,40,0,0,,,,,,,,serial COM1\r\n"), "CSV rows: %s", text);
 	free(text);
+
+	/* kvmprof report reads a key's rows once: an exit's details are keys of their own */
+	{
+		char path[] = "/tmp/kvmprof-unit-XXXXXX";
+		int fd = mkstemp(path);
+		FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+		struct run_data d = {};
+
+		CHECK(f != NULL, "temporary CSV");
+		if (f) {
+			csv_write_histograms(f, &s);
+			fclose(f);
+			CHECK(run_load_histograms(&d, path) == 0 && d.nr_guests == 1, "report reads the CSV");
+			if (d.nr_guests == 1) {
+				CHECK_U64(d.guests[0].class_total[CLASS_EXIT], 69);
+				CHECK_U64(d.guests[0].total, 134);
+			}
+			run_free(&d);
+			unlink(path);
+		}
+	}
 
 	text = capture(json_of, &s);
 	CHECK(strstr(text, "{\"code\":8589934715,\"name\":\"SVM io\",\"count\":60,\"details\":["
