@@ -17,7 +17,7 @@
 
 /* Trap classes.  Keep in step with class_names[] in loader/names.c. */
 enum trap_class {
-	CLASS_EXIT = 0,		/* kvm_exit: code = isa << 32 | reason */
+	CLASS_EXIT = 0,		/* kvm_exit: code = isa << 32 | reason; IO, MSR, CR: a detail */
 	CLASS_HYPERCALL,	/* kvm_hypercall: code = nr; arm64 kvm_hvc_arm64: see HVC_* */
 	CLASS_EMULATE,		/* kvm_emulate_insn: see EMUL_* below */
 	CLASS_PIO,		/* kvm_pio: code = rw << 16 | port */

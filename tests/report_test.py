@@ -404,15 +404,16 @@ def test_bad_inputs(outdir):
     os.makedirs(d)
     good = open(f"{outdir}/run.csv", newline="").read()
     header = good.split("\r\n", 1)[0]
+    # rows of the 18 columns: 15, then detail, detail_name, device
     cases = {
         "unclosed.csv": (header + "\r\n" + '1,"abc,,1,pio,0x1,x,5,0,0,,,,,\r\n', "not closed"),
         "fields.csv": (header + "\r\n1,g,0,1,pio,0x1,x,5\r\n", "fields where the header has"),
-        "number.csv": (header + "\r\n1,g,0,1,pio,0x1,x,5e3,0,0,,,,,\r\n", "count '5e3'"),
-        "class.csv": (header + "\r\n1,g,0,1,bogus,0x1,x,5,0,0,,,,,\r\n", "unknown class"),
-        "bucket.csv": (header + "\r\n1,g,0,1,userspace,0x2,x,5,1,3,3,3,3,5,1\r\n", "log2 bucket"),
+        "number.csv": (header + "\r\n1,g,0,1,pio,0x1,x,5e3,0,0,,,,,,,,\r\n", "count '5e3'"),
+        "class.csv": (header + "\r\n1,g,0,1,bogus,0x1,x,5,0,0,,,,,,,,\r\n", "unknown class"),
+        "bucket.csv": (header + "\r\n1,g,0,1,userspace,0x2,x,5,1,3,3,3,3,5,1,,,\r\n", "log2 bucket"),
         "quote.csv": (header + '\r\n1,g"h,0,1,pio,0x1,x,5,0,0,,,,,\r\n', "quote inside"),
-        "cr.csv": (header + "\r\n1,g\rh,0,1,pio,0x1,x,5,0,0,,,,,\r\n", "carriage return"),
-        "nul.csv": (header + "\r\n1,g\0h,0,1,pio,0x1,x,5,0,0,,,,,\r\n", "NUL"),
+        "cr.csv": (header + "\r\n1,g\rh,0,1,pio,0x1,x,5,0,0,,,,,,,,\r\n", "carriage return"),
+        "nul.csv": (header + "\r\n1,g\0h,0,1,pio,0x1,x,5,0,0,,,,,,,,\r\n", "NUL"),
         "other.csv": ("a,b,c\r\n1,2,3\r\n", "not a kvmprof"),
         "empty.csv": ("", "not a kvmprof"),
     }
@@ -434,7 +435,7 @@ def test_bad_inputs(outdir):
     # a malformed series: the same
     with open(f"{d}/s.csv", "w", newline="") as f:
         f.write(open(f"{outdir}/run-series.csv", newline="").read().split("\r\n", 1)[0] +
-                "\r\n1.0,1.0,0.5,1,g,0,1,pio,0x1,x,5,10,0,0,0\r\n2.0,0.5,0.5,1,g,0,1,pio,0x1,x,5,10,0,0,0\r\n")
+                "\r\n1.0,1.0,0.5,1,g,0,1,pio,0x1,x,5,10,0,0,0,,,\r\n2.0,0.5,0.5,1,g,0,1,pio,0x1,x,5,10,0,0,0,,,\r\n")
     rc, err = run_report([f"{outdir}/run.csv", f"{d}/s.csv", "-o", f"{d}/s.html"])
     check(rc == 1 and len(err) == 1 and f"{d}/s.csv:3:" in err[0] and "back in time" in err[0],
           f"series going back in time: exit 1, one line: {rc} {err}")
