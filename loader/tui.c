@@ -761,8 +761,13 @@ static void build_body(struct tui *t, struct stats *s, const struct guest *g)
 	if (!nr_codes)
 		add_body(t, 0, "No traps %s.", t->clear_elapsed > 0 ? "since c" : "yet");
 	for (int c = 0, k = 0; c < NR_CLASSES; c++) {
-		if (!class_total[c] && !class_interval[c])
+		if (!class_total[c] && !class_interval[c]) {
+			/* its codes (none since c) are passed over, or no later
+			 * class would find its own */
+			while (k < (int)nr_codes && codes[k].class == (__u32)c)
+				k++;
 			continue;
+		}
 		add_latency_cols(cols, sizeof(cols), &class_lat[c]);
 		add_body(t, A_BOLD, "%-40s %12.1f %14llu %7.2f%%%s", class_name(c),
 			 iv > 0 ? class_interval[c] / iv : 0, (unsigned long long)class_total[c],
