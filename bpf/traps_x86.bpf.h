@@ -271,8 +271,9 @@ SEC("tp_btf/kvm_emulate_insn")
 int BPF_PROG(btf_kvm_emulate_insn_direct, struct kvm_vcpu *vcpu, __u8 failed)
 {
 	struct x86_emulate_ctxt *ctxt = vcpu->arch.emulate_ctxt;
-	__u8 len = ctxt->fetch.ptr - ctxt->fetch.data, mode = emulator_mode_flags(ctxt->mode);
+	__u8 len = ctxt->fetch.ptr - ctxt->fetch.data, mode = ctxt->mode;
 	__u64 head = *(__u64 *)ctxt->fetch.data;
+	/* the raw X86EMUL_MODE_* (small): converted only when decoding */
 	__u32 meta = len | mode << 8 | (__u32)failed << 16;
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 idx = ((head ^ meta ^ pid_tgid << 20) * 0x9E3779B97F4A7C15ULL) >> (64 - 6);
@@ -290,7 +291,8 @@ int BPF_PROG(btf_kvm_emulate_insn_direct, struct kvm_vcpu *vcpu, __u8 failed)
 	}
 #define BTF_INSN_BYTE(i) ctxt->fetch.data[i]
 	COPY_INSN(insn, BTF_INSN_BYTE);
-	if (!current_key(&key, CLASS_EMULATE, emulate_code_used(insn, len, mode, failed, &used)))
+	if (!current_key(&key, CLASS_EMULATE, emulate_code_used(insn, len, emulator_mode_flags(mode),
+								 failed, &used)))
 		return 0;
 	/* bytes past the first 8 mattered: this slot must not match by bytes */
 	take_slot(slot, &key, head, used <= 8 && len >= used ? meta : INSN_META_NONE);
