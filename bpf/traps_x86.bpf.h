@@ -275,8 +275,10 @@ int BPF_PROG(btf_kvm_emulate_insn_direct, struct kvm_vcpu *vcpu, __u8 failed)
 	__u64 head = *(__u64 *)ctxt->fetch.data;
 	/* the raw X86EMUL_MODE_* (small): converted only when decoding */
 	__u32 meta = len | mode << 8 | (__u32)failed << 16;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 idx = ((head ^ meta ^ pid_tgid << 20) * 0x9E3779B97F4A7C15ULL) >> (64 - 6);
+	/* inlined by the JIT on recent kernels, unlike bpf_get_current_pid_tgid */
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 tid = task->pid, tgid = task->tgid;
+	__u32 idx = ((head ^ meta ^ (__u64)tid << 20) * 0x9E3779B97F4A7C15ULL) >> (64 - 6);
 	struct hot_slot *slot = bpf_map_lookup_elem(&hot_counts, &idx);
 	struct trap_key key;
 	__u8 insn[INSN_MAX];
@@ -285,7 +287,7 @@ int BPF_PROG(btf_kvm_emulate_insn_direct, struct kvm_vcpu *vcpu, __u8 failed)
 	if (!slot)
 		return 0;
 	if (slot->count && slot->insn_head == head && slot->insn_meta == meta &&
-	    slot->key.tid == (__u32)pid_tgid && slot->key.tgid == pid_tgid >> 32) {
+	    slot->key.tid == tid && slot->key.tgid == tgid) {
 		slot->count++;
 		return 0;
 	}
