@@ -5,6 +5,7 @@
 #   emulate  a tight real-mode loop: every guest instruction is one
 #            kvm:kvm_emulate_insn on these hosts (emulation-bound)
 #   mixed    port I/O and MMIO exits to the VMM between emulated loops
+#   many     64 guests x 2 vCPUs of a mixed script on one CPU (many keys)
 # Tracers, each run ROUNDS times, interleaved: none; an empty BPF program on
 # the tracepoint (bench/floor: the floor under any BPF tracer); kvmprof in each attach
 # mode this kernel supports; perf stat and perf record on the same
@@ -13,7 +14,7 @@
 # per traced event against no tracer.  Then the loader's own CPU and RSS at
 # 1 s refresh with 64 guests x 2 vCPUs, and the BPF maps' memory.
 # Writes bench/results/<date>.csv and prints the tables.  Knobs: ROUNDS (9),
-# SECONDS_PER_RUN (1), WORKLOADS ("emulate mixed"), ONLY (regex of tracers).
+# SECONDS_PER_RUN (1), WORKLOADS ("emulate mixed many"), ONLY (regex of tracers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${ROUNDS:-9} secs=${SECONDS_PER_RUN:-1}
@@ -46,11 +47,12 @@ if [ -n "${ONLY:-}" ]; then
 	done
 	tracers=("${keep[@]}")
 fi
-WORKLOADS=${WORKLOADS:-emulate mixed}
+WORKLOADS=${WORKLOADS:-emulate mixed many}
 
 declare -A workload=(
 	[emulate]="--emulate 4000000000"
 	[mixed]="--pio 20 --mmio-read 10 --mmio-write 10 --emulate 200 --repeat 4000000000"
+	[many]="-g 64 -c 2 --pio 5 --mmio-write 5 --emulate 100 --repeat 4000000000"
 )
 # guest line -> "ns_per_insn events_per_insn": the vCPU thread's CPU time
 # (not wall time: other load on the machine does not count) per guest
@@ -59,7 +61,8 @@ declare -A workload=(
 measure() {
 	taskset -c 1 tests/guestload $1 --duration "$secs" | grep '^guest ' | sed -E \
 		's/.* pio_out=([0-9]+) .* mmio_read=([0-9]+) mmio_write=([0-9]+) .* insns=([0-9]+) exit_io=([0-9]+) .* cpu_us=([0-9]+).*/\4 \6 \5 \2 \3/' |
-		awk '{ printf "%.2f %.4f\n", $2 * 1000 / $1, ($1 + $3 + 2 * $4 + $5) / $1 }'
+		awk '{ i += $1; t += $2; e += $1 + $3 + 2 * $4 + $5 }	# summed over the guests
+		     END { printf "%.2f %.4f\n", t * 1000 / i, e / i }'
 }
 
 # Starts a tracer and waits until it says it is attached (at most 15 s).
