@@ -4,8 +4,8 @@
  *
  * guestload [-g GUESTS] [-c VCPUS] [--pio N] [--pio-in N] [--mmio-read N] [--mmio-write N]
  *           [--cpuid N] [--hlt N] [--emulate N] [--msr-read N] [--msr-write N] [--hypercall N]
- *           [--hc-nr NR] [--sleep-us D] [--repeat R] [--duration S] [--protected]
- *           [-name NAME | -name guest=NAME,...] [--wait-start FILE]
+ *           [--hc-nr NR] [--emul-fail N] [--sleep-us D] [--repeat R] [--duration S] [--protected]
+ *           [-name NAME | -name guest=NAME,...] [--wait-start FILE] [--cs-base] [--layout]
  * Forks GUESTS processes (default 1), each one VM with VCPUS threads named "CPU n/KVM" (default 1).
  * Every vCPU runs the same script, real mode (default) or 32-bit flat protected mode (--protected,
  * no paging), R times (--repeat, default 1), then writes port 0xf4 and stops.  N, R: 0..2^32-1.
@@ -13,6 +13,10 @@
  * --duration S: stop every vCPU after S seconds (signal + immediate_exit, the process lives on);
  *   a vCPU stopped right after a PIO/MMIO exit gets one more KVM_RUN with immediate_exit=1 so KVM
  *   completes that instruction, then the counts are rebuilt exactly from eip/ebp/edi/ecx/esi.
+ * --cs-base: real mode with CS = 0x100 (base 0x1000) and IP from 0: the same linear addresses, so a
+ *   tracer that leaves out the CS base is caught.  --layout: after its guest line, each guest prints
+ *   one line per script instruction: layout pid=P addr=0xLINEAR count=C bytes=HEX HEX ... where C is
+ *   how often a complete run executes it over all vCPUs (#UD handler instructions not listed).
  * -name is accepted (single dash, as QEMU) for /proc/PID/cmdline and echoed, escaped, as name=.
  * --wait-start FILE: VM, vCPUs and vCPU threads are created, "ready pid=PID" is printed, and the
  *   first KVM_RUN waits until FILE exists ("ready pid=" is printed with or without the option).
@@ -21,10 +25,13 @@
  *
  * Output, one line per guest (sums over its vCPUs):
  *   guest pid=P vcpus=C mode=real|prot32 complete=0|1 pio_out= pio_in= mmio_read= mmio_write= cpuid=
- *   hlt= emulate_loop= msr_read= msr_write= hypercall= hc_ud= [kstat_*=] insns= exit_io= exit_mmio=
- *   exit_hlt= exit_intr= exit_other= kvm_run= elapsed_us= cpu_us= name=
+ *   hlt= emulate_loop= msr_read= msr_write= hypercall= emul_fail= hc_ud= [fail_rip=] [kstat_*=]
+ *   exit_internal= insns= exit_io= exit_mmio= exit_hlt= exit_intr= exit_other= kvm_run= elapsed_us=
+ *   cpu_us= name=
  * pio_out..hypercall: ops the guest executed (pio/mmio/hlt are also checked against what the VMM saw).
  * hc_ud: hypercalls that raised #UD and were skipped by the guest's #UD handler (see below).
+ * fail_rip: guest address (CS base 0 + offset) of the --emul-fail instruction.  exit_internal: KVM_RUN
+ * returns with KVM_EXIT_INTERNAL_ERROR / KVM_INTERNAL_ERROR_EMULATION (one per emul_fail).
  * cpu_us: CPU time of the vCPU threads (the VMM's and KVM's work, not time others ran).
  * insns: guest instructions executed.  exit_*: KVM_RUN returns by run->exit_reason (exit_intr:
  * -EINTR, from the time limit); kvm_run: KVM_RUN ioctls.  kstat_*: KVM's own per-vCPU statistics
@@ -42,14 +49,17 @@
  *         msr_write: mov ecx,0x8b (UCODE_REV, KVM ignores guest writes); xor eax,eax; xor edx,edx; wrmsr
  *         hypercall: mov eax,NR (--hc-nr, default 0x1234: unknown, returns -KVM_ENOSYS); xor ebx,ebx;
  *                    xor ecx,ecx; vmmcall (0f 01 d9) if the host CPU is AMD/Hygon, else vmcall (0f 01 c1)
+ *         emul_fail: aaa (37), which KVM's emulator does not implement: where KVM emulates it (PVM host)
+ *                    it fails, KVM_RUN returns KVM_EXIT_INTERNAL_ERROR, the VMM checks the bytes KVM
+ *                    reports and steps eip over it
  * wrapped as: mov ebp, R ; top: <blocks> ; dec ebp ; jnz top   then   out 0xf4, al  (the end signal)
  * #UD handler (vector 6, only with --hypercall): inc esi; add (e)sp, frame; jmp <dec edi>.
  *
  * Instructions per vCPU, complete run (c_op = instructions per op, loop overhead included):
  *   insns = (R > 0 ? 1 + R * (2 + sum over ops with N > 0 of (1 + N * c_op)) : 0) + 1 + 3 * hc_ud
  *   c_op: pio_out 4, pio_in 4, mmio_read 3, mmio_write 3, cpuid 4, hlt 3, emulate 1, msr_read 4,
- *         msr_write 6, hypercall 6 (+3 in the #UD handler when the hypercall raised #UD)
- *   KVM_RUN returns = R * (pio_out + pio_in + mmio_read + mmio_write + hlt) + 1 (the port 0xf4 exit)
+ *         msr_write 6, hypercall 6 (+3 in the #UD handler when the hypercall raised #UD), emul_fail 3
+ *   KVM_RUN returns = R * (pio_out + pio_in + mmio_read + mmio_write + hlt + emul_fail) + 1 (the port 0xf4 exit)
  *
  * MEASURED on the PVM host (Linux 6.18 "PVM" KVM, AMD; every guest instruction is emulated), with
  * perf stat -a, identical in real mode and --protected, per op (per single occurrence, incl. its
@@ -67,9 +77,12 @@
  *   msr_read         4         0    0     0      1     0               0                  -
  *   msr_write        6         0    0     0      1     0               0                  -
  *   hypercall(real)  9         0    0     0      0     1 (#UD)         0                  -
+ *   emul_fail        4         0    0     0      0     0               1                  INTERNAL_ERROR
+ *                    (aaa fires kvm_emulate_insn twice: failed=0 after decoding, failed=1 as it fails;
+ *                    kstat insn_emulation counts it once, insn_emulation_fail once)
  *   block setup (mov edi/ecx,N) 1 emulate_insn per block per repetition; repetition loop 2;
  *   prologue 1; end signal: 1 emulate_insn, 1 kvm_pio, 1 KVM_RUN return (IO).
- *   So here: kvm_emulate_insn == insns, kvm_pio == exit_io, kvm_mmio == 2*mmio_read + mmio_write,
+ *   So here: kvm_emulate_insn == insns + emul_fail (failed==1: emul_fail), kvm_pio == exit_io, kvm_mmio == 2*mmio_read + mmio_write,
  *   kvm_userspace_exit == kvm_run (one per KVM_RUN ioctl, also for -EINTR), kvm_cpuid == cpuid,
  *   kvm_msr == msr_read + msr_write (no #GP), kvm_inj_exception with reinjected==0 == hc_ud
  *   (an injection cancelled by a kick or preemption fires again with reinjected=1: filter it out),
@@ -130,16 +143,18 @@
 #define MSR_READ   0x10      /* IA32_TSC */
 #define MSR_WRITE  0x8b      /* IA32_BIOS_SIGN_ID / UCODE_REV: KVM ignores guest writes */
 #define MAX_VCPUS  64
+#define FAIL_INSN  0x37      /* --emul-fail: aaa, which KVM's emulator does not implement */
 
-enum { OP_PIO, OP_PIO_IN, OP_MMIO_R, OP_MMIO_W, OP_CPUID, OP_HLT, OP_EMUL, OP_MSR_R, OP_MSR_W, OP_HC, NOPS };
+enum { OP_PIO, OP_PIO_IN, OP_MMIO_R, OP_MMIO_W, OP_CPUID, OP_HLT, OP_EMUL, OP_MSR_R, OP_MSR_W, OP_HC, OP_FAIL, NOPS };
 static const char *op_name[NOPS] = { "pio_out", "pio_in", "mmio_read", "mmio_write", "cpuid", "hlt",
-				     "emulate_loop", "msr_read", "msr_write", "hypercall" };
+				     "emulate_loop", "msr_read", "msr_write", "hypercall", "emul_fail" };
 
 static uint64_t opt_n[NOPS];
 static uint64_t opt_guests = 1, opt_vcpus = 1, opt_repeat = 1, opt_hc_nr = 0x1234, opt_sleep_us;
 static double opt_duration;
 static int opt_protected;
 static const char *opt_name, *opt_wait_start;
+static int opt_cs_base, opt_layout;
 
 /* ---- the script: emitted at run time, with a map that lets the VMM tell from
  * (eip, ebp, edi, ecx) exactly how far a vCPU got when the time limit stopped it. */
@@ -196,6 +211,7 @@ static int emit_body(int op, uint32_t *a, int *n)
 		       opidx = k; I; emit(2, 0x0f, 0x30); break;                                    /* wrmsr */
 	case OP_HC:    I; mov_r32(EAX, (uint32_t)opt_hc_nr); I; xor_r32(EBX); I; xor_r32(ECX);    /* eax=nr, a0=a1=0 */
 		       opidx = k; I; emit(3, 0x0f, 0x01, hc_amd ? 0xd9 : 0xc1); break;             /* vmmcall / vmcall */
+	case OP_FAIL:  opidx = k; I; emit(1, FAIL_INSN); break;                                    /* aaa */
 	}
 #undef I
 	*n = k;
@@ -279,7 +295,7 @@ struct vcpu {
 	struct kvm_run *run;
 	int done, err;
 	char errmsg[200];
-	uint64_t seen[NOPS], exit_io, exit_mmio, exit_hlt, exit_intr, exit_other, nrun;
+	uint64_t seen[NOPS], exit_io, exit_mmio, exit_hlt, exit_intr, exit_other, exit_fail, nrun;
 	uint64_t cnt[NOPS], insns, hc_ud;  /* reconstructed from the final registers */
 	uint64_t cpu_ns;                   /* the thread's CPU time: immune to other load */
 };
@@ -438,6 +454,26 @@ static void *vcpu_thread(void *arg)
 			      (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 			break;
 		case KVM_EXIT_INTERNAL_ERROR:
+			/* --emul-fail: KVM could not emulate aaa (its bytes come along
+			 * where the kernel reports them) */
+			if (opt_n[OP_FAIL] && run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+			    (!(run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES) ||
+			     (run->emulation_failure.insn_size >= 1 && run->emulation_failure.insn_bytes[0] == FAIL_INSN))) {
+				struct kvm_regs r;
+				struct kvm_vcpu_events ev;
+				v->exit_fail++;
+				v->seen[OP_FAIL]++;
+				/* the VMM steps over it, as one that emulates aaa itself would: the
+				 * #UD KVM may have queued is dropped (the PVM host queues none) */
+				if (ioctl(v->fd, KVM_GET_REGS, &r) < 0 || ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+					vfail(v, "vcpu %d: KVM_GET_REGS/VCPU_EVENTS: %s", v->id, strerror(errno));
+				r.rip++;
+				ev.exception.injected = ev.exception.pending = 0;
+				ev.flags = 0;
+				if (ioctl(v->fd, KVM_SET_REGS, &r) < 0 || ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+					vfail(v, "vcpu %d: KVM_SET_REGS/VCPU_EVENTS: %s", v->id, strerror(errno));
+				break;
+			}
 			v->exit_other++;
 			vfail(v, "vcpu %d: KVM_EXIT_INTERNAL_ERROR suberror %u", v->id, run->internal.suberror);
 			break;
@@ -467,10 +503,13 @@ static void *vcpu_thread(void *arg)
 	v->cpu_ns = cpu.tv_sec * 1000000000ull + cpu.tv_nsec;
 	if (!v->err) {
 		struct kvm_regs regs;
+		struct kvm_sregs sregs;
 		struct kvm_vcpu_events ev = { 0 };
-		if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0 || ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
-			vfail(v, "vcpu %d: KVM_GET_REGS/VCPU_EVENTS: %s", v->id, strerror(errno));
-		uint32_t eip = (uint32_t)regs.rip, esi = (uint32_t)regs.rsi;
+		if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0 || ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0 ||
+		    ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0)
+			vfail(v, "vcpu %d: KVM_GET_REGS/SREGS/VCPU_EVENTS: %s", v->id, strerror(errno));
+		/* the script's addresses are linear: CS base + eip (--cs-base) */
+		uint32_t eip = (uint32_t)(sregs.cs.base + regs.rip), esi = (uint32_t)regs.rsi;
 		v->hc_ud = esi;
 		v->insns = 3ull * esi;    /* inc esi; add sp; jmp per #UD taken */
 		if (eip == a_ud[1]) v->insns -= 2;
@@ -490,7 +529,8 @@ static void *vcpu_thread(void *arg)
 			v->insns += h;
 		}
 		for (int op = 0; op < NOPS && !v->err; op++)
-			if ((op == OP_PIO || op == OP_PIO_IN || op == OP_MMIO_R || op == OP_MMIO_W || op == OP_HLT) &&
+			if ((op == OP_PIO || op == OP_PIO_IN || op == OP_MMIO_R || op == OP_MMIO_W || op == OP_HLT ||
+			     op == OP_FAIL) &&
 			    v->seen[op] != v->cnt[op])
 				vfail(v, "vcpu %d: %s seen by the VMM %llu != executed %llu", v->id, op_name[op],
 				      (unsigned long long)v->seen[op], (unsigned long long)v->cnt[op]);
@@ -532,6 +572,12 @@ static void setup_vcpu(int vm, struct vcpu *v, size_t run_size)
 	if (ioctl(v->fd, KVM_SET_SREGS, &s) < 0) die("KVM_SET_SREGS: %s", strerror(errno));
 	memset(&r, 0, sizeof r);
 	r.rip = CODE_ADDR;
+	if (opt_cs_base && !opt_protected) {	/* CS:IP = 0x100:0, the same linear start */
+		s.cs.selector = CODE_ADDR >> 4;
+		s.cs.base = CODE_ADDR;
+		if (ioctl(v->fd, KVM_SET_SREGS, &s) < 0) die("KVM_SET_SREGS: %s", strerror(errno));
+		r.rip = 0;
+	}
 	r.rflags = 2;
 	r.rsp = STACK_TOP - 0x100 * v->id;
 	if (ioctl(v->fd, KVM_SET_REGS, &r) < 0) die("KVM_SET_REGS: %s", strerror(errno));
@@ -577,6 +623,46 @@ static void fmt_name(char *out, size_t size, const char *s)
 		else o += snprintf(out + o, size - o, "\\x%02x", c);
 	}
 	out[o] = 0;
+}
+
+/* --layout: every script instruction with its linear address, bytes and how
+ * often a complete run executes it over all vCPUs (the #UD handler not). */
+struct place { uint32_t addr; uint64_t count; };
+static int by_addr(const void *a, const void *b)
+{
+	const struct place *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+static void print_layout(void)
+{
+	struct place p[8 * NOPS + 8];
+	int n = 0;
+	uint64_t R = opt_repeat;
+	if (R) p[n++] = (struct place){ a_prologue, 1 };
+	for (int i = 0; i < nblocks; i++) {
+		struct block *b = &blocks[i];
+		p[n++] = (struct place){ b->setup, R };
+		for (int k = 0; k < b->blen; k++)
+			p[n++] = (struct place){ b->body[k], R * b->n };
+		if (b->op != OP_EMUL) {
+			p[n++] = (struct place){ b->dec, R * b->n };
+			p[n++] = (struct place){ b->jnz, R * b->n };
+		}
+	}
+	if (R) {
+		p[n++] = (struct place){ a_repdec, R };
+		p[n++] = (struct place){ a_repjnz, R };
+	}
+	p[n++] = (struct place){ a_exit, 1 };
+	qsort(p, n, sizeof(p[0]), by_addr);
+	for (int i = 0; i < n; i++) {
+		uint32_t len = p[i].addr == a_exit ? 2 : p[i + 1].addr - p[i].addr;
+		printf("layout pid=%d addr=0x%x count=%llu bytes=", (int)getpid(), p[i].addr,
+		       (unsigned long long)(p[i].count * opt_vcpus));
+		for (uint32_t k = 0; k < len; k++)
+			printf("%s%02x", k ? " " : "", mem[p[i].addr + k]);
+		putchar('\n');
+	}
 }
 
 static int run_guest(void)
@@ -661,6 +747,7 @@ static int run_guest(void)
 		for (int op = 0; op < NOPS; op++) sum.cnt[op] += v->cnt[op];
 		sum.insns += v->insns; sum.hc_ud += v->hc_ud; sum.exit_io += v->exit_io; sum.exit_mmio += v->exit_mmio;
 		sum.exit_hlt += v->exit_hlt; sum.exit_intr += v->exit_intr; sum.exit_other += v->exit_other;
+		sum.exit_fail += v->exit_fail;
 		sum.nrun += v->nrun; sum.cpu_ns += v->cpu_ns;
 	}
 	char name[1024];
@@ -670,8 +757,13 @@ static int run_guest(void)
 	for (int op = 0; op < NOPS; op++)
 		printf(" %s=%llu", op_name[op], (unsigned long long)sum.cnt[op]);
 	printf(" hc_ud=%llu", (unsigned long long)sum.hc_ud);
+	if (opt_n[OP_FAIL])	/* where the failing instruction sits: cs base 0 + its offset */
+		for (int i = 0; i < nblocks; i++)
+			if (blocks[i].op == OP_FAIL)
+				printf(" fail_rip=0x%x", blocks[i].body[blocks[i].opidx]);
 	for (int k = 0; k < NKSTAT && kstat_ok; k++)
 		printf(" kstat_%s=%llu", kstat_name[k], (unsigned long long)kstat[k]);
+	printf(" exit_internal=%llu", (unsigned long long)sum.exit_fail);
 	printf(" insns=%llu exit_io=%llu exit_mmio=%llu exit_hlt=%llu exit_intr=%llu exit_other=%llu kvm_run=%llu"
 	       " elapsed_us=%lld cpu_us=%llu name=%s\n",
 	       (unsigned long long)sum.insns, (unsigned long long)sum.exit_io, (unsigned long long)sum.exit_mmio,
@@ -679,6 +771,8 @@ static int run_guest(void)
 	       (unsigned long long)sum.nrun,
 	       (long long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000),
 	       (unsigned long long)sum.cpu_ns / 1000, name);
+	if (opt_layout)
+		print_layout();
 	fflush(stdout);
 	return err ? 1 : 0;
 }
@@ -704,15 +798,16 @@ static uint64_t num(const char *s, const char *opt, uint64_t max)
 int main(int argc, char **argv)
 {
 	enum { O_PIO = 256, O_PIO_IN, O_MMIO_R, O_MMIO_W, O_CPUID, O_HLT, O_EMUL, O_MSR_R, O_MSR_W, O_HC,
-	       O_HCNR, O_SLEEP, O_REPEAT, O_DURATION, O_PROT, O_NAME, O_WAIT };
+	       O_FAIL, O_HCNR, O_SLEEP, O_REPEAT, O_DURATION, O_PROT, O_NAME, O_WAIT, O_CSBASE, O_LAYOUT };
 	static const struct option lo[] = {
 		{ "guests", 1, 0, 'g' }, { "vcpus", 1, 0, 'c' },
 		{ "pio", 1, 0, O_PIO }, { "pio-in", 1, 0, O_PIO_IN }, { "mmio-read", 1, 0, O_MMIO_R },
 		{ "mmio-write", 1, 0, O_MMIO_W }, { "cpuid", 1, 0, O_CPUID }, { "hlt", 1, 0, O_HLT },
 		{ "emulate", 1, 0, O_EMUL }, { "msr-read", 1, 0, O_MSR_R }, { "msr-write", 1, 0, O_MSR_W },
-		{ "hypercall", 1, 0, O_HC }, { "hc-nr", 1, 0, O_HCNR }, { "sleep-us", 1, 0, O_SLEEP },
+		{ "hypercall", 1, 0, O_HC }, { "emul-fail", 1, 0, O_FAIL }, { "hc-nr", 1, 0, O_HCNR }, { "sleep-us", 1, 0, O_SLEEP },
 		{ "repeat", 1, 0, O_REPEAT }, { "duration", 1, 0, O_DURATION }, { "protected", 0, 0, O_PROT },
-		{ "name", 1, 0, O_NAME }, { "wait-start", 1, 0, O_WAIT }, { 0, 0, 0, 0 } };
+		{ "name", 1, 0, O_NAME }, { "wait-start", 1, 0, O_WAIT },
+		{ "cs-base", 0, 0, O_CSBASE }, { "layout", 0, 0, O_LAYOUT }, { 0, 0, 0, 0 } };
 	/* QEMU-style "-name X": rewrite in a copy of argv, /proc/PID/cmdline keeps the original. */
 	char **av = calloc((size_t)argc + 1, sizeof *av);
 	if (!av) return 1;
@@ -725,7 +820,7 @@ int main(int argc, char **argv)
 		if (li >= 0) snprintf(o, sizeof o, "%s%s", strcmp(lo[li].name, "name") ? "--" : "-", lo[li].name);
 		else if (optopt > 0 && optopt < 256) snprintf(o, sizeof o, "-%c", optopt);
 		else snprintf(o, sizeof o, "%.60s", argv[optind - 1]);
-		if (c >= O_PIO && c <= O_HC) { opt_n[c - O_PIO] = num(optarg, o, 0xffffffffu); continue; }
+		if (c >= O_PIO && c <= O_FAIL) { opt_n[c - O_PIO] = num(optarg, o, 0xffffffffu); continue; }
 		switch (c) {
 		case 'g': opt_guests = num(optarg, "-g", 1024); if (!opt_guests) usage_err("bad value for %s", "-g"); break;
 		case 'c': opt_vcpus = num(optarg, "-c", MAX_VCPUS); if (!opt_vcpus) usage_err("bad value for %s", "-c"); break;
@@ -741,6 +836,8 @@ int main(int argc, char **argv)
 		case O_PROT: opt_protected = 1; break;
 		case O_NAME: opt_name = optarg; break;
 		case O_WAIT: opt_wait_start = optarg; break;
+		case O_CSBASE: opt_cs_base = 1; break;
+		case O_LAYOUT: opt_layout = 1; break;
 		case ':': usage_err("option %s needs a value", o); break;
 		default: usage_err("unknown option %s", o);
 		}
