@@ -31,7 +31,7 @@ DEB_TOOLS := clang bpftool perf pkg-config python3 setpriv tmux prometheus promt
 LOADER_SRCS := loader/kvmprof.c loader/options.c loader/probes.c loader/stats.c loader/tui.c \
 	loader/names.c loader/guests.c loader/guest_filter.c loader/report.c loader/csv.c loader/outfile.c \
 	loader/metrics.c loader/http.c loader/csv_read.c loader/run_data.c loader/html_report.c \
-	loader/devices.c
+	loader/devices.c loader/insns.c
 LOADER_LIB_SRCS := $(filter-out loader/kvmprof.c,$(LOADER_SRCS))
 LOADER_HDRS := $(wildcard loader/*.h) bpf/kvmprof.h
 

@@ -19,6 +19,9 @@
 #define KVM_RUN_IOCTL 0xae80	/* _IO(KVMIO, 0x80) */
 
 const volatile bool filter_pids = false;
+/* --insns: every emulated instruction's bytes and address into insn_counts;
+ * off, the verifier drops that code and the default path pays nothing */
+const volatile bool emul_insns = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -75,6 +78,22 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 64 * 1024);
 } new_threads SEC(".maps");
+
+/* --insns: per guest, instruction and address; per CPU, no atomics. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, MAX_INSN_KEYS);
+	__type(key, struct insn_key);
+	__type(value, struct insn_count);
+} insn_counts SEC(".maps");
+
+/* Failed emulations, always: only events with the failed flag touch it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_FAILED_KEYS);
+	__type(key, struct insn_key);
+	__type(value, struct failed_insn);
+} failed_insns SEC(".maps");
 
 /* Emulate-class state stashed by the kprobe between entry and return. */
 struct {
@@ -384,6 +403,43 @@ static __always_inline __u64 emulate_code(const __u8 *insn, __u8 len, __u8 mode,
 	return emulate_code_used(insn, len, mode, failed, &used);
 }
 
+/* The instruction in full: with --insns into insn_counts (events with the
+ * failed flag clear: the emulator reports each instruction once so, and
+ * once more if it fails), and failures into failed_insns. */
+static __always_inline void record_insn(const __u8 *insn, __u8 len, __u8 mode, bool failed, __u64 rip)
+{
+	static const struct failed_insn no_fail;
+	static const struct insn_count no_count;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct insn_key key = { .tgid = tgid, .mode = mode, .rip = failed ? 0 : rip };
+	struct insn_count *c;
+	struct failed_insn *f;
+
+	if (filter_pids && !bpf_map_lookup_elem(&pid_filter, &tgid))
+		return;
+	key.len = len > INSN_MAX ? INSN_MAX : len;
+	/* the fetch buffer holds the next instruction's bytes past len */
+	_Pragma("unroll")
+	for (int i = 0; i < INSN_MAX; i++)
+		key.bytes[i] = i < key.len ? insn[i] : 0;
+	if (failed) {
+		f = lookup_or_try_init(&failed_insns, &key, &no_fail);
+		if (!f) {
+			count_drop(DROP_FAILED_FULL);
+			return;
+		}
+		__sync_fetch_and_add(&f->count, 1);
+		f->last_rip = rip;
+		return;
+	}
+	c = lookup_or_try_init(&insn_counts, &key, &no_count);
+	if (!c) {
+		count_drop(DROP_INSNS_FULL);
+		return;
+	}
+	c->count++;
+}
+
 /* Copy the instruction bytes to the stack: the loop above indexes them by a
  * variable, which tracepoint records and BTF pointers do not allow.
  * BYTE(i) reads byte i where the attach variant has it. */
@@ -496,6 +552,8 @@ int drive(__u64 *args)
 #define DRIVE_INSN_BYTE(i) ((i) < 8 ? (__u8)(a >> (8 * (i))) : (__u8)(c >> (8 * ((i) - 8))))
 		COPY_INSN(insn, DRIVE_INSN_BYTE);
 		count_trap(CLASS_EMULATE, emulate_code(insn, b & 0xff, (b >> 8) & 0xff, (b >> 16) & 1));
+		if (emul_insns || (b >> 16) & 1)
+			record_insn(insn, b & 0xff, (b >> 8) & 0xff, (b >> 16) & 1, b >> 32);
 		break;
 	}
 	}

@@ -14,6 +14,8 @@
 #define MAX_TRAP_KEYS 16384   /* (guest, thread, class, code) triples */
 #define MAX_THREADS 8192      /* vCPU threads with an exit or VMM trip in flight */
 #define MAX_PID_FILTER 64
+#define MAX_INSN_KEYS 8192    /* --insns: (guest, instruction, address) */
+#define MAX_FAILED_KEYS 256   /* failed emulations: (guest, instruction) */
 
 /* Trap classes.  Keep in step with class_names[] in loader/names.c. */
 enum trap_class {
@@ -93,6 +95,33 @@ enum trap_class {
 #define DETAIL_SIZE_SHIFT 8	/* IO: the access size in bytes, 1, 2 or 4 */
 #define DETAIL_SIZE_MASK (7 << DETAIL_SIZE_SHIFT)
 
+/* An emulated instruction as the emulator fetched it (bytes past len are
+ * zero), in the mode the event reports (EMUL_MODE_SHIFT's values), at the
+ * guest linear address rip: CS base + rip, as kvm_emulate_insn's csbase and
+ * rip; RIP_UNKNOWN where the attach method cannot tell.  Key of insn_counts
+ * (--insns) and, with rip 0, of failed_insns. */
+#define INSN_BYTES 16	/* 15 at most, rounded up */
+#define RIP_UNKNOWN (~0ULL)
+struct insn_key {
+	__u32 tgid;
+	__u8 len;
+	__u8 mode;
+	__u8 pad[2];
+	__u64 rip;
+	__u8 bytes[INSN_BYTES];
+};
+
+/* Per-CPU count of one insn_key. */
+struct insn_count {
+	__u64 count;
+};
+
+/* A failed emulation (the event's failed flag), shared by all CPUs. */
+struct failed_insn {
+	__u64 count;
+	__u64 last_rip;	/* linear, or RIP_UNKNOWN */
+};
+
 struct trap_key {
 	__u32 tgid;	/* the guest: its VMM process */
 	__u32 tid;	/* the vCPU thread; the loader maps it to a vCPU number */
@@ -162,6 +191,8 @@ enum drop_reason {
 	DROP_COUNTS_FULL = 0,	/* trap_counts had no room for a new key */
 	DROP_LATENCY_FULL,	/* trap_latency had no room */
 	DROP_STARTS_FULL,	/* too many exits in flight */
+	DROP_INSNS_FULL,	/* --insns: insn_counts had no room */
+	DROP_FAILED_FULL,	/* failed_insns had no room */
 	NR_DROPS,
 };
 
@@ -173,7 +204,8 @@ enum drive_event {
 	DRIVE_HYPERCALL,	/* a = nr */
 	DRIVE_USERSPACE_EXIT,	/* a = reason, b = errno */
 	DRIVE_KVM_RUN,		/* the vCPU thread enters KVM_RUN */
-	DRIVE_EMULATE,		/* a = insn bytes 0..7, b = len | mode << 8 | failed << 16 */
+	DRIVE_EMULATE,		/* a = insn bytes 0..7, b = len | mode << 8 | failed << 16
+				 * | rip << 32 (the linear address, 32 bits), c = bytes 8..14 */
 	DRIVE_EXIT_INFO,	/* as DRIVE_EXIT, with d = info1 (SVM EXITINFO1 or VMX exit
 				 * qualification), e = guest RCX, f = DRIVE_INFO1_OK | DRIVE_RCX_OK */
 };

@@ -119,6 +119,8 @@ int tp_kvm_emulate_insn(struct trace_event_raw_kvm_emulate_insn *ctx)
 	/* ctx may only be read at constant offsets from its start: copy */
 	bpf_probe_read_kernel(insn, sizeof(insn), ctx->insn);
 	count_trap(CLASS_EMULATE, emulate_code(insn, ctx->len, ctx->flags, ctx->failed));
+	if (emul_insns || ctx->failed)
+		record_insn(insn, ctx->len, ctx->flags, ctx->failed, ctx->csbase + ctx->rip);
 	return TP_PASS;
 }
 
@@ -151,8 +153,17 @@ struct vmcb_control_area___kvmprof {
 	u64 exit_info_1;
 } __attribute__((preserve_access_index));
 
+struct vmcb_seg___kvmprof {
+	u64 base;
+} __attribute__((preserve_access_index));
+
+struct vmcb_save_area___kvmprof {
+	struct vmcb_seg___kvmprof cs;
+} __attribute__((preserve_access_index));
+
 struct vmcb___kvmprof {
 	struct vmcb_control_area___kvmprof control;
+	struct vmcb_save_area___kvmprof save;
 } __attribute__((preserve_access_index));
 
 struct vcpu_svm___kvmprof {
@@ -163,9 +174,22 @@ union vmx_exit_reason___kvmprof {
 	u32 full;
 } __attribute__((preserve_access_index));
 
+struct kvm_save_segment___kvmprof {
+	unsigned long base;
+} __attribute__((preserve_access_index));
+
 struct vcpu_vmx___kvmprof {
 	union vmx_exit_reason___kvmprof exit_reason;
 	unsigned long exit_qualification;
+	struct {
+		u32 bitmask;	/* 4 bits per segment, one per field */
+		struct kvm_save_segment___kvmprof seg[8];
+	} segment_cache;
+} __attribute__((preserve_access_index));
+
+/* PVM (this project's host): its own copy of the segments */
+struct vcpu_pvm___kvmprof {
+	struct kvm_segment seg[8];
 } __attribute__((preserve_access_index));
 
 struct kvm_vcpu_arch___kvmprof {
@@ -226,6 +250,38 @@ static __always_inline void vcpu_exit(struct kvm_vcpu *vcpu, __u32 isa, __u32 vc
 	on_exit(isa, reason, vcpu_id, detail, flags);
 }
 
+/* CS base where the vendor code keeps it, as its get_segment_base() reads
+ * it for the tracepoint's csbase; RIP_UNKNOWN if not known here.  VMX has it
+ * cached when the emulator's fetch linearized through CS (the usual case). */
+static __always_inline __u64 vcpu_cs_base(struct kvm_vcpu *vcpu)
+{
+	if (bpf_core_type_exists(struct vcpu_svm___kvmprof))
+		return BPF_CORE_READ((struct vcpu_svm___kvmprof *)vcpu, vmcb, save.cs.base);
+	if (bpf_core_type_exists(struct vcpu_vmx___kvmprof)) {
+		struct vcpu_vmx___kvmprof *vmx = (void *)vcpu;
+		struct kvm_vcpu_arch___kvmprof *arch = (void *)&vcpu->arch;
+
+		if (!bpf_core_field_exists(struct kvm_vcpu_arch___kvmprof, regs_avail) ||
+		    !bpf_core_enum_value_exists(enum kvm_reg, VCPU_EXREG_SEGMENTS) ||
+		    !(BPF_CORE_READ(arch, regs_avail) & 1U << bpf_core_enum_value(enum kvm_reg, VCPU_EXREG_SEGMENTS)) ||
+		    !(BPF_CORE_READ(vmx, segment_cache.bitmask) & 1u << (VCPU_SREG_CS * 4 + 1)))
+			return RIP_UNKNOWN;	/* SEG_FIELD_BASE of CS not cached */
+		return BPF_CORE_READ(vmx, segment_cache.seg[VCPU_SREG_CS].base);
+	}
+	if (bpf_core_type_exists(struct vcpu_pvm___kvmprof))
+		return BPF_CORE_READ((struct vcpu_pvm___kvmprof *)vcpu, seg[VCPU_SREG_CS].base);
+	return RIP_UNKNOWN;
+}
+
+/* Linear address of the instruction the emulator just decoded: the
+ * tracepoint's csbase + (_eip - len). */
+static __always_inline __u64 emulated_rip(struct kvm_vcpu *vcpu, __u64 eip, __u8 len)
+{
+	__u64 base = vcpu_cs_base(vcpu);
+
+	return base == RIP_UNKNOWN ? RIP_UNKNOWN : base + eip - len;
+}
+
 SEC("tp_btf/kvm_exit")
 int BPF_PROG(btf_kvm_exit, struct kvm_vcpu *vcpu, u32 isa)
 {
@@ -243,22 +299,26 @@ int BPF_PROG(btf_kvm_hypercall, unsigned long nr)
 /* The emulator context is read with probe reads: in some kernels' BTF
  * (6.1's kvm module) struct x86_emulate_ctxt is only declared, and the
  * verifier cannot follow a direct pointer to it. */
-static __always_inline void count_emulated(struct kvm_vcpu *vcpu, bool failed)
+static __always_inline void count_emulated(struct kvm_vcpu *vcpu, bool failed, bool at_decode)
 {
 	struct x86_emulate_ctxt *ctxt = BPF_CORE_READ(vcpu, arch.emulate_ctxt);
 	__u8 insn[INSN_MAX] = {};
 	__u8 *ptr = BPF_CORE_READ(ctxt, fetch.ptr);
 	__u8 len = ptr - (__u8 *)&ctxt->fetch.data;	/* address only: CO-RE offset */
+	__u8 mode = emulator_mode_flags(BPF_CORE_READ(ctxt, mode));
 
 	bpf_probe_read_kernel(insn, sizeof(insn), &ctxt->fetch.data);
-	count_trap(CLASS_EMULATE, emulate_code(insn, len, emulator_mode_flags(BPF_CORE_READ(ctxt, mode)),
-					       failed));
+	count_trap(CLASS_EMULATE, emulate_code(insn, len, mode, failed));
+	/* after the emulator ran (fexit, kretprobe) _eip has moved on */
+	if (emul_insns || failed)
+		record_insn(insn, len, mode, failed,
+			    at_decode ? emulated_rip(vcpu, BPF_CORE_READ(ctxt, _eip), len) : RIP_UNKNOWN);
 }
 
 SEC("tp_btf/kvm_emulate_insn")
 int BPF_PROG(btf_kvm_emulate_insn, struct kvm_vcpu *vcpu, __u8 failed)
 {
-	count_emulated(vcpu, failed);
+	count_emulated(vcpu, failed, true);
 	return 0;
 }
 
@@ -284,6 +344,11 @@ int BPF_PROG(btf_kvm_emulate_insn_direct, struct kvm_vcpu *vcpu, __u8 failed)
 	__u8 insn[INSN_MAX];
 	int used;
 
+	if (emul_insns || failed) {
+#define BTF_INSN_BYTE(i) ctxt->fetch.data[i]
+		COPY_INSN(insn, BTF_INSN_BYTE);
+		record_insn(insn, len, mode, failed, emulated_rip(vcpu, ctxt->_eip, len));
+	}
 	if (!slot)
 		return 0;
 	if (slot->count && slot->insn_head == head && slot->insn_meta == meta &&
@@ -291,7 +356,6 @@ int BPF_PROG(btf_kvm_emulate_insn_direct, struct kvm_vcpu *vcpu, __u8 failed)
 		slot->count++;
 		return 0;
 	}
-#define BTF_INSN_BYTE(i) ctxt->fetch.data[i]
 	COPY_INSN(insn, BTF_INSN_BYTE);
 	if (!current_key(&key, CLASS_EMULATE, emulate_code_used(insn, len, emulator_mode_flags(mode),
 								 failed, &used)))
@@ -330,7 +394,7 @@ int BPF_PROG(fexit_x86_emulate_instruction, struct kvm_vcpu *vcpu, gpa_t cr2_or_
 	     int emulation_type)
 {
 	if (!(emulation_type & EMULTYPE_NO_DECODE))	/* re-entries decode nothing */
-		count_emulated(vcpu, false);
+		count_emulated(vcpu, false, false);
 	return 0;
 }
 
@@ -354,7 +418,7 @@ int BPF_KRETPROBE(kretprobe_x86_emulate_instruction)
 
 	if (!v || !*v)
 		return 0;
-	count_emulated((struct kvm_vcpu *)*v, false);
+	count_emulated((struct kvm_vcpu *)*v, false, false);
 	*v = 0;
 	return 0;
 }

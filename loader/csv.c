@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include "devices.h"
+#include "insns.h"
 #include "names.h"
 #include "report.h"
 #include "csv.h"
@@ -196,6 +197,82 @@ void json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* One row per guest and distinct instruction, failures apart (kind). */
+void csv_write_insns(FILE *f, const struct stats *s)
+{
+	fprintf(f, "pid,guest,kind,mode,len,bytes,text,count,rip_first,rip_last,rip_ranges\r\n");
+	for (size_t g = 0; g < s->nr_guests; g++) {
+		for (int failed = 0; failed < 2; failed++) {
+			size_t nr;
+			struct insn_sum *sums = insn_sums(s->insns, s->guests[g].pid, failed, &nr);
+
+			for (size_t i = 0; i < nr; i++) {
+				const struct insn_sum *x = &sums[i];
+				char hex[64], ranges[4096];
+				__u64 first = failed ? x->last_rip : x->ranges[0].lo;
+				__u64 last = failed ? x->last_rip : x->ranges[x->nr_ranges - 1].hi;
+
+				fprintf(f, "%u,", s->guests[g].pid);
+				csv_field(f, s->guests[g].name);
+				insn_hex(&x->key, hex, sizeof(hex));
+				fprintf(f, ",%s,%s,%u,%s,", failed ? "failed" : "insn",
+					emulate_mode_name(x->key.mode), x->key.len, hex);
+				csv_field(f, x->text);
+				fprintf(f, ",%llu,", (unsigned long long)x->count);
+				if (first != RIP_UNKNOWN)
+					fprintf(f, "0x%llx", (unsigned long long)first);
+				fputc(',', f);
+				if (last != RIP_UNKNOWN)
+					fprintf(f, "0x%llx", (unsigned long long)last);
+				fputc(',', f);
+				if (!failed) {
+					insn_ranges_text(x, 0, ranges, sizeof(ranges));
+					fputs(ranges, f);
+				}
+				fputs("\r\n", f);
+			}
+			insn_sums_free(sums, nr);
+		}
+	}
+}
+
+/* "insns" or "failed_insns": [{bytes, mode, len, text, count, ...}] */
+static void json_insns(FILE *f, const struct stats *s, __u32 pid, bool failed)
+{
+	size_t nr;
+	struct insn_sum *sums = insn_sums(s->insns, pid, failed, &nr);
+
+	fprintf(f, ",\"%s\":[", failed ? "failed_insns" : "insns");
+	for (size_t i = 0; i < nr; i++) {
+		const struct insn_sum *x = &sums[i];
+		char hex[64];
+
+		insn_hex(&x->key, hex, sizeof(hex));
+		fprintf(f, "%s{\"bytes\":\"%s\",\"mode\":\"%s\",\"len\":%u,\"text\":", i ? "," : "", hex,
+			emulate_mode_name(x->key.mode), x->key.len);
+		json_string(f, x->text);
+		fprintf(f, ",\"count\":%llu", (unsigned long long)x->count);
+		if (failed) {
+			if (x->last_rip == RIP_UNKNOWN)
+				fprintf(f, ",\"last_rip\":null}");
+			else
+				fprintf(f, ",\"last_rip\":%llu}", (unsigned long long)x->last_rip);
+			continue;
+		}
+		fprintf(f, ",\"rip_ranges\":[");
+		for (size_t r = 0; r < x->nr_ranges; r++) {
+			if (x->ranges[r].lo == RIP_UNKNOWN)
+				fprintf(f, "%snull", r ? "," : "");
+			else
+				fprintf(f, "%s[%llu,%llu]", r ? "," : "", (unsigned long long)x->ranges[r].lo,
+					(unsigned long long)x->ranges[r].hi);
+		}
+		fprintf(f, "]}");
+	}
+	fputc(']', f);
+	insn_sums_free(sums, nr);
+}
+
 static void json_latency(FILE *f, const struct trap_latency *l)
 {
 	fprintf(f, "{\"count\":%llu,\"sum_ns\":%llu,\"min_ns\":%llu,\"max_ns\":%llu,\"log2_slots\":[",
@@ -310,7 +387,10 @@ void json_write_summary(FILE *f, struct stats *s, double elapsed_s)
 			}
 			fprintf(f, "}");
 		}
-		fprintf(f, "]}");
+		fputc(']', f);
+		json_insns(f, s, gs->guest->pid, false);
+		json_insns(f, s, gs->guest->pid, true);
+		fputc('}', f);
 		free(codes);
 	}
 	fprintf(f, "]}\n");

@@ -18,6 +18,10 @@ void csv_write_histograms(FILE *f, const struct stats *s);
 void csv_write_series_header(FILE *f);
 void csv_write_series(FILE *f, const struct stats *s, double elapsed_s, double interval_s);
 
+/* --csv-insns: per guest its emulated instructions in full (--insns) and
+ * its failed emulations, one row per distinct instruction (see README). */
+void csv_write_insns(FILE *f, const struct stats *s);
+
 /* A JSON string: quotes and backslashes escaped, control bytes as \u00XX. */
 void json_string(FILE *f, const char *s);
 

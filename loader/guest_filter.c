@@ -29,6 +29,7 @@ int stats_select(struct stats *dst, const struct stats *src, const char *const *
 {
 	memset(dst, 0, sizeof(*dst));
 	dst->ncpus = src->ncpus;
+	dst->insns = src->insns;	/* shared: reports pick the chosen guests' */
 	memcpy(dst->drops, src->drops, sizeof(dst->drops));
 	/* one spare slot each, so that empty arrays are still allocations */
 	dst->guests = malloc((src->nr_guests + 1) * sizeof(*dst->guests));

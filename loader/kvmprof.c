@@ -19,6 +19,7 @@
 #include "guests.h"
 #include "html_report.h"
 #include "http.h"
+#include "insns.h"
 #include "metrics.h"
 #include "options.h"
 #include "outfile.h"
@@ -190,7 +191,8 @@ static int check_environment(const struct options *opts)
 	if ((opts->csv_path && check_output_path(opts->csv_path, "--csv")) ||
 	    (opts->csv_series_path && check_output_path(opts->csv_series_path, "--csv-series")) ||
 	    (opts->json_path && check_output_path(opts->json_path, "--json")) ||
-	    (opts->json_series_path && check_output_path(opts->json_series_path, "--json-series")))
+	    (opts->json_series_path && check_output_path(opts->json_series_path, "--json-series")) ||
+	    (opts->csv_insns_path && check_output_path(opts->csv_insns_path, "--csv-insns")))
 		return -1;
 	return 0;
 }
@@ -301,6 +303,14 @@ static int write_outputs(const struct options *opts, struct stats *s, double ela
 			ret |= outfile_commit(&o);
 		}
 	}
+	if (opts->csv_insns_path) {
+		if (outfile_open(&o, opts->csv_insns_path))
+			ret = -1;
+		else {
+			csv_write_insns(o.f, s);
+			ret |= outfile_commit(&o);
+		}
+	}
 	return ret;
 }
 
@@ -311,10 +321,11 @@ int main(int argc, char **argv)
 	struct kvmprof_bpf *skel = NULL;
 	struct outfile series = {}, jseries = {};	/* --csv-series, --json-series */
 	struct stats stats, chosen = {};
+	struct insn_table insns = {};
 	struct ring_buffer *rb = NULL;
 	struct tui *tui = NULL;
 	struct metrics_ctx mctx = { &stats, &chosen, &opts };
-	int counts_fd, hot_fd, latency_fd, drops_fd, err, rc = EXIT_OK;
+	int counts_fd, hot_fd, latency_fd, drops_fd, insns_fd, failed_fd, err, rc = EXIT_OK;
 	double start, next, end, last, interval;
 	bool want_tui, series_failed = false;
 	__u8 one = 1;
@@ -353,6 +364,9 @@ int main(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	skel->rodata->filter_pids = opts.nr_pids > 0;
+	skel->rodata->emul_insns = opts.insns;
+	if (!opts.insns)	/* never written: no memory for it */
+		bpf_map__set_max_entries(skel->maps.insn_counts, 1);
 	apply_plan(skel->obj, &plan);
 	err = kvmprof_bpf__load(skel);
 	if (err) {
@@ -380,10 +394,14 @@ int main(int argc, char **argv)
 	hot_fd = bpf_map__fd(skel->maps.hot_counts);
 	latency_fd = bpf_map__fd(skel->maps.trap_latency);
 	drops_fd = bpf_map__fd(skel->maps.drops);
-	if (stats_init(&stats, libbpf_num_possible_cpus())) {
+	insns_fd = opts.insns ? bpf_map__fd(skel->maps.insn_counts) : -1;
+	failed_fd = bpf_map__fd(skel->maps.failed_insns);
+	if (stats_init(&stats, libbpf_num_possible_cpus()) ||
+	    insns_init(&insns, libbpf_num_possible_cpus())) {
 		fprintf(stderr, "kvmprof: out of memory\n");
 		goto fail;
 	}
+	stats.insns = &insns;
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.new_threads), on_new_thread, &stats, NULL);
 	if (!rb) {
 		fprintf(stderr, "kvmprof: cannot set up the ring buffer: %s\n", strerror(errno));
@@ -442,6 +460,8 @@ int main(int argc, char **argv)
 			continue;
 		}
 		err = stats_read(&stats, counts_fd, hot_fd, latency_fd, drops_fd);
+		if (!err)
+			err = insns_read(&insns, insns_fd, failed_fd);
 		if (err)
 			fprintf(stderr, "kvmprof: reading the maps failed: %s\n", strerror(-err));
 		if (tui)
@@ -459,6 +479,9 @@ int main(int argc, char **argv)
 			if (opts.json_series_path && rotate_series(&jseries, opts.json_series_path, false))
 				series_failed = true;
 		}
+		for (size_t g = 0; g < stats.nr_guests; g++)	/* what stats_reclaim deletes next */
+			if (stats.guests[g].ended && !stats.guests[g].reclaimed)
+				insns_reclaim(&insns, insns_fd, failed_fd, stats.guests[g].pid);
 		stats_reclaim(&stats, counts_fd, latency_fd);
 		last = t;
 		if (end && t >= end)
@@ -479,6 +502,8 @@ int main(int argc, char **argv)
 		while (nr_links)
 			bpf_link__destroy(links[--nr_links]);
 		err = stats_read(&stats, counts_fd, hot_fd, latency_fd, drops_fd);
+		if (!err)
+			err = insns_read(&insns, insns_fd, failed_fd);
 		if (err)
 			fprintf(stderr, "kvmprof: reading the maps failed: %s\n", strerror(-err));
 		/* the interval ends after the read, so it is never empty; events
@@ -506,9 +531,11 @@ int main(int argc, char **argv)
 	metrics_free(&metrics);
 	stats_free(&chosen);
 	stats_free(&stats);
+	insns_free(&insns);
 	destroy(skel);
 	return rc;
 fail:
+	insns_free(&insns);
 	http_close(http);
 	metrics_free(&metrics);
 	ring_buffer__free(rb);

@@ -289,7 +289,8 @@ int metrics_render(struct metrics *m, const struct stats *cs, double now_s, char
 {
 	static const char *const drop_names[NR_DROPS] = {
 		[DROP_COUNTS_FULL] = "counts_full", [DROP_LATENCY_FULL] = "latency_full",
-		[DROP_STARTS_FULL] = "starts_full",
+		[DROP_STARTS_FULL] = "starts_full", [DROP_INSNS_FULL] = "insns_full",
+		[DROP_FAILED_FULL] = "failed_full",
 	};
 	struct stats *s = (struct stats *)cs;	/* stats_guest only looks */
 	struct series *v = calloc(s->nr_rows ? s->nr_rows : 1, sizeof(*v));

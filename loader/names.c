@@ -303,7 +303,7 @@ const char *hypercall_name(__u64 nr)
 	return lookup(hypercall_names, ARRAY_SIZE(hypercall_names), nr);
 }
 
-static const char *emulate_mode_name(unsigned int mode)
+const char *emulate_mode_name(unsigned int mode)
 {
 	switch (mode) {
 	case 0: return "real";

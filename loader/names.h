@@ -29,6 +29,10 @@ const char *sysreg_name(__u32 encoding);
 /* An arm64 CLASS_HYPERCALL code: "hvc #0 PSCI_0_2_FN_PSCI_VERSION". */
 void hvc_code_name(__u64 code, char *buf, size_t size);
 
+/* The kvm_emulate_insn mode flags as the tracepoint prints them: "real",
+ * "vm86", "prot16", "prot32", "prot64" ("mode?" for others). */
+const char *emulate_mode_name(unsigned int mode);
+
 /* A trap code as people read it, e.g. "SVM io", "out 0x3f8",
  * "KVM_EXIT_MMIO", "0f a2 real".  Unknown codes come out as numbers. */
 void code_name(unsigned int class, __u64 code, char *buf, size_t size);

@@ -14,7 +14,8 @@
 #define MAX_SECONDS (366.0 * 86400)
 
 enum { OPT_CSV_SERIES = 1000, OPT_LIST_PROBES, OPT_USAGE, OPT_LISTEN, OPT_METRICS_NO_VCPU,
-	OPT_METRICS_NO_CODE, OPT_METRICS_MAX_SERIES, OPT_METRICS_GRACE, OPT_JSON_SERIES };
+	OPT_METRICS_NO_CODE, OPT_METRICS_MAX_SERIES, OPT_METRICS_GRACE, OPT_JSON_SERIES, OPT_INSNS,
+	OPT_CSV_INSNS };
 
 static const char doc[] =
 "Profile KVM hypervisor traps per guest: exits, hypercalls, emulated\n"
@@ -30,6 +31,7 @@ static const char doc[] =
 "  kvmprof --csv-series s.csv   # trap counts per interval, for plotting\n"
 "  kvmprof -q -d 60 --csv h.csv --csv-series s.csv; kvmprof report h.csv s.csv -o r.html\n"
 "                               # an HTML report of the run (see: kvmprof report --help)\n"
+"  kvmprof --insns -p 1234      # which instructions KVM emulates, and where\n"
 "  kvmprof --list-probes        # what each event would attach to here\n"
 "  kvmprof --attach tracepoint  # classic tracepoints only\n"
 "  kvmprof --listen :9464       # Prometheus metrics at http://127.0.0.1:9464/metrics\n"
@@ -46,6 +48,10 @@ static const struct argp_option option_list[] = {
 	{ "csv-series", OPT_CSV_SERIES, "FILE", 0, "Write per-interval counts as CSV", 0 },
 	{ "json", 'j', "FILE", 0, "Write the final summary as JSON", 0 },
 	{ "json-series", OPT_JSON_SERIES, "FILE", 0, "Write per-interval counts as JSON lines", 0 },
+	{ "insns", OPT_INSNS, NULL, 0, "Emulated instructions in full, with their guest addresses "
+	  "(costs a map update per emulated instruction)", 0 },
+	{ "csv-insns", OPT_CSV_INSNS, "FILE", 0, "Write emulated instructions (--insns) and failed "
+	  "emulations as CSV", 0 },
 	{ "attach", 'a', "MODE", 0, "auto (default), tracepoint, btf, fentry or kprobe", 0 },
 	{ "top", 'n', "N", 0, "Codes shown per class (default 5)", 0 },
 	{ "quiet", 'q', NULL, 0, "No per-interval tables, only the summary", 0 },
@@ -155,6 +161,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_CSV_SERIES: o->csv_series_path = arg; break;
 	case 'j': o->json_path = arg; break;
 	case OPT_JSON_SERIES: o->json_series_path = arg; break;
+	case OPT_INSNS: o->insns = true; break;
+	case OPT_CSV_INSNS: o->csv_insns_path = arg; break;
 	case 'a':
 		for (i = 0; i <= ATTACH_KPROBE; i++)
 			if (!strcmp(arg, attach_names[i]))
@@ -215,9 +223,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		     (o->json_path && !strcmp(o->json_series_path, o->json_path))))
 			return fail(ps, "--json-series and another output name the same file '%s'",
 				    o->json_series_path);
+		if (o->csv_insns_path && ((o->csv_path && !strcmp(o->csv_insns_path, o->csv_path)) ||
+					  (o->csv_series_path && !strcmp(o->csv_insns_path, o->csv_series_path)) ||
+					  (o->json_path && !strcmp(o->csv_insns_path, o->json_path)) ||
+					  (o->json_series_path && !strcmp(o->csv_insns_path, o->json_series_path))))
+			return fail(ps, "--csv-insns and another output option name the same file '%s'",
+				    o->csv_insns_path);
 		if (o->list_probes && (o->csv_path || o->csv_series_path || o->json_path ||
-				       o->json_series_path))
-			return fail(ps, "--list-probes writes no files: drop --csv/--csv-series/--json/--json-series");
+				       o->json_series_path || o->csv_insns_path))
+			return fail(ps, "--list-probes writes no files: drop --csv/--csv-series/--json/"
+				    "--json-series/--csv-insns");
 		if (!o->listen && (o->metrics_no_vcpu || o->metrics_no_code ||
 				   o->metrics_max_series != METRICS_DEFAULT_MAX_SERIES ||
 				   o->metrics_grace_s != METRICS_DEFAULT_GRACE_S))

@@ -26,6 +26,8 @@ struct options {
 	const char *csv_series_path;
 	const char *json_path;
 	const char *json_series_path;	/* --json-series: JSON lines, one per interval */
+	const char *csv_insns_path;	/* --csv-insns: instructions and failures */
+	bool insns;		/* --insns: emulated instructions in full */
 	enum attach_mode attach;
 	int top;		/* codes listed per class */
 	bool verbose;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include "devices.h"
+#include "insns.h"
 #include "names.h"
 #include "report.h"
 
@@ -397,6 +398,44 @@ static void print_vcpus(FILE *out, const struct stats *s, __u32 pid)
 	fputc('\n', out);
 }
 
+/* A guest's emulated instructions in full (--insns) or its failed
+ * emulations: the top ones with bytes, mode, count and where they ran. */
+static void print_insns(FILE *out, const struct stats *s, __u32 pid, bool failed, int top)
+{
+	size_t nr;
+	struct insn_sum *sums = insn_sums(s->insns, pid, failed, &nr);
+	__u64 total = 0;
+
+	for (size_t i = 0; i < nr; i++)
+		total += sums[i].count;
+	if (!nr) {
+		insn_sums_free(sums, nr);
+		return;
+	}
+	fprintf(out, "  %s: %zu distinct, %llu in all\n", failed ? "Failed emulations" :
+		"Emulated instructions", nr, (unsigned long long)total);
+	fprintf(out, "    %-34s %-20s %-6s %12s  %s\n", "INSTRUCTION", "BYTES", "MODE", "COUNT",
+		failed ? "LAST RIP (CS base + rip)" : "RIP (CS base + rip)");
+	for (size_t i = 0; i < nr; i++) {
+		char hex[64], where[160];
+
+		if ((int)i == top) {
+			fprintf(out, "    ... %zu more (see --csv-insns)\n", nr - i);
+			break;
+		}
+		insn_hex(&sums[i].key, hex, sizeof(hex));
+		if (!failed)
+			insn_ranges_text(&sums[i], 4, where, sizeof(where));
+		else if (sums[i].last_rip == RIP_UNKNOWN)
+			snprintf(where, sizeof(where), "?");
+		else
+			snprintf(where, sizeof(where), "0x%llx", (unsigned long long)sums[i].last_rip);
+		fprintf(out, "    %-34s %-20s %-6s %12llu  %s\n", sums[i].text, hex,
+			emulate_mode_name(sums[i].key.mode), (unsigned long long)sums[i].count, where);
+	}
+	insn_sums_free(sums, nr);
+}
+
 void report_summary(FILE *out, struct stats *s, double elapsed_s, int top)
 {
 	struct guest_sum *sums = sum_guests(s);
@@ -454,6 +493,10 @@ void report_summary(FILE *out, struct stats *s, double elapsed_s, int top)
 			}
 		}
 		free(codes);
+		if (s->insns) {
+			print_insns(out, s, gs->guest->pid, false, top);
+			print_insns(out, s, gs->guest->pid, true, top);
+		}
 	}
 	fflush(out);
 	free(sums);

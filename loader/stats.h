@@ -7,6 +7,8 @@
 #include "kvmprof.h"
 #include "guests.h"
 
+struct insn_table;
+
 /* One (guest, thread, class, code), accumulated in user space so that
  * totals outlive the map entries of guests that ended. */
 struct trap_row {
@@ -57,6 +59,8 @@ struct stats {
 	bool no_batch;		/* kernel without batch lookups: walk keys */
 	void *keys, *values;	/* read buffers, sized once */
 	struct hot_slot *hot;	/* per-CPU cache slots, sized once */
+	const struct insn_table *insns;	/* emulated instructions in full and
+					 * failures, owned by the caller; NULL none */
 };
 
 int stats_init(struct stats *s, int ncpus);
