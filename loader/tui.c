@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "guest_filter.h"
 #include "devices.h"
+#include "insns.h"
 #include "names.h"
 #include "report.h"
 #include "tui.h"
@@ -715,8 +716,40 @@ static void add_device_lines(struct tui *t, const struct code_line *codes, int k
 	}
 }
 
+/* The guest's emulated instructions in full (--insns) or its failed
+ * emulations, most frequent first: totals since start (c does not clear
+ * them), rates over the last interval. */
+static void add_insns(struct tui *t, struct stats *s, __u32 pid, bool failed, double iv)
+{
+	size_t nr;
+	struct insn_sum *sums = insn_sums(s->insns, pid, failed, &nr);
+
+	if (nr) {
+		add_body(t, 0, "%s", "");
+		add_body(t, A_BOLD | A_UNDERLINE, "%-34s %-20s %-6s %12s %14s  %s",
+			 failed ? "FAILED EMULATION" : "EMULATED INSTRUCTION", "BYTES", "MODE", "RATE/s",
+			 "TOTAL", failed ? "LAST RIP" : "RIP (CS base + rip)");
+	}
+	for (size_t i = 0; i < nr; i++) {
+		char hex[64], where[96];
+
+		insn_hex(&sums[i].key, hex, sizeof(hex));
+		if (!failed)
+			insn_ranges_text(&sums[i], 3, where, sizeof(where));
+		else if (sums[i].last_rip == RIP_UNKNOWN)
+			snprintf(where, sizeof(where), "?");
+		else
+			snprintf(where, sizeof(where), "0x%llx", (unsigned long long)sums[i].last_rip);
+		add_body(t, failed ? A_BOLD : 0, "%-34.34s %-20.20s %-6s %12.1f %14llu  %s", sums[i].text,
+			 hex, emulate_mode_name(sums[i].key.mode), iv > 0 ? sums[i].interval / iv : 0,
+			 (unsigned long long)sums[i].count, where);
+	}
+	insn_sums_free(sums, nr);
+}
+
 /* The drill-down's body: vCPU threads, then per class its codes (with an
- * exit's details under it), its devices and its latency histogram. */
+ * exit's details under it), its devices and its latency histogram, then
+ * emulated instructions in full and failures. */
 static void build_body(struct tui *t, struct stats *s, const struct guest *g)
 {
 	double iv = t->have_data ? t->last_interval_s : 0;
@@ -814,6 +847,8 @@ static void build_body(struct tui *t, struct stats *s, const struct guest *g)
 			add_histogram(t, &class_lat[c], class_latency_label(c));
 	}
 	free(codes);
+	add_insns(t, s, g->pid, false, iv);
+	add_insns(t, s, g->pid, true, iv);
 }
 
 static void draw_guest(struct tui *t, struct stats *s)
@@ -860,7 +895,8 @@ static void draw_help(void)
 		"",
 		"  Up/Down, j/k, PgUp/PgDn, Home/End   select a guest, or scroll the details",
 		"  Enter                               details of the selected guest: vCPUs, classes, codes,",
-		"                                      latency histograms",
+		"                                      latency histograms, emulated instructions (--insns)",
+		"                                      and failed emulations",
 		"  Esc, Backspace, Left                back to the guest table",
 		"  s                                   next sort column;  r  reverses the order",
 		"  T I N V O E M                       sort by traps/s, pid, name, vCPUs, total, exit",

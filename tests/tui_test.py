@@ -396,13 +396,38 @@ def test_batch(outdir):
         end_guests()
 
 
+def test_insns_drilldown(outdir):
+    """--insns: the drill-down lists the guest's instructions in full with
+    their addresses (CS base 0x1000 + IP), and its failed emulations."""
+    g = start_guest(f"{PREFIX}-insns", ["--pio", "20", "--emul-fail", "3", "--cs-base",
+                                        "--sleep-us", "100"])
+    pane = Pane("insns", [KVMPROF, "--insns", "-g", f"'{PREFIX}-insns'", "-i", "0.5"])
+    try:
+        pane.wait_for(lambda s: len(table(s)) == 1)
+        pane.keys("Enter")
+        screen = pane.wait_for(lambda s: "FAILED EMULATION" in s)
+        check(f'Guest {g} "{PREFIX}-insns"' in screen, f"insns: the guest's details:\n{screen}")
+        lines = [l.split() for l in screen.splitlines()]
+        out = [l for l in lines if l[:3] == ["out", "dx,", "al"] and l[-1].startswith("0x")]
+        check(out and out[0][3:5] == ["ee", "real"] and out[0][-1] == "0x100f",
+              f"insns: out dx, al with its byte, mode and address: {out}")
+        aaa = [l for l in lines if l[:1] == ["aaa"] and l[-1].startswith("0x")]  # not the codes
+        check(len(aaa) == 2 and all(l[1:3] == ["37", "real"] and l[-1] == "0x101a" for l in aaa),
+              f"insns: aaa listed as executed and as failed, at 0x101a: {aaa}")
+        check("EMULATED INSTRUCTION" in screen and "RIP (CS base + rip)" in screen,
+              "insns: the section titles")
+    finally:
+        pane.close()
+        end_guests()
+
+
 def main():
     if os.geteuid() != 0:
         print("tui: must run as root")
         print("tui: 0 passed, 1 failed")
         return 1
     outdir = tempfile.mkdtemp(prefix="kvmprof-tui-")
-    tests = [test_live_view, test_hostile_name, test_batch]
+    tests = [test_live_view, test_hostile_name, test_batch, test_insns_drilldown]
     try:
         for t in tests:
             before = failed
