@@ -398,6 +398,154 @@ def test_errors(outdir):
     check_eq(rc, 0, "--list-probes runs")
 
 
+def read_layout(out):
+    """guestload --layout lines: per pid, {bytes: (count, [addresses])}."""
+    lay = {}
+    for line in out.splitlines():
+        if line.startswith("layout "):
+            f = dict(kv.split("=", 1) for kv in line.split()[1:4])
+            b = line.split("bytes=", 1)[1].strip()
+            count, addrs = lay.setdefault(int(f["pid"]), {}).get(b, (0, []))
+            lay[int(f["pid"])][b] = (count + int(f["count"]), addrs + [int(f["addr"], 16)])
+    return lay
+
+
+def ranges_of(addrs, length):
+    """Adjacent occurrences of one instruction as one range, as kvmprof does."""
+    out = []
+    for a in sorted(addrs):
+        if out and a <= out[-1][1] + length:
+            out[-1][1] = a
+        else:
+            out.append([a, a])
+    return out
+
+
+def parse_ranges(text):
+    return [[int(x, 16) for x in r.split("-")] * (1 if "-" in r else 2) for r in text.split()] \
+        if text not in ("", "?") else []
+
+
+def read_insns_csv(path):
+    """Per (pid, kind, bytes, mode): the row."""
+    with open(path, newline="") as f:
+        return {(int(r["pid"]), r["kind"], r["bytes"], r["mode"]): r for r in csv.DictReader(f)}
+
+
+class PerfEmulate:
+    """perf stat -a of kvm_emulate_insn: every event, and those with failed set."""
+
+    def __init__(self, outdir):
+        self.path = f"{outdir}/perf-emul.txt"
+        self.proc = subprocess.Popen(["perf", "stat", "-a", "-x,", "-o", self.path,
+                                      "-e", "kvm:kvm_emulate_insn", "-e", "kvm:kvm_emulate_insn",
+                                      "--filter", "failed==1", "--", "cat"], stdin=subprocess.PIPE)
+        LIVE.append(self.proc)
+        time.sleep(0.5)
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+        counts = [int(l.split(",")[0]) for l in open(self.path)
+                  if ",kvm:kvm_emulate_insn," in l and l.split(",")[0].isdigit()]
+        return counts if len(counts) == 2 else [None, None]
+
+
+def test_insns(outdir):
+    """--insns in both attach modes at once: every instruction in full, its
+    count and the addresses it ran at equal guestload's own layout (real mode
+    with CS base 0x1000, and 32-bit protected mode); failed emulations (aaa,
+    which KVM's emulator does not implement) exact in bytes, count and
+    address, against KVM's insn_emulation_fail and perf's failed==1 count;
+    without --insns the failures still show."""
+    real = ["-g", "1", "-c", "2", "--pio", "9", "--mmio-write", "4", "--cpuid", "3", "--emulate", "50",
+            "--emul-fail", "7", "--repeat", "3", "--cs-base", "--layout", "-name", "guest=real"]
+    prot = ["-g", "1", "--mmio-read", "5", "--msr-read", "2", "--emul-fail", "11", "--protected",
+            "--layout", "-name", "guest=prot"]
+    start = f"{outdir}/insns.start"
+    gs = [Guests(real, start), Guests(prot, start)]
+    perf = PerfEmulate(outdir)
+    tags = {"tp": ["--attach", "tracepoint", "--insns"], "btf": ["--attach", "btf", "--insns"],
+            "plain": []}
+    profs = {tag: kvmprof(outdir, "insns-" + tag, extra + ["--csv-insns", f"{outdir}/insns-{tag}-i.csv"])
+             for tag, extra in tags.items()}
+    open(start, "w").close()
+    results, layout = {}, {}
+    for g in gs:
+        out, err = g.proc.communicate(timeout=120)
+        check_eq(g.proc.returncode, 0, f"insns: guestload exit status ({err.strip()})")
+        layout.update(read_layout(out))
+        for line in out.splitlines():
+            if line.startswith("guest "):
+                f = dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv)
+                results[int(f["pid"])] = f
+    time.sleep(0.3)
+    outs = {}
+    for tag, t in profs.items():
+        rc, out, err = t.stop()
+        check_eq(rc, 0, f"insns/{tag}: kvmprof exit status ({err.strip()[-300:]})")
+        outs[tag] = out
+    emul_events, failed_events = perf.stop()
+    n = lambda pid, k: int(results[pid][k])
+    check_eq(emul_events, sum(n(p, "insns") + n(p, "emul_fail") for p in results),
+             "insns: perf kvm_emulate_insn == instructions + failures (a failure fires twice)")
+    check_eq(failed_events, sum(n(p, "emul_fail") for p in results), "insns: perf failed==1 events")
+    mmio_text = {"real": ("26 a2 00 00", "mov byte ptr es:[0], al"),
+                 "prot32": ("a0 00 00 0d 00", "mov al, byte ptr [0xd0000]")}
+    for tag in tags:
+        rows = read_csv(f"{outdir}/insns-{tag}.csv")
+        ins = read_insns_csv(f"{outdir}/insns-{tag}-i.csv")
+        with open(f"{outdir}/insns-{tag}.json") as f:
+            doc = {g["pid"]: g for g in json.load(f)["guests"]}
+        for pid, g in results.items():
+            mode = g["mode"]
+            label = f"insns/{tag}/{mode}"
+            fails = n(pid, "emul_fail")
+            check_eq(n(pid, "kstat_insn_emulation_fail"), fails, f"{label}: KVM's insn_emulation_fail")
+            check_eq(n(pid, "exit_internal"), fails, f"{label}: the VMM saw each failure")
+            check_eq(class_total(rows, pid, "emulate"), n(pid, "insns") + fails,
+                     f"{label}: emulate class counts both events of a failure")
+            check_eq(code_count(rows, pid, "emulate", f"aaa 37 {mode} FAILED"), fails,
+                     f"{label}: the FAILED code")
+            failed = {k: r for k, r in ins.items() if k[0] == pid and k[1] == "failed"}
+            check_eq(sorted(failed), [(pid, "failed", "37", mode)], f"{label}: one failed instruction")
+            for r in failed.values():
+                check_eq((r["text"], int(r["count"]), int(r["rip_first"], 16), r["len"]),
+                         ("aaa", fails, int(g["fail_rip"], 16), "1"), f"{label}: failed aaa, count, last RIP")
+            jf = doc[pid]["failed_insns"]
+            check_eq([(x["bytes"], x["text"], x["count"], x["last_rip"]) for x in jf],
+                     [("37", "aaa", fails, int(g["fail_rip"], 16))], f"{label}: JSON failed_insns")
+            got = {k[2]: r for k, r in ins.items() if k[0] == pid and k[1] == "insn"}
+            if tag == "plain":
+                check_eq(got, {}, f"{label}: no instructions in full without --insns")
+                check_eq(doc[pid]["insns"], [], f"{label}: JSON insns empty without --insns")
+                continue
+            check(all(k[3] == mode for k in ins if k[0] == pid), f"{label}: every row in mode {mode}")
+            want = {b: (c, ranges_of(a, len(b.split()))) for b, (c, a) in layout[pid].items()}
+            have = {b: (int(r["count"]), parse_ranges(r["rip_ranges"])) for b, r in got.items()}
+            check_eq(have, want, f"{label}: every instruction, its count and its addresses")
+            check_eq(sum(c for c, _ in have.values()), n(pid, "insns"), f"{label}: instructions in all")
+            b, text = mmio_text[mode]
+            check_eq(got.get(b, {}).get("text"), text, f"{label}: the MMIO instruction in full")
+            check_eq(int(got.get(b, {}).get("count", 0)), n(pid, "mmio_write") + n(pid, "mmio_read"),
+                     f"{label}: MMIO instructions")
+            if mode == "real":
+                check_eq((got["ee"]["text"], int(got["ee"]["count"])), ("out dx, al", n(pid, "pio_out")),
+                         f"{label}: out dx, al")
+                check_eq(got["0f a2"]["text"], "cpuid", f"{label}: cpuid")
+                check(min(int(r["rip_first"], 16) for r in got.values()) == 0x1000,
+                      f"{label}: addresses include the CS base 0x1000 (IP starts at 0)")
+            ji = {x["bytes"]: (x["count"], x["rip_ranges"], x["text"]) for x in doc[pid]["insns"]}
+            check_eq(ji, {b: (c, rg, got[b]["text"]) for b, (c, rg) in have.items()},
+                     f"{label}: JSON insns match the CSV")
+        if tag != "plain":
+            check("Emulated instructions:" in outs[tag] and "out dx, al" in outs[tag],
+                  f"insns/{tag}: the summary lists instructions in full")
+        for pid in results:
+            check(f"Failed emulations: 1 distinct, {n(pid, 'emul_fail')} in all" in outs[tag],
+                  f"insns/{tag}: the summary lists guest {pid}'s failures")
+
+
 TRACEFS = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
 
 
@@ -478,7 +626,7 @@ def main():
         print("integration: 0 passed, 1 failed")
         return 1
     outdir = tempfile.mkdtemp(prefix="kvmprof-it-")
-    tests = [test_tracefs_mount, test_mixed_guests, test_pid_filter, test_duration_cut,
+    tests = [test_tracefs_mount, test_mixed_guests, test_insns, test_pid_filter, test_duration_cut,
              test_full_filesystem, test_hostile_name, test_errors]
     for t in tests:
         before = failed
