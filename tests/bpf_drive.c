@@ -14,9 +14,10 @@
 #include <bpf/libbpf.h>
 #include "kvmprof.skel.h"
 #include "check.h"
+#include "insns.h"
 #include "stats.h"
 
-static int prog_fd, counts_fd, hot_fd, latency_fd, drops_fd;
+static int prog_fd, counts_fd, hot_fd, latency_fd, drops_fd, insns_fd, failed_fd;
 
 static void drive_args(const __u64 *args)
 {
@@ -314,6 +315,97 @@ static void test_emulate_decoding(void)
 	CHECK_U64(count_of(CLASS_EMULATE, 0xff), 1);
 }
 
+static void emulate_at(const __u8 *insn, int len, int mode, int failed, __u32 rip)
+{
+	__u8 buf[16] = {};
+
+	memcpy(buf, insn, len);
+	buf[len] = 0xcc;	/* the next instruction's bytes: never part of the key */
+	drive(DRIVE_EMULATE, bytes_le(buf, 8), len | mode << 8 | failed << 16 | (__u64)rip << 32,
+	      bytes_le(buf + 8, 7));
+}
+
+/* --insns (emul_insns set for this object): each instruction's bytes, mode
+ * and address in insn_counts, failures only in failed_insns; the loader's
+ * reading (insns.c) sums them per instruction over its addresses. */
+static void test_insns(void)
+{
+	static const __u8 out[] = { 0xee }, mov[] = { 0x66, 0xbf, 0x03, 0x00, 0x00, 0x00 },
+			  aaa[] = { 0x37 }, lock_add[] = { 0x64, 0x66, 0xf0, 0x48, 0x81, 0x84, 0x24, 0x11,
+							   0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88 };
+	struct insn_table t;
+	struct insn_sum *sums;
+	struct failed_insn f;
+	struct insn_key key;
+	size_t nr;
+	char ranges[64];
+
+	/* what test_emulate_decoding drove went in too: start from empty maps */
+	for (int fd = insns_fd; ; fd = failed_fd) {
+		while (!bpf_map_get_next_key(fd, NULL, &key))
+			bpf_map_delete_elem(fd, &key);
+		if (fd == failed_fd)
+			break;
+	}
+	for (int i = 0; i < 5; i++)
+		emulate_at(out, 1, 0, 0, 0x100f);
+	emulate_at(out, 1, 0, 0, 0x2000);
+	emulate_at(mov, 6, 0, 0, 0x1006);
+	emulate_at(mov, 6, 0, 0, 0x1006);
+	for (int i = 0; i < 3; i++) {
+		emulate_at(aaa, 1, 0, 0, 0x1040);	/* decoded ... */
+		emulate_at(aaa, 1, 0, 1, 0x1040 + i);	/* ... and failed */
+	}
+	emulate_at(lock_add, 15, 9, 0, 0xfff0);	/* the longest: 15 bytes */
+	key = (struct insn_key){ .tgid = getpid(), .len = 1, .mode = 0 };
+	key.bytes[0] = 0x37;
+	CHECK(bpf_map_lookup_elem(failed_fd, &key, &f) == 0, "failed aaa in failed_insns (rip 0 in key)");
+	CHECK_U64(f.count, 3);
+	CHECK_U64(f.last_rip, 0x1042);
+	CHECK(insns_init(&t, libbpf_num_possible_cpus()) == 0, "insns_init");
+	CHECK(insns_read(&t, insns_fd, failed_fd) == 0, "insns_read");
+	sums = insn_sums(&t, getpid(), false, &nr);
+	CHECK_U64(nr, 4);
+	CHECK(nr == 4 && !strcmp(sums[0].text, "out dx, al") && sums[0].count == 6, "out dx, al: 6");
+	insn_ranges_text(&sums[0], 0, ranges, sizeof(ranges));
+	CHECK_STR(ranges, "0x100f 0x2000");
+	CHECK(nr == 4 && !strcmp(sums[1].text, "aaa") && sums[1].count == 3,
+	      "aaa counted once per instruction, not per failure");
+	CHECK(nr == 4 && !strcmp(sums[2].text, "mov edi, 3") && sums[2].count == 2, "mov edi, 3: 2");
+	CHECK(nr == 4 && sums[3].key.len == 15 && sums[3].key.mode == 9 &&
+	      !strcmp(sums[3].text, "lock add qword ptr fs:[rsp + 0x44332211], -0x778899ab"), "15 bytes in 64-bit mode: %s",
+	      nr == 4 ? sums[3].text : "");
+	insn_sums_free(sums, nr);
+	sums = insn_sums(&t, getpid(), true, &nr);
+	CHECK(nr == 1 && sums[0].count == 3 && sums[0].last_rip == 0x1042, "one failure, 3 times");
+	insn_sums_free(sums, nr);
+	emulate_at(out, 1, 0, 0, 0x100f);
+	CHECK(insns_read(&t, insns_fd, failed_fd) == 0, "insns_read");
+	CHECK(t.nr == 6, "no new row for a counted key: %zu", t.nr);	/* 5 + the failure */
+	for (size_t i = 0; i < t.nr; i++)
+		if (t.rows[i].key.rip == 0x100f)
+			CHECK(t.rows[i].count == 6 && t.rows[i].interval == 1, "the next read adds one");
+	insns_free(&t);
+}
+
+/* failed_insns full: each failure lost is a drop, never silent. */
+static void test_failed_full(void)
+{
+	__u64 before = drops_of(DROP_FAILED_FULL), existing = 0;
+	struct insn_key k, *prev = NULL;
+	__u8 bytes[2] = { 0x0f };
+
+	while (!bpf_map_get_next_key(failed_fd, prev, &k)) {
+		existing++;
+		prev = &k;
+	}
+	for (int i = 0; i < MAX_FAILED_KEYS + 10; i++) {
+		bytes[1] = i & 0xff;
+		emulate_at(bytes, 2, i >> 8, 1, 0x1000);	/* 2 modes x 256 second bytes */
+	}
+	CHECK_U64(drops_of(DROP_FAILED_FULL) - before, MAX_FAILED_KEYS + 10 - (MAX_FAILED_KEYS - existing));
+}
+
 /* A guest that ends: its totals stay in the table, its map entries go. */
 static void test_reclaim(struct stats *s)
 {
@@ -399,6 +491,7 @@ int main(void)
 	}
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, prog == skel->progs.drive);
+	skel->rodata->emul_insns = true;	/* --insns */
 	if (kvmprof_bpf__load(skel)) {
 		fprintf(stderr, "bpf_drive: cannot load the drive program\n");
 		return 1;
@@ -408,12 +501,16 @@ int main(void)
 	hot_fd = bpf_map__fd(skel->maps.hot_counts);
 	latency_fd = bpf_map__fd(skel->maps.trap_latency);
 	drops_fd = bpf_map__fd(skel->maps.drops);
+	insns_fd = bpf_map__fd(skel->maps.insn_counts);
+	failed_fd = bpf_map__fd(skel->maps.failed_insns);
 	stats_init(&s, libbpf_num_possible_cpus());
 
 	test_exits();	/* one thread: vCPU 3 throughout */
 	test_exit_details();
 	test_hypercalls_and_vmm_trips();
 	test_emulate_decoding();
+	test_insns();
+	test_failed_full();
 	test_loader_read(&s);
 	test_reclaim(&s);
 	test_full_map();
