@@ -603,6 +603,8 @@ static void test_options(void)
 		"-i 0", "-i -1", "-i abc", "-i 1e99", "-d 1e99", "-d 0", "-p 0", "-p notapid",
 		"-p -5", "--attach nope", "--bogus", "-i", "extra", "-n 0",
 		"--csv a.csv --csv-series a.csv", "--list-probes --csv x.csv", "--json a --csv a",
+		"--csv-insns a --csv a", "--csv-insns a --json a", "--list-probes --csv-insns x",
+		"--csv-insns",
 	};
 	struct options o;
 	int saved = dup(2), null = open("/dev/null", O_WRONLY);
@@ -619,6 +621,9 @@ static void test_options(void)
 	CHECK_STR(o.json_path, "j.json");
 	CHECK(o.attach == ATTACH_TRACEPOINT && o.quiet && o.verbose && o.top == 3, "flags");
 	CHECK(!o.batch && o.nr_guest_globs == 0, "no -b, no -g by default");
+	CHECK(!o.insns && !o.csv_insns_path, "no --insns by default");
+	CHECK(parse("--insns --csv-insns i.csv", &o) == 0 && o.insns, "--insns");
+	CHECK_STR(o.csv_insns_path, "i.csv");
 	CHECK(parse("-g web -g db* --guest=x?y -b", &o) == 0, "-g and -b");
 	CHECK(o.nr_guest_globs == 3 && o.batch, "three globs and batch");
 	CHECK_STR(o.guest_globs[1], "db*");
