@@ -29,7 +29,7 @@ eq "$(probe btf kvm:kvm_exit)" "tp_btf" "btf mode: kvm_exit as tp_btf (reason fr
 # KVM_HC_SCHED_YIELD hypercalls and MMIO.  Both: out to 0x3f8 and in from 0x3f9
 # (serial COM1), the end signal out 0xf4 per vCPU, rdmsr 0x10 and wrmsr 0x8b.
 ./tests/guestload --wait-start /tmp/go --pio 20 --pio-in 5 --cpuid 7 --hlt 3 --msr-read 4 --msr-write 2 \
-	--hypercall 5 -name guest=vmA >/tmp/gA.out 2>/tmp/gA.err &
+	--hypercall 5 --cs-base --layout -name guest=vmA >/tmp/gA.out 2>/tmp/gA.err &
 ga=$!
 ./tests/guestload --wait-start /tmp/go -c 2 --protected --pio 3 --pio-in 2 --cpuid 2 --hypercall 6 --hc-nr 11 \
 	--mmio-read 2 --mmio-write 2 -name guest=vmB >/tmp/gB.out 2>/tmp/gB.err &
@@ -45,7 +45,7 @@ pa=$(sed -n 's/^ready pid=//p' /tmp/gA.out)
 pb=$(sed -n 's/^ready pid=//p' /tmp/gB.out)
 
 for m in $MODES; do
-	./kvmprof -q --attach $m --csv /tmp/$m.csv >/tmp/$m.out 2>/tmp/$m.err &
+	./kvmprof -q --attach $m --csv /tmp/$m.csv --insns --csv-insns /tmp/$m-i.csv >/tmp/$m.out 2>/tmp/$m.err &
 	echo $! >/tmp/$m.pid
 done
 for m in $MODES; do
@@ -147,5 +147,25 @@ done
 echo "--- kvmprof summary (--attach btf), exit and pio classes of guest A"
 awk -v pid="$(field pid /tmp/gA.out)" '/^Guest / { on = index($0, "Guest " pid " ") == 1 }
 	on && /^  [a-z]+ / { show = $1 == "exit" || $1 == "pio" } on && show' /tmp/btf.out
+# --insns: every mode lists the same instructions in full with the same counts; tracepoint
+# (csbase + rip from the record) and tp_btf (_eip and the VMCB's CS base) the same addresses;
+# fentry/kprobe run after the instruction: address unknown
+insns() { tr -d '\r' <"$1" | awk -F, -v pid="$2" 'NR > 1 && $1 == pid' | sort; }
+no_rip() { sed 's/,[^,]*,[^,]*,[^,]*$//'; }
+for g in A B; do
+	pid=$(field pid /tmp/g$g.out)
+	ref=$(insns /tmp/tracepoint-i.csv $pid)
+	[ -n "$ref" ] && ok || bad "guest $g: no emulated instructions listed"
+	eq "$(insns /tmp/btf-i.csv $pid)" "$ref" "guest $g: --insns by btf vs tracepoint, with addresses"
+	for m in fentry kprobe; do
+		eq "$(insns /tmp/$m-i.csv $pid | no_rip)" "$(printf '%s\n' "$ref" | no_rip)" "guest $g: --insns by $m vs tracepoint"
+		eq "$(insns /tmp/$m-i.csv $pid | grep -c ',?$')" "$(printf '%s\n' "$ref" | grep -c .)" "guest $g: $m gives no addresses"
+	done
+	echo "verified: --insns agree, guest $g: $(printf '%s\n' "$ref" | cut -d, -f6- | tr '\n' ';')"
+done
+# guest A runs with CS base 0x1000 and IP from 0: its cpuid where guestload put it
+at=$(sed -n 's/^layout .* addr=\(0x[0-9a-f]*\) .* bytes=0f a2$/\1/p' /tmp/gA.out)
+eq "$(insns /tmp/btf-i.csv $pa | awk -F, '$6 == "0f a2" { print $7 "," $8 "," $11 }')" \
+	"cpuid,$(field cpuid /tmp/gA.out),$at" "guest A: cpuid in full, its count and address (CS base + IP)"
 echo "vmtest: $pass passed, $fail failed"
 [ $fail -eq 0 ]
