@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <capstone/capstone.h>
 #include "insns.h"
+#include "stats.h"
 
 #define ROUND_UP8(x) (((x) + 7) & ~(size_t)7)
 
@@ -156,12 +157,17 @@ int insns_read(struct insn_table *t, int counts_fd, int failed_fd)
 	return 0;
 }
 
-void insns_reclaim(struct insn_table *t, int counts_fd, int failed_fd, __u32 pid)
+void insns_reclaim(struct insn_table *t, int counts_fd, int failed_fd, const struct stats *s)
 {
-	for (size_t i = 0; i < t->nr; i++) {
-		struct insn_row *r = &t->rows[i];
+	bool any = false;
 
-		if (r->key.tgid != pid)
+	for (size_t g = 0; g < s->nr_guests; g++)
+		any |= s->guests[g].ended && !s->guests[g].reclaimed;
+	for (size_t i = 0; any && i < t->nr; i++) {
+		struct insn_row *r = &t->rows[i];
+		const struct guest *g = stats_find_guest(s, r->key.tgid);
+
+		if (!g || !g->ended || g->reclaimed)
 			continue;
 		if (r->failed)
 			bpf_map_delete_elem(failed_fd, &r->key);

@@ -47,8 +47,10 @@ int insns_init(struct insn_table *t, int ncpus);
 void insns_free(struct insn_table *t);
 /* Reads both maps (counts_fd may be -1: --insns off); 0 or -errno. */
 int insns_read(struct insn_table *t, int counts_fd, int failed_fd);
-/* Deletes the map entries of guest pid (ended, its last events read). */
-void insns_reclaim(struct insn_table *t, int counts_fd, int failed_fd, __u32 pid);
+struct stats;
+/* Deletes the map entries of the guests stats_reclaim deletes next (ended,
+ * their last events read), in one pass over the rows; call it first. */
+void insns_reclaim(struct insn_table *t, int counts_fd, int failed_fd, const struct stats *s);
 
 /* Guest pid's instructions (failed false) or failures (true), most
  * frequent first; the caller frees with insn_sums_free. */

@@ -479,9 +479,7 @@ int main(int argc, char **argv)
 			if (opts.json_series_path && rotate_series(&jseries, opts.json_series_path, false))
 				series_failed = true;
 		}
-		for (size_t g = 0; g < stats.nr_guests; g++)	/* what stats_reclaim deletes next */
-			if (stats.guests[g].ended && !stats.guests[g].reclaimed)
-				insns_reclaim(&insns, insns_fd, failed_fd, stats.guests[g].pid);
+		insns_reclaim(&insns, insns_fd, failed_fd, &stats);
 		stats_reclaim(&stats, counts_fd, latency_fd);
 		last = t;
 		if (end && t >= end)

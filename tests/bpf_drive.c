@@ -439,6 +439,57 @@ static void test_reclaim(struct stats *s)
 	CHECK(row->count == 9 && row->interval == 0, "total stays after reclaim");
 }
 
+/* A guest that ends: its instructions and failures keep their totals in
+ * the loader, their map entries go with the guest's other keys. */
+static void test_insns_reclaim(struct stats *s)
+{
+	static const __u8 out[] = { 0xee }, aaa[] = { 0x37 };
+	struct insn_table t;
+	struct insn_key k;
+	struct insn_sum *sums;
+	size_t nr, left = 0;
+	pid_t child;
+	int status;
+
+	while (!bpf_map_get_next_key(failed_fd, NULL, &k))	/* test_failed_full filled it */
+		bpf_map_delete_elem(failed_fd, &k);
+	child = fork();
+	if (!child) {
+		for (int i = 0; i < 4; i++)
+			emulate_at(out, 1, 0, 0, 0x2222);
+		emulate_at(aaa, 1, 0, 1, 0x3333);
+		drive(DRIVE_HYPERCALL, 78, 0, 0);	/* a trap key: stats learns the guest */
+		_exit(0);
+	}
+	waitpid(child, &status, 0);
+	insns_init(&t, libbpf_num_possible_cpus());
+	for (int round = 0; round < 2; round++) {	/* notice the end, then delete */
+		CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "read");
+		CHECK(insns_read(&t, insns_fd, failed_fd) == 0, "insns_read");
+		insns_reclaim(&t, insns_fd, failed_fd, s);
+		stats_reclaim(s, counts_fd, latency_fd);
+	}
+	for (int fd = insns_fd; ; fd = failed_fd) {
+		struct insn_key *prev = NULL;
+
+		while (!bpf_map_get_next_key(fd, prev, &k)) {
+			left += k.tgid == (__u32)child;
+			prev = &k;
+		}
+		if (fd == failed_fd)
+			break;
+	}
+	CHECK_U64(left, 0);
+	CHECK(insns_read(&t, insns_fd, failed_fd) == 0, "insns_read");
+	sums = insn_sums(&t, child, false, &nr);
+	CHECK(nr == 1 && sums[0].count == 4 && sums[0].ranges[0].lo == 0x2222, "ended guest's out dx, al kept");
+	insn_sums_free(sums, nr);
+	sums = insn_sums(&t, child, true, &nr);
+	CHECK(nr == 1 && sums[0].count == 1 && sums[0].last_rip == 0x3333, "ended guest's failure kept");
+	insn_sums_free(sums, nr);
+	insns_free(&t);
+}
+
 static void test_loader_read(struct stats *s)
 {
 	struct trap_key key = key_of(CLASS_EXIT, (__u64)ISA_SVM << 32 | 0x7b);
@@ -513,6 +564,7 @@ int main(void)
 	test_failed_full();
 	test_loader_read(&s);
 	test_reclaim(&s);
+	test_insns_reclaim(&s);
 	test_full_map();
 
 	stats_free(&s);
