@@ -30,7 +30,7 @@
  *   cpu_us= name=
  * pio_out..hypercall: ops the guest executed (pio/mmio/hlt are also checked against what the VMM saw).
  * hc_ud: hypercalls that raised #UD and were skipped by the guest's #UD handler (see below).
- * fail_rip: guest address (CS base 0 + offset) of the --emul-fail instruction.  exit_internal: KVM_RUN
+ * fail_rip: linear guest address (CS base + offset) of the --emul-fail instruction.  exit_internal: KVM_RUN
  * returns with KVM_EXIT_INTERNAL_ERROR / KVM_INTERNAL_ERROR_EMULATION (one per emul_fail).
  * cpu_us: CPU time of the vCPU threads (the VMM's and KVM's work, not time others ran).
  * insns: guest instructions executed.  exit_*: KVM_RUN returns by run->exit_reason (exit_intr:
@@ -757,7 +757,7 @@ static int run_guest(void)
 	for (int op = 0; op < NOPS; op++)
 		printf(" %s=%llu", op_name[op], (unsigned long long)sum.cnt[op]);
 	printf(" hc_ud=%llu", (unsigned long long)sum.hc_ud);
-	if (opt_n[OP_FAIL])	/* where the failing instruction sits: cs base 0 + its offset */
+	if (opt_n[OP_FAIL])	/* where the failing instruction sits: its linear address */
 		for (int i = 0; i < nblocks; i++)
 			if (blocks[i].op == OP_FAIL)
 				printf(" fail_rip=0x%x", blocks[i].body[blocks[i].opidx]);
