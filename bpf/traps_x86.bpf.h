@@ -344,10 +344,10 @@ int BPF_PROG(btf_kvm_emulate_insn_direct, struct kvm_vcpu *vcpu, __u8 failed)
 	__u8 insn[INSN_MAX];
 	int used;
 
-	if (emul_insns || failed) {
 #define BTF_INSN_BYTE(i) ctxt->fetch.data[i]
+	if (emul_insns) {	/* --insns; without it the verifier drops this */
 		COPY_INSN(insn, BTF_INSN_BYTE);
-		record_insn(insn, len, mode, failed, emulated_rip(vcpu, ctxt->_eip, len));
+		record_insn(insn, len, emulator_mode_flags(mode), failed, emulated_rip(vcpu, ctxt->_eip, len));
 	}
 	if (!slot)
 		return 0;
@@ -357,11 +357,14 @@ int BPF_PROG(btf_kvm_emulate_insn_direct, struct kvm_vcpu *vcpu, __u8 failed)
 		return 0;
 	}
 	COPY_INSN(insn, BTF_INSN_BYTE);
+	/* failures never take a matchable slot (below): each one comes here */
+	if (!emul_insns && failed)
+		record_insn(insn, len, emulator_mode_flags(mode), failed, emulated_rip(vcpu, ctxt->_eip, len));
 	if (!current_key(&key, CLASS_EMULATE, emulate_code_used(insn, len, emulator_mode_flags(mode),
 								 failed, &used)))
 		return 0;
 	/* bytes past the first 8 mattered: this slot must not match by bytes */
-	take_slot(slot, &key, head, used <= 8 && len >= used ? meta : INSN_META_NONE);
+	take_slot(slot, &key, head, !failed && used <= 8 && len >= used ? meta : INSN_META_NONE);
 	return 0;
 }
 
