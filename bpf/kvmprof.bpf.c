@@ -544,7 +544,7 @@ int drive(__u64 *args)
 	}
 #endif
 	case DRIVE_ENTRY: on_entry(); break;
-	case DRIVE_HYPERCALL: count_trap(CLASS_HYPERCALL, a); break;
+	case DRIVE_HYPERCALL: count_trap(CLASS_HYPERCALL, HC_CODE(b, a)); break;
 	case DRIVE_USERSPACE_EXIT: on_userspace_exit(a, (int)b); break;
 	case DRIVE_KVM_RUN: on_kvm_run(); break;
 	case DRIVE_EMULATE: {

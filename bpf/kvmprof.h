@@ -20,7 +20,9 @@
 /* Trap classes.  Keep in step with class_names[] in loader/names.c. */
 enum trap_class {
 	CLASS_EXIT = 0,		/* kvm_exit: code = isa << 32 | reason; IO, MSR, CR: a detail */
-	CLASS_HYPERCALL,	/* kvm_hypercall: code = nr; arm64 kvm_hvc_arm64: see HVC_* */
+	CLASS_HYPERCALL,	/* x86: code = HC_ABI_* << HC_ABI_SHIFT | nr (kvm_hypercall,
+				 * kvm_hv_hypercall, kvm_xen_hypercall); arm64
+				 * kvm_hvc_arm64: see HVC_* */
 	CLASS_EMULATE,		/* kvm_emulate_insn: see EMUL_* below */
 	CLASS_PIO,		/* kvm_pio: code = rw << 16 | port */
 	CLASS_MMIO,		/* kvm_mmio: code = gpa page | type */
@@ -55,6 +57,17 @@ enum trap_class {
  * the instruction, with a valid bit: code bits 32-40. */
 #define EMUL_MODRM_SHIFT 32
 #define EMUL_MODRM_VALID 0x100ULL
+
+/* x86 CLASS_HYPERCALL code: which hypercall ABI the guest used above the
+ * call number, so a KVM, a Hyper-V and a Xen call with the same number never
+ * share a key.  nr: KVM_HC_* (RAX), the Hyper-V call code (input bits 0-15),
+ * the Xen __HYPERVISOR_* number (RAX); kept to its low 56 bits. */
+#define HC_ABI_SHIFT 56
+#define HC_NR_MASK ((1ULL << HC_ABI_SHIFT) - 1)
+#define HC_ABI_KVM 0ULL		/* KVM's own, linux/kvm_para.h */
+#define HC_ABI_HYPERV 1ULL	/* Hyper-V enlightened guest (HV_X64_MSR_GUEST_OS_ID set) */
+#define HC_ABI_XEN 2ULL		/* Xen HVM guest, KVM_XEN_HVM_CONFIG_INTERCEPT_HCALL */
+#define HC_CODE(abi, nr) ((abi) << HC_ABI_SHIFT | ((__u64)(nr) & HC_NR_MASK))
 
 #define PIO_WRITE (1ULL << 16)
 #define MMIO_TYPE_MASK 0x3ULL	/* 0 unsatisfied-read, 1 read, 2 write */
@@ -201,7 +214,7 @@ enum drop_reason {
 enum drive_event {
 	DRIVE_EXIT = 1,		/* a = isa, b = reason, c = vcpu */
 	DRIVE_ENTRY,		/* c = vcpu */
-	DRIVE_HYPERCALL,	/* a = nr */
+	DRIVE_HYPERCALL,	/* a = nr, b = HC_ABI_* */
 	DRIVE_USERSPACE_EXIT,	/* a = reason, b = errno */
 	DRIVE_KVM_RUN,		/* the vCPU thread enters KVM_RUN */
 	DRIVE_EMULATE,		/* a = insn bytes 0..7, b = len | mode << 8 | failed << 16

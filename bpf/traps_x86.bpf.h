@@ -107,7 +107,24 @@ int tp_kvm_exit(struct trace_event_raw_kvm_exit *ctx)
 SEC("tracepoint/kvm/kvm_hypercall")
 int tp_kvm_hypercall(struct trace_event_raw_kvm_hypercall *ctx)
 {
-	count_trap(CLASS_HYPERCALL, ctx->nr);
+	count_trap(CLASS_HYPERCALL, HC_CODE(HC_ABI_KVM, ctx->nr));
+	return TP_PASS;
+}
+
+/* KVM raises these instead of kvm_hypercall for a guest it treats as
+ * Hyper-V or Xen.  Fields by CO-RE name: Linux 5.17 added var_cnt before
+ * rep_cnt, and a cpl field came first in kvm_xen_hypercall later. */
+SEC("tracepoint/kvm/kvm_hv_hypercall")
+int tp_kvm_hv_hypercall(struct trace_event_raw_kvm_hv_hypercall *ctx)
+{
+	count_trap(CLASS_HYPERCALL, HC_CODE(HC_ABI_HYPERV, ctx->code));
+	return TP_PASS;
+}
+
+SEC("tracepoint/kvm/kvm_xen_hypercall")
+int tp_kvm_xen_hypercall(struct trace_event_raw_kvm_xen_hypercall *ctx)
+{
+	count_trap(CLASS_HYPERCALL, HC_CODE(HC_ABI_XEN, ctx->nr));
 	return TP_PASS;
 }
 
@@ -292,7 +309,26 @@ int BPF_PROG(btf_kvm_exit, struct kvm_vcpu *vcpu, u32 isa)
 SEC("tp_btf/kvm_hypercall")
 int BPF_PROG(btf_kvm_hypercall, unsigned long nr)
 {
-	count_trap(CLASS_HYPERCALL, nr);
+	count_trap(CLASS_HYPERCALL, HC_CODE(HC_ABI_KVM, nr));
+	return 0;
+}
+
+/* code comes first in every kernel's prototype */
+SEC("tp_btf/kvm_hv_hypercall")
+int BPF_PROG(btf_kvm_hv_hypercall, __u16 code)
+{
+	count_trap(CLASS_HYPERCALL, HC_CODE(HC_ABI_HYPERV, code));
+	return 0;
+}
+
+/* (u8 cpl, nr, a0..a5) where the record has cpl, else (nr, a0..a5): the
+ * record's fields follow the prototype's arguments */
+SEC("tp_btf/kvm_xen_hypercall")
+int btf_kvm_xen_hypercall(__u64 *ctx)
+{
+	__u64 nr = bpf_core_field_exists(struct trace_event_raw_kvm_xen_hypercall, cpl) ? ctx[1] : ctx[0];
+
+	count_trap(CLASS_HYPERCALL, HC_CODE(HC_ABI_XEN, nr));
 	return 0;
 }
 

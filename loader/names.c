@@ -7,6 +7,10 @@
 #define NAMES_X86 1	/* VMX/SVM names exist only in x86's uapi headers */
 #include <asm/svm.h>
 #include <asm/vmx.h>
+#include <stdint.h>	/* xen/xen.h needs the fixed-width types first */
+/* the current hypercall numbers, not the pre-3.2 compat aliases */
+#define __XEN_INTERFACE_VERSION__ 0x00040e00
+#include <xen/xen.h>	/* Debian libxen-dev: __HYPERVISOR_* */
 #else
 #define VMX_EXIT_REASONS_FAILED_VMENTRY 0x80000000	/* asm/vmx.h */
 #endif
@@ -58,6 +62,45 @@ static const struct code_name hypercall_names[] = {
 	KVM_HC(MIPS_CONSOLE_OUTPUT), KVM_HC(CLOCK_PAIRING), KVM_HC(SEND_IPI),
 	KVM_HC(SCHED_YIELD), KVM_HC(MAP_GPA_RANGE),
 };
+
+#ifdef NAMES_X86
+/* Hyper-V call codes: no uapi or library header has them; these are Linux's
+ * HVCALL_* of include/asm-generic/hyperv-tlfs.h (6.6), which follow
+ * Microsoft's Hypervisor TLFS. */
+static const struct code_name hv_call_names[] = {
+	{ 0x0002, "HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE" }, { 0x0003, "HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST" },
+	{ 0x0008, "HVCALL_NOTIFY_LONG_SPIN_WAIT" }, { 0x000b, "HVCALL_SEND_IPI" },
+	{ 0x000f, "HVCALL_ENABLE_VP_VTL" }, { 0x0013, "HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX" },
+	{ 0x0014, "HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST_EX" }, { 0x0015, "HVCALL_SEND_IPI_EX" },
+	{ 0x0046, "HVCALL_GET_PARTITION_ID" }, { 0x0048, "HVCALL_DEPOSIT_MEMORY" },
+	{ 0x004e, "HVCALL_CREATE_VP" }, { 0x0050, "HVCALL_GET_VP_REGISTERS" },
+	{ 0x0051, "HVCALL_SET_VP_REGISTERS" }, { 0x005c, "HVCALL_POST_MESSAGE" },
+	{ 0x005d, "HVCALL_SIGNAL_EVENT" }, { 0x0069, "HVCALL_POST_DEBUG_DATA" },
+	{ 0x006a, "HVCALL_RETRIEVE_DEBUG_DATA" }, { 0x006b, "HVCALL_RESET_DEBUG_SESSION" },
+	{ 0x0076, "HVCALL_ADD_LOGICAL_PROCESSOR" }, { 0x007c, "HVCALL_MAP_DEVICE_INTERRUPT" },
+	{ 0x007d, "HVCALL_UNMAP_DEVICE_INTERRUPT" }, { 0x007e, "HVCALL_RETARGET_INTERRUPT" },
+	{ 0x0099, "HVCALL_START_VP" }, { 0x009a, "HVCALL_GET_VP_ID_FROM_APIC_ID" },
+	{ 0x00af, "HVCALL_FLUSH_GUEST_PHYSICAL_ADDRESS_SPACE" },
+	{ 0x00b0, "HVCALL_FLUSH_GUEST_PHYSICAL_ADDRESS_LIST" },
+	{ 0x00db, "HVCALL_MODIFY_SPARSE_GPA_PAGE_HOST_VISIBILITY" },
+};
+
+#define XEN_HC(x) { __HYPERVISOR_##x, "__HYPERVISOR_" #x }
+static const struct code_name xen_hc_names[] = {
+	XEN_HC(set_trap_table), XEN_HC(mmu_update), XEN_HC(set_gdt), XEN_HC(stack_switch),
+	XEN_HC(set_callbacks), XEN_HC(fpu_taskswitch), XEN_HC(sched_op_compat), XEN_HC(platform_op),
+	XEN_HC(set_debugreg), XEN_HC(get_debugreg), XEN_HC(update_descriptor), XEN_HC(memory_op),
+	XEN_HC(multicall), XEN_HC(update_va_mapping), XEN_HC(set_timer_op),
+	XEN_HC(event_channel_op_compat), XEN_HC(xen_version), XEN_HC(console_io),
+	XEN_HC(physdev_op_compat), XEN_HC(grant_table_op), XEN_HC(vm_assist),
+	XEN_HC(update_va_mapping_otherdomain), XEN_HC(iret), XEN_HC(vcpu_op), XEN_HC(set_segment_base),
+	XEN_HC(mmuext_op), XEN_HC(xsm_op), XEN_HC(nmi_op), XEN_HC(sched_op), XEN_HC(callback_op),
+	XEN_HC(xenoprof_op), XEN_HC(event_channel_op), XEN_HC(physdev_op), XEN_HC(hvm_op),
+	XEN_HC(sysctl), XEN_HC(domctl), XEN_HC(kexec_op), XEN_HC(tmem_op), XEN_HC(argo_op),
+	XEN_HC(xenpmu_op), XEN_HC(dm_op), XEN_HC(hypfs_op),
+};
+_Static_assert(__HYPERVISOR_sched_op == 29, "xen/xen.h: current numbers, not compat aliases");
+#endif
 
 /* ESR_ELx exception classes: the kernel's ESR_ELx_EC_* in
  * arch/arm64/include/asm/esr.h (kernel-internal, not uapi; Linux 6.1). */
@@ -303,6 +346,52 @@ const char *hypercall_name(__u64 nr)
 	return lookup(hypercall_names, ARRAY_SIZE(hypercall_names), nr);
 }
 
+#ifdef NAMES_X86
+const char *hv_call_name(__u64 code)
+{
+	return lookup(hv_call_names, ARRAY_SIZE(hv_call_names), code);
+}
+
+const char *xen_hypercall_name(__u64 nr)
+{
+	return lookup(xen_hc_names, ARRAY_SIZE(xen_hc_names), nr);
+}
+
+/* x86: the ABI in the code's top bits, then KVM_HC_*, HVCALL_* or
+ * __HYPERVISOR_* names; unknown ones as numbers */
+static void x86_hypercall_name(__u64 code, char *buf, size_t size)
+{
+	__u64 nr = code & HC_NR_MASK;
+	const char *name;
+
+	switch (code >> HC_ABI_SHIFT) {
+	case HC_ABI_KVM:
+		name = hypercall_name(nr);
+		if (name)
+			snprintf(buf, size, "%s", name);
+		else
+			snprintf(buf, size, "hypercall 0x%llx", (unsigned long long)nr);
+		return;
+	case HC_ABI_HYPERV:
+		name = hv_call_name(nr);
+		if (name)
+			snprintf(buf, size, "%s", name);
+		else
+			snprintf(buf, size, "hv 0x%llx", (unsigned long long)nr);
+		return;
+	case HC_ABI_XEN:
+		name = xen_hypercall_name(nr);
+		if (name)
+			snprintf(buf, size, "%s", name);
+		else
+			snprintf(buf, size, "xen %llu", (unsigned long long)nr);
+		return;
+	}
+	snprintf(buf, size, "hypercall abi %llu 0x%llx", (unsigned long long)(code >> HC_ABI_SHIFT),
+		 (unsigned long long)nr);
+}
+#endif
+
 const char *emulate_mode_name(unsigned int mode)
 {
 	switch (mode) {
@@ -474,6 +563,9 @@ void code_name(unsigned int class, __u64 code, char *buf, size_t size)
 	case CLASS_HYPERCALL:
 #if defined(__aarch64__)
 		hvc_code_name(code, buf, size);
+		return;
+#elif defined(NAMES_X86)
+		x86_hypercall_name(code, buf, size);
 		return;
 #endif
 		name = hypercall_name(code);

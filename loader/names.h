@@ -21,6 +21,8 @@ const char *vmx_exit_name(__u32 reason);
 const char *svm_exit_name(__u32 reason);
 const char *kvm_exit_reason_name(__u32 reason);	/* KVM_EXIT_* */
 const char *hypercall_name(__u64 nr);		/* KVM_HC_* */
+const char *hv_call_name(__u64 code);		/* x86: Hyper-V HVCALL_* */
+const char *xen_hypercall_name(__u64 nr);	/* x86: Xen __HYPERVISOR_* */
 /* arm64: ESR_ELx_EC_* class names ("HVC64"), PSCI/SMCCC function ids in w0
  * ("PSCI_0_2_FN_CPU_ON"), system registers by sys_reg() encoding. */
 const char *esr_ec_name(__u32 ec);

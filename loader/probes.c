@@ -41,6 +41,10 @@ static const struct event_desc events[NR_EVENTS] = {
 	[EV_KVM_PIO] = { "kvm", "kvm_pio", "pio", {}, NULL, true },
 	[EV_KVM_MSR] = { "kvm", "kvm_msr", "msr", {}, NULL, true },
 	[EV_KVM_CPUID] = { "kvm", "kvm_cpuid", "cpuid", {}, NULL, true },
+	/* fire only for guests KVM treats as Hyper-V (CONFIG_KVM_HYPERV, 6.8+)
+	 * or Xen (CONFIG_KVM_XEN) ones; a kernel without them skips them */
+	[EV_KVM_HV_HYPERCALL] = { "kvm", "kvm_hv_hypercall", "hypercall (Hyper-V)", {}, NULL, true },
+	[EV_KVM_XEN_HYPERCALL] = { "kvm", "kvm_xen_hypercall", "hypercall (Xen)", {}, NULL, true },
 #endif
 	[EV_KVM_ENTRY] = { "kvm", "kvm_entry", "exit latency", {}, NULL, true },
 	[EV_KVM_MMIO] = { "kvm", "kvm_mmio", "mmio", {}, NULL, true },

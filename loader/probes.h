@@ -12,11 +12,12 @@ enum attach_method { METHOD_NONE, METHOD_TRACEPOINT, METHOD_BTF, METHOD_FENTRY, 
 
 /* Every architecture's events; the build's own have a tracepoint in
  * probes.c, the others none and are skipped.  On arm64 EV_KVM_HYPERCALL is
- * kvm_hvc_arm64; EV_KVM_WFX, EV_KVM_SYSREG and EV_KVM_GUEST_FAULT are arm64's. */
+ * kvm_hvc_arm64; EV_KVM_WFX, EV_KVM_SYSREG and EV_KVM_GUEST_FAULT are arm64's,
+ * EV_KVM_HV_HYPERCALL and EV_KVM_XEN_HYPERCALL x86's (also hypercalls). */
 enum probe_event {
 	EV_KVM_EXIT, EV_KVM_ENTRY, EV_KVM_HYPERCALL, EV_KVM_EMULATE_INSN, EV_KVM_PIO,
 	EV_KVM_MMIO, EV_KVM_USERSPACE_EXIT, EV_SYS_ENTER_IOCTL, EV_KVM_MSR, EV_KVM_CPUID,
-	EV_KVM_WFX, EV_KVM_SYSREG, EV_KVM_GUEST_FAULT,
+	EV_KVM_WFX, EV_KVM_SYSREG, EV_KVM_GUEST_FAULT, EV_KVM_HV_HYPERCALL, EV_KVM_XEN_HYPERCALL,
 	NR_EVENTS,
 };
 

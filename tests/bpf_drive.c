@@ -249,6 +249,14 @@ static void test_hypercalls_and_vmm_trips(void)
 	drive(DRIVE_HYPERCALL, 0x1234, 0, 0);
 	CHECK_U64(count_of(CLASS_HYPERCALL, 11), 5);
 	CHECK_U64(count_of(CLASS_HYPERCALL, 0x1234), 1);
+	/* the same number by Hyper-V and Xen guests: keys of their own */
+	for (int i = 0; i < 3; i++)
+		drive(DRIVE_HYPERCALL, 11, HC_ABI_HYPERV, 0);
+	for (int i = 0; i < 2; i++)
+		drive(DRIVE_HYPERCALL, 11, HC_ABI_XEN, 0);
+	CHECK_U64(count_of(CLASS_HYPERCALL, 11), 5);
+	CHECK_U64(count_of(CLASS_HYPERCALL, (__u64)HC_ABI_HYPERV << HC_ABI_SHIFT | 11), 3);
+	CHECK_U64(count_of(CLASS_HYPERCALL, (__u64)HC_ABI_XEN << HC_ABI_SHIFT | 11), 2);
 
 	for (int i = 0; i < 4; i++) {
 		drive(DRIVE_USERSPACE_EXIT, 2 /* KVM_EXIT_IO */, 0, 0);

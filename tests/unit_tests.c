@@ -52,6 +52,25 @@ static void test_names(void)
 	CHECK_STR(name_of(CLASS_EXIT, (__u64)ISA_SVM << 32 | 0x12345), "SVM code 0x12345");
 	CHECK_STR(name_of(CLASS_HYPERCALL, 0x1234), "hypercall 0x1234");
 	CHECK_STR(name_of(CLASS_HYPERCALL, 9), "KVM_HC_CLOCK_PAIRING");
+#if defined(__x86_64__)
+	/* the ABI in the code's top bits keeps KVM, Hyper-V and Xen calls apart */
+	CHECK_STR(name_of(CLASS_HYPERCALL, HC_CODE(HC_ABI_KVM, 11)), "KVM_HC_SCHED_YIELD");
+	CHECK_STR(name_of(CLASS_HYPERCALL, HC_CODE(HC_ABI_HYPERV, 8)), "HVCALL_NOTIFY_LONG_SPIN_WAIT");
+	CHECK_STR(name_of(CLASS_HYPERCALL, HC_CODE(HC_ABI_HYPERV, 0x5c)), "HVCALL_POST_MESSAGE");
+	CHECK_STR(name_of(CLASS_HYPERCALL, HC_CODE(HC_ABI_HYPERV, 0xb)), "HVCALL_SEND_IPI");
+	CHECK_STR(name_of(CLASS_HYPERCALL, HC_CODE(HC_ABI_HYPERV, 0x1234)), "hv 0x1234");
+	CHECK_STR(name_of(CLASS_HYPERCALL, HC_CODE(HC_ABI_XEN, 29)), "__HYPERVISOR_sched_op");
+	CHECK_STR(name_of(CLASS_HYPERCALL, HC_CODE(HC_ABI_XEN, 17)), "__HYPERVISOR_xen_version");
+	CHECK_STR(name_of(CLASS_HYPERCALL, HC_CODE(HC_ABI_XEN, 32)), "__HYPERVISOR_event_channel_op");
+	CHECK_STR(name_of(CLASS_HYPERCALL, HC_CODE(HC_ABI_XEN, 11)), "xen 11");	/* a gap */
+	CHECK_STR(name_of(CLASS_HYPERCALL, HC_CODE(HC_ABI_XEN, 99)), "xen 99");
+	CHECK_STR(name_of(CLASS_HYPERCALL, HC_CODE(HC_ABI_XEN, 0x1234)), "xen 4660");
+	CHECK_STR(name_of(CLASS_HYPERCALL, HC_CODE(3ULL, 5)), "hypercall abi 3 0x5");
+	CHECK(HC_CODE(HC_ABI_KVM, 8) != HC_CODE(HC_ABI_HYPERV, 8) &&
+	      HC_CODE(HC_ABI_HYPERV, 8) != HC_CODE(HC_ABI_XEN, 8), "same number, three ABIs, three codes");
+	CHECK(HC_CODE(HC_ABI_KVM, ~0ULL) >> HC_ABI_SHIFT == HC_ABI_KVM, "a wide nr cannot reach the ABI bits");
+	CHECK(hv_call_name(0x1234) == NULL && xen_hypercall_name(99) == NULL, "unknown: no name");
+#endif
 	CHECK_STR(name_of(CLASS_EMULATE, 0x0fa2), "cpuid 0f a2 real");
 	CHECK_STR(name_of(CLASS_EMULATE, 0x0f38f0 | 9ULL << EMUL_MODE_SHIFT), "movbe 0f 38 f0 prot64");
 	CHECK_STR(name_of(CLASS_EMULATE, 0x90 | 5ULL << EMUL_MODE_SHIFT | EMUL_FAILED),
