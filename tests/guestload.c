@@ -5,7 +5,7 @@
  * guestload [-g GUESTS] [-c VCPUS] [--pio N] [--pio-in N] [--mmio-read N] [--mmio-write N]
  *           [--cpuid N] [--hlt N] [--emulate N] [--msr-read N] [--msr-write N] [--hypercall N]
  *           [--hc-nr NR] [--emul-fail N] [--sleep-us D] [--repeat R] [--duration S] [--protected]
- *           [-name NAME | -name guest=NAME,...] [--wait-start FILE] [--cs-base] [--layout]
+ *           [--hyperv] [-name NAME | -name guest=NAME,...] [--wait-start FILE] [--cs-base] [--layout]
  * Forks GUESTS processes (default 1), each one VM with VCPUS threads named "CPU n/KVM" (default 1).
  * Every vCPU runs the same script, real mode (default) or 32-bit flat protected mode (--protected,
  * no paging), R times (--repeat, default 1), then writes port 0xf4 and stops.  N, R: 0..2^32-1.
@@ -54,6 +54,13 @@
  *                    reports and steps eip over it
  * wrapped as: mov ebp, R ; top: <blocks> ; dec ebp ; jnz top   then   out 0xf4, al  (the end signal)
  * #UD handler (vector 6, only with --hypercall): inc esi; add (e)sp, frame; jmp <dec edi>.
+ * --hyperv (needs --protected): the vCPUs are Hyper-V enlightened, so KVM takes --hypercall's calls as
+ *   Hyper-V hypercalls (kvm_hv_hypercall, code = --hc-nr & 0xffff; no kvm_hypercall): KVM_SET_CPUID2
+ *   gives leaves 0x40000000 ("Microsoft Hv", max 0x40000005) and 0x40000001 (eax "Hv#1", which is what
+ *   KVM checks), and the VMM sets HV_X64_MSR_GUEST_OS_ID (0x40000000) with KVM_SET_MSRS; KVM wants CPL 0
+ *   and protected mode.  The 32-bit call input is EDX:EAX, so BODY gets an xor edx,edx (hypercall
+ *   c_op 7): the result KVM writes to EDX:EAX must not turn into rep bits.  The whole CPUID is
+ *   replaced: cpuid leaf 0 returns zeros (still one exit each).
  *
  * Instructions per vCPU, complete run (c_op = instructions per op, loop overhead included):
  *   insns = (R > 0 ? 1 + R * (2 + sum over ops with N > 0 of (1 + N * c_op)) : 0) + 1 + 3 * hc_ud
@@ -152,7 +159,7 @@ static const char *op_name[NOPS] = { "pio_out", "pio_in", "mmio_read", "mmio_wri
 static uint64_t opt_n[NOPS];
 static uint64_t opt_guests = 1, opt_vcpus = 1, opt_repeat = 1, opt_hc_nr = 0x1234, opt_sleep_us;
 static double opt_duration;
-static int opt_protected;
+static int opt_protected, opt_hyperv;
 static const char *opt_name, *opt_wait_start;
 static int opt_cs_base, opt_layout;
 
@@ -210,6 +217,7 @@ static int emit_body(int op, uint32_t *a, int *n)
 	case OP_MSR_W: I; mov_r32(ECX, MSR_WRITE); I; xor_r32(EAX); I; xor_r32(EDX);              /* mov ecx,0x8b; eax=edx=0 */
 		       opidx = k; I; emit(2, 0x0f, 0x30); break;                                    /* wrmsr */
 	case OP_HC:    I; mov_r32(EAX, (uint32_t)opt_hc_nr); I; xor_r32(EBX); I; xor_r32(ECX);    /* eax=nr, a0=a1=0 */
+		       if (opt_hyperv) { I; xor_r32(EDX); }                          /* Hyper-V: input EDX:EAX */
 		       opidx = k; I; emit(3, 0x0f, 0x01, hc_amd ? 0xd9 : 0xc1); break;             /* vmmcall / vmcall */
 	case OP_FAIL:  opidx = k; I; emit(1, FAIL_INSN); break;                                    /* aaa */
 	}
@@ -544,6 +552,20 @@ static void *vcpu_thread(void *arg)
 
 static void on_kick(int sig) { (void)sig; }
 
+/* --hyperv: what kvm_hv_hypercall_enabled() checks (Linux 6.1): the vCPU's CPUID has the Hyper-V
+ * interface signature "Hv#1" in 0x40000001.eax, and the VM has a non-zero guest OS id. */
+static void setup_hyperv(int fd)
+{
+	struct { struct kvm_cpuid2 c; struct kvm_cpuid_entry2 e[2]; } cpuid = { .c.nent = 2 };
+	cpuid.e[0] = (struct kvm_cpuid_entry2){ .function = 0x40000000, .eax = 0x40000005,
+		.ebx = 0x7263694d, .ecx = 0x666f736f, .edx = 0x76482074 };   /* "Microsoft Hv" */
+	cpuid.e[1] = (struct kvm_cpuid_entry2){ .function = 0x40000001, .eax = 0x31237648 }; /* "Hv#1" */
+	if (ioctl(fd, KVM_SET_CPUID2, &cpuid) < 0) die("KVM_SET_CPUID2 (Hyper-V leaves): %s", strerror(errno));
+	struct { struct kvm_msrs m; struct kvm_msr_entry e; } msrs = { .m.nmsrs = 1,
+		.e = { .index = 0x40000000, .data = 0x8100ull << 48 } };  /* HV_X64_MSR_GUEST_OS_ID: Linux */
+	if (ioctl(fd, KVM_SET_MSRS, &msrs) != 1) die("KVM_SET_MSRS HV_X64_MSR_GUEST_OS_ID: %s", strerror(errno));
+}
+
 static void setup_vcpu(int vm, struct vcpu *v, size_t run_size)
 {
 	struct kvm_sregs s;
@@ -581,6 +603,7 @@ static void setup_vcpu(int vm, struct vcpu *v, size_t run_size)
 	r.rflags = 2;
 	r.rsp = STACK_TOP - 0x100 * v->id;
 	if (ioctl(v->fd, KVM_SET_REGS, &r) < 0) die("KVM_SET_REGS: %s", strerror(errno));
+	if (opt_hyperv) setup_hyperv(v->fd);
 }
 
 /* KVM's own per-vCPU counters (binary stats fd; debugfs may be locked down). */
@@ -798,14 +821,14 @@ static uint64_t num(const char *s, const char *opt, uint64_t max)
 int main(int argc, char **argv)
 {
 	enum { O_PIO = 256, O_PIO_IN, O_MMIO_R, O_MMIO_W, O_CPUID, O_HLT, O_EMUL, O_MSR_R, O_MSR_W, O_HC,
-	       O_FAIL, O_HCNR, O_SLEEP, O_REPEAT, O_DURATION, O_PROT, O_NAME, O_WAIT, O_CSBASE, O_LAYOUT };
+	       O_FAIL, O_HCNR, O_SLEEP, O_REPEAT, O_DURATION, O_PROT, O_NAME, O_WAIT, O_CSBASE, O_LAYOUT, O_HYPERV };
 	static const struct option lo[] = {
 		{ "guests", 1, 0, 'g' }, { "vcpus", 1, 0, 'c' },
 		{ "pio", 1, 0, O_PIO }, { "pio-in", 1, 0, O_PIO_IN }, { "mmio-read", 1, 0, O_MMIO_R },
 		{ "mmio-write", 1, 0, O_MMIO_W }, { "cpuid", 1, 0, O_CPUID }, { "hlt", 1, 0, O_HLT },
 		{ "emulate", 1, 0, O_EMUL }, { "msr-read", 1, 0, O_MSR_R }, { "msr-write", 1, 0, O_MSR_W },
 		{ "hypercall", 1, 0, O_HC }, { "emul-fail", 1, 0, O_FAIL }, { "hc-nr", 1, 0, O_HCNR }, { "sleep-us", 1, 0, O_SLEEP },
-		{ "repeat", 1, 0, O_REPEAT }, { "duration", 1, 0, O_DURATION }, { "protected", 0, 0, O_PROT },
+		{ "repeat", 1, 0, O_REPEAT }, { "duration", 1, 0, O_DURATION }, { "protected", 0, 0, O_PROT }, { "hyperv", 0, 0, O_HYPERV },
 		{ "name", 1, 0, O_NAME }, { "wait-start", 1, 0, O_WAIT },
 		{ "cs-base", 0, 0, O_CSBASE }, { "layout", 0, 0, O_LAYOUT }, { 0, 0, 0, 0 } };
 	/* QEMU-style "-name X": rewrite in a copy of argv, /proc/PID/cmdline keeps the original. */
@@ -834,6 +857,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case O_PROT: opt_protected = 1; break;
+		case O_HYPERV: opt_hyperv = 1; break;
 		case O_NAME: opt_name = optarg; break;
 		case O_WAIT: opt_wait_start = optarg; break;
 		case O_CSBASE: opt_cs_base = 1; break;
@@ -843,6 +867,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind < argc) usage_err("unexpected argument %s", argv[optind]);
+	if (opt_hyperv && !opt_protected) usage_err("%s needs --protected (Hyper-V hypercalls #UD in real mode)", "--hyperv");
 
 	unsigned int regs[4];
 	__asm__ volatile("cpuid" : "=a"(regs[0]), "=b"(regs[1]), "=c"(regs[2]), "=d"(regs[3]) : "a"(0), "c"(0));

@@ -24,6 +24,10 @@ eq "$(probe kprobe kvm:kvm_emulate_insn)" "kprobe kprobe x86_emulate_instruction
 eq "$(probe fentry kvm:kvm_exit)" "fentry fentry svm_handle_exit" "fentry mode: exits on svm_handle_exit"
 eq "$(probe fentry kvm:kvm_emulate_insn)" "fexit fexit x86_emulate_instruction" "fentry mode: emulator"
 eq "$(probe btf kvm:kvm_exit)" "tp_btf" "btf mode: kvm_exit as tp_btf (reason from struct vcpu_svm)"
+eq "$(probe btf kvm:kvm_hv_hypercall)" "tp_btf" "btf mode: Hyper-V hypercalls as tp_btf"
+eq "$(probe tracepoint kvm:kvm_hv_hypercall)" "tracepoint" "tracepoint mode: Hyper-V hypercalls"
+# Debian's 6.1 has no CONFIG_KVM_XEN: kvm_xen_hypercall (if listed) never fires here
+echo "kvm_xen_hypercall here: $(probe btf kvm:kvm_xen_hypercall)"
 
 # Guest A: real mode, a bit of everything; guest B: protected mode, two vCPUs,
 # KVM_HC_SCHED_YIELD hypercalls and MMIO.  Both: out to 0x3f8 and in from 0x3f9
@@ -34,7 +38,12 @@ ga=$!
 ./tests/guestload --wait-start /tmp/go -c 2 --protected --pio 3 --pio-in 2 --cpuid 2 --hypercall 6 --hc-nr 11 \
 	--mmio-read 2 --mmio-write 2 -name guest=vmB >/tmp/gB.out 2>/tmp/gB.err &
 gb=$!
-for f in /tmp/gA.out /tmp/gB.out; do
+# Guest C: a Hyper-V enlightened vCPU (--hyperv): its vmmcalls are Hyper-V
+# hypercalls, HvCallNotifyLongSpinWait (code 8), never kvm_hypercall
+./tests/guestload --wait-start /tmp/go --protected --hyperv --hypercall 7 --hc-nr 8 --pio 1 \
+	-name guest=vmC >/tmp/gC.out 2>/tmp/gC.err &
+gc=$!
+for f in /tmp/gA.out /tmp/gB.out /tmp/gC.out; do
 	i=0
 	while ! grep -q '^ready' $f 2>/dev/null; do
 		i=$((i + 1)); [ $i -lt 300 ] || { bad "guest not ready: $(cat ${f%.out}.err)"; break; }
@@ -43,6 +52,10 @@ for f in /tmp/gA.out /tmp/gB.out; do
 done
 pa=$(sed -n 's/^ready pid=//p' /tmp/gA.out)
 pb=$(sed -n 's/^ready pid=//p' /tmp/gB.out)
+# the kernel's own count of Hyper-V hypercalls, from tracefs
+T=/sys/kernel/tracing
+echo >$T/trace
+echo 1 >$T/events/kvm/kvm_hv_hypercall/enable || bad "cannot enable kvm_hv_hypercall in tracefs"
 
 for m in $MODES; do
 	./kvmprof -q --attach $m --csv /tmp/$m.csv --insns --csv-insns /tmp/$m-i.csv >/tmp/$m.out 2>/tmp/$m.err &
@@ -62,15 +75,21 @@ done
 touch /tmp/go
 wait $ga || bad "guest A failed: $(cat /tmp/gA.err)"
 wait $gb || bad "guest B failed: $(cat /tmp/gB.err)"
+wait $gc || bad "guest C failed: $(cat /tmp/gC.err)"
+echo 0 >$T/events/kvm/kvm_hv_hypercall/enable
 sleep 1
 for m in $MODES; do kill -INT "$(cat /tmp/$m.pid)"; done
 for m in $MODES; do
 	wait "$(cat /tmp/$m.pid)"; rc=$?
 	eq $rc 0 "kvmprof --attach $m exit status ($(tail -n 1 /tmp/$m.err))"
 done
-cat /tmp/gA.out /tmp/gB.out
+cat /tmp/gA.out /tmp/gB.out /tmp/gC.out
+# the kernel saw exactly guest C's Hyper-V hypercalls, all of code 8
+khv=$(grep -c 'kvm_hv_hypercall:' $T/trace)
+eq "$khv" "$(field hypercall /tmp/gC.out)" "kernel's kvm_hv_hypercall events vs guest C's hypercalls"
+eq "$(grep 'kvm_hv_hypercall:' $T/trace | grep -vc 'code 0x8 ')" 0 "kernel's kvm_hv_hypercall events all code 0x8"
 
-for g in A B; do
+for g in A B C; do
 	out=/tmp/g$g.out
 	pid=$(field pid $out)
 	[ -n "$pid" ] || { bad "no result line for guest $g"; continue; }
@@ -78,7 +97,7 @@ for g in A B; do
 	msr=$(($(field msr_read $out) + $(field msr_write $out))) hc=$(field hypercall $out)
 	kvm_run=$(field kvm_run $out) kexits=$(field kstat_exits $out)
 	mmio_ops=$(($(field mmio_read $out) + $(field mmio_write $out)))
-	nr=$([ $g = A ] && echo "hypercall 0x1234" || echo KVM_HC_SCHED_YIELD)
+	case $g in A) nr="hypercall 0x1234" ;; B) nr=KVM_HC_SCHED_YIELD ;; C) nr=HVCALL_NOTIFY_LONG_SPIN_WAIT ;; esac
 	for m in $MODES; do
 		f=/tmp/$m.csv
 		eq "$(total $f $pid exit 'SVM io')" "$io" "$m/guest $g: SVM io exits"
@@ -90,12 +109,14 @@ for g in A B; do
 		# per MMIO op plus each vCPU's first fault on its page, which a
 		# vCPU may skip when another mapped the page first
 		pf=$(total $f $pid exit "$fault") vcpus=$(field vcpus $out)
-		[ "$pf" -ge $((mmio_ops + 1)) ] && [ "$pf" -le $((mmio_ops + vcpus)) ] && ok ||
-			bad "$m/guest $g: $fault exits $pf not in MMIO ops + [1, vCPUs] = [$((mmio_ops + 1)), $((mmio_ops + vcpus))]"
+		# (guest C makes no MMIO access: no bounds)
+		[ $g = C ] || { [ "$pf" -ge $((mmio_ops + 1)) ] && [ "$pf" -le $((mmio_ops + vcpus)) ] && ok ||
+			bad "$m/guest $g: $fault exits $pf not in MMIO ops + [1, vCPUs] = [$((mmio_ops + 1)), $((mmio_ops + vcpus))]" ; }
 		[ -n "$kexits" ] && eq "$(total $f $pid exit)" "$kexits" "$m/guest $g: all exits vs KVM's own exits counter"
 		eq "$(untimed $f $pid exit)" "" "$m/guest $g: exit reasons with no exit->entry latency"
 		eq "$(total $f $pid hypercall "$nr")" "$hc" "$m/guest $g: hypercalls $nr"
 		eq "$(total $f $pid hypercall)" "$hc" "$m/guest $g: all hypercalls"
+		[ $g = C ] && eq "$hc" "$khv" "$m/guest C: Hyper-V hypercalls vs the kernel's kvm_hv_hypercall count"
 		eq "$(total $f $pid userspace)" "$kvm_run" "$m/guest $g: userspace exits"
 		eq "$(total $f $pid pio)" "$io" "$m/guest $g: port I/O"
 		eq "$(total $f $pid cpuid)" "$cpuid" "$m/guest $g: cpuid"
