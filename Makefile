@@ -23,7 +23,7 @@ CFLAGS += -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -std=gnu11 -I$(OUTPU
 LDLIBS := -lbpf -lelf -lz -lm -lcapstone -lncurses
 
 # Debian packages the build, the tests and the demo need.
-DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libcapstone-dev libncurses-dev \
+DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libcapstone-dev libxen-dev libncurses-dev \
 	pkg-config make gcc linux-perf python3 util-linux tmux prometheus libclang-rt-dev valgrind e2fsprogs \
 	chromium
 DEB_TOOLS := clang bpftool perf pkg-config python3 setpriv tmux prometheus promtool valgrind chattr chromium
@@ -43,7 +43,7 @@ all: $(CROSS_DEPS) $(KVMPROF) $(GUESTLOAD)
 # Installs what is missing; a no-op on a machine that has it all.
 deps:
 	@missing=0; for t in $(DEB_TOOLS); do command -v $$t >/dev/null 2>&1 || [ -x /usr/sbin/$$t ] || missing=1; done; \
-	for h in /usr/include/bpf/libbpf.h /usr/include/gelf.h /usr/include/zlib.h /usr/include/linux/kvm.h /usr/include/capstone/capstone.h /usr/include/curses.h; do \
+	for h in /usr/include/bpf/libbpf.h /usr/include/gelf.h /usr/include/zlib.h /usr/include/linux/kvm.h /usr/include/capstone/capstone.h /usr/include/xen/xen.h /usr/include/curses.h; do \
 		[ -f $$h ] || missing=1; done; \
 	command -v $(CLANG) >/dev/null && [ -f "$$($(CLANG) -print-resource-dir)/lib/linux/libclang_rt.fuzzer-x86_64.a" ] || \
 		[ $(HOST_ARCH) != x86 ] || missing=1; \
