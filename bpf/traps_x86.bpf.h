@@ -326,9 +326,13 @@ int BPF_PROG(btf_kvm_hv_hypercall, __u16 code)
 SEC("tp_btf/kvm_xen_hypercall")
 int btf_kvm_xen_hypercall(__u64 *ctx)
 {
-	__u64 nr = bpf_core_field_exists(struct trace_event_raw_kvm_xen_hypercall, cpl) ? ctx[1] : ctx[0];
+	__u64 first = ctx[0], second = ctx[1];
 
-	count_trap(CLASS_HYPERCALL, HC_CODE(HC_ABI_XEN, nr));
+	/* both loads at constant offsets: the verifier refuses a computed ctx offset */
+	barrier_var(first);
+	barrier_var(second);
+	count_trap(CLASS_HYPERCALL, HC_CODE(HC_ABI_XEN, bpf_core_field_exists(struct trace_event_raw_kvm_xen_hypercall, cpl) ?
+						      second : first));
 	return 0;
 }
 
