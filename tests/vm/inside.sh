@@ -24,10 +24,12 @@ eq "$(probe kprobe kvm:kvm_emulate_insn)" "kprobe kprobe x86_emulate_instruction
 eq "$(probe fentry kvm:kvm_exit)" "fentry fentry svm_handle_exit" "fentry mode: exits on svm_handle_exit"
 eq "$(probe fentry kvm:kvm_emulate_insn)" "fexit fexit x86_emulate_instruction" "fentry mode: emulator"
 eq "$(probe btf kvm:kvm_exit)" "tp_btf" "btf mode: kvm_exit as tp_btf (reason from struct vcpu_svm)"
-eq "$(probe btf kvm:kvm_hv_hypercall)" "tp_btf" "btf mode: Hyper-V hypercalls as tp_btf"
-eq "$(probe tracepoint kvm:kvm_hv_hypercall)" "tracepoint" "tracepoint mode: Hyper-V hypercalls"
-# Debian's 6.1 has no CONFIG_KVM_XEN: kvm_xen_hypercall (if listed) never fires here
-echo "kvm_xen_hypercall here: $(probe btf kvm:kvm_xen_hypercall)"
+# the attach column of an event whose FEEDS has a "(...)" in it
+attach_of() { awk -v ev="$2" '$1 == ev { sub(/^.*\) +/, ""); print $1 }' /tmp/probes.$1; }
+eq "$(attach_of btf kvm:kvm_hv_hypercall)" "tp_btf" "btf mode: Hyper-V hypercalls as tp_btf"
+eq "$(attach_of tracepoint kvm:kvm_hv_hypercall)" "tracepoint" "tracepoint mode: Hyper-V hypercalls"
+# Debian's 6.1 has the event but no CONFIG_KVM_XEN: kvm_xen_hypercall never fires here
+echo "kvm_xen_hypercall here: $(attach_of btf kvm:kvm_xen_hypercall)"
 
 # Guest A: real mode, a bit of everything; guest B: protected mode, two vCPUs,
 # KVM_HC_SCHED_YIELD hypercalls and MMIO.  Both: out to 0x3f8 and in from 0x3f9
@@ -116,6 +118,9 @@ for g in A B C; do
 		eq "$(untimed $f $pid exit)" "" "$m/guest $g: exit reasons with no exit->entry latency"
 		eq "$(total $f $pid hypercall "$nr")" "$hc" "$m/guest $g: hypercalls $nr"
 		eq "$(total $f $pid hypercall)" "$hc" "$m/guest $g: all hypercalls"
+		# KVM's hypercalls statistic counts KVM and Hyper-V calls alike
+		khc=$(field kstat_hypercalls $out)
+		[ -n "$khc" ] && eq "$(total $f $pid hypercall)" "$khc" "$m/guest $g: all hypercalls vs KVM's own hypercalls counter"
 		[ $g = C ] && eq "$hc" "$khv" "$m/guest C: Hyper-V hypercalls vs the kernel's kvm_hv_hypercall count"
 		eq "$(total $f $pid userspace)" "$kvm_run" "$m/guest $g: userspace exits"
 		eq "$(total $f $pid pio)" "$io" "$m/guest $g: port I/O"
