@@ -263,10 +263,12 @@ static __always_inline void open_interval(void *starts, const struct trap_key *k
 		s->vcpu = vcpu;
 		s->detail = key->detail;
 		s->detail_flags = key->detail_flags;
+		s->tgid = key->tgid;
 		return;
 	}
 	struct trap_start init = { .ts_ns = bpf_ktime_get_ns(), .code = key->code, .vcpu = vcpu,
-				   .detail = key->detail, .detail_flags = key->detail_flags };
+				   .detail = key->detail, .detail_flags = key->detail_flags,
+				   .tgid = key->tgid };
 
 	bpf_map_update_elem(starts, &key->tid, &init, BPF_ANY);
 }
@@ -281,7 +283,8 @@ static __always_inline void close_interval(void *starts, __u32 class)
 	if (!current_key(&key, class, 0))
 		return;
 	s = bpf_map_lookup_elem(starts, &key.tid);
-	if (!s || !s->ts_ns)
+	/* a start of another process is a dead thread's whose id was reused */
+	if (!s || !s->ts_ns || s->tgid != key.tgid)
 		return;
 	now = bpf_ktime_get_ns();
 	key.code = s->code;
@@ -556,6 +559,24 @@ int drive(__u64 *args)
 			record_insn(insn, b & 0xff, (b >> 8) & 0xff, (b >> 16) & 1, b >> 32);
 		break;
 	}
+	}
+	return 0;
+}
+
+/* ---- run by the loader (BPF_PROG_TEST_RUN) on each CPU ---- */
+
+/* After the loader deleted ended guests' keys: a cache slot still holding
+ * one was counted already; cleared, a process that reuses the pid and
+ * thread ids makes its own entry instead of adding to the old count. */
+SEC("raw_tp")
+int flush_hot(void *ctx)
+{
+	for (int i = 0; i < HOT_SLOTS; i++) {
+		__u32 idx = i;	/* i stays in a register: the verifier sees the bound */
+		struct hot_slot *slot = bpf_map_lookup_elem(&hot_counts, &idx);
+
+		if (slot && slot->count && !bpf_map_lookup_elem(&trap_counts, &slot->key))
+			slot->count = 0;
 	}
 	return 0;
 }

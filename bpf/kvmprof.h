@@ -181,14 +181,17 @@ struct trap_latency {
 	__u64 slots[LAT_SLOTS];
 };
 
-/* Per-thread start of an exit or a trip to the VMM, until it is closed. */
+/* Per-thread start of an exit or a trip to the VMM, until it is closed.
+ * Keyed by thread id alone: tgid tells a start a dead thread left from one
+ * a new thread that reuses its id in another process may close. */
 struct trap_start {
 	__u64 ts_ns;
 	__u64 code;
 	__u32 vcpu;
 	__u32 detail;
 	__u16 detail_flags;
-	__u16 pad[3];
+	__u16 pad;
+	__u32 tgid;
 };
 
 /* Sent once per new trap key, so the loader reads a new guest's name and

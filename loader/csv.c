@@ -27,11 +27,10 @@ void csv_field(FILE *f, const char *s)
 /* pid,guest,vcpu,tid,class,code,code_name */
 static void key_fields(FILE *f, const struct stats *s, const struct trap_row *row)
 {
-	const struct guest *g = stats_find_guest(s, row->key.tgid);
 	char name[64];
 
 	fprintf(f, "%u,", row->key.tgid);
-	csv_field(f, g ? g->name : "");
+	csv_field(f, s->guests[row->guest].name);
 	if (row->vcpu >= 0)
 		fprintf(f, ",%d,", row->vcpu);
 	else
@@ -157,9 +156,9 @@ void json_write_series(FILE *f, const struct stats *s, double elapsed_s, double 
 
 		if (!row->interval && !row->interval_lat_count)
 			continue;
-		g = stats_find_guest(s, row->key.tgid);
+		g = &s->guests[row->guest];
 		fprintf(f, "%s{\"pid\":%u,\"guest\":", sep, row->key.tgid);
-		json_string(f, g ? g->name : "");
+		json_string(f, g->name);
 		if (row->vcpu >= 0)
 			fprintf(f, ",\"vcpu\":%d", row->vcpu);
 		else
@@ -343,7 +342,7 @@ void json_write_summary(FILE *f, struct stats *s, double elapsed_s)
 	for (size_t i = 0; sums && i < s->nr_guests; i++) {
 		struct guest_sum *gs = &sums[i];
 		size_t nr_codes, k = 0;
-		struct code_sum *codes = sum_codes(s, gs->guest->pid, &nr_codes);
+		struct code_sum *codes = sum_codes(s, gs->guest, &nr_codes);
 		bool first_class = true;
 		struct device_sum devs[MAX_DEVICE_SUMS];
 		size_t first, nr_devs;

@@ -16,18 +16,11 @@ bool guest_name_matches(const char *name, const char *const *globs, int nr_globs
 	return false;
 }
 
-static bool pid_chosen(const struct stats *dst, __u32 pid)
-{
-	for (size_t i = 0; i < dst->nr_guests; i++)
-		if (dst->guests[i].pid == pid)
-			return true;
-	return false;
-}
-
 int stats_select(struct stats *dst, const struct stats *src, const char *const *globs,
 		 int nr_globs)
 {
 	memset(dst, 0, sizeof(*dst));
+	dst->exit_starts_fd = dst->vmm_starts_fd = dst->flush_fd = -1;	/* never reclaimed */
 	dst->ncpus = src->ncpus;
 	dst->insns = src->insns;	/* shared: reports pick the chosen guests' */
 	memcpy(dst->drops, src->drops, sizeof(dst->drops));
@@ -35,19 +28,37 @@ int stats_select(struct stats *dst, const struct stats *src, const char *const *
 	dst->guests = malloc((src->nr_guests + 1) * sizeof(*dst->guests));
 	dst->threads = malloc((src->nr_threads + 1) * sizeof(*dst->threads));
 	dst->rows = malloc((src->nr_rows + 1) * sizeof(*dst->rows));
-	if (!dst->guests || !dst->threads || !dst->rows) {
+	/* where each source guest and thread went: index + 1, 0 not chosen */
+	size_t *guest_to = calloc(src->nr_guests + 1, sizeof(*guest_to));
+	size_t *thread_to = calloc(src->nr_threads + 1, sizeof(*thread_to));
+
+	if (!dst->guests || !dst->threads || !dst->rows || !guest_to || !thread_to) {
+		free(guest_to);
+		free(thread_to);
 		stats_free(dst);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < src->nr_guests; i++)
-		if (guest_name_matches(src->guests[i].name, globs, nr_globs))
+		if (guest_name_matches(src->guests[i].name, globs, nr_globs)) {
 			dst->guests[dst->nr_guests++] = src->guests[i];
+			guest_to[i] = dst->nr_guests;
+		}
 	for (size_t i = 0; i < src->nr_threads; i++)
-		if (pid_chosen(dst, src->threads[i].pid))
-			dst->threads[dst->nr_threads++] = src->threads[i];
+		if (guest_to[src->threads[i].guest]) {
+			dst->threads[dst->nr_threads] = src->threads[i];
+			dst->threads[dst->nr_threads++].guest = guest_to[src->threads[i].guest] - 1;
+			thread_to[i] = dst->nr_threads;
+		}
 	for (size_t i = 0; i < src->nr_rows; i++)
-		if (pid_chosen(dst, src->rows[i].key.tgid))
-			dst->rows[dst->nr_rows++] = src->rows[i];
+		if (guest_to[src->rows[i].guest]) {
+			struct trap_row *row = &dst->rows[dst->nr_rows++];
+
+			*row = src->rows[i];
+			row->guest = guest_to[row->guest] - 1;
+			row->thread = thread_to[row->thread] - 1;
+		}
+	free(guest_to);
+	free(thread_to);
 	dst->cap_guests = dst->nr_guests;
 	dst->cap_threads = dst->nr_threads;
 	dst->cap_rows = dst->nr_rows;

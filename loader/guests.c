@@ -284,6 +284,37 @@ int vcpu_from_thread_name(__u32 pid, __u32 tid)
 	return vcpu_from_comm(buf);
 }
 
+/* Field 22 of /proc/PID/stat, after the comm in parentheses (which may hold
+ * spaces and parentheses itself): the 20th field after the closing one. */
+__u64 start_time_from_stat(const char *stat, size_t len)
+{
+	const char *p = NULL, *end = stat + len;
+	unsigned long long v = 0;
+	int field = 2;
+
+	for (const char *q = stat; q < end; q++)
+		if (*q == ')')
+			p = q;
+	if (!p)
+		return 0;
+	for (p++; p < end && field < 22; p++)
+		if (*p == ' ' && p + 1 < end && p[1] != ' ')
+			field++;
+	for (; field == 22 && p < end && *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (*p - '0');
+	return v;
+}
+
+__u64 process_start_time(__u32 pid)
+{
+	char path[64], buf[1024];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	n = read_file(path, buf, sizeof(buf));
+	return n > 0 ? start_time_from_stat(buf, n) : 0;
+}
+
 bool process_alive(__u32 pid)
 {
 	return kill(pid, 0) == 0 || errno == EPERM;

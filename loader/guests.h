@@ -36,5 +36,9 @@ int vcpu_from_comm(const char *comm);
 int vcpu_from_thread_name(__u32 pid, __u32 tid);
 
 bool process_alive(__u32 pid);
+/* When pid's process started (clock ticks after boot, /proc/PID/stat field
+ * 22), 0 when there is none: a pid and its start time name one process. */
+__u64 process_start_time(__u32 pid);
+__u64 start_time_from_stat(const char *stat, size_t len);
 
 #endif

@@ -218,7 +218,8 @@ static int attach_programs(struct kvmprof_bpf *skel, const struct options *opts)
 	bpf_object__for_each_program(prog, skel->obj) {
 		struct bpf_link *link;
 
-		if (!bpf_program__autoload(prog) || nr_links == (int)(sizeof(links) / sizeof(links[0])))
+		if (!bpf_program__autoload(prog) || prog == skel->progs.flush_hot ||
+		    nr_links == (int)(sizeof(links) / sizeof(links[0])))
 			continue;
 		link = bpf_program__attach(prog);
 		if (!link) {
@@ -368,6 +369,7 @@ int main(int argc, char **argv)
 	if (!opts.insns)	/* never written: no memory for it */
 		bpf_map__set_max_entries(skel->maps.insn_counts, 1);
 	apply_plan(skel->obj, &plan);
+	bpf_program__set_autoload(skel->progs.flush_hot, true);	/* run, never attached */
 	err = kvmprof_bpf__load(skel);
 	if (err) {
 		if (opts.attach == ATTACH_FENTRY || opts.attach == ATTACH_KPROBE)
@@ -402,6 +404,9 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	stats.insns = &insns;
+	stats.exit_starts_fd = bpf_map__fd(skel->maps.exit_starts);
+	stats.vmm_starts_fd = bpf_map__fd(skel->maps.vmm_starts);
+	stats.flush_fd = bpf_program__fd(skel->progs.flush_hot);
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.new_threads), on_new_thread, &stats, NULL);
 	if (!rb) {
 		fprintf(stderr, "kvmprof: cannot set up the ring buffer: %s\n", strerror(errno));

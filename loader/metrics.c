@@ -31,7 +31,7 @@ struct series_slot {
 };
 
 struct ended_guest {
-	__u32 pid;
+	size_t guest;	/* its id */
 	double since;
 	bool dropped;
 };
@@ -151,27 +151,25 @@ static struct series_slot *slot_of(struct metrics *m, const struct series_key *k
 	return slot;
 }
 
-static struct ended_guest *ended_of(struct metrics *m, __u32 pid)
+static struct ended_guest *ended_of(struct metrics *m, size_t id)
 {
 	for (size_t i = 0; i < m->nr_ended; i++)
-		if (m->ended[i].pid == pid)
+		if (m->ended[i].guest == id)
 			return &m->ended[i];
 	return NULL;
 }
 
-/* Notes when guests end; a guest ended longer than the grace period is
- * dropped: its folded traps move to folded_base, its keys leave the table. */
+/* Notes when guests end; a guest ended longer than the grace period, or
+ * whose pid a newer guest has (its labels would be the same), is dropped:
+ * its folded traps move to folded_base, its keys leave the table. */
 static int update_ended(struct metrics *m, struct stats *s, double now)
 {
 	for (size_t i = 0; i < s->nr_guests; i++) {
 		const struct guest *g = &s->guests[i];
-		struct ended_guest *e = ended_of(m, g->pid);
+		struct ended_guest *e = ended_of(m, g->id);
 
-		if (!g->ended) {
-			if (e)	/* pid reuse: a new guest */
-				*e = m->ended[--m->nr_ended];
+		if (!g->ended)
 			continue;
-		}
 		if (!e) {
 			if (m->nr_ended == m->cap_ended) {
 				size_t cap = m->cap_ended ? m->cap_ended * 2 : 16;
@@ -183,16 +181,16 @@ static int update_ended(struct metrics *m, struct stats *s, double now)
 				m->cap_ended = cap;
 			}
 			e = &m->ended[m->nr_ended++];
-			*e = (struct ended_guest){ .pid = g->pid, .since = now };
+			*e = (struct ended_guest){ .guest = g->id, .since = now };
 		}
-		if (e->dropped || now - e->since < m->grace_s)
+		if (e->dropped || (now - e->since < m->grace_s && stats_find_guest(s, g->pid) == g))
 			continue;
 		for (size_t r = 0; r < s->nr_rows; r++) {
 			const struct trap_row *row = &s->rows[r];
 			struct series_key k;
 			struct series_slot *slot;
 
-			if (row->key.tgid != g->pid || !m->nr_slots)
+			if (row->guest != i || !m->nr_slots)
 				continue;
 			k = row_key(m, row);
 			slot = slot_find(m->slots, m->nr_slots, &k);
@@ -206,9 +204,9 @@ static int update_ended(struct metrics *m, struct stats *s, double now)
 	return 0;
 }
 
-static bool dropped(struct metrics *m, __u32 pid)
+static bool dropped(struct metrics *m, const struct guest *g)
 {
-	struct ended_guest *e = ended_of(m, pid);
+	struct ended_guest *e = g->ended ? ended_of(m, g->id) : NULL;
 
 	return e && e->dropped;
 }
@@ -231,7 +229,7 @@ static void put_labels(FILE *f, const struct metrics *m, struct stats *s,
 		       const struct series_key *k, bool with_class)
 {
 	char name[GUEST_NAME_MAX * 2], code[128], esc[256];
-	struct guest *g = stats_guest(s, k->pid);
+	const struct guest *g = stats_find_guest(s, k->pid);
 
 	metrics_escape(g ? g->name : "", name, sizeof(name));
 	fprintf(f, "pid=\"%u\",guest=\"%s\"", k->pid, name);
@@ -309,7 +307,7 @@ int metrics_render(struct metrics *m, const struct stats *cs, double now_s, char
 		struct series_key k;
 		struct series_slot *slot;
 
-		if (row->key.class >= NR_CLASSES || dropped(m, row->key.tgid))
+		if (row->key.class >= NR_CLASSES || dropped(m, &s->guests[row->guest]))
 			continue;
 		k = row_key(m, row);
 		slot = slot_of(m, &k);
@@ -364,7 +362,7 @@ int metrics_render(struct metrics *m, const struct stats *cs, double now_s, char
 	for (size_t i = 0; i < s->nr_guests; i++) {
 		if (!s->guests[i].ended)
 			live++;
-		else if (!dropped(m, s->guests[i].pid))
+		else if (!dropped(m, &s->guests[i]))
 			ended++;
 	}
 	fprintf(f, "# HELP kvmprof_guests Guests shown: live, or ended within the grace period.\n"

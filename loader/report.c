@@ -86,11 +86,10 @@ struct guest_sum *sum_guests(struct stats *s)
 	for (size_t i = 0; i < s->nr_guests; i++)
 		sums[i].guest = &s->guests[i];
 	for (size_t t = 0; t < s->nr_threads; t++)
-		sums[stats_guest(s, s->threads[t].pid) - s->guests].vcpus++;
+		sums[s->threads[t].guest].vcpus++;
 	for (size_t r = 0; r < s->nr_rows; r++) {
 		const struct trap_row *row = &s->rows[r];
-		struct guest *g = stats_guest(s, row->key.tgid);
-		struct guest_sum *gs = &sums[g - s->guests];
+		struct guest_sum *gs = &sums[row->guest];
 		__u32 c = row->key.class;
 
 		if (c >= NR_CLASSES)
@@ -180,17 +179,17 @@ size_t sum_devices(const struct code_sum *codes, size_t k, size_t end, struct de
 	return n;
 }
 
-struct code_sum *sum_codes(const struct stats *s, __u32 pid, size_t *nr)
+struct code_sum *sum_codes(const struct stats *s, const struct guest *g, size_t *nr)
 {
 	struct code_sum *codes = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, gi = g - s->guests;
 
 	/* the guest's own rows: per guest, not all rows per guest */
-	for (size_t r = stats_rows_first(s, pid); r < s->nr_rows; r = stats_rows_next(s, r)) {
+	for (size_t r = stats_rows_first(s, g); r < s->nr_rows; r = stats_rows_next(s, r)) {
 		const struct trap_row *row = &s->rows[r];
 		struct code_sum *c = NULL;
 
-		if (row->key.tgid != pid)
+		if (row->guest != gi)
 			continue;
 		for (size_t i = 0; i < n && !c; i++)
 			if (codes[i].class == row->key.class && codes[i].code == row->key.code &&
@@ -378,17 +377,19 @@ static void print_devices(FILE *out, const struct code_sum *codes, size_t k, siz
 	}
 }
 
-static void print_vcpus(FILE *out, const struct stats *s, __u32 pid)
+static void print_vcpus(FILE *out, const struct stats *s, const struct guest *g)
 {
+	size_t gi = g - s->guests;
+
 	fprintf(out, "  vCPU threads:");
 	for (size_t t = 0; t < s->nr_threads; t++) {
 		const struct thread *th = &s->threads[t];
 		__u64 sum = 0;
 
-		if (th->pid != pid)
+		if (th->guest != gi)
 			continue;
-		for (size_t r = stats_rows_first(s, pid); r < s->nr_rows; r = stats_rows_next(s, r))
-			if (s->rows[r].key.tgid == pid && s->rows[r].key.tid == th->tid)
+		for (size_t r = stats_rows_first(s, g); r < s->nr_rows; r = stats_rows_next(s, r))
+			if (s->rows[r].thread == t)
 				sum += s->rows[r].count;
 		if (th->vcpu >= 0)
 			fprintf(out, "  vcpu%d (tid %u): %llu", th->vcpu, th->tid, (unsigned long long)sum);
@@ -450,13 +451,13 @@ void report_summary(FILE *out, struct stats *s, double elapsed_s, int top)
 	for (size_t i = 0; i < s->nr_guests; i++) {
 		struct guest_sum *gs = &sums[i];
 		size_t nr_codes, k = 0;
-		struct code_sum *codes = sum_codes(s, gs->guest->pid, &nr_codes);
+		struct code_sum *codes = sum_codes(s, gs->guest, &nr_codes);
 
 		fprintf(out, "\nGuest %u \"%s\"%s: %d vCPU thread%s, %llu traps, %.1f/s\n",
 			gs->guest->pid, gs->guest->name, gs->guest->ended ? " (ended)" : "",
 			gs->vcpus, gs->vcpus == 1 ? "" : "s", (unsigned long long)gs->total,
 			gs->total / elapsed_s);
-		print_vcpus(out, s, gs->guest->pid);
+		print_vcpus(out, s, gs->guest);
 		fprintf(out, "  %-32s %12s %7s %12s  %9s %9s %9s\n", "CLASS / CODE", "TOTAL", "%",
 			"RATE/s", "MIN", "AVG", "MAX");
 		for (int c = 0; c < NR_CLASSES; c++) {

@@ -40,7 +40,7 @@ struct guest_sum *sum_guests(struct stats *s);
 /* The guest's codes and details, merged over threads, sorted by class, then
  * code by count, then detail by count: a code's details are adjacent; the
  * caller frees. */
-struct code_sum *sum_codes(const struct stats *s, __u32 pid, size_t *nr);
+struct code_sum *sum_codes(const struct stats *s, const struct guest *g, size_t *nr);
 /* End of the code group starting at codes[k]: its entries differ only in detail. */
 size_t code_group_end(const struct code_sum *codes, size_t nr, size_t k);
 /* Per-device totals of codes[k..end) (one class), by count; returns how many. */

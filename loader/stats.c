@@ -22,6 +22,7 @@ int stats_init(struct stats *s, int ncpus)
 	s->values = calloc(MAX_TRAP_KEYS, ROUND_UP8(sizeof(struct trap_count)) * ncpus +
 				  sizeof(struct trap_latency));
 	s->hot = calloc(ncpus, sizeof(*s->hot));
+	s->exit_starts_fd = s->vmm_starts_fd = s->flush_fd = -1;
 	if (!s->index || !s->keys || !s->values || !s->hot || !s->guest_index || !s->thread_index)
 		return -ENOMEM;
 	return 0;
@@ -73,25 +74,40 @@ static int index_grow(struct stats *s)
 /* Slot of pid (guests) or (pid, tid) (threads) in its index: the entry
  * holding it, or the empty slot where it goes.  A churning host meets tens
  * of thousands of guests and threads: no linear search per row. */
-static size_t *id_slot(const struct stats *s, bool threads, size_t *index, size_t size,
-		       __u32 pid, __u32 tid)
+static size_t id_hash(__u32 pid, __u32 tid, size_t size)
 {
 	__u64 x = (__u64)pid << 32 | tid;
-	size_t h;
 
 	/* murmur3's finalizer: every bit of pid and tid moves the low bits */
 	x = (x ^ x >> 33) * 0xff51afd7ed558ccdULL;
 	x = (x ^ x >> 33) * 0xc4ceb9fe1a85ec53ULL;
-	h = (x ^ x >> 33) & (size - 1);
+	return (x ^ x >> 33) & (size - 1);
+}
 
-	for (; index[h]; h = (h + 1) & (size - 1)) {
+/* Index of the live (not retired) guest of pid, or thread (pid, tid) of a
+ * live guest, + 1; 0 when there is none.  Retired entries stay in the
+ * index but never match. */
+static size_t id_find(const struct stats *s, bool threads, const size_t *index, size_t size,
+		      __u32 pid, __u32 tid)
+{
+	for (size_t h = id_hash(pid, tid, size); index[h]; h = (h + 1) & (size - 1)) {
 		size_t i = index[h] - 1;
 
-		if (threads ? s->threads[i].pid == pid && s->threads[i].tid == tid :
-			      s->guests[i].pid == pid)
-			break;
+		if (threads ? s->threads[i].pid == pid && s->threads[i].tid == tid &&
+			      !s->guests[s->threads[i].guest].retired :
+			      s->guests[i].pid == pid && !s->guests[i].retired)
+			return i + 1;
 	}
-	return &index[h];
+	return 0;
+}
+
+static void id_put(size_t *index, size_t size, __u32 pid, __u32 tid, size_t entry)
+{
+	size_t h = id_hash(pid, tid, size);
+
+	while (index[h])
+		h = (h + 1) & (size - 1);
+	index[h] = entry;
 }
 
 /* Adds entry n (the last) to an index, growing it to stay under half full;
@@ -104,26 +120,29 @@ static void id_index_add(struct stats *s, bool threads, size_t **index, size_t *
 		*index = calloc(*size * 2, sizeof(**index));
 		*size *= 2;
 		for (size_t i = 0; *index && i < n; i++)
-			*id_slot(s, threads, *index, *size, threads ? s->threads[i].pid : s->guests[i].pid,
-				 threads ? s->threads[i].tid : 0) = i + 1;
+			id_put(*index, *size, threads ? s->threads[i].pid : s->guests[i].pid,
+			       threads ? s->threads[i].tid : 0, i + 1);
 	}
 	if (*index)
-		*id_slot(s, threads, *index, *size, threads ? s->threads[n].pid : s->guests[n].pid,
-			 threads ? s->threads[n].tid : 0) = n + 1;
+		id_put(*index, *size, threads ? s->threads[n].pid : s->guests[n].pid,
+		       threads ? s->threads[n].tid : 0, n + 1);
 }
 
-static struct thread *thread_of(struct stats *s, __u32 pid, __u32 tid, const char *comm)
+/* The thread (pid, tid) of guest g (pid's live guest), created if need be. */
+static struct thread *thread_of(struct stats *s, const struct guest *g, __u32 tid, const char *comm)
 {
+	__u32 pid = g->pid;
 	struct thread *t;
 
 	if (s->thread_index) {
-		size_t i = *id_slot(s, true, s->thread_index, s->thread_index_size, pid, tid);
+		size_t i = id_find(s, true, s->thread_index, s->thread_index_size, pid, tid);
 
 		if (i)
 			return &s->threads[i - 1];
 	} else {
 		for (size_t i = 0; i < s->nr_threads; i++)
-			if (s->threads[i].tid == tid && s->threads[i].pid == pid)
+			if (s->threads[i].tid == tid && s->threads[i].pid == pid &&
+			    !s->guests[s->threads[i].guest].retired)
 				return &s->threads[i];
 	}
 	if (s->nr_threads == s->cap_threads) {
@@ -138,6 +157,7 @@ static struct thread *thread_of(struct stats *s, __u32 pid, __u32 tid, const cha
 	t = &s->threads[s->nr_threads++];
 	t->pid = pid;
 	t->tid = tid;
+	t->guest = g - s->guests;
 	t->vcpu = comm ? vcpu_from_comm(comm) : vcpu_from_thread_name(pid, tid);
 	id_index_add(s, true, &s->thread_index, &s->thread_index_size, s->nr_threads - 1);
 	return t;
@@ -148,13 +168,13 @@ static struct guest *guest_of(struct stats *s, __u32 pid, const char *leader_com
 	struct guest *g;
 
 	if (s->guest_index) {
-		size_t i = *id_slot(s, false, s->guest_index, s->guest_index_size, pid, 0);
+		size_t i = id_find(s, false, s->guest_index, s->guest_index_size, pid, 0);
 
 		if (i)
 			return &s->guests[i - 1];
 	} else {
 		for (size_t i = 0; i < s->nr_guests; i++)
-			if (s->guests[i].pid == pid)
+			if (s->guests[i].pid == pid && !s->guests[i].retired)
 				return &s->guests[i];
 	}
 	if (s->nr_guests == s->cap_guests) {
@@ -169,6 +189,8 @@ static struct guest *guest_of(struct stats *s, __u32 pid, const char *leader_com
 	g = &s->guests[s->nr_guests++];
 	memset(g, 0, sizeof(*g));
 	g->pid = pid;
+	g->id = s->nr_guests - 1;
+	g->start_time = process_start_time(pid);
 	g->unnamed = !guest_name(pid, leader_comm, g->name, sizeof(g->name));
 	id_index_add(s, false, &s->guest_index, &s->guest_index_size, s->nr_guests - 1);
 	return g;
@@ -179,14 +201,11 @@ struct guest *stats_guest(struct stats *s, __u32 pid)
 	return guest_of(s, pid, NULL);
 }
 
-size_t stats_rows_first(const struct stats *s, __u32 pid)
+size_t stats_rows_first(const struct stats *s, const struct guest *g)
 {
-	const struct guest *g;
-
 	if (!s->guest_index)	/* a copy: every row */
 		return 0;
-	g = stats_find_guest(s, pid);
-	return g ? g->first_row - 1 : (size_t)-1;	/* 0 - 1: none */
+	return g->first_row - 1;	/* 0 - 1: none */
 }
 
 size_t stats_rows_next(const struct stats *s, size_t r)
@@ -196,15 +215,18 @@ size_t stats_rows_next(const struct stats *s, size_t r)
 
 const struct guest *stats_find_guest(const struct stats *s, __u32 pid)
 {
-	if (s->guest_index) {
-		size_t i = *id_slot(s, false, s->guest_index, s->guest_index_size, pid, 0);
+	const struct guest *last = NULL;
 
-		return i ? &s->guests[i - 1] : NULL;
+	if (s->guest_index) {
+		size_t i = id_find(s, false, s->guest_index, s->guest_index_size, pid, 0);
+
+		if (i)
+			return &s->guests[i - 1];
 	}
-	for (size_t i = 0; i < s->nr_guests; i++)
-		if (s->guests[i].pid == pid)
-			return &s->guests[i];
-	return NULL;
+	for (size_t i = 0; i < s->nr_guests; i++)	/* a copy, or only retired ones */
+		if (s->guests[i].pid == pid && !(last = &s->guests[i])->retired)
+			return last;
+	return last;
 }
 
 void stats_note_thread(struct stats *s, __u32 pid, __u32 tid, const char *comm,
@@ -212,15 +234,16 @@ void stats_note_thread(struct stats *s, __u32 pid, __u32 tid, const char *comm,
 {
 	struct guest *g = guest_of(s, pid, leader_comm);
 
-	if (g && g->ended) {	/* pid reuse: a new guest */
-		g->ended = g->reclaimed = false;
+	if (!g)
+		return;
+	/* a map read met the guest before its ring buffer record, when its
+	 * /proc was gone: the comm the record carries beats "pidN".  (A
+	 * record for an ended guest is one of its last keys: it stays ended;
+	 * a process that reuses the pid gets its own guest once this one's
+	 * entries are deleted.) */
+	if (g->unnamed && leader_comm && *leader_comm)
 		g->unnamed = !guest_name(g->pid, leader_comm, g->name, sizeof(g->name));
-	} else if (g && g->unnamed && leader_comm && *leader_comm) {
-		/* a map read met the guest before its ring buffer record, when
-		 * its /proc was gone: the comm the record carries beats "pidN" */
-		g->unnamed = !guest_name(g->pid, leader_comm, g->name, sizeof(g->name));
-	}
-	thread_of(s, pid, tid, comm);
+	thread_of(s, g, tid, comm);
 }
 
 struct trap_row *stats_row(struct stats *s, const struct trap_key *key, bool create)
@@ -232,7 +255,7 @@ struct trap_row *stats_row(struct stats *s, const struct trap_key *key, bool cre
 
 	for (; s->index[h]; h = (h + 1) & (s->index_size - 1)) {
 		row = &s->rows[s->index[h] - 1];
-		if (!memcmp(&row->key, key, sizeof(*key)))
+		if (!memcmp(&row->key, key, sizeof(*key)) && !s->guests[row->guest].retired)
 			return row;
 	}
 	if (!create)
@@ -251,20 +274,22 @@ struct trap_row *stats_row(struct stats *s, const struct trap_key *key, bool cre
 			return NULL;
 		return stats_row(s, key, true);
 	}
+	g = guest_of(s, key->tgid, NULL);
+	t = g ? thread_of(s, g, key->tid, NULL) : NULL;
+	if (!t)
+		return NULL;
 	row = &s->rows[s->nr_rows];
 	memset(row, 0, sizeof(*row));
 	row->key = *key;
-	stats_note_thread(s, key->tgid, key->tid, NULL, NULL);
-	t = thread_of(s, key->tgid, key->tid, NULL);
-	row->vcpu = t ? t->vcpu : -1;
-	g = guest_of(s, key->tgid, NULL);
-	if (g) {	/* chained to its guest's rows */
-		if (g->last_row)
-			s->rows[g->last_row - 1].next_row = s->nr_rows + 1;
-		else
-			g->first_row = s->nr_rows + 1;
-		g->last_row = s->nr_rows + 1;
-	}
+	row->vcpu = t->vcpu;
+	row->guest = g - s->guests;
+	row->thread = t - s->threads;
+	/* chained to its guest's rows */
+	if (g->last_row)
+		s->rows[g->last_row - 1].next_row = s->nr_rows + 1;
+	else
+		g->first_row = s->nr_rows + 1;
+	g->last_row = s->nr_rows + 1;
 	s->index[h] = ++s->nr_rows;
 	return row;
 }
@@ -368,7 +393,7 @@ static void add_hot_slots(struct stats *s, int hot_fd)
 			if (!s->hot[c].count)
 				continue;
 			row = stats_row(s, &s->hot[c].key, false);
-			if (row && !stats_guest(s, row->key.tgid)->reclaimed)
+			if (row && !s->guests[row->guest].reclaimed)
 				row->read_count += s->hot[c].count;
 		}
 	}
@@ -429,20 +454,12 @@ int stats_read(struct stats *s, int counts_fd, int hot_fd, int latency_fd, int d
 		row->interval_lat_sum = delta.sum_ns;
 		row->interval_lat_max = interval_max(lat, &row->map_lat, &delta);
 		row->map_lat = *lat;
-		if (lat->vcpu != VCPU_UNKNOWN) {
-			struct thread *t = thread_of(s, row->key.tgid, row->key.tid, NULL);
-
-			if (t)
-				t->vcpu = lat->vcpu;
-		}
+		if (lat->vcpu != VCPU_UNKNOWN)
+			s->threads[row->thread].vcpu = lat->vcpu;
 	}
 	/* vCPU numbers learnt from exits apply to all of the thread's rows */
-	for (size_t r = 0; r < s->nr_rows; r++) {
-		struct thread *t = thread_of(s, s->rows[r].key.tgid, s->rows[r].key.tid, NULL);
-
-		if (t)
-			s->rows[r].vcpu = t->vcpu;
-	}
+	for (size_t r = 0; r < s->nr_rows; r++)
+		s->rows[r].vcpu = s->threads[s->rows[r].thread].vcpu;
 
 	for (__u32 d = 0; d < NR_DROPS; d++) {
 		__u64 per_cpu[s->ncpus], sum = 0;
@@ -459,6 +476,37 @@ int stats_read(struct stats *s, int counts_fd, int hot_fd, int latency_fd, int d
 	return 0;
 }
 
+/* Is g's process still there: its pid alive and started when g's was?  A
+ * guest first seen after its process was gone (start time 0) is not. */
+static bool guest_alive(const struct guest *g)
+{
+	return g->start_time && process_start_time(g->pid) == g->start_time;
+}
+
+/* Deletes thread tid's open start in a start map if guest pid left it. */
+static void delete_start(int fd, __u32 pid, __u32 tid)
+{
+	struct trap_start start;
+
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &tid, &start) && start.tgid == pid)
+		bpf_map_delete_elem(fd, &tid);
+}
+
+/* Runs the flush program on every CPU: each clears its cache slots whose
+ * key has no trap_counts entry any more (all read before the delete), so
+ * a new process making the same key never adds to an old guest's count. */
+static void flush_hot_slots(const struct stats *s)
+{
+	for (int c = 0; s->flush_fd >= 0 && c < s->ncpus; c++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = c);
+		__u64 args[4] = {};
+
+		opts.ctx_in = args;
+		opts.ctx_size_in = sizeof(args);
+		bpf_prog_test_run_opts(s->flush_fd, &opts);	/* offline CPUs fail: no slots */
+	}
+}
+
 void stats_reclaim(struct stats *s, int counts_fd, int latency_fd)
 {
 	bool any = false;
@@ -468,23 +516,37 @@ void stats_reclaim(struct stats *s, int counts_fd, int latency_fd)
 	/* one pass over the rows for all of them, not one per guest */
 	for (size_t r = 0; any && r < s->nr_rows; r++) {
 		struct trap_row *row = &s->rows[r];
-		struct guest *g = stats_guest(s, row->key.tgid);
+		struct guest *g = &s->guests[row->guest];
 
-		if (!g || !g->ended || g->reclaimed)
+		if (!g->ended || g->reclaimed)
 			continue;
 		bpf_map_delete_elem(counts_fd, &row->key);
 		bpf_map_delete_elem(latency_fd, &row->key);
 		row->map_count = 0;
 		memset(&row->map_lat, 0, sizeof(row->map_lat));
 	}
-	/* those found ended now are reclaimed at the next read */
+	/* a dead thread's open exit or VMM trip: a new thread with its id in
+	 * the same pid would close it */
+	for (size_t i = 0; any && i < s->nr_threads; i++) {
+		struct thread *t = &s->threads[i];
+		struct guest *g = &s->guests[t->guest];
+
+		if (!g->ended || g->reclaimed)
+			continue;
+		delete_start(s->exit_starts_fd, t->pid, t->tid);
+		delete_start(s->vmm_starts_fd, t->pid, t->tid);
+	}
+	if (any)
+		flush_hot_slots(s);
+	/* those found ended now are reclaimed at the next read; the reclaimed
+	 * retire: their pid may come back as another process */
 	for (size_t i = 0; i < s->nr_guests; i++) {
 		struct guest *g = &s->guests[i];
 
 		if (g->ended)
-			g->reclaimed = true;
+			g->reclaimed = g->retired = true;
 		else
-			g->ended = !process_alive(g->pid);
+			g->ended = !guest_alive(g);
 	}
 }
 

@@ -264,7 +264,7 @@ static void build_lines(struct tui *t, struct stats *s)
 	/* totals since start, or since c */
 	for (size_t r = 0; r < s->nr_rows; r++)
 		for (size_t i = 0; i < t->nr_lines; i++)
-			if (t->lines[i].guest->pid == s->rows[r].key.tgid) {
+			if (t->lines[i].guest == &s->guests[s->rows[r].guest]) {
 				t->lines[i].total += row_total(t, s, r);
 				break;
 			}
@@ -560,7 +560,7 @@ static struct trap_key line_key(const struct code_line *c)
 
 /* The guest's codes over all its threads, since start or c, by class then
  * total: one line per row, sorted on (class, code) and merged. */
-static struct code_line *guest_codes(struct tui *t, struct stats *s, __u32 pid, size_t *nr)
+static struct code_line *guest_codes(struct tui *t, struct stats *s, size_t gi, size_t *nr)
 {
 	struct code_line *codes = calloc(s->nr_rows + 1, sizeof(*codes));
 	size_t n = 0, merged = 0;
@@ -571,7 +571,7 @@ static struct code_line *guest_codes(struct tui *t, struct stats *s, __u32 pid, 
 	for (size_t r = 0; r < s->nr_rows; r++) {
 		struct code_line *c = &codes[n];
 
-		if (s->rows[r].key.tgid != pid || s->rows[r].key.class >= NR_CLASSES)
+		if (s->rows[r].guest != gi || s->rows[r].key.class >= NR_CLASSES)
 			continue;
 		c->class = s->rows[r].key.class;
 		c->code = s->rows[r].key.code;
@@ -754,7 +754,8 @@ static void build_body(struct tui *t, struct stats *s, const struct guest *g)
 {
 	double iv = t->have_data ? t->last_interval_s : 0;
 	size_t nr_codes;
-	struct code_line *codes = guest_codes(t, s, g->pid, &nr_codes);
+	size_t gi = g - s->guests;
+	struct code_line *codes = guest_codes(t, s, gi, &nr_codes);
 	__u64 class_total[NR_CLASSES] = {}, class_interval[NR_CLASSES] = {}, total = 0;
 	struct trap_latency class_lat[NR_CLASSES] = {};
 	char cols[32];
@@ -773,10 +774,10 @@ static void build_body(struct tui *t, struct stats *s, const struct guest *g)
 		__u64 thr_total = 0, thr_interval = 0;
 		char vcpu[16];
 
-		if (th->pid != g->pid)
+		if (th->guest != gi)
 			continue;
 		for (size_t r = 0; r < s->nr_rows; r++)
-			if (s->rows[r].key.tgid == g->pid && s->rows[r].key.tid == th->tid) {
+			if (s->rows[r].thread == i) {
 				thr_total += row_total(t, s, r);
 				thr_interval += s->rows[r].interval;
 			}
@@ -866,12 +867,12 @@ static void draw_guest(struct tui *t, struct stats *s)
 		return;
 	}
 	for (size_t r = 0; r < s->nr_rows; r++)
-		if (s->rows[r].key.tgid == g->pid) {
+		if (&s->guests[s->rows[r].guest] == g) {
 			total += row_total(t, s, r);
 			interval += s->rows[r].interval;
 		}
 	for (size_t i = 0; i < s->nr_threads; i++)
-		vcpus += s->threads[i].pid == g->pid;
+		vcpus += &s->guests[s->threads[i].guest] == g;
 	fill_line(HEADER_LINES - 1, A_REVERSE);
 	put(HEADER_LINES - 1, 0, A_REVERSE | A_BOLD, "Guest %u \"%s\" %s: %d vCPU thread%s, "
 	    "%.0f traps/s, %llu traps since %s", g->pid, g->name, g->ended ? "ended" : "live", vcpus,

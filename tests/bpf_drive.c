@@ -5,8 +5,12 @@
  * functions the tracepoint programs call, through BPF_PROG_TEST_RUN.  Then the
  * loader's map reading (stats.c) is checked against what was driven. */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,10 +18,12 @@
 #include <bpf/libbpf.h>
 #include "kvmprof.skel.h"
 #include "check.h"
+#include "csv.h"
 #include "insns.h"
+#include "report.h"
 #include "stats.h"
 
-static int prog_fd, counts_fd, hot_fd, latency_fd, drops_fd, insns_fd, failed_fd;
+static int prog_fd, counts_fd, hot_fd, latency_fd, drops_fd, insns_fd, failed_fd, vmm_starts_fd;
 
 static void drive_args(const __u64 *args)
 {
@@ -418,6 +424,7 @@ static void test_failed_full(void)
 static void test_reclaim(struct stats *s)
 {
 	pid_t child = fork();
+	const struct guest *g;
 	struct trap_key key;
 	struct trap_row *row;
 	int status;
@@ -433,9 +440,12 @@ static void test_reclaim(struct stats *s)
 	CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "read");
 	stats_reclaim(s, counts_fd, latency_fd);	/* deletes its entries */
 	key = (struct trap_key){ .tgid = child, .tid = child, .class = CLASS_HYPERCALL, .code = 77 };
-	row = stats_row(s, &key, false);
-	CHECK(row && row->count == 9, "ended guest keeps its total");
-	CHECK(stats_guest(s, child)->ended, "guest marked ended");
+	g = stats_find_guest(s, child);
+	CHECK(g && g->ended && g->retired, "guest marked ended, then retired");
+	row = g && g->first_row ? &s->rows[g->first_row - 1] : NULL;
+	CHECK(row && row->count == 9 && !memcmp(&row->key, &key, sizeof(key)),
+	      "ended guest keeps its total");
+	CHECK(!stats_row(s, &key, false), "and its pid is free for a new guest");
 	{
 		int ncpus = libbpf_num_possible_cpus();
 		struct trap_count v[ncpus];
@@ -520,6 +530,272 @@ static void test_loader_read(struct stats *s)
 	CHECK(row && row->count == 5 && row->interval == 0, "hypercalls unchanged");
 }
 
+/* Sets the next pid (or thread id) the kernel hands out to want - 1 + 1;
+ * other processes may take it first: the callers check and retry. */
+static void next_pid(pid_t want)
+{
+	int fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY);
+	char buf[16];
+
+	if (fd < 0 || write(fd, buf, snprintf(buf, sizeof(buf), "%d", want - 1)) < 0)
+		fprintf(stderr, "bpf_drive: ns_last_pid: %s\n", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A child with pid want (0 in the child), or -1 when it never came. */
+static pid_t fork_as(pid_t want)
+{
+	for (int i = 0; i < 50; i++) {
+		pid_t p;
+
+		next_pid(want);
+		p = fork();
+		if (p == 0 && getpid() != want)
+			_exit(0);
+		if (p <= 0 || p == want)
+			return p;
+		waitpid(p, NULL, 0);
+	}
+	return -1;
+}
+
+static void pin_cpu0(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void *reused_tid_thread(void *arg)
+{
+	pid_t want = *(pid_t *)arg;
+
+	if (gettid() != want)
+		return (void *)1;
+	drive(DRIVE_KVM_RUN, 0, 0, 0);	/* the dead thread's open trip is not ours */
+	drive(DRIVE_USERSPACE_EXIT, 2, 0, 0);	/* our own trip */
+	drive(DRIVE_KVM_RUN, 0, 0, 0);
+	return NULL;
+}
+
+/* A thread dies in the VMM (its trip open); its id comes back as a thread
+ * of another process, whose KVM_RUN must not close the dead one's trip. */
+static void test_reused_tid(void)
+{
+	pid_t dead = fork(), other = 0;
+	struct trap_latency lat;
+	struct trap_key key;
+	int status = 0;
+
+	if (!dead) {
+		drive(DRIVE_USERSPACE_EXIT, 2, 0, 0);
+		_exit(0);
+	}
+	waitpid(dead, &status, 0);
+	for (int i = 0; i < 50; i++) {
+		other = fork();
+		if (!other) {
+			pthread_t th;
+			void *missed = (void *)1;
+
+			next_pid(dead);
+			if (!pthread_create(&th, NULL, reused_tid_thread, &dead))
+				pthread_join(th, &missed);
+			_exit(missed ? 3 : 0);
+		}
+		waitpid(other, &status, 0);
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			break;
+	}
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a thread got id %d again", dead);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		return;
+	key = (struct trap_key){ .tgid = other, .tid = dead, .class = CLASS_USERSPACE, .code = 2 };
+	CHECK(bpf_map_lookup_elem(latency_fd, &key, &lat) == 0 && lat.count == 1,
+	      "the reused thread id has its own trip only: %llu samples",
+	      (unsigned long long)lat.count);
+}
+
+/* Reads twice with reclaims: the second deletes the ended guests' entries. */
+static void read_reclaim(struct stats *s, int times)
+{
+	for (int i = 0; i < times; i++) {
+		CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "read");
+		stats_reclaim(s, counts_fd, latency_fd);
+	}
+}
+
+static int entries_of(int fd, __u32 tgid)
+{
+	struct trap_key k, *prev = NULL;
+	int n = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &k)) {
+		n += k.tgid == tgid;
+		prev = &k;
+	}
+	return n;
+}
+
+/* A guest ends; a new process gets its pid (so the same thread id and the
+ * same keys) once its entries were reclaimed: the new one is a new guest,
+ * with its own count, name and no trip of the old one; on the same CPU, so
+ * the key's cache slot still holds the old count. */
+static void test_reused_pid(struct stats *s)
+{
+	int go[2], ready[2];
+	pid_t first, second;
+	struct trap_key key;
+	struct trap_start start;
+	const struct guest *g;
+	struct trap_row *row;
+	char c;
+
+	if (pipe(go) || pipe(ready))
+		return;
+	first = fork();
+	if (!first) {
+		pin_cpu0();
+		prctl(PR_SET_NAME, "first");
+		for (int i = 0; i < 9; i++)
+			drive(DRIVE_HYPERCALL, 77, 0, 0);
+		drive(DRIVE_USERSPACE_EXIT, 2, 0, 0);	/* dies in the VMM */
+		write(ready[1], "r", 1);
+		read(go[0], &c, 1);
+		_exit(0);
+	}
+	read(ready[0], &c, 1);
+	CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "read");	/* named */
+	write(go[1], "g", 1);
+	waitpid(first, NULL, 0);
+	read_reclaim(s, 2);
+	CHECK(bpf_map_lookup_elem(vmm_starts_fd, &first, &start) && errno == ENOENT,
+	      "the dead guest's open trip is deleted");
+	second = fork_as(first);
+	if (!second) {
+		pin_cpu0();
+		prctl(PR_SET_NAME, "second");
+		drive(DRIVE_KVM_RUN, 0, 0, 0);
+		for (int i = 0; i < 4; i++)
+			drive(DRIVE_HYPERCALL, 77, 0, 0);
+		write(ready[1], "r", 1);
+		read(go[0], &c, 1);
+		_exit(0);
+	}
+	CHECK(second == first, "pid %d again (ns_last_pid)", first);
+	if (second != first)
+		return;
+	read(ready[0], &c, 1);
+	CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "read");
+	key = (struct trap_key){ .tgid = first, .tid = first, .class = CLASS_HYPERCALL, .code = 77 };
+	row = stats_row(s, &key, false);
+	g = stats_find_guest(s, first);
+	CHECK(row && row->count == 4, "the new process counts its own 4: %llu",
+	      row ? (unsigned long long)row->count : 0ULL);
+	CHECK(g && !g->ended && !strcmp(g->name, "second"), "a live guest named second: %s",
+	      g ? g->name : "none");
+	key.class = CLASS_USERSPACE;
+	key.code = 2;
+	row = stats_row(s, &key, false);
+	CHECK(!row || !row->lat.count, "no trip of the old process closed by the new one");
+	{
+		int old = 0, old_ok = 0;
+
+		for (size_t i = 0; i < s->nr_guests; i++)
+			if (s->guests[i].pid == (__u32)first && s->guests[i].retired) {
+				old++;
+				old_ok += !strcmp(s->guests[i].name, "first");
+			}
+		key.class = CLASS_HYPERCALL;
+		key.code = 77;
+		for (size_t r = 0; r < s->nr_rows; r++)
+			if (!memcmp(&s->rows[r].key, &key, sizeof(key)) && s->guests[s->rows[r].guest].retired)
+				old_ok += s->rows[r].count == 9;
+		CHECK(old == 1 && old_ok == 2, "the old guest keeps its name and its 9");
+	}
+	write(go[1], "g", 1);
+	waitpid(second, NULL, 0);
+	read_reclaim(s, 2);
+	CHECK(entries_of(counts_fd, first) == 0 && entries_of(latency_fd, first) == 0,
+	      "the new guest's entries are reclaimed too");
+	close(go[0]);
+	close(go[1]);
+	close(ready[0]);
+	close(ready[1]);
+}
+
+static void summary_of(FILE *f, void *s)
+{
+	report_summary(f, s, 1.0, 5);
+}
+
+static void csv_of(FILE *f, void *s)
+{
+	csv_write_histograms(f, s);
+}
+
+static void json_of(FILE *f, void *s)
+{
+	json_write_summary(f, s, 1.0);
+}
+
+static bool output_has(void (*fn)(FILE *, void *), struct stats *s, const char *want)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	bool found;
+
+	fn(f, s);
+	fclose(f);
+	found = buf && strstr(buf, want);
+	if (!found)
+		fprintf(stderr, "no '%s' in:\n%s\n", want, buf ? buf : "");
+	free(buf);
+	return found;
+}
+
+/* Counts past 2^32: a key whose per-CPU counts sum above it (as after a
+ * long run), driven on, read, and written by the summary, CSV and JSON. */
+static void test_64bit(struct stats *s)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct trap_count values[ncpus];
+	struct trap_latency lat = { .vcpu = VCPU_UNKNOWN, .count = 0x100000002ULL,
+				    .sum_ns = 0x300000000000ULL, .min_ns = 1, .max_ns = 0x200000000ULL };
+	struct trap_key key = key_of(CLASS_HYPERCALL, 0x64);
+	struct trap_row *row;
+
+	memset(values, 0, sizeof(values));
+	values[0].count = 0xffffffffULL;
+	values[ncpus - 1].count += 6;	/* 2^32 + 5 */
+	lat.slots[LAT_SLOTS - 1] = lat.count;
+	CHECK(bpf_map_update_elem(counts_fd, &key, values, BPF_NOEXIST) == 0, "set a count");
+	CHECK(bpf_map_update_elem(latency_fd, &key, &lat, BPF_NOEXIST) == 0, "set a latency");
+	for (int i = 0; i < 3; i++)
+		drive(DRIVE_HYPERCALL, 0x64, 0, 0);
+	CHECK_U64(count_of(CLASS_HYPERCALL, 0x64), 0x100000008ULL);
+	CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "read");
+	row = stats_row(s, &key, false);
+	CHECK(row && row->count == 0x100000008ULL && row->interval == 0x100000008ULL,
+	      "read past 2^32: %llu", row ? (unsigned long long)row->count : 0ULL);
+	for (int i = 0; i < 2; i++)
+		drive(DRIVE_HYPERCALL, 0x64, 0, 0);
+	CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "read");
+	CHECK(row && row->count == 0x10000000aULL && row->interval == 2, "and on: %llu, %llu",
+	      row ? (unsigned long long)row->count : 0ULL, row ? (unsigned long long)row->interval : 0ULL);
+	CHECK(row && row->lat.count == 0x100000002ULL && row->lat.sum_ns == 0x300000000000ULL,
+	      "latency count and sum past 2^32");
+	CHECK(output_has(summary_of, s, "4294967306"), "summary");
+	CHECK(output_has(csv_of, s, ",hypercall,0x64,hypercall 0x64,4294967306,4294967298,"
+			 "52776558133248,1,8589934592,2147483648,,4294967298\r\n"), "CSV");
+	CHECK(output_has(json_of, s, "{\"code\":100,\"name\":\"hypercall 0x64\",\"count\":4294967306,"
+			 "\"latency\":{\"count\":4294967298,\"sum_ns\":52776558133248,"), "JSON");
+}
+
 /* A full map counts each lost event as a drop: never silent. */
 static void test_full_map(void)
 {
@@ -549,7 +825,7 @@ int main(void)
 		return 1;
 	}
 	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, prog == skel->progs.drive);
+		bpf_program__set_autoload(prog, prog == skel->progs.drive || prog == skel->progs.flush_hot);
 	skel->rodata->emul_insns = true;	/* --insns */
 	if (kvmprof_bpf__load(skel)) {
 		fprintf(stderr, "bpf_drive: cannot load the drive program\n");
@@ -562,7 +838,11 @@ int main(void)
 	drops_fd = bpf_map__fd(skel->maps.drops);
 	insns_fd = bpf_map__fd(skel->maps.insn_counts);
 	failed_fd = bpf_map__fd(skel->maps.failed_insns);
+	vmm_starts_fd = bpf_map__fd(skel->maps.vmm_starts);
 	stats_init(&s, libbpf_num_possible_cpus());
+	s.exit_starts_fd = bpf_map__fd(skel->maps.exit_starts);
+	s.vmm_starts_fd = vmm_starts_fd;
+	s.flush_fd = bpf_program__fd(skel->progs.flush_hot);
 
 	test_exits();	/* one thread: vCPU 3 throughout */
 	test_exit_details();
@@ -573,6 +853,9 @@ int main(void)
 	test_loader_read(&s);
 	test_reclaim(&s);
 	test_insns_reclaim(&s);
+	test_reused_tid();
+	test_reused_pid(&s);
+	test_64bit(&s);
 	test_full_map();
 
 	stats_free(&s);

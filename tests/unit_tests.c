@@ -721,12 +721,96 @@ static void test_many_guests(void)
 	CHECK_U64(s.nr_rows, 5000);
 	/* a guest's codes come from its own chain of rows */
 	nr = 0;
-	for (size_t r = stats_rows_first(&s, 4000007); r < s.nr_rows; r = stats_rows_next(&s, r))
+	for (size_t r = stats_rows_first(&s, stats_find_guest(&s, 4000007)); r < s.nr_rows;
+	     r = stats_rows_next(&s, r))
 		nr += s.rows[r].key.tgid == 4000007 ? 1 : 100;
 	CHECK_U64(nr, 2);
-	CHECK_U64(stats_rows_first(&s, 4000007), 14);
-	free(sum_codes(&s, 4000007, &nr));
+	CHECK_U64(stats_rows_first(&s, stats_find_guest(&s, 4000007)), 14);
+	free(sum_codes(&s, stats_find_guest(&s, 4000007), &nr));
 	CHECK_U64(nr, 1);
+	stats_free(&s);
+}
+
+static void csv_hist_of(FILE *f, void *arg)
+{
+	csv_write_histograms(f, arg);
+}
+
+/* /proc/PID/stat's start time, after a comm holding spaces and parentheses */
+static void test_start_time(void)
+{
+	static const char stat[] = "4242 (a) (b c) S 1 2 3 0 -1 4194304 99 0 0 0 0 0 0 0 20 0 1 0 "
+				   "1322618 3133440 363\n";
+
+	CHECK_U64(start_time_from_stat(stat, sizeof(stat) - 1), 1322618);
+	CHECK_U64(start_time_from_stat("4242 (x", 7), 0);
+	CHECK_U64(start_time_from_stat("4242 (x) S 1 2", 14), 0);
+	CHECK(process_start_time(getpid()) > 0 &&
+	      process_start_time(getpid()) == process_start_time(getpid()), "our own start time");
+	CHECK_U64(process_start_time(0x7ffffff3), 0);
+}
+
+/* A pid that comes back as another process after its guest's entries were
+ * reclaimed: a new guest with its own rows, threads, name and totals, and
+ * the old one keeps its own, in the summary, the CSV, the JSON and -g. */
+static void test_pid_reuse(void)
+{
+	static const char *const second[] = { "second" };
+	const __u32 pid = 0x7ffffff2;	/* cannot exist: stats_reclaim finds it gone */
+	struct trap_key key = { .tgid = pid, .tid = pid, .class = CLASS_PIO, .code = 0x3f8 };
+	struct stats s, chosen;
+	const struct guest *g;
+	struct trap_row *row;
+	char *text, want[160];
+
+	if (stats_init(&s, 1)) {
+		CHECK(0, "stats_init");
+		return;
+	}
+	stats_note_thread(&s, pid, pid, "CPU 0/KVM", "first");
+	stats_row(&s, &key, true)->count = 9;
+	stats_reclaim(&s, -1, -1);	/* found gone: ended */
+	CHECK(s.guests[0].ended && !s.guests[0].retired, "ended, not yet retired");
+	stats_reclaim(&s, -1, -1);	/* its entries deleted: retired */
+	CHECK(s.guests[0].ended && s.guests[0].retired, "then retired");
+	/* the same pid and thread id again, another process */
+	stats_note_thread(&s, pid, pid, "CPU 1/KVM", "second");
+	row = stats_row(&s, &key, true);
+	CHECK(row && row->count == 0, "the same key starts a new row");
+	if (!row)
+		return;
+	row->count = 4;
+	g = stats_find_guest(&s, pid);
+	CHECK(s.nr_guests == 2 && g == &s.guests[1] && !g->ended, "a second, live guest");
+	CHECK_STR(g->name, "second");
+	CHECK_STR(s.guests[0].name, "first");
+	CHECK(s.nr_threads == 2 && row->vcpu == 1 && s.rows[0].vcpu == 0, "threads apart");
+	CHECK(s.rows[0].count == 9 && s.nr_rows == 2, "the old row keeps 9");
+	text = capture(summary_of, &s);
+	snprintf(want, sizeof(want), "Guest %u \"first\" (ended): 1 vCPU thread, 9 traps", pid);
+	CHECK(strstr(text, want), "summary: %s in %s", want, text);
+	snprintf(want, sizeof(want), "Guest %u \"second\": 1 vCPU thread, 4 traps", pid);
+	CHECK(strstr(text, want), "summary: %s", want);
+	free(text);
+	text = capture(json_of, &s);
+	CHECK(strstr(text, "\"name\":\"first\",\"ended\":true,\"vcpu_threads\":1,\"total\":9,") &&
+	      strstr(text, "\"name\":\"second\",\"ended\":false,\"vcpu_threads\":1,\"total\":4,"),
+	      "JSON: two guests apart: %s", text);
+	free(text);
+	text = capture(csv_hist_of, &s);
+	snprintf(want, sizeof(want), "%u,first,0,%u,pio,0x3f8,in 0x3f8,9,", pid, pid);
+	CHECK(strstr(text, want), "CSV: %s in %s", want, text);
+	snprintf(want, sizeof(want), "%u,second,1,%u,pio,0x3f8,in 0x3f8,4,", pid, pid);
+	CHECK(strstr(text, want), "CSV: %s", want);
+	free(text);
+	CHECK(stats_select(&chosen, &s, second, 1) == 0 && chosen.nr_guests == 1 &&
+	      chosen.nr_rows == 1 && chosen.nr_threads == 1 && chosen.rows[0].count == 4,
+	      "-g second: the new guest alone");
+	text = capture(summary_of, &chosen);
+	CHECK(strstr(text, "\"second\": 1 vCPU thread, 4 traps") && !strstr(text, "first"),
+	      "-g summary: %s", text);
+	free(text);
+	stats_free(&chosen);
 	stats_free(&s);
 }
 
@@ -894,6 +978,8 @@ int main(void)
 	test_options();
 	test_late_guest_name();
 	test_many_guests();
+	test_start_time();
+	test_pid_reuse();
 	test_outfile();
 	test_insn_text();
 	test_insn_sums();
