@@ -400,6 +400,38 @@ def test_missing_kernel_parts(outdir):
              "kvm_msr missing: emulate still exact")
 
 
+UNMOUNT_TRACEFS = ("for m in /sys/kernel/debug/tracing /sys/kernel/tracing /sys/kernel/debug; do "
+                   "umount -l $m 2>/dev/null || true; done; "
+                   "! grep -qE ' (tracefs|debugfs) ' /proc/mounts")
+
+
+def test_tracefs_unavailable(outdir):
+    """tracefs (and debugfs) unmounted in a private mount namespace: kvmprof
+    mounts tracefs and runs; where it cannot be mounted (no CAP_SYS_ADMIN, as
+    in a container; no /sys/kernel/tracing, as under a masked /sys/kernel) it
+    prints one line and exits 1.  The host's mounts are untouched."""
+    before = open("/proc/mounts").read()
+    p = in_mount_ns(f"{UNMOUNT_TRACEFS}; {KVMPROF} -q -d 1 --json {outdir}/tfs.json; "
+                    "grep -c ' tracefs ' /proc/mounts")
+    check_eq(p.returncode, 0, f"tracefs unmounted: kvmprof mounts it and runs ({p.stderr.strip()[-300:]})")
+    check(p.stdout.strip().endswith("1"), f"tracefs unmounted: mounted once, in the namespace ({p.stdout!r})")
+    check(os.path.exists(f"{outdir}/tfs.json"), "tracefs unmounted: the run wrote its JSON")
+    cases = [
+        ("no CAP_SYS_ADMIN", f"{UNMOUNT_TRACEFS}; exec setpriv --bounding-set -sys_admin "
+                             f"--inh-caps -sys_admin {KVMPROF} -d 1", "Operation not permitted"),
+        ("/sys/kernel masked", f"{UNMOUNT_TRACEFS}; d=$(mktemp -d); mount -t tmpfs none $d; mkdir $d/btf; "
+                               "mount --bind /sys/kernel/btf $d/btf; mount -o remount,ro,bind $d; "
+                               f"mount --move $d /sys/kernel; exec {KVMPROF} -d 1", "No such file or directory"),
+    ]
+    for label, script, why in cases:
+        p = in_mount_ns(script)
+        err = p.stderr.strip().splitlines()
+        check_eq(p.returncode, 1, f"tracefs not mountable ({label}): exit 1")
+        check(len(err) == 1 and "tracefs is not mounted and cannot be mounted on /sys/kernel/tracing" in err[0]
+              and why in err[0], f"tracefs not mountable ({label}): one line: {err}")
+    check_eq(open("/proc/mounts").read(), before, "tracefs tests: the host's mounts are untouched")
+
+
 def test_terminal_hangup(outdir):
     """The live view's terminal goes away: as the controlling terminal
     (SIGHUP) and as a plain pty (poll says hang-up): kvmprof ends within a
@@ -586,7 +618,8 @@ def main():
         return 1
     outdir = tempfile.mkdtemp(prefix="kvmprof-rb-")
     tests = [test_sighup_rotation, test_sigpipe, test_sigterm_files, test_pid_exits, test_unwritable_json,
-             test_folder_vanishes, test_missing_kernel_parts, test_terminal_hangup, test_churn,
+             test_folder_vanishes, test_missing_kernel_parts, test_tracefs_unavailable, test_terminal_hangup,
+             test_churn,
              test_churn_valgrind]
     only = sys.argv[1:]
     for t in tests:

@@ -43,9 +43,10 @@ def check_eq(got, want, what):
 LIVE = []  # guest processes to end whatever happens
 
 
-def start_guest(name, args):
-    """One guest (a VMM process) that runs until killed; returns its pid."""
-    p = subprocess.Popen([GUESTLOAD] + args + ["--repeat", "4000000000", "--duration", "120",
+def start_guest(name, args, duration=120):
+    """One guest (a VMM process) that runs until killed or for duration s;
+    returns its pid."""
+    p = subprocess.Popen([GUESTLOAD] + args + ["--repeat", "4000000000", "--duration", str(duration),
                                                 "-name", "guest=" + name],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                          start_new_session=True)
@@ -421,15 +422,82 @@ def test_insns_drilldown(outdir):
         end_guests()
 
 
+def test_rates(outdir):
+    """Rates stay right across a pause and c: a guest sleeping 5 ms after
+    each VMM trip makes at most 200 trips a second, and its own count over
+    its own run time (guestload prints both) is the truth.  The VMM column
+    after 3 s paused (the read then covers the pause) and after c must show
+    that rate; the total since c must be the traps/s times the time since c."""
+    pid = start_guest(f"{PREFIX}-rate", ["--hlt", "1", "--sleep-us", "5000"], duration=20)
+    pane = Pane("rate", [KVMPROF, "-g", f"'{PREFIX}-rate'", "-i", "0.5"])
+    shown = {}
+
+    def vmm_rate(screen):
+        lines = screen.splitlines()
+        titles = lines[3].split() if len(lines) > 3 else []
+        rows = [r for r in table(screen) if int(r[0]) == pid]
+        if "VMM" not in titles or not rows:
+            return None
+        return float(rows[0][titles.index("VMM")])
+
+    def total_of(screen):
+        rows = [r for r in table(screen) if int(r[0]) == pid]
+        return int(rows[0][14]) if rows else None
+
+    try:
+        screen = pane.wait_for(lambda s: (vmm_rate(s) or 0) > 0)
+        shown["running"] = vmm_rate(screen)
+        time.sleep(1.1)
+        shown["running, later"] = vmm_rate(pane.text())
+        pane.keys("p")
+        pane.wait_for(lambda s: "PAUSED" in s)
+        time.sleep(3)
+        pane.keys("p")
+        # the view redraws at once with the numbers of before; the first
+        # read after the pause (its total moves) covers the pause
+        t0 = total_of(pane.wait_for(lambda s: "PAUSED" not in s))
+        shown["after a 3 s pause"] = vmm_rate(pane.wait_for(lambda s: total_of(s) not in (None, t0)))
+        time.sleep(1.1)
+        shown["after the pause, later"] = vmm_rate(pane.text())
+        pane.keys("c")
+        t_clear = time.time()
+        shown["after c"] = vmm_rate(pane.wait_for(lambda s: "totals since" in s and (total_of(s) or 0) > 0))
+        time.sleep(4)
+        screen = pane.text()
+        shown["after c, later"] = vmm_rate(screen)
+        since_c = time.time() - t_clear
+        row = [r for r in table(screen) if int(r[0]) == pid]
+        traps, total = (float(row[0][4]), int(row[0][14])) if row else (0, 0)
+        pane.keys("q")
+        pane.wait_for(lambda s: "kvmprof-exit=" in s)
+        out, _ = LIVE[-1].communicate(timeout=30)
+        g = dict(kv.split("=", 1) for kv in out.split("guest ", 1)[-1].split() if "=" in kv)
+        truth = int(g["kvm_run"]) / (int(g["elapsed_us"]) / 1e6)
+        print(f"rate: truth {truth:.1f}/s, shown {shown}, {total} traps in {since_c:.1f} s at {traps}/s", flush=True)
+        check(150 < truth <= 200, f"rate: the guest made {truth:.1f} trips/s (at most 200)")
+        for when, rate in shown.items():
+            check(rate is not None and abs(rate - truth) <= 0.12 * truth,
+                  f"rate {when}: the view shows {rate} VMM trips/s, the guest made {truth:.1f}")
+        # the total since c over the time since c (give or take the interval
+        # in flight and the redraw) is the traps/s
+        check(traps > 0 and abs(total / since_c - traps) <= 0.2 * traps,
+              f"rate: {total} traps in the {since_c:.1f} s since c, at {traps}/s")
+    finally:
+        pane.close()
+        end_guests()
+
+
 def main():
     if os.geteuid() != 0:
         print("tui: must run as root")
         print("tui: 0 passed, 1 failed")
         return 1
     outdir = tempfile.mkdtemp(prefix="kvmprof-tui-")
-    tests = [test_live_view, test_hostile_name, test_batch, test_insns_drilldown]
+    tests = [test_live_view, test_hostile_name, test_batch, test_insns_drilldown, test_rates]
     try:
         for t in tests:
+            if sys.argv[1:] and t.__name__ not in sys.argv[1:]:
+                continue
             before = failed
             try:
                 t(outdir)
