@@ -464,6 +464,9 @@ int main(int argc, char **argv)
 			next = t + interval;
 			continue;
 		}
+		/* new guests' records first, also when reads leave no time to
+		 * wait: their names come while their processes exist */
+		ring_buffer__consume(rb);
 		err = stats_read(&stats, counts_fd, hot_fd, latency_fd, drops_fd);
 		if (!err)
 			err = insns_read(&insns, insns_fd, failed_fd);
@@ -504,6 +507,7 @@ int main(int argc, char **argv)
 
 		while (nr_links)
 			bpf_link__destroy(links[--nr_links]);
+		ring_buffer__consume(rb);
 		err = stats_read(&stats, counts_fd, hot_fd, latency_fd, drops_fd);
 		if (!err)
 			err = insns_read(&insns, insns_fd, failed_fd);

@@ -71,9 +71,9 @@ static int index_grow(struct stats *s)
 	return 0;
 }
 
-/* Slot of pid (guests) or (pid, tid) (threads) in its index: the entry
- * holding it, or the empty slot where it goes.  A churning host meets tens
- * of thousands of guests and threads: no linear search per row. */
+/* Where pid (guests) or (pid, tid) (threads) starts its probe in an index.
+ * A churning host meets tens of thousands of guests and threads: no linear
+ * search per row. */
 static size_t id_hash(__u32 pid, __u32 tid, size_t size)
 {
 	__u64 x = (__u64)pid << 32 | tid;
@@ -99,6 +99,17 @@ static size_t id_find(const struct stats *s, bool threads, const size_t *index, 
 			return i + 1;
 	}
 	return 0;
+}
+
+/* The last retired guest of pid + 1, 0 when there is none. */
+static size_t id_find_retired(const struct stats *s, const size_t *index, size_t size, __u32 pid)
+{
+	size_t last = 0;
+
+	for (size_t h = id_hash(pid, 0, size); index[h]; h = (h + 1) & (size - 1))
+		if (s->guests[index[h] - 1].pid == pid && index[h] > last)
+			last = index[h];
+	return last;
 }
 
 static void id_put(size_t *index, size_t size, __u32 pid, __u32 tid, size_t entry)
@@ -220,10 +231,11 @@ const struct guest *stats_find_guest(const struct stats *s, __u32 pid)
 	if (s->guest_index) {
 		size_t i = id_find(s, false, s->guest_index, s->guest_index_size, pid, 0);
 
-		if (i)
-			return &s->guests[i - 1];
+		if (!i)
+			i = id_find_retired(s, s->guest_index, s->guest_index_size, pid);
+		return i ? &s->guests[i - 1] : NULL;
 	}
-	for (size_t i = 0; i < s->nr_guests; i++)	/* a copy, or only retired ones */
+	for (size_t i = 0; i < s->nr_guests; i++)	/* a copy */
 		if (s->guests[i].pid == pid && !(last = &s->guests[i])->retired)
 			return last;
 	return last;
@@ -232,8 +244,18 @@ const struct guest *stats_find_guest(const struct stats *s, __u32 pid)
 void stats_note_thread(struct stats *s, __u32 pid, __u32 tid, const char *comm,
 		       const char *leader_comm)
 {
-	struct guest *g = guest_of(s, pid, leader_comm);
+	const struct guest *known = stats_find_guest(s, pid);
+	struct guest *g;
 
+	/* a record read late, of a guest already retired: not a new guest,
+	 * but its name when it had none */
+	if (known && known->retired && !process_start_time(pid)) {
+		g = &s->guests[known - s->guests];
+		if (g->unnamed && leader_comm && *leader_comm)
+			g->unnamed = !guest_name(g->pid, leader_comm, g->name, sizeof(g->name));
+		return;
+	}
+	g = guest_of(s, pid, leader_comm);
 	if (!g)
 		return;
 	/* a map read met the guest before its ring buffer record, when its

@@ -144,19 +144,21 @@ def read_perf(path):
 
 
 def read_csv(path):
-    """Per (pid, class, code_name): count, latency count, min; one entry per key row."""
+    """Per (pid, class, code_name): count, latency count, min; one entry per key row.
+    A key's bucket rows come one after another (a pid reused by a later guest
+    can repeat pid, tid, class and code further down: another key row)."""
     rows = {}
-    seen = set()
+    prev = None
     with open(path, newline="") as f:
         for r in csv.DictReader(f):
             # a key is (tid, code, detail); exits split by detail under one code_name
-            key = (int(r["pid"]), r["class"], r["code_name"], r["tid"], r["detail"])
+            key = (int(r["pid"]), r["guest"], r["class"], r["code"], r["tid"], r["detail"])
             agg = rows.setdefault((int(r["pid"]), r["class"], r["code_name"]),
                                   {"count": 0, "lat_count": 0, "lat_min": None, "buckets": 0,
                                    "guest": r["guest"], "vcpus": set(), "devices": {}})
             agg["vcpus"].add(r["vcpu"])
-            if key not in seen:  # count repeats on each bucket row of a key
-                seen.add(key)
+            if key != prev:  # count repeats on each bucket row of a key
+                prev = key
                 agg["count"] += int(r["count"])
                 agg["devices"][r["device"]] = agg["devices"].get(r["device"], 0) + int(r["count"])
                 agg["lat_count"] += int(r["lat_count"])

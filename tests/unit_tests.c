@@ -681,6 +681,14 @@ static void test_late_guest_name(void)
 	CHECK_STR(stats_guest(&s, key.tgid)->name, "qemu-web");
 	stats_note_thread(&s, key.tgid, key.tid, "CPU 0/KVM", "other");	/* named: kept */
 	CHECK_STR(stats_guest(&s, key.tgid)->name, "qemu-web");
+	/* its record read only after it was retired: names it, makes no guest */
+	key.tgid = key.tid = 4194302;
+	CHECK(stats_row(&s, &key, true) != NULL, "row for another gone guest");
+	stats_reclaim(&s, -1, -1);
+	stats_reclaim(&s, -1, -1);
+	stats_note_thread(&s, key.tgid, key.tid, "CPU 0/KVM", "qemu-db");
+	CHECK(s.nr_guests == 2 && s.guests[1].retired, "no new guest for a late record");
+	CHECK_STR(s.guests[1].name, "qemu-db");
 	stats_free(&s);
 }
 
@@ -773,18 +781,21 @@ static void test_pid_reuse(void)
 	CHECK(s.guests[0].ended && !s.guests[0].retired, "ended, not yet retired");
 	stats_reclaim(&s, -1, -1);	/* its entries deleted: retired */
 	CHECK(s.guests[0].ended && s.guests[0].retired, "then retired");
-	/* the same pid and thread id again, another process */
-	stats_note_thread(&s, pid, pid, "CPU 1/KVM", "second");
+	stats_note_thread(&s, pid, pid, "CPU 0/KVM", "first");
+	CHECK(s.nr_guests == 1 && s.nr_threads == 1, "a late record of the retired guest: no guest");
+	/* the same pid and thread id again, another process (met in the maps
+	 * first, then its ring buffer record names it) */
 	row = stats_row(&s, &key, true);
 	CHECK(row && row->count == 0, "the same key starts a new row");
 	if (!row)
 		return;
 	row->count = 4;
+	stats_note_thread(&s, pid, pid, "CPU 1/KVM", "second");
 	g = stats_find_guest(&s, pid);
 	CHECK(s.nr_guests == 2 && g == &s.guests[1] && !g->ended, "a second, live guest");
 	CHECK_STR(g->name, "second");
 	CHECK_STR(s.guests[0].name, "first");
-	CHECK(s.nr_threads == 2 && row->vcpu == 1 && s.rows[0].vcpu == 0, "threads apart");
+	CHECK(s.nr_threads == 2 && row->vcpu == -1 && s.rows[0].vcpu == 0, "threads apart");
 	CHECK(s.rows[0].count == 9 && s.nr_rows == 2, "the old row keeps 9");
 	text = capture(summary_of, &s);
 	snprintf(want, sizeof(want), "Guest %u \"first\" (ended): 1 vCPU thread, 9 traps", pid);
@@ -800,7 +811,7 @@ static void test_pid_reuse(void)
 	text = capture(csv_hist_of, &s);
 	snprintf(want, sizeof(want), "%u,first,0,%u,pio,0x3f8,in 0x3f8,9,", pid, pid);
 	CHECK(strstr(text, want), "CSV: %s in %s", want, text);
-	snprintf(want, sizeof(want), "%u,second,1,%u,pio,0x3f8,in 0x3f8,4,", pid, pid);
+	snprintf(want, sizeof(want), "%u,second,,%u,pio,0x3f8,in 0x3f8,4,", pid, pid);
 	CHECK(strstr(text, want), "CSV: %s", want);
 	free(text);
 	CHECK(stats_select(&chosen, &s, second, 1) == 0 && chosen.nr_guests == 1 &&
