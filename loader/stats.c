@@ -244,18 +244,8 @@ const struct guest *stats_find_guest(const struct stats *s, __u32 pid)
 void stats_note_thread(struct stats *s, __u32 pid, __u32 tid, const char *comm,
 		       const char *leader_comm)
 {
-	const struct guest *known = stats_find_guest(s, pid);
-	struct guest *g;
+	struct guest *g = guest_of(s, pid, leader_comm);
 
-	/* a record read late, of a guest already retired: not a new guest,
-	 * but its name when it had none */
-	if (known && known->retired && !process_start_time(pid)) {
-		g = &s->guests[known - s->guests];
-		if (g->unnamed && leader_comm && *leader_comm)
-			g->unnamed = !guest_name(g->pid, leader_comm, g->name, sizeof(g->name));
-		return;
-	}
-	g = guest_of(s, pid, leader_comm);
 	if (!g)
 		return;
 	/* a map read met the guest before its ring buffer record, when its
