@@ -22,8 +22,11 @@ int stats_init(struct stats *s, int ncpus)
 	s->values = calloc(MAX_TRAP_KEYS, ROUND_UP8(sizeof(struct trap_count)) * ncpus +
 				  sizeof(struct trap_latency));
 	s->hot = calloc(ncpus, sizeof(*s->hot));
+	s->snap[0] = calloc(HOT_SLOTS * ncpus, sizeof(*s->snap[0]));
+	s->snap[1] = calloc(HOT_SLOTS * ncpus, sizeof(*s->snap[1]));
 	s->exit_starts_fd = s->vmm_starts_fd = s->flush_fd = -1;
-	if (!s->index || !s->keys || !s->values || !s->hot || !s->guest_index || !s->thread_index)
+	if (!s->index || !s->keys || !s->values || !s->hot || !s->guest_index || !s->thread_index ||
+	    !s->snap[0] || !s->snap[1])
 		return -ENOMEM;
 	return 0;
 }
@@ -39,6 +42,8 @@ void stats_free(struct stats *s)
 	free(s->keys);
 	free(s->values);
 	free(s->hot);
+	free(s->snap[0]);
+	free(s->snap[1]);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -411,6 +416,91 @@ static void add_hot_slots(struct stats *s, int hot_fd)
 	}
 }
 
+static bool dying(const struct guest *g)
+{
+	return g->ended && !g->reclaimed;
+}
+
+static void snapshot_slots(const struct stats *s, int hot_fd, struct hot_slot *snap)
+{
+	memset(snap, 0, HOT_SLOTS * s->ncpus * sizeof(*snap));
+	for (__u32 i = 0; i < HOT_SLOTS; i++)
+		bpf_map_lookup_elem(hot_fd, &i, snap + i * s->ncpus);
+}
+
+/* The last read of the guests whose entries the next stats_reclaim deletes
+ * (ended, not yet reclaimed).  A cache slot of theirs that another key takes
+ * while the maps are read moves its events to the hash after the hash was
+ * read: the read misses them, and with the entries deleted no later read
+ * finds them.  Their slots can only empty now, so: all slots, their hash
+ * entries, all slots again; when none of their slots changed in between,
+ * nothing moved and hash plus slots is their exact count. */
+static void read_dying(struct stats *s, int counts_fd, int hot_fd)
+{
+	struct trap_count per_cpu[s->ncpus];
+	bool any = false;
+
+	for (size_t i = 0; i < s->nr_guests && !any; i++)
+		any = dying(&s->guests[i]);
+	for (int attempt = 0; any && attempt < 5; attempt++) {
+		bool stable = true;
+
+		snapshot_slots(s, hot_fd, s->snap[0]);
+		for (size_t i = 0; i < s->nr_guests; i++) {
+			if (!dying(&s->guests[i]))
+				continue;
+			for (size_t r = s->guests[i].first_row; r; r = s->rows[r - 1].next_row) {
+				struct trap_row *row = &s->rows[r - 1];
+
+				row->read_count = 0;
+				memset(per_cpu, 0, sizeof(per_cpu));
+				if (bpf_map_lookup_elem(counts_fd, &row->key, per_cpu))
+					continue;
+				for (int c = 0; c < s->ncpus; c++)
+					row->read_count += per_cpu[c].count;
+			}
+		}
+		snapshot_slots(s, hot_fd, s->snap[1]);
+		for (int k = 0; k < HOT_SLOTS * s->ncpus; k++) {
+			const struct hot_slot *a = &s->snap[0][k], *b = &s->snap[1][k];
+			struct trap_row *row;
+
+			if (!a->count || !memcmp(a, b, sizeof(*a)))
+				continue;
+			row = stats_row(s, &a->key, false);
+			if (row && dying(&s->guests[row->guest]))
+				stable = false;
+		}
+		for (int k = 0; stable && k < HOT_SLOTS * s->ncpus; k++) {
+			const struct hot_slot *b = &s->snap[1][k];
+			struct trap_row *row;
+
+			if (!b->count || !(row = stats_row(s, &b->key, false)) ||
+			    !dying(&s->guests[row->guest]))
+				continue;
+			row->read_count += b->count;
+		}
+		for (size_t i = 0; i < s->nr_guests; i++) {
+			if (!dying(&s->guests[i]))
+				continue;
+			for (size_t r = s->guests[i].first_row; r; r = s->rows[r - 1].next_row) {
+				struct trap_row *row = &s->rows[r - 1];
+
+				if (stable && row->read_count > row->map_count) {
+					__u64 late = row->read_count - row->map_count;
+
+					row->interval += late;
+					row->count += late;
+					row->map_count = row->read_count;
+				}
+				row->read_count = 0;
+			}
+		}
+		if (stable)
+			return;
+	}
+}
+
 int stats_read(struct stats *s, int counts_fd, int hot_fd, int latency_fd, int drops_fd)
 {
 	size_t count_size = ROUND_UP8(sizeof(struct trap_count)) * s->ncpus;
@@ -450,6 +540,7 @@ int stats_read(struct stats *s, int counts_fd, int hot_fd, int latency_fd, int d
 		}
 		row->read_count = 0;
 	}
+	read_dying(s, counts_fd, hot_fd);
 
 	n = read_map(s, latency_fd, sizeof(struct trap_latency));
 	if (n < 0)

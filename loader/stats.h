@@ -71,6 +71,7 @@ struct stats {
 	struct hot_slot *hot;	/* per-CPU cache slots, sized once */
 	const struct insn_table *insns;	/* emulated instructions in full and
 					 * failures, owned by the caller; NULL none */
+	struct hot_slot *snap[2];	/* all slots, twice: HOT_SLOTS * ncpus each */
 	/* for stats_reclaim, -1 when absent: the per-thread start maps, and
 	 * the program that clears the cache slots of deleted keys */
 	int exit_starts_fd, vmm_starts_fd, flush_fd;
