@@ -74,9 +74,11 @@ struct {
 	__type(value, __u8);
 } pid_filter SEC(".maps");
 
+/* New keys' records (40 bytes each): room for a burst of thousands of
+ * short-lived guests between two reads, so their names are not lost. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 64 * 1024);
+	__uint(max_entries, 256 * 1024);
 } new_threads SEC(".maps");
 
 /* --insns: per guest, instruction and address; per CPU, no atomics. */
