@@ -252,7 +252,11 @@ const char *vmx_exit_name(__u32 reason)
 const char *svm_exit_name(__u32 reason)
 {
 #ifdef NAMES_X86
-	return lookup(svm_names, ARRAY_SIZE(svm_names), reason);
+	/* the table's SVM_EXIT_ERR is -1; exits carry the code's low 32 bits */
+	for (size_t i = 0; i < ARRAY_SIZE(svm_names); i++)
+		if ((__u32)svm_names[i].code == reason)
+			return svm_names[i].name;
+	return NULL;
 #else
 	return NULL;
 #endif

@@ -30,6 +30,38 @@ static const char *name_of(unsigned int class, __u64 code)
 	return buf;
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <asm/vmx.h>
+#include <asm/svm.h>
+
+/* Every entry of the kernel's own tables (uapi asm/vmx.h, asm/svm.h), built
+ * here independently of names.c, must come out of code_name by its code. */
+static void test_every_uapi_exit_name(void)
+{
+	static const struct { __u64 code; const char *name; } vmx[] = { VMX_EXIT_REASONS },
+		svm[] = { SVM_EXIT_REASONS };
+	char want[128];
+	size_t bad = 0;
+
+	for (size_t i = 0; i < sizeof(vmx) / sizeof(vmx[0]); i++) {
+		snprintf(want, sizeof(want), "VMX %s", vmx[i].name);
+		if (strcmp(name_of(CLASS_EXIT, (__u64)ISA_VMX << 32 | vmx[i].code), want) && ++bad < 4)
+			fprintf(stderr, "  VMX %llu: %s\n", (unsigned long long)vmx[i].code,
+				name_of(CLASS_EXIT, (__u64)ISA_VMX << 32 | vmx[i].code));
+	}
+	for (size_t i = 0; i < sizeof(svm) / sizeof(svm[0]); i++) {
+		snprintf(want, sizeof(want), "SVM %s", svm[i].name);
+		if (strcmp(name_of(CLASS_EXIT, (__u64)ISA_SVM << 32 | (__u32)svm[i].code), want) && ++bad < 4)
+			fprintf(stderr, "  SVM 0x%llx: %s\n", (unsigned long long)svm[i].code,
+				name_of(CLASS_EXIT, (__u64)ISA_SVM << 32 | (__u32)svm[i].code));
+	}
+	CHECK(bad == 0 && sizeof(vmx) / sizeof(vmx[0]) > 60 && sizeof(svm) / sizeof(svm[0]) > 100,
+	      "every VMX_EXIT_REASONS and SVM_EXIT_REASONS entry named by its code");
+}
+#else
+static void test_every_uapi_exit_name(void) {}
+#endif
+
 static void test_names(void)
 {
 	CHECK_STR(vmx_exit_name(10), "CPUID");
@@ -968,6 +1000,7 @@ static void test_insn_sums(void)
 int main(void)
 {
 	test_names();
+	test_every_uapi_exit_name();
 	test_exit_detail_names();
 	test_detail_reports();
 	test_arm64_names();
