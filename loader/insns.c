@@ -94,23 +94,11 @@ static struct insn_row *row_of(struct insn_table *t, const struct insn_key *k, b
 	return r;
 }
 
-/* Every entry of a map into t->keys/t->values; the count or -errno. */
+/* Every entry of a map into t->keys/t->values, by a key walk: these maps
+ * are small and change little between reads. */
 static long read_map(struct insn_table *t, int fd, size_t value_size, __u32 max)
 {
-	struct insn_key *prev = NULL, *key;
-	long n;
-
-	/* a key walk: these maps are small and change little between reads */
-	for (n = 0; n < max; n++) {
-		key = (struct insn_key *)t->keys + n;
-		if (bpf_map_get_next_key(fd, prev, key))
-			break;
-		if (bpf_map_lookup_elem(fd, key, (char *)t->values + n * value_size))
-			n--;	/* deleted under us */
-		else
-			prev = key;
-	}
-	return n;
+	return map_walk(fd, t->keys, sizeof(struct insn_key), t->values, value_size, max);
 }
 
 /* A map value that moved from map_count to now: what it adds. */

@@ -357,6 +357,23 @@ static __u64 interval_max(const struct trap_latency *now, const struct trap_late
 	return now->max_ns;
 }
 
+long map_walk(int fd, void *keys, size_t key_size, void *values, size_t value_size, size_t max)
+{
+	void *prev = NULL, *key;
+	long n;
+
+	for (n = 0; n < (long)max; n++) {
+		key = (char *)keys + n * key_size;
+		if (bpf_map_get_next_key(fd, prev, key))
+			break;
+		if (bpf_map_lookup_elem(fd, key, (char *)values + n * value_size))
+			n--;	/* deleted under us */
+		else
+			prev = key;
+	}
+	return n;
+}
+
 /* Fetches every entry of a map into s->keys/s->values; returns the count or
  * -errno.  Batch lookups where the kernel has them, else a key walk. */
 static long read_map(struct stats *s, int fd, size_t value_size)
@@ -383,18 +400,7 @@ static long read_map(struct stats *s, int fd, size_t value_size)
 			return -errno;
 		s->no_batch = true;	/* older kernel: walk the keys instead */
 	}
-	struct trap_key *prev = NULL, *key;
-
-	for (total = 0; total < MAX_TRAP_KEYS; total++) {
-		key = (struct trap_key *)s->keys + total;
-		if (bpf_map_get_next_key(fd, prev, key))
-			break;
-		if (bpf_map_lookup_elem(fd, key, (char *)s->values + total * value_size))
-			total--;	/* deleted under us */
-		else
-			prev = key;
-	}
-	return total;
+	return map_walk(fd, s->keys, sizeof(struct trap_key), s->values, value_size, MAX_TRAP_KEYS);
 }
 
 /* Adds the per-CPU cache slots' counts to the rows of their keys.  Slots of

@@ -107,6 +107,10 @@ size_t stats_rows_first(const struct stats *s, const struct guest *g);
 size_t stats_rows_next(const struct stats *s, size_t r);
 __u64 stats_total_drops(const struct stats *s);
 
+/* Walks a map's keys into keys/values (at most max entries, key_size and
+ * value_size apart), skipping entries deleted under the walk: the count. */
+long map_walk(int fd, void *keys, size_t key_size, void *values, size_t value_size, size_t max);
+
 /* Adds the samples of src into dst (counts, sums, slots, min, max). */
 void latency_add(struct trap_latency *dst, const struct trap_latency *src);
 /* dst = now - before, slot by slot; min and max are taken from now. */
