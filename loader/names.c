@@ -366,33 +366,27 @@ const char *xen_hypercall_name(__u64 nr)
 static void x86_hypercall_name(__u64 code, char *buf, size_t size)
 {
 	__u64 nr = code & HC_NR_MASK;
-	const char *name;
+	const char *name, *unknown;
 
 	switch (code >> HC_ABI_SHIFT) {
 	case HC_ABI_KVM:
-		name = hypercall_name(nr);
-		if (name)
-			snprintf(buf, size, "%s", name);
-		else
-			snprintf(buf, size, "hypercall 0x%llx", (unsigned long long)nr);
-		return;
+		name = hypercall_name(nr), unknown = "hypercall 0x%llx";
+		break;
 	case HC_ABI_HYPERV:
-		name = hv_call_name(nr);
-		if (name)
-			snprintf(buf, size, "%s", name);
-		else
-			snprintf(buf, size, "hv 0x%llx", (unsigned long long)nr);
-		return;
+		name = hv_call_name(nr), unknown = "hv 0x%llx";
+		break;
 	case HC_ABI_XEN:
-		name = xen_hypercall_name(nr);
-		if (name)
-			snprintf(buf, size, "%s", name);
-		else
-			snprintf(buf, size, "xen %llu", (unsigned long long)nr);
+		name = xen_hypercall_name(nr), unknown = "xen %llu";
+		break;
+	default:
+		snprintf(buf, size, "hypercall abi %llu 0x%llx", (unsigned long long)(code >> HC_ABI_SHIFT),
+			 (unsigned long long)nr);
 		return;
 	}
-	snprintf(buf, size, "hypercall abi %llu 0x%llx", (unsigned long long)(code >> HC_ABI_SHIFT),
-		 (unsigned long long)nr);
+	if (name)
+		snprintf(buf, size, "%s", name);
+	else
+		snprintf(buf, size, unknown, (unsigned long long)nr);
 }
 #endif
 
