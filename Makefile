@@ -31,7 +31,7 @@ DEB_TOOLS := clang bpftool perf pkg-config python3 setpriv tmux prometheus promt
 LOADER_SRCS := loader/kvmprof.c loader/options.c loader/probes.c loader/stats.c loader/tui.c \
 	loader/names.c loader/guests.c loader/guest_filter.c loader/report.c loader/csv.c loader/outfile.c \
 	loader/metrics.c loader/http.c loader/csv_read.c loader/run_data.c loader/html_report.c \
-	loader/devices.c loader/insns.c
+	loader/devices.c loader/insns.c loader/record_btf.c
 LOADER_LIB_SRCS := $(filter-out loader/kvmprof.c,$(LOADER_SRCS))
 LOADER_HDRS := $(wildcard loader/*.h) bpf/kvmprof.h
 
@@ -81,6 +81,12 @@ $(OUTPUT)/kvmprof.tmp.bpf.o: bpf/kvmprof.bpf.c bpf/kvmprof.h $(wildcard bpf/*.bp
 $(OUTPUT)/kvmprof.bpf.o: $(OUTPUT)/kvmprof.tmp.bpf.o
 	$(BPFTOOL) gen object $@ $<
 
+# Both architectures' objects, for the unit test of the plan tables.
+$(OUTPUT)/kvmprof-%.bpf.o: bpf/kvmprof.bpf.c bpf/kvmprof.h $(wildcard bpf/*.bpf.h) vmlinux/%/vmlinux.h | $(OUTPUT)
+	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$* -Ivmlinux/$* -Ibpf \
+		-I/usr/include/$(if $(filter arm64,$*),aarch64,x86_64)-linux-gnu -c $< -o $@
+PLAN_OBJS := $(OUTPUT)/kvmprof-x86.bpf.o $(OUTPUT)/kvmprof-arm64.bpf.o
+
 $(OUTPUT)/kvmprof.skel.h: $(OUTPUT)/kvmprof.bpf.o
 	$(BPFTOOL) gen skeleton $< name kvmprof_bpf > $@
 
@@ -93,7 +99,7 @@ tests/guestload: tests/guestload.c
 tests/guestload_arm64: tests/guestload_arm64.c
 	$(CC) -O2 -g -Wall -Wextra -o $@ $< -lpthread
 
-tests/unit_tests: tests/unit_tests.c $(LOADER_LIB_SRCS) $(LOADER_HDRS) $(OUTPUT)/kvmprof.skel.h
+tests/unit_tests: tests/unit_tests.c $(LOADER_LIB_SRCS) $(LOADER_HDRS) $(OUTPUT)/kvmprof.skel.h $(PLAN_OBJS)
 	$(CC) $(CFLAGS) tests/unit_tests.c $(LOADER_LIB_SRCS) -o $@ $(LDLIBS)
 
 tests/bpf_drive: tests/bpf_drive.c $(LOADER_LIB_SRCS) $(LOADER_HDRS) $(OUTPUT)/kvmprof.skel.h
@@ -123,7 +129,7 @@ SAN_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sa
 kvmprof-asan: $(LOADER_SRCS) $(LOADER_HDRS) $(OUTPUT)/kvmprof.skel.h
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LOADER_SRCS) -o $@ $(LDLIBS)
 
-tests/%-asan: tests/%.c $(LOADER_LIB_SRCS) $(LOADER_HDRS) $(OUTPUT)/kvmprof.skel.h
+tests/%-asan: tests/%.c $(LOADER_LIB_SRCS) $(LOADER_HDRS) $(OUTPUT)/kvmprof.skel.h $(PLAN_OBJS)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(LOADER_LIB_SRCS) -o $@ $(LDLIBS)
 
 asan: kvmprof-asan tests/unit_tests-asan tests/bpf_drive-asan

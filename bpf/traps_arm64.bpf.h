@@ -118,7 +118,8 @@ int BPF_PROG(btf_kvm_guest_fault, unsigned long vcpu_pc, unsigned long hsr, unsi
 	return 0;
 }
 
-/* ---- function probes: handle_exit() runs once per exit, after kvm_exit;
+/* ---- function probes (the loader sets the function): handle_exit() runs
+ * once per exit, after kvm_exit;
  * handle_hvc() (static, reached through arm_exit_handlers[ESR_ELx_EC_HVC64])
  * once per HVC, where kvm_hvc_arm64 fires.  The ESR is the vCPU's fault
  * record, x0 its saved register. ---- */
@@ -138,29 +139,29 @@ static __always_inline void handled_hvc(struct kvm_vcpu *vcpu)
 	arm64_hvc(BPF_CORE_READ(vcpu, arch.ctxt.regs.regs[0]), vcpu_esr(vcpu));
 }
 
-SEC("fentry/handle_exit")
-int BPF_PROG(fentry_handle_exit, struct kvm_vcpu *vcpu, int exception_index)
+SEC("fentry")
+int BPF_PROG(fentry_exit, struct kvm_vcpu *vcpu, int exception_index)
 {
 	handled_exit(vcpu, exception_index);
 	return 0;
 }
 
-SEC("kprobe/handle_exit")
-int BPF_KPROBE(kprobe_handle_exit, struct kvm_vcpu *vcpu, int exception_index)
+SEC("kprobe")
+int BPF_KPROBE(kprobe_exit, struct kvm_vcpu *vcpu, int exception_index)
 {
 	handled_exit(vcpu, exception_index);
 	return 0;
 }
 
-SEC("fentry/handle_hvc")
-int BPF_PROG(fentry_handle_hvc, struct kvm_vcpu *vcpu)
+SEC("fentry")
+int BPF_PROG(fentry_hvc, struct kvm_vcpu *vcpu)
 {
 	handled_hvc(vcpu);
 	return 0;
 }
 
-SEC("kprobe/handle_hvc")
-int BPF_KPROBE(kprobe_handle_hvc, struct kvm_vcpu *vcpu)
+SEC("kprobe")
+int BPF_KPROBE(kprobe_hvc, struct kvm_vcpu *vcpu)
 {
 	handled_hvc(vcpu);
 	return 0;

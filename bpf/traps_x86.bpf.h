@@ -100,7 +100,8 @@ int tp_kvm_exit(struct trace_event_raw_kvm_exit *ctx)
 
 	if (flags)
 		decode_exit_detail(isa, reason, &detail, &flags, ctx->info1, true, 0, false);
-	on_exit(isa, reason, ctx->vcpu_id, detail, flags);
+	on_exit(isa, reason, bpf_core_field_exists(ctx->vcpu_id) ? ctx->vcpu_id : VCPU_UNKNOWN,
+		detail, flags);
 	return TP_PASS;
 }
 
@@ -299,9 +300,14 @@ static __always_inline __u64 emulated_rip(struct kvm_vcpu *vcpu, __u64 eip, __u8
 	return base == RIP_UNKNOWN ? RIP_UNKNOWN : base + eip - len;
 }
 
+/* Pointer arguments of a tracepoint in a module (KVM on x86) may be NULL to
+ * the verifier since "bpf: Augment raw_tp arguments with PTR_MAYBE_NULL"
+ * (Linux 6.14, in 6.12.y): every tp_btf program checks its vcpu first. */
 SEC("tp_btf/kvm_exit")
 int BPF_PROG(btf_kvm_exit, struct kvm_vcpu *vcpu, u32 isa)
 {
+	if (!vcpu)
+		return 0;
 	vcpu_exit(vcpu, isa, vcpu->vcpu_id);
 	return 0;
 }
@@ -358,6 +364,8 @@ static __always_inline void count_emulated(struct kvm_vcpu *vcpu, bool failed, b
 SEC("tp_btf/kvm_emulate_insn")
 int BPF_PROG(btf_kvm_emulate_insn, struct kvm_vcpu *vcpu, __u8 failed)
 {
+	if (!vcpu)
+		return 0;
 	count_emulated(vcpu, failed, true);
 	return 0;
 }
@@ -370,19 +378,28 @@ int BPF_PROG(btf_kvm_emulate_insn, struct kvm_vcpu *vcpu, __u8 failed)
 SEC("tp_btf/kvm_emulate_insn")
 int BPF_PROG(btf_kvm_emulate_insn_direct, struct kvm_vcpu *vcpu, __u8 failed)
 {
-	struct x86_emulate_ctxt *ctxt = vcpu->arch.emulate_ctxt;
-	__u8 len = ctxt->fetch.ptr - ctxt->fetch.data, mode = ctxt->mode;
-	__u64 head = *(__u64 *)ctxt->fetch.data;
-	/* the raw X86EMUL_MODE_* (small): converted only when decoding */
-	__u32 meta = len | mode << 8 | (__u32)failed << 16;
-	/* inlined by the JIT on recent kernels, unlike bpf_get_current_pid_tgid */
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 tid = task->pid, tgid = task->tgid;
-	__u32 idx = ((head ^ meta ^ (__u64)tid << 20) * 0x9E3779B97F4A7C15ULL) >> (64 - 6);
-	struct hot_slot *slot = bpf_map_lookup_elem(&hot_counts, &idx);
+	struct x86_emulate_ctxt *ctxt;
+	struct task_struct *task;
+	struct hot_slot *slot;
 	struct trap_key key;
-	__u8 insn[INSN_MAX];
+	__u8 insn[INSN_MAX], len, mode;
+	__u32 meta, tid, tgid, idx;
+	__u64 head;
 	int used;
+
+	if (!vcpu)
+		return 0;
+	ctxt = vcpu->arch.emulate_ctxt;
+	len = ctxt->fetch.ptr - ctxt->fetch.data;
+	mode = ctxt->mode;	/* the raw X86EMUL_MODE_* (small): converted only when decoding */
+	head = *(__u64 *)ctxt->fetch.data;
+	meta = len | mode << 8 | (__u32)failed << 16;
+	/* inlined by the JIT on recent kernels, unlike bpf_get_current_pid_tgid */
+	task = bpf_get_current_task_btf();
+	tid = task->pid;
+	tgid = task->tgid;
+	idx = ((head ^ meta ^ (__u64)tid << 20) * 0x9E3779B97F4A7C15ULL) >> (64 - 6);
+	slot = bpf_map_lookup_elem(&hot_counts, &idx);
 
 #define BTF_INSN_BYTE(i) ctxt->fetch.data[i]
 	if (emul_insns) {	/* --insns; without it the verifier drops this */
@@ -429,21 +446,20 @@ int BPF_PROG(btf_kvm_cpuid, unsigned int function)
 	return 0;
 }
 
-/* ---- function probes on the emulator (the design's kvm_emulate_instruction
- * and x86_emulate_instruction): decoded bytes exist only after it ran ---- */
+/* ---- function probes: SEC() names no function; the loader sets the one
+ * the planner chose (loader/probes.c), as kernels name the handlers
+ * differently.  The emulator's decoded bytes exist only after it ran. ---- */
 
-SEC("fexit/x86_emulate_instruction")
-int BPF_PROG(fexit_x86_emulate_instruction, struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa,
-	     int emulation_type)
+SEC("fexit")
+int BPF_PROG(fexit_emulate, struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, int emulation_type)
 {
 	if (!(emulation_type & EMULTYPE_NO_DECODE))	/* re-entries decode nothing */
 		count_emulated(vcpu, false, false);
 	return 0;
 }
 
-SEC("kprobe/x86_emulate_instruction")
-int BPF_KPROBE(kprobe_x86_emulate_instruction, struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa,
-	       int emulation_type)
+SEC("kprobe")
+int BPF_KPROBE(kprobe_emulate, struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, int emulation_type)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u64 v = (__u64)vcpu;
@@ -453,8 +469,8 @@ int BPF_KPROBE(kprobe_x86_emulate_instruction, struct kvm_vcpu *vcpu, gpa_t cr2_
 	return 0;
 }
 
-SEC("kretprobe/x86_emulate_instruction")
-int BPF_KRETPROBE(kretprobe_x86_emulate_instruction)
+SEC("kretprobe")
+int BPF_KRETPROBE(kretprobe_emulate)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u64 *v = bpf_map_lookup_elem(&emulate_vcpus, &tid);
@@ -466,38 +482,37 @@ int BPF_KRETPROBE(kretprobe_x86_emulate_instruction)
 	return 0;
 }
 
-/* ---- function probes on the exit handlers: svm_handle_exit and
- * vmx_handle_exit run once per exit that reaches the handler (exits the
- * fastpath re-enters the guest on are not seen here) ---- */
-
+/* The exit handlers (svm_handle_exit, vmx_handle_exit; 5.10's static
+ * handle_exit in kvm_amd) run once per exit that reaches the handler:
+ * exits the fastpath re-enters the guest on are not seen here. */
 static __always_inline void handled_exit(struct kvm_vcpu *vcpu, __u32 isa)
 {
 	vcpu_exit(vcpu, isa, BPF_CORE_READ(vcpu, vcpu_id));
 }
 
-SEC("fentry/svm_handle_exit")
-int BPF_PROG(fentry_svm_handle_exit, struct kvm_vcpu *vcpu)
+SEC("fentry")
+int BPF_PROG(fentry_svm_exit, struct kvm_vcpu *vcpu)
 {
 	handled_exit(vcpu, ISA_SVM);
 	return 0;
 }
 
-SEC("fentry/vmx_handle_exit")
-int BPF_PROG(fentry_vmx_handle_exit, struct kvm_vcpu *vcpu)
+SEC("fentry")
+int BPF_PROG(fentry_vmx_exit, struct kvm_vcpu *vcpu)
 {
 	handled_exit(vcpu, ISA_VMX);
 	return 0;
 }
 
-SEC("kprobe/svm_handle_exit")
-int BPF_KPROBE(kprobe_svm_handle_exit, struct kvm_vcpu *vcpu)
+SEC("kprobe")
+int BPF_KPROBE(kprobe_svm_exit, struct kvm_vcpu *vcpu)
 {
 	handled_exit(vcpu, ISA_SVM);
 	return 0;
 }
 
-SEC("kprobe/vmx_handle_exit")
-int BPF_KPROBE(kprobe_vmx_handle_exit, struct kvm_vcpu *vcpu)
+SEC("kprobe")
+int BPF_KPROBE(kprobe_vmx_exit, struct kvm_vcpu *vcpu)
 {
 	handled_exit(vcpu, ISA_VMX);
 	return 0;

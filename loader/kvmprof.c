@@ -24,6 +24,7 @@
 #include "options.h"
 #include "outfile.h"
 #include "probes.h"
+#include "record_btf.h"
 #include "report.h"
 #include "stats.h"
 #include "tui.h"
@@ -53,9 +54,24 @@ static void on_hangup(int sig)
 	rotate = 1;
 }
 
+static bool verbose;
+/* The program libbpf last warned about ("prog 'NAME': ..."), for the load
+ * failure's one line. */
+static char refused_prog[64];
+
+/* libbpf's warnings always (a failed load says why), its info and debug
+ * output with -v, as libbpf-tools do. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	return vfprintf(stderr, fmt, args);
+	char msg[512];
+	const char *p;
+
+	if (level != LIBBPF_WARN && !verbose)
+		return 0;
+	vsnprintf(msg, sizeof(msg), fmt, args);
+	if (level == LIBBPF_WARN && (p = strstr(msg, "prog '")) && sscanf(p, "prog '%63[^']'", refused_prog) != 1)
+		refused_prog[0] = '\0';
+	return fputs(msg, stderr);
 }
 
 static double now_s(void)
@@ -207,40 +223,30 @@ static bool traces_kvm(const struct probe_plan *plan)
 	return false;
 }
 
-/* Links of the attached programs, destroyed before the object. */
-static struct bpf_link *links[64];
-static int nr_links;
-
-static int attach_programs(struct kvmprof_bpf *skel, const struct options *opts)
+/* The skeleton's link slot of prog: links stored there are destroyed with
+ * the skeleton. */
+static struct bpf_link **skeleton_link(void *ctx, const struct bpf_program *prog)
 {
-	struct bpf_program *prog;
+	struct bpf_object_skeleton *s = ((struct kvmprof_bpf *)ctx)->skeleton;
 
-	bpf_object__for_each_program(prog, skel->obj) {
-		struct bpf_link *link;
-
-		if (!bpf_program__autoload(prog) || prog == skel->progs.flush_hot ||
-		    nr_links == (int)(sizeof(links) / sizeof(links[0])))
-			continue;
-		link = bpf_program__attach(prog);
-		if (!link) {
-			int err = errno;
-
-			fprintf(stderr, "kvmprof: cannot attach %s (%s): %s%s\n",
-				bpf_program__section_name(prog), bpf_program__name(prog), strerror(err),
-				opts->attach == ATTACH_FENTRY || opts->attach == ATTACH_KPROBE ?
-				"; this kernel refuses it, try --attach auto" : "");
-			return -1;
-		}
-		links[nr_links++] = link;
-	}
-	return 0;
+	for (int i = 0; i < s->prog_cnt; i++)
+		if (*s->progs[i].prog == prog)
+			return s->progs[i].link;
+	return NULL;
 }
 
-static void destroy(struct kvmprof_bpf *skel)
+/* The load's one line: which program the kernel refused, for which event. */
+static void load_failed(const struct probe_plan *plan, const struct options *opts, int err)
 {
-	while (nr_links)
-		bpf_link__destroy(links[--nr_links]);
-	kvmprof_bpf__destroy(skel);
+	char what[160];
+	const char *event = *refused_prog ? plan_program_event(plan, refused_prog, what, sizeof(what)) : NULL;
+
+	fprintf(stderr, "kvmprof: %s%s%sthe kernel refused BPF program %s%s%s%s: %s (the verifier's "
+		"reason is above%s)\n", opts->attach == ATTACH_AUTO ? "" : "--attach ",
+		opts->attach == ATTACH_AUTO ? "" : attach_mode_name(opts->attach),
+		opts->attach == ATTACH_AUTO ? "" : ": ", *refused_prog ? refused_prog : "(unknown)",
+		event ? " (" : "", event ? event : "", event ? ")" : "", strerror(-err),
+		opts->verbose ? "" : "; -v shows libbpf's whole log");
 }
 
 /* What the tables, summary and files show: every guest, or with -g a copy
@@ -330,13 +336,17 @@ int main(int argc, char **argv)
 	double start, next, end, last, interval;
 	bool want_tui, series_failed = false;
 	__u8 one = 1;
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
+	char record_btf_path[64];
+	int record_btf_fd = -1;
 
 	if (argc > 1 && !strcmp(argv[1], "report"))	/* a finished run's files as HTML */
 		return report_command(argc - 1, argv + 1);
 	err = parse_options(argc, argv, &opts);
 	if (err)
 		return err < 0 ? EXIT_OK : err;
-	libbpf_set_print(opts.verbose ? libbpf_print : NULL);
+	verbose = opts.verbose;
+	libbpf_set_print(libbpf_print);
 
 	if (check_environment(&opts))
 		return EXIT_RUNTIME;
@@ -359,34 +369,41 @@ int main(int argc, char **argv)
 			return EXIT_RUNTIME;
 	}
 
-	skel = kvmprof_bpf__open();
+	if (record_btf_build(&plan, tracefs_events(), record_btf_path, sizeof(record_btf_path),
+			     &record_btf_fd))
+		goto fail;
+	open_opts.btf_custom_path = record_btf_fd >= 0 ? record_btf_path : NULL;
+	skel = kvmprof_bpf__open_opts(&open_opts);
 	if (!skel) {
 		fprintf(stderr, "kvmprof: cannot open the BPF object: %s\n", strerror(errno));
-		return EXIT_RUNTIME;
+		goto fail;
 	}
 	skel->rodata->filter_pids = opts.nr_pids > 0;
 	skel->rodata->emul_insns = opts.insns;
 	if (!opts.insns)	/* never written: no memory for it */
 		bpf_map__set_max_entries(skel->maps.insn_counts, 1);
-	apply_plan(skel->obj, &plan);
+	if (apply_plan(skel->obj, &plan))
+		goto fail;
 	bpf_program__set_autoload(skel->progs.flush_hot, true);	/* run, never attached */
 	err = kvmprof_bpf__load(skel);
 	if (err) {
-		if (opts.attach == ATTACH_FENTRY || opts.attach == ATTACH_KPROBE)
-			fprintf(stderr, "kvmprof: --attach %s: the kernel refused the %s programs (%s); "
-				"try --attach auto\n", attach_mode_name(opts.attach),
-				attach_mode_name(opts.attach), strerror(-err));
-		else
-			fprintf(stderr, "kvmprof: cannot load the BPF programs: %s (run with -v for "
-				"the verifier log)\n", strerror(-err));
+		load_failed(&plan, &opts, err);
 		goto fail;
+	}
+	if (record_btf_fd >= 0) {
+		close(record_btf_fd);
+		record_btf_fd = -1;
 	}
 	for (int i = 0; i < opts.nr_pids; i++) {
 		__u32 pid = opts.pids[i];
 
-		bpf_map__update_elem(skel->maps.pid_filter, &pid, sizeof(pid), &one, sizeof(one), 0);
+		err = bpf_map__update_elem(skel->maps.pid_filter, &pid, sizeof(pid), &one, sizeof(one), 0);
+		if (err) {	/* else -p would trace nothing, silently */
+			fprintf(stderr, "kvmprof: cannot set the -p %u filter: %s\n", pid, strerror(-err));
+			goto fail;
+		}
 	}
-	if (attach_programs(skel, &opts))
+	if (attach_plan(skel->obj, &plan, opts.attach, skeleton_link, skel))
 		goto fail;
 	print_plan_line(stderr, &plan);
 	if (http)
@@ -505,8 +522,7 @@ int main(int argc, char **argv)
 		double t;
 		struct stats *shown;
 
-		while (nr_links)
-			bpf_link__destroy(links[--nr_links]);
+		kvmprof_bpf__detach(skel);
 		ring_buffer__consume(rb);
 		err = stats_read(&stats, counts_fd, hot_fd, latency_fd, drops_fd);
 		if (!err)
@@ -539,15 +555,17 @@ int main(int argc, char **argv)
 	stats_free(&chosen);
 	stats_free(&stats);
 	insns_free(&insns);
-	destroy(skel);
+	kvmprof_bpf__destroy(skel);
 	return rc;
 fail:
+	if (record_btf_fd >= 0)
+		close(record_btf_fd);
 	insns_free(&insns);
 	http_close(http);
 	metrics_free(&metrics);
 	ring_buffer__free(rb);
 	outfile_abort(&series);
 	outfile_abort(&jseries);
-	destroy(skel);
+	kvmprof_bpf__destroy(skel);
 	return EXIT_RUNTIME;
 }

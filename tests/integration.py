@@ -94,8 +94,9 @@ class Guests:
 class Tracer:
     """A background process that prints a line once it is attached."""
 
-    def __init__(self, argv, ready_pattern=None, stdout=subprocess.PIPE):
-        self.proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE, text=True)
+    def __init__(self, argv, ready_pattern=None, stdout=subprocess.PIPE, env=None):
+        self.proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE, text=True,
+                                     env=dict(os.environ, **env) if env else None)
         LIVE.append(self.proc)
         if ready_pattern:
             while True:
@@ -111,10 +112,10 @@ class Tracer:
         return self.proc.returncode, out, err
 
 
-def kvmprof(outdir, tag, extra=()):
+def kvmprof(outdir, tag, extra=(), env=None):
     argv = [KVMPROF, "-q", "--csv", f"{outdir}/{tag}.csv", "--json", f"{outdir}/{tag}.json",
             "--csv-series", f"{outdir}/{tag}-series.csv", "-i", "0.5"] + list(extra)
-    return Tracer(argv, r"tracing KVM traps")
+    return Tracer(argv, r"tracing KVM traps", env=env)
 
 
 class PerfStat:
@@ -286,7 +287,7 @@ def run_scenario(outdir, label, groups, tracers, sleep_us_of=None):
     start = f"{outdir}/{label}.start"
     gs = [Guests(args, start) for args in groups]
     perf = PerfStat(outdir)
-    profs = {tag: kvmprof(outdir, tag, extra) for tag, extra in tracers}
+    profs = {tag: kvmprof(outdir, tag, extra, env) for tag, extra, env in tracers}
     open(start, "w").close()
     results = {}
     for g in gs:
@@ -302,17 +303,21 @@ def run_scenario(outdir, label, groups, tracers, sleep_us_of=None):
 
 
 def test_mixed_guests(outdir):
-    """Two VMM processes with different mixes, traced by kvmprof twice at once:
-    default attach and classic tracepoints, against perf stat on the same run."""
+    """Two VMM processes with different mixes, traced by kvmprof three times at
+    once: default attach, classic tracepoints, and classic tracepoints whose
+    record types are built from tracefs's format files (as on a kernel without
+    module BTF), against perf stat on the same run."""
     alpha = ["-g", "1", "-c", "2", "--pio", "50", "--mmio-read", "20", "--mmio-write", "30",
              "--cpuid", "40", "--hlt", "5", "--emulate", "100", "--sleep-us", "200", "--repeat", "3",
              "-name", "guest=alpha,debug-threads=on"]
     beta = ["-g", "2", "-c", "1", "--pio", "7", "--pio-in", "3", "--cpuid", "11", "--msr-read", "4",
             "--msr-write", "6", "--emulate", "300000", "-name", "beta"]
     gs, results, perf, outs = run_scenario(outdir, "mixed", [alpha, beta],
-                                           [("auto", []), ("tp", ["--attach", "tracepoint"])])
+                                           [("auto", [], None), ("tp", ["--attach", "tracepoint"], None),
+                                            ("tracefs", ["--attach", "tracepoint"],
+                                             {"KVMPROF_RECORDS_FROM_TRACEFS": "1"})])
     alpha_pid = gs[0].pids[0]
-    for tag in ("auto", "tp"):
+    for tag in ("auto", "tp", "tracefs"):
         rows = read_csv(f"{outdir}/{tag}.csv")
         for pid, g in results.items():
             expect_guest(rows, pid, g, f"mixed/{tag}/{pid}", sleep_us=200 if pid == alpha_pid else 0,

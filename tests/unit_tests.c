@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Unit tests of the loader's logic: names, histogram maths, CSV and JSON
  * quoting, command line, guest names, output files. */
+#include <dirent.h>
 #include <fcntl.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,6 +22,8 @@
 #include "names.h"
 #include "options.h"
 #include "outfile.h"
+#include "probes.h"
+#include "record_btf.h"
 #include "report.h"
 #include "run_data.h"
 
@@ -997,8 +1002,162 @@ static void test_insn_sums(void)
 	free(csv);
 }
 
+
+/* ---- attach plans against the BPF objects, record types from tracefs ---- */
+
+struct program_walk {
+	struct bpf_object *obj;
+	int pairs, missing;
+	char seen[64][64];
+	int nr_seen;
+};
+
+static void check_program(void *ctx, const char *event, const char *method, const char *program)
+{
+	struct program_walk *w = ctx;
+
+	w->pairs++;
+	if (!bpf_object__find_program_by_name(w->obj, program)) {
+		w->missing++;
+		fprintf(stderr, "  %s as %s: no program %s\n", event, method, program);
+	}
+	if (w->nr_seen < 64)
+		snprintf(w->seen[w->nr_seen++], 64, "%s", program);
+}
+
+/* Every (event, attach method, function) pair either architecture's plan
+ * table can choose names a program of that architecture's BPF object, and
+ * every program of the object is one of them (or the loader's own). */
+static void test_plan_programs(void)
+{
+	static const char *const objects[NR_PROBE_ARCHES] = {
+		[PROBE_ARCH_X86] = ".output/kvmprof-x86.bpf.o",
+		[PROBE_ARCH_ARM64] = ".output/kvmprof-arm64.bpf.o",
+	};
+
+	for (int arch = 0; arch < NR_PROBE_ARCHES; arch++) {
+		struct program_walk w = { .obj = bpf_object__open_file(objects[arch], NULL) };
+		struct bpf_program *prog;
+		int unplanned = 0;
+
+		CHECK(w.obj, "cannot open %s", objects[arch]);
+		if (!w.obj)
+			continue;
+		probe_each_program(arch, check_program, &w);
+		CHECK(w.pairs >= (arch == PROBE_ARCH_X86 ? 30 : 20) && w.missing == 0,
+		      "%s: %d of %d planned programs missing", objects[arch], w.missing, w.pairs);
+		bpf_object__for_each_program(prog, w.obj) {
+			const char *name = bpf_program__name(prog);
+			bool planned = !strcmp(name, "flush_hot") || !strcmp(name, "drive");
+
+			for (int i = 0; i < w.nr_seen && !planned; i++)
+				planned = !strcmp(w.seen[i], name);
+			if (!planned && ++unplanned)
+				fprintf(stderr, "  %s: program %s is in no plan\n", objects[arch], name);
+		}
+		CHECK(unplanned == 0, "%s: %d programs no plan can choose", objects[arch], unplanned);
+		bpf_object__close(w.obj);
+	}
+}
+
+static void test_record_fields(void)
+{
+	static const char format[] =
+		"name: kvm_emulate_insn\nID: 85\nformat:\n"
+		"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+		"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
+		"\tfield:__u64 rip;\toffset:8;\tsize:8;\tsigned:0;\n"
+		"\tfield:__u8 insn[15];\toffset:21;\tsize:15;\tsigned:0;\n"
+		"\tfield:int errno;\toffset:40;\tsize:4;\tsigned:1;\n"
+		"\tfield:__data_loc char[] name;\toffset:44;\tsize:4;\tsigned:1;\n\n"
+		"print fmt: \"%llx\", REC->rip\n";
+	struct record_field f[MAX_RECORD_FIELDS];
+	int n = record_fields_parse(format, f, MAX_RECORD_FIELDS);
+
+	CHECK(n == 3, "got %d fields", n);
+	if (n == 3) {
+		CHECK_STR(f[0].name, "rip");
+		CHECK(f[0].offset == 8 && f[0].size == 8 && !f[0].count && !f[0].is_signed, "rip");
+		CHECK_STR(f[1].name, "insn");
+		CHECK(f[1].offset == 21 && f[1].size == 15 && f[1].count == 15, "insn[15]");
+		CHECK(f[2].offset == 40 && f[2].is_signed, "errno");
+	}
+	CHECK(record_fields_parse("\tfield:int x;\toffset:zz;\n", f, MAX_RECORD_FIELDS) == -1,
+	      "a malformed field line is refused");
+	CHECK(record_fields_parse("\tfield:u32 a[3];\toffset:8;\tsize:10;\tsigned:0;\n", f,
+				  MAX_RECORD_FIELDS) == -1, "an array whose size is not a multiple");
+}
+
+/* The record types built from this kernel's tracefs format files put every
+ * field where the kernel's own BTF (trace_event_raw_NAME) has it. */
+static void test_record_btf_matches_kernel(void)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf(), *kvm = NULL, *built;
+	const char *dir = "/sys/kernel/tracing/events/kvm";
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int compared = 0, wrong = 0;
+
+	CHECK(vmlinux && d, "kernel BTF and %s", dir);
+	if (!vmlinux || !d)
+		goto out;
+	if (!access("/sys/kernel/btf/kvm", R_OK))
+		kvm = btf__load_module_btf("kvm", vmlinux);
+	built = btf__new_empty();	/* alone: a name search must find the built type */
+	while ((e = readdir(d))) {
+		struct record_field f[MAX_RECORD_FIELDS];
+		char path[512], name[300], *text = NULL;
+		size_t len = 0;
+		FILE *fp;
+		int n, want, got;
+
+		snprintf(path, sizeof(path), "%s/%s/format", dir, e->d_name);
+		snprintf(name, sizeof(name), "trace_event_raw_%s", e->d_name);
+		want = btf__find_by_name_kind(vmlinux, name, BTF_KIND_STRUCT);
+		if (want <= 0 && kvm)
+			want = btf__find_by_name_kind(kvm, name, BTF_KIND_STRUCT);
+		if (want <= 0 || !(fp = fopen(path, "r")))
+			continue;
+		n = getdelim(&text, &len, '\0', fp) > 0 ? record_fields_parse(text, f, MAX_RECORD_FIELDS) : -1;
+		fclose(fp);
+		free(text);
+		if (n < 0 || record_btf_add(built, e->d_name, f, n)) {
+			wrong++;
+			fprintf(stderr, "  %s: cannot build its record type\n", e->d_name);
+			continue;
+		}
+		got = btf__find_by_name_kind(built, name, BTF_KIND_STRUCT);
+		for (int i = 0; i < n; i++) {
+			const struct btf *kb = want < (int)btf__type_cnt(vmlinux) ? vmlinux : kvm;
+			const struct btf_type *kt = btf__type_by_id(kb, want), *bt = btf__type_by_id(built, got);
+			const struct btf_member *km = btf_members(kt), *bm = btf_members(bt);
+			bool found = false;
+
+			for (int j = 0; j < btf_vlen(kt); j++) {
+				if (strcmp(btf__name_by_offset(kb, km[j].name_off), f[i].name))
+					continue;
+				found = km[j].offset == bm[i].offset;
+			}
+			if (!found && ++wrong)
+				fprintf(stderr, "  %s.%s: offset differs from the kernel's BTF\n", e->d_name,
+					f[i].name);
+		}
+		compared++;
+	}
+	CHECK(compared >= 10 && !wrong, "%d records compared, %d fields wrong", compared, wrong);
+	btf__free(built);
+	btf__free(kvm);
+out:
+	if (d)
+		closedir(d);
+	btf__free(vmlinux);
+}
+
 int main(void)
 {
+	test_plan_programs();
+	test_record_fields();
+	test_record_btf_matches_kernel();
 	test_names();
 	test_every_uapi_exit_name();
 	test_exit_detail_names();
