@@ -28,12 +28,22 @@ DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-d
 	chromium
 DEB_TOOLS := clang bpftool perf pkg-config python3 setpriv tmux prometheus promtool valgrind chattr chromium
 
-LOADER_SRCS := loader/kvmprof.c loader/options.c loader/probes.c loader/stats.c loader/tui.c \
-	loader/names.c loader/guests.c loader/guest_filter.c loader/report.c loader/csv.c loader/outfile.c \
-	loader/metrics.c loader/http.c loader/csv_read.c loader/run_data.c loader/html_report.c \
-	loader/devices.c loader/insns.c loader/record_btf.c
-LOADER_LIB_SRCS := $(filter-out loader/kvmprof.c,$(LOADER_SRCS))
-LOADER_HDRS := $(wildcard loader/*.h) bpf/kvmprof.h
+# The loader by layer (docs/ARCHITECTURE.md): every .c below loader/ but
+# main goes into one static library that kvmprof, the tests and the fuzzers link.
+LOADER_MAIN := loader/kvmprof.c
+LOADER_LIB_SRCS := $(sort $(wildcard loader/*/*.c))
+LOADER_OBJS := $(LOADER_LIB_SRCS:%.c=$(OUTPUT)/obj/%.o)
+LOADER_LIB := $(OUTPUT)/libkvmprof.a
+# the same, with ASan + UBSan (gcc), and for the libFuzzer targets (clang)
+ASAN_OBJS := $(LOADER_LIB_SRCS:%.c=$(OUTPUT)/asan/%.o)
+ASAN_LIB := $(OUTPUT)/asan/libkvmprof.a
+FUZZ_OBJS := $(LOADER_LIB_SRCS:%.c=$(OUTPUT)/fuzz/%.o)
+FUZZ_LIB := $(OUTPUT)/fuzz/libkvmprof.a
+SKEL := $(OUTPUT)/kvmprof.skel.h
+DEPFLAGS = -MMD -MP
+
+# a target whose recipe fails is deleted, never left half-written
+.DELETE_ON_ERROR:
 
 .PHONY: all deps deps-arm64 vmlinux clean demo test unit-test integration-test bpf-test vmtest vmtest-arm64 bench \
 	asan fuzz soak
@@ -87,11 +97,21 @@ $(OUTPUT)/kvmprof-%.bpf.o: bpf/kvmprof.bpf.c bpf/kvmprof.h $(wildcard bpf/*.bpf.
 		-I/usr/include/$(if $(filter arm64,$*),aarch64,x86_64)-linux-gnu -c $< -o $@
 PLAN_OBJS := $(OUTPUT)/kvmprof-x86.bpf.o $(OUTPUT)/kvmprof-arm64.bpf.o
 
-$(OUTPUT)/kvmprof.skel.h: $(OUTPUT)/kvmprof.bpf.o
+$(SKEL): $(OUTPUT)/kvmprof.bpf.o
 	$(BPFTOOL) gen skeleton $< name kvmprof_bpf > $@
 
-$(KVMPROF): $(LOADER_SRCS) $(LOADER_HDRS) $(OUTPUT)/kvmprof.skel.h
-	$(CC) $(CFLAGS) $(LOADER_SRCS) -o $@ $(LDLIBS)
+# Objects: one rule per layer file, with dependency files, so touching one
+# .c recompiles that file alone.  The skeleton comes before any object
+# (order-only: the dependency files say who really includes it).
+$(OUTPUT)/obj/%.o: %.c | $(SKEL)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(LOADER_LIB): $(LOADER_OBJS)
+	$(AR) rcs $@ $^
+
+$(KVMPROF): $(OUTPUT)/obj/$(LOADER_MAIN:.c=.o) $(LOADER_LIB)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 tests/guestload: tests/guestload.c
 	$(CC) -O2 -g -Wall -Wextra -o $@ $< -lpthread
@@ -99,11 +119,11 @@ tests/guestload: tests/guestload.c
 tests/guestload_arm64: tests/guestload_arm64.c
 	$(CC) -O2 -g -Wall -Wextra -o $@ $< -lpthread
 
-tests/unit_tests: tests/unit_tests.c $(LOADER_LIB_SRCS) $(LOADER_HDRS) $(OUTPUT)/kvmprof.skel.h $(PLAN_OBJS)
-	$(CC) $(CFLAGS) tests/unit_tests.c $(LOADER_LIB_SRCS) -o $@ $(LDLIBS)
+tests/unit_tests: $(OUTPUT)/obj/tests/unit_tests.o $(LOADER_LIB) | $(PLAN_OBJS)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-tests/bpf_drive: tests/bpf_drive.c $(LOADER_LIB_SRCS) $(LOADER_HDRS) $(OUTPUT)/kvmprof.skel.h
-	$(CC) $(CFLAGS) tests/bpf_drive.c $(LOADER_LIB_SRCS) -o $@ $(LDLIBS)
+tests/bpf_drive: $(OUTPUT)/obj/tests/bpf_drive.o $(LOADER_LIB)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 # Profile the bundled guests live for a few seconds, then print the summary.
 demo: deps
@@ -126,20 +146,34 @@ test: deps
 # The loader and its unit/BPF tests built with ASan + UBSan (gcc's libasan);
 # make test runs them, and robustness.py runs kvmprof-asan around guests.
 SAN_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
-kvmprof-asan: $(LOADER_SRCS) $(LOADER_HDRS) $(OUTPUT)/kvmprof.skel.h
-	$(CC) $(CFLAGS) $(SAN_FLAGS) $(LOADER_SRCS) -o $@ $(LDLIBS)
+$(OUTPUT)/asan/%.o: %.c | $(SKEL)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
 
-tests/%-asan: tests/%.c $(LOADER_LIB_SRCS) $(LOADER_HDRS) $(OUTPUT)/kvmprof.skel.h $(PLAN_OBJS)
-	$(CC) $(CFLAGS) $(SAN_FLAGS) $< $(LOADER_LIB_SRCS) -o $@ $(LDLIBS)
+$(ASAN_LIB): $(ASAN_OBJS)
+	$(AR) rcs $@ $^
+
+kvmprof-asan: $(OUTPUT)/asan/$(LOADER_MAIN:.c=.o) $(ASAN_LIB)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
+
+tests/%-asan: $(OUTPUT)/asan/tests/%.o $(ASAN_LIB) | $(PLAN_OBJS)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
 
 asan: kvmprof-asan tests/unit_tests-asan tests/bpf_drive-asan
 
 # libFuzzer targets (clang, with ASan + UBSan) over the name, cgroup, CSV,
 # JSON and option parsers; tests/fuzz/run.sh runs each for FUZZ_SECONDS.
 FUZZ_TARGETS := $(patsubst %.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-tests/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LOADER_LIB_SRCS) $(LOADER_HDRS) $(OUTPUT)/kvmprof.skel.h
-	$(CLANG) $(CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		$< $(LOADER_LIB_SRCS) -o $@ $(LDLIBS)
+FUZZ_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined
+$(OUTPUT)/fuzz/%.o: %.c | $(SKEL)
+	@mkdir -p $(@D)
+	$(CLANG) $(CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_OBJS)
+	$(AR) rcs $@ $^
+
+tests/fuzz/fuzz_%: $(OUTPUT)/fuzz/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
+	$(CLANG) $(CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer $^ -o $@ $(LDLIBS)
 
 fuzz: $(FUZZ_TARGETS)
 	./tests/fuzz/run.sh
@@ -177,3 +211,5 @@ bench/floor: bench/floor.c $(OUTPUT)/floor.skel.h
 bench: all bench/floor
 	@command -v bpftrace >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bpftrace >/dev/null)
 	./bench/bench.sh
+
+-include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)

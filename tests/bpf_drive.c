@@ -18,10 +18,10 @@
 #include <bpf/libbpf.h>
 #include "kvmprof.skel.h"
 #include "check.h"
-#include "csv.h"
-#include "insns.h"
-#include "report.h"
-#include "stats.h"
+#include "present/csv_out.h"
+#include "model/insns.h"
+#include "present/text.h"
+#include "model/stats.h"
 
 static int prog_fd, counts_fd, hot_fd, latency_fd, drops_fd, insns_fd, failed_fd, vmm_starts_fd;
 

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "guests.h"
+#include "collect/procfs.h"
 
 static void check_escaped(const char *s, size_t size)
 {

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "guests.h"
+#include "collect/procfs.h"
 
 /* Terminal-safe: printable ASCII only, backslashes only as \xNN. */
 static size_t check_escaped(const char *s, size_t size)

@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "csv.h"
-#include "csv_read.h"
-#include "html_report.h"
+#include "present/csv_out.h"
+#include "offline/csv_read.h"
+#include "offline/html_report.h"
 
 /* One RFC 4180 field that must span all of buf; returns the decoded length. */
 static size_t parse_csv_field(const char *buf, size_t len, char *out)

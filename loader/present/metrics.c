@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "metrics.h"
-#include "names.h"
-#include "report.h"
+#include "present/metrics.h"
+#include "model/names.h"
+#include "present/text.h"
 
 #define VCPU_AGGREGATED (-2)
 /* Histogram bounds: le = 2^k - 1 ns, the inclusive top of log2 slot k-1

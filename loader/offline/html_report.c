@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "html_report.h"
-#include "names.h"
-#include "options.h"
-#include "outfile.h"
-#include "report.h"
+#include "offline/html_report.h"
+#include "model/names.h"
+#include "cli/options.h"
+#include "util/outfile.h"
+#include "present/text.h"
 
 #define MAX_SECTIONS 100	/* guests with their own section; all are in the overview */
 #define MAX_BARS 300		/* bars of a time chart; more intervals share a bar */

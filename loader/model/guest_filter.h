@@ -3,7 +3,7 @@
 #define GUEST_FILTER_H
 
 #include <stdbool.h>
-#include "stats.h"
+#include "model/stats.h"
 
 /* Does the guest's name (as shown, escaped) match one of the shell globs?
  * With no globs every guest does. */

@@ -3,9 +3,9 @@
 #define TUI_H
 
 #include <stdbool.h>
-#include "options.h"
-#include "probes.h"
-#include "stats.h"
+#include "cli/options.h"
+#include "collect/probes.h"
+#include "model/stats.h"
 
 /* The live top-style view (ncurses), drawn from a struct stats that the
  * main loop reads; it owns the terminal between tui_start and tui_stop. */

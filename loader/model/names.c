@@ -18,8 +18,8 @@
 #include <linux/kvm_para.h>
 #include <linux/psci.h>
 #include "kvmprof.h"
-#include "devices.h"
-#include "names.h"
+#include "model/devices.h"
+#include "model/names.h"
 
 #ifdef NAMES_X86	/* the BPF side decodes these reasons from asm/vmx.h, asm/svm.h too */
 _Static_assert(EXIT_REASON_IO_INSTRUCTION == 30 && EXIT_REASON_MSR_READ == 31 &&

@@ -4,7 +4,7 @@
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
-#include "guest_filter.h"
+#include "model/guest_filter.h"
 
 bool guest_name_matches(const char *name, const char *const *globs, int nr_globs)
 {

@@ -3,11 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
-#include "devices.h"
-#include "insns.h"
-#include "names.h"
-#include "report.h"
-#include "csv.h"
+#include "model/devices.h"
+#include "model/insns.h"
+#include "model/names.h"
+#include "present/text.h"
+#include "present/csv_out.h"
 
 void csv_field(FILE *f, const char *s)
 {

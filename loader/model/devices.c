@@ -5,7 +5,7 @@
  * fixed ISA assignments come first; ranges that are firmware or QEMU
  * defaults (not architectural) say so in their name's source. */
 #include <stddef.h>
-#include "devices.h"
+#include "model/devices.h"
 
 struct device_range {
 	__u64 lo, hi;		/* inclusive */

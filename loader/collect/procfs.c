@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "guests.h"
+#include "collect/procfs.h"
 
 void escape_name(const char *in, size_t len, char *out, size_t size)
 {

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <capstone/capstone.h>
-#include "insns.h"
-#include "stats.h"
+#include "model/insns.h"
+#include "model/stats.h"
 
 #define ROUND_UP8(x) (((x) + 7) & ~(size_t)7)
 

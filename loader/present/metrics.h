@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "stats.h"
+#include "model/stats.h"
 
 #define METRICS_DEFAULT_MAX_SERIES 10000
 #define METRICS_DEFAULT_GRACE_S 300.0

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include "http.h"
+#include "present/http.h"
 
 #define MAX_CLIENTS 16
 #define MAX_REQUEST 8192	/* request line and headers; more is refused */

@@ -10,12 +10,12 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-#include "guest_filter.h"
-#include "devices.h"
-#include "insns.h"
-#include "names.h"
-#include "report.h"
-#include "tui.h"
+#include "model/guest_filter.h"
+#include "model/devices.h"
+#include "model/insns.h"
+#include "model/names.h"
+#include "present/text.h"
+#include "present/tui.h"
 
 #define HEADER_LINES 4	/* three lines of header, then the column titles */
 #define FILTER_MAX 64

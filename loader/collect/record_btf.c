@@ -14,8 +14,8 @@
 #include <unistd.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include "probes.h"
-#include "record_btf.h"
+#include "collect/probes.h"
+#include "collect/record_btf.h"
 
 /* "\tfield:__u8 insn[15];\toffset:21;\tsize:15;\tsigned:0;" */
 static int parse_field(const char *line, struct record_field *f)

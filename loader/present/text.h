@@ -3,7 +3,7 @@
 #define REPORT_H
 
 #include <stdio.h>
-#include "stats.h"
+#include "model/stats.h"
 
 /* Totals of one guest, summed over its rows. */
 struct guest_sum {

@@ -3,7 +3,7 @@
 #define CSV_H
 
 #include <stdio.h>
-#include "stats.h"
+#include "model/stats.h"
 
 /* A field as RFC 4180 wants it: quoted when it holds a comma, quote, CR
  * or LF, with quotes doubled. */

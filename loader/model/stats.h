@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "kvmprof.h"
-#include "guests.h"
+#include "collect/procfs.h"
 
 struct insn_table;
 

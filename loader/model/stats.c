@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
-#include "stats.h"
+#include "model/stats.h"
 
 #define ROUND_UP8(x) (((x) + 7) & ~(size_t)7)
 

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "http.h"
-#include "metrics.h"
-#include "options.h"
+#include "present/http.h"
+#include "present/metrics.h"
+#include "cli/options.h"
 
 #define MAX_SECONDS (366.0 * 86400)
 

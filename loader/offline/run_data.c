@@ -5,9 +5,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include "csv_read.h"
-#include "names.h"
-#include "run_data.h"
+#include "offline/csv_read.h"
+#include "model/names.h"
+#include "offline/run_data.h"
 
 struct run_slot {
 	__u64 a, b;

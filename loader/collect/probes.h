@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
-#include "options.h"
+#include "cli/options.h"
 
 struct bpf_object;
 struct bpf_program;

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "outfile.h"
+#include "util/outfile.h"
 
 int check_output_path(const char *path, const char *what)
 {

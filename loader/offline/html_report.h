@@ -3,7 +3,7 @@
 #define HTML_REPORT_H
 
 #include <stdio.h>
-#include "run_data.h"
+#include "offline/run_data.h"
 
 /* Text for HTML, in element content or a double-quoted attribute: & < > " '
  * as entities, control, DEL and non-ASCII bytes as \xNN (as kvmprof shows

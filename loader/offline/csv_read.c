@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "csv_read.h"
+#include "offline/csv_read.h"
 
 void csv_init(struct csv_reader *r, FILE *f)
 {

@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "devices.h"
-#include "insns.h"
-#include "names.h"
-#include "report.h"
+#include "model/devices.h"
+#include "model/insns.h"
+#include "model/names.h"
+#include "present/text.h"
 
 static const char *const class_columns[NR_CLASSES] = {
 	[CLASS_EXIT] = "EXIT", [CLASS_HYPERCALL] = "HCALL", [CLASS_EMULATE] = "EMUL",

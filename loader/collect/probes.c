@@ -14,7 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
-#include "probes.h"
+#include "collect/probes.h"
 
 #define MAX_FUNCTIONS 3
 #ifndef ENOTSUPP
@@ -36,45 +36,48 @@ struct event_desc {
 /* Each architecture's events (traps_ARCH.bpf.h has their programs); an
  * event without a name is another architecture's.  Programs are named by
  * method: tp_NAME, btf_NAME (_direct), fentry_/fexit_/kprobe_PROGRAM. */
+#define EVENT(sys, ev, what) .system = sys, .name = ev, .feeds = what
+#define KVM_EVENT(ev, what) EVENT("kvm", ev, what), .has_btf = true
 static const struct event_desc arch_events[NR_PROBE_ARCHES][NR_EVENTS] = {
 	[PROBE_ARCH_X86] = {
-		[EV_KVM_EXIT] = { "kvm", "kvm_exit", "exit", true, { "vcpu_svm", "vcpu_vmx" }, false, {
-			{ "svm_handle_exit", "kvm_amd", "svm_exit", "vcpu_svm" },
-			{ "vmx_handle_exit", "kvm_intel", "vmx_exit", "vcpu_vmx" },
-			/* Linux 5.10's, static in svm.c; svm_handle_exit from 5.11 */
-			{ "handle_exit", "kvm_amd", "svm_exit", "vcpu_svm" } } },
-		[EV_KVM_ENTRY] = { "kvm", "kvm_entry", "exit latency", true },
-		[EV_KVM_HYPERCALL] = { "kvm", "kvm_hypercall", "hypercall", true },
-		[EV_KVM_EMULATE_INSN] = { "kvm", "kvm_emulate_insn", "emulate", true,
-			{ "x86_emulate_ctxt" }, true,
-			{ { "x86_emulate_instruction", "kvm", "emulate", "x86_emulate_ctxt" } },
+		[EV_KVM_EXIT] = { KVM_EVENT("kvm_exit", "exit"), .btf_reads = { "vcpu_svm", "vcpu_vmx" },
+			.functions = {
+				{ "svm_handle_exit", "kvm_amd", "svm_exit", "vcpu_svm" },
+				{ "vmx_handle_exit", "kvm_intel", "vmx_exit", "vcpu_vmx" },
+				/* Linux 5.10's, static in svm.c; svm_handle_exit from 5.11 */
+				{ "handle_exit", "kvm_amd", "svm_exit", "vcpu_svm" } } },
+		[EV_KVM_ENTRY] = { KVM_EVENT("kvm_entry", "exit latency") },
+		[EV_KVM_HYPERCALL] = { KVM_EVENT("kvm_hypercall", "hypercall") },
+		[EV_KVM_EMULATE_INSN] = { KVM_EVENT("kvm_emulate_insn", "emulate"),
+			.btf_reads = { "x86_emulate_ctxt" }, .direct = true,
+			.functions = { { "x86_emulate_instruction", "kvm", "emulate", "x86_emulate_ctxt" } },
 			.fexit = true, .kretprobe = true },
-		[EV_KVM_PIO] = { "kvm", "kvm_pio", "pio", true },
-		[EV_KVM_MMIO] = { "kvm", "kvm_mmio", "mmio", true },
-		[EV_KVM_USERSPACE_EXIT] = { "kvm", "kvm_userspace_exit", "userspace", true },
+		[EV_KVM_PIO] = { KVM_EVENT("kvm_pio", "pio") },
+		[EV_KVM_MMIO] = { KVM_EVENT("kvm_mmio", "mmio") },
+		[EV_KVM_USERSPACE_EXIT] = { KVM_EVENT("kvm_userspace_exit", "userspace") },
 		/* only ioctls: the BTF variant (raw sys_enter) would run on every syscall */
-		[EV_SYS_ENTER_IOCTL] = { "syscalls", "sys_enter_ioctl", "userspace latency (KVM_RUN)" },
-		[EV_KVM_MSR] = { "kvm", "kvm_msr", "msr", true },
-		[EV_KVM_CPUID] = { "kvm", "kvm_cpuid", "cpuid", true },
+		[EV_SYS_ENTER_IOCTL] = { EVENT("syscalls", "sys_enter_ioctl", "userspace latency (KVM_RUN)") },
+		[EV_KVM_MSR] = { KVM_EVENT("kvm_msr", "msr") },
+		[EV_KVM_CPUID] = { KVM_EVENT("kvm_cpuid", "cpuid") },
 		/* fire only for guests KVM treats as Hyper-V (CONFIG_KVM_HYPERV, 6.8+)
 		 * or Xen (CONFIG_KVM_XEN) ones; a kernel without them skips them */
-		[EV_KVM_HV_HYPERCALL] = { "kvm", "kvm_hv_hypercall", "hypercall (Hyper-V)", true },
-		[EV_KVM_XEN_HYPERCALL] = { "kvm", "kvm_xen_hypercall", "hypercall (Xen)", true },
+		[EV_KVM_HV_HYPERCALL] = { KVM_EVENT("kvm_hv_hypercall", "hypercall (Hyper-V)") },
+		[EV_KVM_XEN_HYPERCALL] = { KVM_EVENT("kvm_xen_hypercall", "hypercall (Xen)") },
 	},
 	[PROBE_ARCH_ARM64] = {
 		/* handle_exit() runs once per exit; handle_hvc() is static, reached
 		 * through arm_exit_handlers[ESR_ELx_EC_HVC64] (arch/arm64/kvm/handle_exit.c) */
-		[EV_KVM_EXIT] = { "kvm", "kvm_exit", "exit", true, .functions = {
-			{ "handle_exit", NULL, "exit", "kvm_vcpu" } } },
-		[EV_KVM_ENTRY] = { "kvm", "kvm_entry", "exit latency", true },
-		[EV_KVM_HYPERCALL] = { "kvm", "kvm_hvc_arm64", "hypercall (hvc)", true, .functions = {
-			{ "handle_hvc", NULL, "hvc", "kvm_vcpu" } } },
-		[EV_KVM_MMIO] = { "kvm", "kvm_mmio", "mmio", true },
-		[EV_KVM_USERSPACE_EXIT] = { "kvm", "kvm_userspace_exit", "userspace", true },
-		[EV_SYS_ENTER_IOCTL] = { "syscalls", "sys_enter_ioctl", "userspace latency (KVM_RUN)" },
-		[EV_KVM_WFX] = { "kvm", "kvm_wfx_arm64", "wfx", true },
-		[EV_KVM_SYSREG] = { "kvm", "kvm_handle_sys_reg", "sysreg", true },
-		[EV_KVM_GUEST_FAULT] = { "kvm", "kvm_guest_fault", "fault", true },
+		[EV_KVM_EXIT] = { KVM_EVENT("kvm_exit", "exit"),
+			.functions = { { "handle_exit", NULL, "exit", "kvm_vcpu" } } },
+		[EV_KVM_ENTRY] = { KVM_EVENT("kvm_entry", "exit latency") },
+		[EV_KVM_HYPERCALL] = { KVM_EVENT("kvm_hvc_arm64", "hypercall (hvc)"),
+			.functions = { { "handle_hvc", NULL, "hvc", "kvm_vcpu" } } },
+		[EV_KVM_MMIO] = { KVM_EVENT("kvm_mmio", "mmio") },
+		[EV_KVM_USERSPACE_EXIT] = { KVM_EVENT("kvm_userspace_exit", "userspace") },
+		[EV_SYS_ENTER_IOCTL] = { EVENT("syscalls", "sys_enter_ioctl", "userspace latency (KVM_RUN)") },
+		[EV_KVM_WFX] = { KVM_EVENT("kvm_wfx_arm64", "wfx") },
+		[EV_KVM_SYSREG] = { KVM_EVENT("kvm_handle_sys_reg", "sysreg") },
+		[EV_KVM_GUEST_FAULT] = { KVM_EVENT("kvm_guest_fault", "fault") },
 	},
 };
 
