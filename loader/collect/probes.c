@@ -23,7 +23,9 @@
 
 struct event_desc {
 	const char *system, *name;
-	const char *feeds;		/* classes, for --list-probes */
+	enum trap_class class;		/* the class it counts */
+	bool latency_only;		/* it only closes the class's latency intervals */
+	const char *feeds;		/* for --list-probes */
 	bool has_btf;			/* a tp_btf variant exists */
 	const char *btf_reads[2];	/* the tp_btf variant reads one of these */
 	bool direct;			/* and a _direct one, for KVM built in */
@@ -36,48 +38,50 @@ struct event_desc {
 /* Each architecture's events (traps_ARCH.bpf.h has their programs); an
  * event without a name is another architecture's.  Programs are named by
  * method: tp_NAME, btf_NAME (_direct), fentry_/fexit_/kprobe_PROGRAM. */
-#define EVENT(sys, ev, what) .system = sys, .name = ev, .feeds = what
-#define KVM_EVENT(ev, what) EVENT("kvm", ev, what), .has_btf = true
+#define EVENT(sys, ev, cls, what) .system = sys, .name = ev, .class = cls, .feeds = what
+#define KVM_EVENT(ev, cls, what) EVENT("kvm", ev, cls, what), .has_btf = true
 static const struct event_desc arch_events[NR_PROBE_ARCHES][NR_EVENTS] = {
 	[PROBE_ARCH_X86] = {
-		[EV_KVM_EXIT] = { KVM_EVENT("kvm_exit", "exit"), .btf_reads = { "vcpu_svm", "vcpu_vmx" },
+		[EV_KVM_EXIT] = { KVM_EVENT("kvm_exit", CLASS_EXIT, "exit"), .btf_reads = { "vcpu_svm", "vcpu_vmx" },
 			.functions = {
 				{ "svm_handle_exit", "kvm_amd", "svm_exit", "vcpu_svm" },
 				{ "vmx_handle_exit", "kvm_intel", "vmx_exit", "vcpu_vmx" },
 				/* Linux 5.10's, static in svm.c; svm_handle_exit from 5.11 */
 				{ "handle_exit", "kvm_amd", "svm_exit", "vcpu_svm" } } },
-		[EV_KVM_ENTRY] = { KVM_EVENT("kvm_entry", "exit latency") },
-		[EV_KVM_HYPERCALL] = { KVM_EVENT("kvm_hypercall", "hypercall") },
-		[EV_KVM_EMULATE_INSN] = { KVM_EVENT("kvm_emulate_insn", "emulate"),
+		[EV_KVM_ENTRY] = { KVM_EVENT("kvm_entry", CLASS_EXIT, "exit latency"), .latency_only = true },
+		[EV_KVM_HYPERCALL] = { KVM_EVENT("kvm_hypercall", CLASS_HYPERCALL, "hypercall") },
+		[EV_KVM_EMULATE_INSN] = { KVM_EVENT("kvm_emulate_insn", CLASS_EMULATE, "emulate"),
 			.btf_reads = { "x86_emulate_ctxt" }, .direct = true,
 			.functions = { { "x86_emulate_instruction", "kvm", "emulate", "x86_emulate_ctxt" } },
 			.fexit = true, .kretprobe = true },
-		[EV_KVM_PIO] = { KVM_EVENT("kvm_pio", "pio") },
-		[EV_KVM_MMIO] = { KVM_EVENT("kvm_mmio", "mmio") },
-		[EV_KVM_USERSPACE_EXIT] = { KVM_EVENT("kvm_userspace_exit", "userspace") },
+		[EV_KVM_PIO] = { KVM_EVENT("kvm_pio", CLASS_PIO, "pio") },
+		[EV_KVM_MMIO] = { KVM_EVENT("kvm_mmio", CLASS_MMIO, "mmio") },
+		[EV_KVM_USERSPACE_EXIT] = { KVM_EVENT("kvm_userspace_exit", CLASS_USERSPACE, "userspace") },
 		/* only ioctls: the BTF variant (raw sys_enter) would run on every syscall */
-		[EV_SYS_ENTER_IOCTL] = { EVENT("syscalls", "sys_enter_ioctl", "userspace latency (KVM_RUN)") },
-		[EV_KVM_MSR] = { KVM_EVENT("kvm_msr", "msr") },
-		[EV_KVM_CPUID] = { KVM_EVENT("kvm_cpuid", "cpuid") },
+		[EV_SYS_ENTER_IOCTL] = { EVENT("syscalls", "sys_enter_ioctl", CLASS_USERSPACE, "userspace latency (KVM_RUN)"),
+				   .latency_only = true },
+		[EV_KVM_MSR] = { KVM_EVENT("kvm_msr", CLASS_MSR, "msr") },
+		[EV_KVM_CPUID] = { KVM_EVENT("kvm_cpuid", CLASS_CPUID, "cpuid") },
 		/* fire only for guests KVM treats as Hyper-V (CONFIG_KVM_HYPERV, 6.8+)
 		 * or Xen (CONFIG_KVM_XEN) ones; a kernel without them skips them */
-		[EV_KVM_HV_HYPERCALL] = { KVM_EVENT("kvm_hv_hypercall", "hypercall (Hyper-V)") },
-		[EV_KVM_XEN_HYPERCALL] = { KVM_EVENT("kvm_xen_hypercall", "hypercall (Xen)") },
+		[EV_KVM_HV_HYPERCALL] = { KVM_EVENT("kvm_hv_hypercall", CLASS_HYPERCALL, "hypercall (Hyper-V)") },
+		[EV_KVM_XEN_HYPERCALL] = { KVM_EVENT("kvm_xen_hypercall", CLASS_HYPERCALL, "hypercall (Xen)") },
 	},
 	[PROBE_ARCH_ARM64] = {
 		/* handle_exit() runs once per exit; handle_hvc() is static, reached
 		 * through arm_exit_handlers[ESR_ELx_EC_HVC64] (arch/arm64/kvm/handle_exit.c) */
-		[EV_KVM_EXIT] = { KVM_EVENT("kvm_exit", "exit"),
+		[EV_KVM_EXIT] = { KVM_EVENT("kvm_exit", CLASS_EXIT, "exit"),
 			.functions = { { "handle_exit", NULL, "exit", "kvm_vcpu" } } },
-		[EV_KVM_ENTRY] = { KVM_EVENT("kvm_entry", "exit latency") },
-		[EV_KVM_HYPERCALL] = { KVM_EVENT("kvm_hvc_arm64", "hypercall (hvc)"),
+		[EV_KVM_ENTRY] = { KVM_EVENT("kvm_entry", CLASS_EXIT, "exit latency"), .latency_only = true },
+		[EV_KVM_HYPERCALL] = { KVM_EVENT("kvm_hvc_arm64", CLASS_HYPERCALL, "hypercall (hvc)"),
 			.functions = { { "handle_hvc", NULL, "hvc", "kvm_vcpu" } } },
-		[EV_KVM_MMIO] = { KVM_EVENT("kvm_mmio", "mmio") },
-		[EV_KVM_USERSPACE_EXIT] = { KVM_EVENT("kvm_userspace_exit", "userspace") },
-		[EV_SYS_ENTER_IOCTL] = { EVENT("syscalls", "sys_enter_ioctl", "userspace latency (KVM_RUN)") },
-		[EV_KVM_WFX] = { KVM_EVENT("kvm_wfx_arm64", "wfx") },
-		[EV_KVM_SYSREG] = { KVM_EVENT("kvm_handle_sys_reg", "sysreg") },
-		[EV_KVM_GUEST_FAULT] = { KVM_EVENT("kvm_guest_fault", "fault") },
+		[EV_KVM_MMIO] = { KVM_EVENT("kvm_mmio", CLASS_MMIO, "mmio") },
+		[EV_KVM_USERSPACE_EXIT] = { KVM_EVENT("kvm_userspace_exit", CLASS_USERSPACE, "userspace") },
+		[EV_SYS_ENTER_IOCTL] = { EVENT("syscalls", "sys_enter_ioctl", CLASS_USERSPACE, "userspace latency (KVM_RUN)"),
+				   .latency_only = true },
+		[EV_KVM_WFX] = { KVM_EVENT("kvm_wfx_arm64", CLASS_WFX, "wfx") },
+		[EV_KVM_SYSREG] = { KVM_EVENT("kvm_handle_sys_reg", CLASS_SYSREG, "sysreg") },
+		[EV_KVM_GUEST_FAULT] = { KVM_EVENT("kvm_guest_fault", CLASS_FAULT, "fault") },
 	},
 };
 
@@ -96,6 +100,14 @@ static const char *const method_names[] = {
 const char *method_name(enum attach_method m)
 {
 	return method_names[m];
+}
+
+enum attach_method plan_class_method(const struct probe_plan *plan, unsigned int class)
+{
+	for (int ev = 0; ev < NR_EVENTS; ev++)
+		if (events[ev].name && !events[ev].latency_only && events[ev].class == class)
+			return plan->method[ev];
+	return METHOD_NONE;
 }
 
 const char *probe_event_name(enum probe_event ev)

@@ -63,6 +63,9 @@ int attach_plan(struct bpf_object *obj, const struct probe_plan *plan, enum atta
 const char *plan_program_event(const struct probe_plan *plan, const char *prog_name,
 			       char *buf, size_t size);
 
+/* How the class's counting event is attached (METHOD_NONE: not here). */
+enum attach_method plan_class_method(const struct probe_plan *plan, unsigned int class);
+
 /* The event's name ("kvm_mmio") in this build's table, NULL if none. */
 const char *probe_event_name(enum probe_event ev);
 

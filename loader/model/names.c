@@ -193,50 +193,11 @@ static const struct code_name sysreg_names[] = {
  * 0b0011LL permission, LL the table level. */
 static const char *const fsc_kinds[4] = { "address-size", "translation", "access-flag", "permission" };
 
-static const char *const class_names[NR_CLASSES] = {
-	[CLASS_EXIT] = "exit", [CLASS_HYPERCALL] = "hypercall", [CLASS_EMULATE] = "emulate",
-	[CLASS_PIO] = "pio", [CLASS_MMIO] = "mmio", [CLASS_USERSPACE] = "userspace",
-	[CLASS_MSR] = "msr", [CLASS_CPUID] = "cpuid", [CLASS_WFX] = "wfx", [CLASS_SYSREG] = "sysreg",
-	[CLASS_FAULT] = "fault",
-};
-
 static const char *lookup(const struct code_name *t, size_t n, __u64 code)
 {
 	for (size_t i = 0; i < n; i++)
 		if (t[i].code == code)
 			return t[i].name;
-	return NULL;
-}
-
-const char *class_name(unsigned int class)
-{
-	return class < NR_CLASSES ? class_names[class] : NULL;
-}
-
-int class_from_name(const char *name)
-{
-	for (int i = 0; i < NR_CLASSES; i++)
-		if (!strcmp(name, class_names[i]))
-			return i;
-	return -1;
-}
-
-bool class_traced_here(unsigned int class)
-{
-#if defined(__aarch64__)
-	return class != CLASS_EMULATE && class != CLASS_PIO && class != CLASS_MSR &&
-	       class != CLASS_CPUID && class < NR_CLASSES;
-#else
-	return class < CLASS_WFX;
-#endif
-}
-
-const char *class_latency_label(unsigned int class)
-{
-	if (class == CLASS_EXIT)
-		return "exit->entry";
-	if (class == CLASS_USERSPACE)
-		return "time in VMM";
 	return NULL;
 }
 

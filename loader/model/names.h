@@ -5,16 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
-
-/* "exit", "hypercall", ... ; NULL past NR_CLASSES. */
-const char *class_name(unsigned int class);
-/* Class index of a name, or -1. */
-int class_from_name(const char *name);
-/* Can this build's architecture see the class at all (x86: no wfx,
- * sysreg, fault; arm64: no emulate, pio, msr, cpuid)? */
-bool class_traced_here(unsigned int class);
-/* Does this class carry a latency histogram, and what does it measure? */
-const char *class_latency_label(unsigned int class);
+#include "model/classes.h"
 
 /* Names from the kernel's own uapi tables; NULL when the code is unknown. */
 const char *vmx_exit_name(__u32 reason);

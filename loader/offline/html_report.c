@@ -15,12 +15,6 @@
 #define MAX_SECTIONS 100	/* guests with their own section; all are in the overview */
 #define MAX_BARS 300		/* bars of a time chart; more intervals share a bar */
 
-/* Tableau 10, and one more for arm64's fault class. */
-static const char *const class_colors[NR_CLASSES] = {
-	"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-	"#9c755f", "#bab0ac", "#17becf",
-};
-
 void html_text(FILE *f, const char *s)
 {
 	for (; *s; s++) {
@@ -108,7 +102,7 @@ static void write_style(FILE *f)
 	      "svg text{font:11px system-ui,sans-serif;fill:#555}svg .axis{stroke:#888}"
 	      "svg .grid{stroke:#e6e8eb}svg text.label{fill:#333;font-size:12px}\n", f);
 	for (int c = 0; c < NR_CLASSES; c++)
-		fprintf(f, ".k%d{fill:%s;background:%s}", c, class_colors[c], class_colors[c]);
+		fprintf(f, ".k%d{fill:%s;background:%s}", c, class_table[c].color, class_table[c].color);
 	fputs("\n</style>\n", f);
 }
 
@@ -303,7 +297,7 @@ static void latency_chart(FILE *f, const struct run_guest *g, int c)
 		format_ns(g->lat_max_ns[c], b, sizeof(b)));
 }
 
-static void class_table(FILE *f, const struct run_guest *g, double elapsed)
+static void class_share_table(FILE *f, const struct run_guest *g, double elapsed)
 {
 	char a[32], b[32];
 
@@ -408,7 +402,7 @@ static void guest_section(FILE *f, const struct run_data *d, const struct run_gu
 	if (elapsed > 0)
 		fprintf(f, ", %.1f/s over %.1f s", g->total / elapsed, elapsed);
 	fputs(".</p>\n", f);
-	class_table(f, g, elapsed);
+	class_share_table(f, g, elapsed);
 
 	fputs("<h3>Trap mix over time</h3>\n", f);
 	if (!d->has_series)

@@ -8,13 +8,6 @@
 #include "model/names.h"
 #include "present/text.h"
 
-static const char *const class_columns[NR_CLASSES] = {
-	[CLASS_EXIT] = "EXIT", [CLASS_HYPERCALL] = "HCALL", [CLASS_EMULATE] = "EMUL",
-	[CLASS_PIO] = "PIO", [CLASS_MMIO] = "MMIO", [CLASS_USERSPACE] = "VMM",
-	[CLASS_MSR] = "MSR", [CLASS_CPUID] = "CPUID", [CLASS_WFX] = "WFX", [CLASS_SYSREG] = "SYSREG",
-	[CLASS_FAULT] = "FAULT",
-};
-
 const char *format_ns(__u64 ns, char *buf, size_t size)
 {
 	if (ns < 1000)
@@ -268,7 +261,7 @@ void report_interval(FILE *out, struct stats *s, double interval_s, double elaps
 	fprintf(out, "%-8s %-16s %5s %9s", "PID", "GUEST", "VCPUS", "TRAPS/s");
 	for (int c = 0; c < NR_CLASSES; c++)	/* only the classes this architecture has */
 		if (class_traced_here(c))
-			fprintf(out, " %8s", class_columns[c]);
+			fprintf(out, " %8s", class_table[c].column);
 	fprintf(out, "  %-24s %-19s %-19s\n", "TOP CODE", "EXIT AVG/MAX", "VMM AVG/MAX");
 	for (size_t i = 0; i < s->nr_guests; i++) {
 		struct guest_sum *gs = &sums[i];

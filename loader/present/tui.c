@@ -28,22 +28,6 @@ enum sort_key {
 	NR_SORTS = SORT_CLASS + NR_CLASSES,
 };
 
-static const char *const class_titles[NR_CLASSES] = {
-	[CLASS_EXIT] = "EXIT", [CLASS_HYPERCALL] = "HCALL", [CLASS_EMULATE] = "EMUL",
-	[CLASS_PIO] = "PIO", [CLASS_MMIO] = "MMIO", [CLASS_USERSPACE] = "VMM",
-	[CLASS_MSR] = "MSR", [CLASS_CPUID] = "CPUID", [CLASS_WFX] = "WFX", [CLASS_SYSREG] = "SYSREG",
-	[CLASS_FAULT] = "FAULT",
-};
-
-/* The event whose attach method counts a class, for the header. */
-static const enum probe_event class_events[NR_CLASSES] = {
-	[CLASS_EXIT] = EV_KVM_EXIT, [CLASS_HYPERCALL] = EV_KVM_HYPERCALL,
-	[CLASS_EMULATE] = EV_KVM_EMULATE_INSN, [CLASS_PIO] = EV_KVM_PIO,
-	[CLASS_MMIO] = EV_KVM_MMIO, [CLASS_USERSPACE] = EV_KVM_USERSPACE_EXIT,
-	[CLASS_MSR] = EV_KVM_MSR, [CLASS_CPUID] = EV_KVM_CPUID, [CLASS_WFX] = EV_KVM_WFX,
-	[CLASS_SYSREG] = EV_KVM_SYSREG, [CLASS_FAULT] = EV_KVM_GUEST_FAULT,
-};
-
 /* Refresh intervals + and - step through. */
 static const double interval_steps[] = { 0.1, 0.2, 0.5, 1, 2, 3, 5, 10, 30, 60 };
 
@@ -419,7 +403,7 @@ static void format_row(char *buf, size_t size, const struct guest_line *l,
 			};
 
 			snprintf(cell, sizeof(cell), "%s",
-				 c >= COL_CLASS && c < COL_SHARE ? class_titles[c - COL_CLASS] : titles[c]);
+				 c >= COL_CLASS && c < COL_SHARE ? class_table[c - COL_CLASS].column : titles[c]);
 			left |= c == COL_PID;
 		} else if (c == COL_PID) {
 			snprintf(cell, sizeof(cell), "%u", l->guest->pid);
@@ -902,8 +886,7 @@ static void draw_help(void)
 		"  s                                   next sort column;  r  reverses the order",
 		"  T I N V O E M                       sort by traps/s, pid, name, vCPUs, total, exit",
 		"                                      latency, time in VMM",
-		"  1-8                                 sort by the rate of exit, hypercall, emulate, pio,",
-		"                                      mmio, userspace (VMM), msr, cpuid",
+		NULL,	/* the class keys, from the class table */
 		"  /                                   filter guests by name or pid (substring or glob);",
 		"                                      an empty filter shows all",
 		"  p                                   pause (the numbers stay; the next read covers the pause)",
@@ -917,9 +900,25 @@ static void draw_help(void)
 		"Any key closes this help.",
 	};
 
+	char keys[16] = "", names[256] = "";
+	int y = 0;
+
+	for (int c = 0; c < NR_CLASSES; c++) {
+		if (!class_sort_key(c))
+			continue;
+		snprintf(keys + strlen(keys), sizeof(keys) - strlen(keys), "%c", class_sort_key(c));
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", *names ? ", " : "",
+			 class_name(c));
+	}
 	erase();
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
-		put(i, 0, i ? 0 : A_BOLD, "%s", lines[i]);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		if (lines[i]) {
+			put(y++, 0, i ? 0 : A_BOLD, "%s", lines[i]);
+			continue;
+		}
+		put(y, 2, 0, "%s", keys);
+		put(y++, 38, 0, "sort by the rate of: %s", names);
+	}
 }
 
 void tui_draw(struct tui *t, struct stats *s, double elapsed_s)
@@ -1039,8 +1038,8 @@ static void handle_key(struct tui *t, struct stats *s, int ch, double elapsed_s)
 		t->sort = k - sort_keys;
 		return;
 	}
-	if (ch >= '1' && ch < '1' + NR_CLASSES) {
-		t->sort = SORT_CLASS + ch - '1';
+	if (class_of_sort_key(ch) >= 0) {
+		t->sort = SORT_CLASS + class_of_sort_key(ch);
 		return;
 	}
 	switch (ch) {
@@ -1095,7 +1094,7 @@ static void describe_attach(struct tui *t, const struct probe_plan *plan)
 		bool any = false;
 
 		for (int c = 0; c < NR_CLASSES && o < sizeof(t->attach); c++) {
-			if (!class_traced_here(c) || (int)plan->method[class_events[c]] != m)
+			if (!class_traced_here(c) || (int)plan_class_method(plan, c) != m)
 				continue;
 			o += snprintf(t->attach + o, sizeof(t->attach) - o, "%s%s%s",
 				      any ? " " : o ? "  " : "",
