@@ -1,5 +1,6 @@
 #!/bin/bash
-# Run a test script inside Debian's stock arm64 6.1 kernel, booted under
+# Run a test script inside Debian's stock arm64 kernel (VM_KERNEL 5.10, 6.1 or
+# 6.12, as in tests/vm/run.sh), booted under
 # qemu-system-aarch64 -M virt,virtualization=on -cpu max (pure emulation):
 # KVM is built in and runs at EL2, so the script gets a real arm64 /dev/kvm,
 # kprobes, fentry and BTF.  tests/vm/run.sh does the work (usage, files,
