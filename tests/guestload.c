@@ -35,7 +35,8 @@
  * cpu_us: CPU time of the vCPU threads (the VMM's and KVM's work, not time others ran).
  * insns: guest instructions executed.  exit_*: KVM_RUN returns by run->exit_reason (exit_intr:
  * -EINTR, from the time limit); kvm_run: KVM_RUN ioctls.  kstat_*: KVM's own per-vCPU statistics
- * (KVM_GET_STATS_FD; printed only when available; debugfs is locked down on the PVM host).
+ * (KVM_GET_STATS_FD, 5.14 on; before it the VM's debugfs files; each printed only when available;
+ * debugfs is locked down on the PVM host).
  *
  * Guest memory: one memslot, GPA 0..64 KiB.  IVT at 0, GDT 0x500, IDT 0x600, exception stubs 0x800
  * (vector v: out 0xf5 <- v, the VMM reports "guest exception vector v"), script at 0x1000, stacks
@@ -610,7 +611,7 @@ static void setup_vcpu(int vm, struct vcpu *v, size_t run_size)
 static const char *kstat_name[] = { "exits", "io_exits", "mmio_exits", "halt_exits", "insn_emulation",
 				    "insn_emulation_fail", "hypercalls", "signal_exits", "irq_exits" };
 #define NKSTAT (int)(sizeof kstat_name / sizeof kstat_name[0])
-static int kstat_ok;
+static int kstat_found[NKSTAT];
 
 static void read_kstats(int fd, uint64_t *acc)
 {
@@ -629,12 +630,33 @@ static void read_kstats(int fd, uint64_t *acc)
 					if (!strcmp(sd->name, kstat_name[k]) &&
 					    pread(sfd, &val, 8, h.data_offset + sd->offset) == 8) {
 						acc[k] += val;
-						kstat_ok = 1;
+						kstat_found[k] = 1;
 					}
 			}
 		free(d);
 	}
 	close(sfd);
+}
+
+/* Before 5.14 there is no stats fd: the same counters are the VM's debugfs
+ * files, /sys/kernel/debug/kvm/PID-VMFD/NAME, each the sum over its vCPUs. */
+static void read_kstats_debugfs(int vmfd, uint64_t *acc)
+{
+	for (int k = 0; k < NKSTAT; k++) {
+		char path[128];
+		unsigned long long val;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/%s", (int)getpid(), vmfd, kstat_name[k]);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%llu", &val) == 1) {
+			acc[k] += val;
+			kstat_found[k] = 1;
+		}
+		fclose(f);
+	}
 }
 
 static void fmt_name(char *out, size_t size, const char *s)
@@ -773,6 +795,11 @@ static int run_guest(void)
 		sum.exit_fail += v->exit_fail;
 		sum.nrun += v->nrun; sum.cpu_ns += v->cpu_ns;
 	}
+	int any = 0;
+	for (int k = 0; k < NKSTAT; k++)
+		any |= kstat_found[k];
+	if (!any)
+		read_kstats_debugfs(vm, kstat);
 	char name[1024];
 	fmt_name(name, sizeof name, opt_name);
 	printf("guest pid=%d vcpus=%llu mode=%s complete=%d", (int)getpid(), (unsigned long long)opt_vcpus,
@@ -784,8 +811,9 @@ static int run_guest(void)
 		for (int i = 0; i < nblocks; i++)
 			if (blocks[i].op == OP_FAIL)
 				printf(" fail_rip=0x%x", blocks[i].body[blocks[i].opidx]);
-	for (int k = 0; k < NKSTAT && kstat_ok; k++)
-		printf(" kstat_%s=%llu", kstat_name[k], (unsigned long long)kstat[k]);
+	for (int k = 0; k < NKSTAT; k++)
+		if (kstat_found[k])
+			printf(" kstat_%s=%llu", kstat_name[k], (unsigned long long)kstat[k]);
 	printf(" exit_internal=%llu", (unsigned long long)sum.exit_fail);
 	printf(" insns=%llu exit_io=%llu exit_mmio=%llu exit_hlt=%llu exit_intr=%llu exit_other=%llu kvm_run=%llu"
 	       " elapsed_us=%lld cpu_us=%llu name=%s\n",

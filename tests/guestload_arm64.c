@@ -30,7 +30,7 @@
  * hvc..sysreg_write: ops executed (the program runs to its end or the vCPU fails, so these are
  * the option values times the vCPUs; mmio also checked against what the VMM saw).  exit_mmio
  * counts the end-of-program writes too (one per vCPU).  kstat_*: KVM's own per-vCPU statistics
- * (KVM_GET_STATS_FD).
+ * (KVM_GET_STATS_FD, 5.14 on; before it the VM's debugfs files; each printed only when available).
  *
  * Guest memory: one memslot of 64 KiB at IPA 0: exception vectors at 0x800 (every vector:
  * mrs x3, esr_el1; str w3, [EXC_ADDR]; b .), the program at 0x1000.  Unbacked: MMIO_ADDR,
@@ -306,11 +306,11 @@ static void setup_vcpu(int vm, struct vcpu *v, size_t run_size)
 		die("KVM_SET_ONE_REG: %s", strerror(errno));
 }
 
-/* KVM's own per-vCPU counters, through the binary stats fd. */
+/* KVM's own per-vCPU counters, through the binary stats fd (5.14 on). */
 static const char *kstat_name[] = { "exits", "hvc_exit_stat", "wfi_exit_stat", "wfe_exit_stat",
 				    "mmio_exit_user", "mmio_exit_kernel", "signal_exits" };
 #define NKSTAT (int)(sizeof(kstat_name) / sizeof(kstat_name[0]))
-static int kstat_ok;
+static int kstat_found[NKSTAT];
 
 static void read_kstats(int fd, uint64_t *acc)
 {
@@ -332,12 +332,33 @@ static void read_kstats(int fd, uint64_t *acc)
 					if (!strcmp(sd->name, kstat_name[k]) &&
 					    pread(sfd, &val, 8, h.data_offset + sd->offset) == 8) {
 						acc[k] += val;
-						kstat_ok = 1;
+						kstat_found[k] = 1;
 					}
 			}
 		free(d);
 	}
 	close(sfd);
+}
+
+/* Before 5.14 there is no stats fd: the same counters are the VM's debugfs
+ * files, /sys/kernel/debug/kvm/PID-VMFD/NAME, each the sum over its vCPUs. */
+static void read_kstats_debugfs(int vmfd, uint64_t *acc)
+{
+	for (int k = 0; k < NKSTAT; k++) {
+		char path[128];
+		unsigned long long val;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/%s", (int)getpid(), vmfd, kstat_name[k]);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%llu", &val) == 1) {
+			acc[k] += val;
+			kstat_found[k] = 1;
+		}
+		fclose(f);
+	}
 }
 
 static void fmt_name(char *out, size_t size, const char *s)
@@ -425,6 +446,11 @@ static int run_guest(void)
 		exit_mmio += v->exit_mmio; exit_intr += v->exit_intr; exit_other += v->exit_other;
 		nrun += v->nrun;
 	}
+	int any = 0;
+	for (int k = 0; k < NKSTAT; k++)
+		any |= kstat_found[k];
+	if (!any)
+		read_kstats_debugfs(vm, kstat);
 	fmt_name(name, sizeof(name), opt_name);
 	printf("guest pid=%d vcpus=%llu complete=%d", (int)getpid(), (unsigned long long)opt_vcpus,
 	       complete && !err);
@@ -440,8 +466,9 @@ static int run_guest(void)
 	for (int i = 0; i < nhvc; i++)
 		printf("%s%#x:%#x:%llu", i ? "," : "", hvcs[i].imm, hvcs[i].fid,
 		       (unsigned long long)(hvcs[i].n * opt_vcpus));
-	for (int k = 0; k < NKSTAT && kstat_ok; k++)
-		printf(" kstat_%s=%llu", kstat_name[k], (unsigned long long)kstat[k]);
+	for (int k = 0; k < NKSTAT; k++)
+		if (kstat_found[k])
+			printf(" kstat_%s=%llu", kstat_name[k], (unsigned long long)kstat[k]);
 	printf(" exit_mmio=%llu exit_intr=%llu exit_other=%llu kvm_run=%llu elapsed_us=%lld name=%s\n",
 	       (unsigned long long)exit_mmio, (unsigned long long)exit_intr,
 	       (unsigned long long)exit_other, (unsigned long long)nrun,
