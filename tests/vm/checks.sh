@@ -43,3 +43,34 @@ details() {
 			k = $4 SUBSEP $6 SUBSEP $16; if (!(k in seen)) { seen[k] = 1; c[$7 "/" $17] += $8 } }
 		END { for (k in c) print k "=" c[k] }' | sort | tr '\n' ';'
 }
+
+# --- attach modes a kernel cannot run ----------------------------------------
+# kvmprof must refuse them in one line that says why: exit status 1 and one
+# stderr line "kvmprof: --attach MODE: REASON", REASON naming what is missing
+# (BTF, fentry or BPF trampolines).  %s is the mode.
+REFUSAL_RE='^kvmprof: --attach %s: .*(BTF|fentry|trampoline)'
+# refused KVMPROF MODE: run "KVMPROF -q -d 1 --attach MODE" and check the refusal
+refused() {
+	"$1" -q -d 1 --attach "$2" >/tmp/refused.$2.out 2>/tmp/refused.$2.err
+	r_rc=$?
+	r_re=$(printf "$REFUSAL_RE" "$2")
+	r_n=$(grep -c . /tmp/refused.$2.err)
+	if [ "$r_rc" = 1 ] && [ "$r_n" = 1 ] && grep -Eq "$r_re" /tmp/refused.$2.err; then
+		ok
+		echo "verified: --attach $2 refused by $(uname -r): $(cat /tmp/refused.$2.err)"
+	else
+		bad "--attach $2 on $(uname -r): want exit 1 and one stderr line matching /$r_re/, got exit $r_rc and $r_n lines: $(head -n 5 /tmp/refused.$2.err | cut -c1-300 | tr '\n' '|')"
+	fi
+}
+# kernel_ge MAJOR MINOR: the running kernel is MAJOR.MINOR or newer
+kernel_ge() {
+	kg_v=$(uname -r | sed 's/[^0-9.].*//')
+	kg_maj=${kg_v%%.*} kg_min=$(echo "$kg_v" | cut -d. -f2)
+	[ "$kg_maj" -gt "$1" ] || { [ "$kg_maj" -eq "$1" ] && [ "$kg_min" -ge "$2" ]; }
+}
+# stderr_digest FILE: what kvmprof -v said that matters (its own lines, libbpf
+# and verifier errors), for a mode that failed
+stderr_digest() {
+	grep -i -E 'kvmprof|error|fail|invalid|unknown|refus|not found|denied|missing|unsupported|R[0-9]+ .*(mem|ptr)|-- END' "$1" |
+		grep -v 'tracing KVM traps' | head -n 40 | cut -c1-400 | sed 's/^/    | /'
+}
