@@ -28,7 +28,7 @@ knows_index() {
 has_rip() { case $1 in tracepoint|btf|auto) return 0 ;; *) return 1 ;; esac; }
 attach() { [ $1 = auto ] || echo "--attach $1"; }
 # the SVM exit handler: svm_handle_exit from 5.11, handle_exit before
-if grep -qE ' svm_handle_exit( |$)' /proc/kallsyms; then handler=svm_handle_exit; else handler=handle_exit; fi
+if awk '$3 == "svm_handle_exit" { f = 1; exit } END { exit !f }' /proc/kallsyms; then handler=svm_handle_exit; else handler=handle_exit; fi
 
 # MMIO faults are NPF exits with nested paging, #PF intercepts without.  The
 # npt parameter says what was asked (on 5.10 even when the CPU has no NPT):
