@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 #include "kvmprof.skel.h"
 #include "present/csv_out.h"
+#include "present/json_out.h"
 #include "model/guest_filter.h"
 #include "collect/procfs.h"
 #include "offline/html_report.h"

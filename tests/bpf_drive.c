@@ -19,8 +19,10 @@
 #include "kvmprof.skel.h"
 #include "check.h"
 #include "present/csv_out.h"
+#include "present/json_out.h"
 #include "model/insns.h"
 #include "present/text.h"
+#include "model/latency.h"
 #include "model/stats.h"
 
 static int prog_fd, counts_fd, hot_fd, latency_fd, drops_fd, insns_fd, failed_fd, vmm_starts_fd;

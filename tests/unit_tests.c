@@ -13,6 +13,7 @@
 #include <linux/kvm.h>
 #include "check.h"
 #include "present/csv_out.h"
+#include "present/json_out.h"
 #include "offline/csv_read.h"
 #include "model/devices.h"
 #include "offline/html_report.h"
@@ -31,6 +32,9 @@
 #include "collect/probes.h"
 #include "collect/record_btf.h"
 #include "present/text.h"
+#include "present/lines.h"
+#include "model/latency.h"
+#include "model/summary.h"
 #include "offline/run_data.h"
 
 static const char *name_of(unsigned int class, __u64 code)
@@ -581,27 +585,28 @@ static void test_detail_reports(void)
 		stats_row(&s, &key, true)->count = rows[i].count;
 	}
 	text = capture(summary_of, &s);
-	/* the reason's total, then its details by count, then the devices */
+	/* the reason's total, then its details by count, then the devices (the name
+	 * column is 40 wide with its indent) */
 #define LINE(name, n) "\n" name " " n " "
-	CHECK(strstr(text, LINE("    SVM io                        ", "          60")) &&
-	      strstr(text, LINE("      outb 0x3f8 (serial COM1)    ", "          40")) &&
-	      strstr(text, LINE("      inb 0x3f9 (serial COM1)     ", "          19")) &&
-	      strstr(text, LINE("      outb 0xf4                   ", "           1")) &&
-	      strstr(text, LINE("    SVM msr                       ", "           6")) &&
-	      strstr(text, LINE("      rdmsr 0x10                  ", "           4")) &&
-	      strstr(text, LINE("      wrmsr (index unknown)       ", "           2")) &&
-	      strstr(text, LINE("    SVM hlt                       ", "           3")) &&
-	      strstr(text, LINE("    out 0x3f8 (serial COM1)       ", "          40")) &&
-	      strstr(text, LINE("    write 0xfee00000 (LAPIC)      ", "           5")),
+	CHECK(strstr(text, LINE("    SVM io                              ", "          60")) &&
+	      strstr(text, LINE("      outb 0x3f8 (serial COM1)          ", "          40")) &&
+	      strstr(text, LINE("      inb 0x3f9 (serial COM1)           ", "          19")) &&
+	      strstr(text, LINE("      outb 0xf4                         ", "           1")) &&
+	      strstr(text, LINE("    SVM msr                             ", "           6")) &&
+	      strstr(text, LINE("      rdmsr 0x10                        ", "           4")) &&
+	      strstr(text, LINE("      wrmsr (index unknown)             ", "           2")) &&
+	      strstr(text, LINE("    SVM hlt                             ", "           3")) &&
+	      strstr(text, LINE("    out 0x3f8 (serial COM1)             ", "          40")) &&
+	      strstr(text, LINE("    write 0xfee00000 (LAPIC)            ", "           5")),
 	      "summary lines: %s", text);
 	/* per-device subtotals in the exit and the pio class, after the codes */
 	{
-		const char *exit_dev = strstr(text, LINE("    device serial COM1            ", "          59"));
-		const char *pio_dev = exit_dev ? strstr(exit_dev + 1, LINE("    device serial COM1            ", "          59")) : NULL;
+		const char *exit_dev = strstr(text, LINE("    device serial COM1                  ", "          59"));
+		const char *pio_dev = exit_dev ? strstr(exit_dev + 1, LINE("    device serial COM1                  ", "          59")) : NULL;
 
 		CHECK(exit_dev && pio_dev && exit_dev > strstr(text, "SVM hlt") &&
 		      pio_dev > strstr(text, "in 0x3f9 (serial COM1)"), "device subtotals: %s", text);
-		CHECK(strstr(text, LINE("    device LAPIC                  ", "           5")), "LAPIC subtotal");
+		CHECK(strstr(text, LINE("    device LAPIC                        ", "           5")), "LAPIC subtotal");
 	}
 	/* io before msr before hlt: codes by their details' total */
 	CHECK(strstr(text, "SVM io") < strstr(text, "SVM msr") && strstr(text, "SVM msr") < strstr(text, "SVM hlt"),
@@ -769,8 +774,14 @@ static void test_many_guests(void)
 		nr += s.rows[r].key.tgid == 4000007 ? 1 : 100;
 	CHECK_U64(nr, 2);
 	CHECK_U64(stats_rows_first(&s, stats_find_guest(&s, 4000007)), 14);
-	free(sum_codes(&s, stats_find_guest(&s, 4000007), &nr));
-	CHECK_U64(nr, 1);
+	{
+		struct summary sum;
+		size_t gi = stats_find_guest(&s, 4000007) - s.guests;
+
+		CHECK(!summary_build(&sum, &s, NULL) && !summary_detail(&sum, &s, NULL, gi), "summary");
+		CHECK_U64(sum.guests[gi].nr_codes, 1);
+		summary_free(&sum);
+	}
 	stats_free(&s);
 }
 

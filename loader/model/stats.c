@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include "model/latency.h"
 #include "model/stats.h"
 
 #define ROUND_UP8(x) (((x) + 7) & ~(size_t)7)
@@ -311,52 +312,6 @@ struct trap_row *stats_row(struct stats *s, const struct trap_key *key, bool cre
 	return row;
 }
 
-void latency_add(struct trap_latency *dst, const struct trap_latency *src)
-{
-	if (!src->count)
-		return;
-	dst->count += src->count;
-	dst->sum_ns += src->sum_ns;
-	for (int i = 0; i < LAT_SLOTS; i++)
-		dst->slots[i] += src->slots[i];
-	if (src->max_ns > dst->max_ns)
-		dst->max_ns = src->max_ns;
-	if (src->min_ns && (!dst->min_ns || src->min_ns < dst->min_ns))
-		dst->min_ns = src->min_ns;
-	if (src->vcpu != VCPU_UNKNOWN)
-		dst->vcpu = src->vcpu;
-}
-
-void latency_delta(struct trap_latency *dst, const struct trap_latency *now,
-		   const struct trap_latency *before)
-{
-	bool restarted = now->count < before->count;	/* entry deleted and recreated */
-
-	*dst = *now;
-	if (restarted)
-		return;
-	dst->count -= before->count;
-	dst->sum_ns -= before->sum_ns;
-	for (int i = 0; i < LAT_SLOTS; i++)
-		dst->slots[i] -= before->slots[i];
-}
-
-/* The largest latency of an interval: the map's max if it grew in the
- * interval, else the upper bound of the highest log2 bucket that did. */
-static __u64 interval_max(const struct trap_latency *now, const struct trap_latency *before,
-			  const struct trap_latency *delta)
-{
-	if (!delta->count)
-		return 0;
-	if (now->max_ns > before->max_ns)
-		return now->max_ns;
-	for (int i = LAT_SLOTS - 1; i >= 0; i--)
-		if (delta->slots[i])
-			return i == LAT_SLOTS - 1 || (1ULL << (i + 1)) - 1 > now->max_ns ?
-			       now->max_ns : (1ULL << (i + 1)) - 1;
-	return now->max_ns;
-}
-
 long map_walk(int fd, void *keys, size_t key_size, void *values, size_t value_size, size_t max)
 {
 	void *prev = NULL, *key;
@@ -561,7 +516,7 @@ int stats_read(struct stats *s, int counts_fd, int hot_fd, int latency_fd, int d
 		latency_add(&row->lat, &delta);
 		row->interval_lat_count = delta.count;
 		row->interval_lat_sum = delta.sum_ns;
-		row->interval_lat_max = interval_max(lat, &row->map_lat, &delta);
+		row->interval_lat_max = latency_delta_max(lat, &row->map_lat, &delta);
 		row->map_lat = *lat;
 		if (lat->vcpu != VCPU_UNKNOWN)
 			s->threads[row->thread].vcpu = lat->vcpu;

@@ -111,10 +111,4 @@ __u64 stats_total_drops(const struct stats *s);
  * value_size apart), skipping entries deleted under the walk: the count. */
 long map_walk(int fd, void *keys, size_t key_size, void *values, size_t value_size, size_t max);
 
-/* Adds the samples of src into dst (counts, sums, slots, min, max). */
-void latency_add(struct trap_latency *dst, const struct trap_latency *src);
-/* dst = now - before, slot by slot; min and max are taken from now. */
-void latency_delta(struct trap_latency *dst, const struct trap_latency *now,
-		   const struct trap_latency *before);
-
 #endif

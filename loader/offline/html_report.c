@@ -10,7 +10,8 @@
 #include "model/names.h"
 #include "cli/options.h"
 #include "util/outfile.h"
-#include "present/text.h"
+#include "model/latency.h"
+#include "present/lines.h"
 
 #define MAX_SECTIONS 100	/* guests with their own section; all are in the overview */
 #define MAX_BARS 300		/* bars of a time chart; more intervals share a bar */

@@ -22,14 +22,4 @@ void csv_write_series(FILE *f, const struct stats *s, double elapsed_s, double i
  * its failed emulations, one row per distinct instruction (see README). */
 void csv_write_insns(FILE *f, const struct stats *s);
 
-/* A JSON string: quotes and backslashes escaped, control bytes as \u00XX. */
-void json_string(FILE *f, const char *s);
-
-/* The time series as JSON lines: one object per interval, holding the rows
- * --csv-series writes for it (an interval without traps has no rows). */
-void json_write_series(FILE *f, const struct stats *s, double elapsed_s, double interval_s);
-
-/* The summary as JSON. */
-void json_write_summary(FILE *f, struct stats *s, double elapsed_s);
-
 #endif

@@ -7,7 +7,7 @@
 #include <string.h>
 #include "present/metrics.h"
 #include "model/names.h"
-#include "present/text.h"
+#include "model/latency.h"
 
 #define VCPU_AGGREGATED (-2)
 /* Histogram bounds: le = 2^k - 1 ns, the inclusive top of log2 slot k-1

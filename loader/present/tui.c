@@ -14,7 +14,8 @@
 #include "model/devices.h"
 #include "model/insns.h"
 #include "model/names.h"
-#include "present/text.h"
+#include "model/summary.h"
+#include "present/lines.h"
 #include "present/tui.h"
 
 #define HEADER_LINES 4	/* three lines of header, then the column titles */
@@ -41,16 +42,6 @@ struct guest_line {
 	__u64 exit_n, exit_sum, exit_max, vmm_n, vmm_sum, vmm_max;	/* the interval's */
 };
 
-/* One code of the drill-down, merged over the guest's threads. */
-struct code_line {
-	__u32 class;
-	__u16 detail_flags;	/* an exit's DETAIL_*, 0: none */
-	__u32 detail;
-	__u64 code, interval, total;
-	__u64 code_total, code_interval;	/* of all the code's details */
-	struct trap_latency lat;	/* since start, or since c */
-};
-
 /* A line of the drill-down's scrolling body. */
 struct text_line {
 	char text[256];
@@ -63,7 +54,7 @@ struct tui {
 	char host[65], kernel[65], attach[256];
 	double interval_s;	/* the setting */
 	double last_interval_s;	/* the length of the last read, for rates */
-	double clear_elapsed;	/* when c was pressed, or 0 */
+
 	bool have_data, paused, quit, help, editing;
 	enum view view;
 	int sort;
@@ -72,11 +63,7 @@ struct tui {
 	int cursor, top;	/* guest table: selected line, first line shown */
 	int scroll;		/* drill-down: first body line shown */
 	char filter[FILTER_MAX], edit[FILTER_MAX];
-	/* c: each row's count and latency at that moment, by row index (rows are
-	 * only ever appended); rows made later start from zero */
-	__u64 *base_count;
-	struct trap_latency *base_lat;
-	size_t nr_base;
+	struct baseline base;	/* c: the totals' zero; base.at_s 0 before any c */
 	struct guest_line *lines;
 	size_t nr_lines;
 	struct text_line *body;
@@ -116,41 +103,6 @@ static void fill_line(int y, int attr)
 	attron(attr);
 	mvhline(y, 0, ' ', COLS);
 	attroff(attr);
-}
-
-/* Count and latency of row r since start, or since c. */
-static __u64 row_total(const struct tui *t, const struct stats *s, size_t r)
-{
-	return s->rows[r].count - (r < t->nr_base ? t->base_count[r] : 0);
-}
-
-static void row_latency(const struct tui *t, const struct stats *s, size_t r,
-			struct trap_latency *out)
-{
-	const struct trap_latency *now = &s->rows[r].lat, *base;
-	int top = -1;
-
-	if (r >= t->nr_base || !t->base_lat[r].count) {
-		*out = *now;
-		return;
-	}
-	base = &t->base_lat[r];
-	latency_delta(out, now, base);
-	out->min_ns = 0;
-	if (now->max_ns > base->max_ns)
-		return;		/* a new maximum since c: exact */
-	/* the maximum predates c: what came since is bounded by its top bucket */
-	for (int i = 0; i < LAT_SLOTS; i++)
-		if (out->slots[i])
-			top = i;
-	if (top < 0) {
-		out->max_ns = 0;
-	} else {
-		__u64 lo, hi;
-
-		slot_bounds(top, &lo, &hi);
-		out->max_ns = hi < now->max_ns ? hi : now->max_ns;
-	}
 }
 
 static bool filter_matches(const struct tui *t, const struct guest *g)
@@ -202,58 +154,49 @@ static int line_order(const void *a, const void *b, void *arg)
 /* The table's lines: guests that pass -g and /, with their sums, sorted. */
 static void build_lines(struct tui *t, struct stats *s)
 {
-	struct guest_sum *sums = sum_guests(s);
 	double iv = t->have_data ? t->last_interval_s : 0;
+	struct summary sum;
 	__u64 all = 0;
 
 	free(t->lines);
 	t->lines = calloc(s->nr_guests + 1, sizeof(*t->lines));
 	t->nr_lines = 0;
-	if (!sums || !t->lines) {
-		free(sums);
+	if (!t->lines || summary_build(&sum, s, t->base.at_s > 0 ? &t->base : NULL))
 		return;
-	}
-	for (size_t i = 0; i < s->nr_guests; i++) {
-		struct guest_sum *gs = &sums[i];
+	for (size_t i = 0; i < sum.nr_guests; i++) {
+		const struct sum_guest *g = &sum.guests[i];
 		struct guest_line *l;
 
-		if (!guest_name_matches(gs->guest->name, t->opts->guest_globs,
-					t->opts->nr_guest_globs))
+		if (!guest_name_matches(g->guest->name, t->opts->guest_globs, t->opts->nr_guest_globs))
 			continue;
-		all += t->have_data ? gs->interval : 0;
-		if (!filter_matches(t, gs->guest))
+		all += t->have_data ? g->interval : 0;
+		if (!filter_matches(t, g->guest))
 			continue;
 		l = &t->lines[t->nr_lines++];
-		l->guest = gs->guest;
-		l->vcpus = gs->vcpus;
+		l->guest = g->guest;
+		l->vcpus = g->vcpus;
+		l->total = g->total;
 		if (iv > 0) {
-			l->rate = gs->interval / iv;
+			l->rate = g->interval / iv;
 			for (int c = 0; c < NR_CLASSES; c++)
-				l->class_rate[c] = gs->class_interval[c] / iv;
-			l->share = gs->interval;	/* divided by all below */
-			l->exit_n = gs->class_int_lat_count[CLASS_EXIT];
-			l->exit_sum = gs->class_int_lat_sum[CLASS_EXIT];
-			l->exit_max = gs->class_int_lat_max[CLASS_EXIT];
-			l->vmm_n = gs->class_int_lat_count[CLASS_USERSPACE];
-			l->vmm_sum = gs->class_int_lat_sum[CLASS_USERSPACE];
-			l->vmm_max = gs->class_int_lat_max[CLASS_USERSPACE];
+				l->class_rate[c] = g->classes[c].interval / iv;
+			l->share = g->interval;	/* divided by all below */
+			l->exit_n = g->classes[CLASS_EXIT].int_lat_count;
+			l->exit_sum = g->classes[CLASS_EXIT].int_lat_sum;
+			l->exit_max = g->classes[CLASS_EXIT].int_lat_max;
+			l->vmm_n = g->classes[CLASS_USERSPACE].int_lat_count;
+			l->vmm_sum = g->classes[CLASS_USERSPACE].int_lat_sum;
+			l->vmm_max = g->classes[CLASS_USERSPACE].int_lat_max;
 		}
 		snprintf(l->top, sizeof(l->top), "-");
-		if (iv > 0 && gs->top)
-			trap_name_fit(gs->top->key.class, gs->top->key.code, gs->top->key.detail_flags,
-				      gs->top->key.detail, l->top, sizeof(l->top), 22);	/* column_width[COL_TOP] */
+		if (iv > 0 && g->has_top)
+			trap_name_fit(g->top.class, g->top.code, g->top.detail_flags, g->top.detail, l->top,
+				      sizeof(l->top), 22);	/* column_width[COL_TOP] */
 	}
 	for (size_t i = 0; i < t->nr_lines; i++)
 		t->lines[i].share = all ? 100.0 * t->lines[i].share / all : 0;
-	/* totals since start, or since c */
-	for (size_t r = 0; r < s->nr_rows; r++)
-		for (size_t i = 0; i < t->nr_lines; i++)
-			if (t->lines[i].guest == &s->guests[s->rows[r].guest]) {
-				t->lines[i].total += row_total(t, s, r);
-				break;
-			}
 	qsort_r(t->lines, t->nr_lines, sizeof(*t->lines), line_order, t);
-	free(sums);
+	summary_free(&sum);
 }
 
 static void format_elapsed(double s, char *buf, size_t size)
@@ -280,8 +223,8 @@ static void draw_header(struct tui *t, struct stats *s, double elapsed_s)
 		live += !s->guests[i].ended;
 	}
 	format_elapsed(elapsed_s, el, sizeof(el));
-	if (t->clear_elapsed > 0)
-		snprintf(since, sizeof(since), "  totals since %.1fs (c)", t->clear_elapsed);
+	if (t->base.at_s > 0)
+		snprintf(since, sizeof(since), "  totals since %.1fs (c)", t->base.at_s);
 	put(0, 0, A_BOLD, "kvmprof  host %s  kernel %s  elapsed %s  interval %.2fs%s%s", t->host,
 	    t->kernel, el, t->interval_s, t->paused ? "  PAUSED" : "", since);
 	put(1, 0, 0, "traps %.0f/s  guests %zu seen: %zu live, %zu ended  dropped %llu  sort %s%s%s%s%s",
@@ -368,17 +311,6 @@ static int fit_columns(const struct tui *t, bool shown[NR_COLUMNS])
 	return name_w;
 }
 
-static void latency_text(char *buf, size_t size, __u64 n, __u64 sum, __u64 max)
-{
-	char a[16], m[16];
-
-	if (!n)
-		snprintf(buf, size, "-");
-	else
-		snprintf(buf, size, "%s/%s", format_ns(sum / n, a, sizeof(a)),
-			 format_ns(max, m, sizeof(m)));
-}
-
 /* One table row (or the titles when l is NULL) into buf. */
 static void format_row(char *buf, size_t size, const struct guest_line *l,
 		       const bool shown[NR_COLUMNS], int name_w)
@@ -425,9 +357,9 @@ static void format_row(char *buf, size_t size, const struct guest_line *l,
 		} else if (c == COL_TOP) {
 			snprintf(cell, sizeof(cell), "%s", l->top);
 		} else if (c == COL_EXIT_LAT) {
-			latency_text(cell, sizeof(cell), l->exit_n, l->exit_sum, l->exit_max);
+			latency_cell(cell, sizeof(cell), l->exit_n, l->exit_sum, l->exit_max);
 		} else {
-			latency_text(cell, sizeof(cell), l->vmm_n, l->vmm_sum, l->vmm_max);
+			latency_cell(cell, sizeof(cell), l->vmm_n, l->vmm_sum, l->vmm_max);
 		}
 		/* names longer than the column are cut, with a '~' saying so */
 		if ((int)strlen(cell) > w && w > 1) {
@@ -486,10 +418,13 @@ static void draw_guests(struct tui *t)
 	}
 }
 
-static void add_body(struct tui *t, int attr, const char *fmt, ...)
+/* The drill-down's body lines, from the sink the detail renderer fills. */
+static void body_line(void *ctx, enum line_attr attr, const char *text)
 {
+	static const int attrs[] = { [LINE_PLAIN] = 0, [LINE_BOLD] = A_BOLD,
+				     [LINE_TITLE] = A_BOLD | A_UNDERLINE, [LINE_ALERT] = A_BOLD };
+	struct tui *t = ctx;
 	struct text_line *l;
-	va_list ap;
 
 	if (t->nr_body == t->cap_body) {
 		size_t cap = t->cap_body ? t->cap_body * 2 : 256;
@@ -501,369 +436,38 @@ static void add_body(struct tui *t, int attr, const char *fmt, ...)
 		t->cap_body = cap;
 	}
 	l = &t->body[t->nr_body++];
-	l->attr = attr;
-	va_start(ap, fmt);
-	vsnprintf(l->text, sizeof(l->text), fmt, ap);
-	va_end(ap);
-}
-
-static int code_key_order(const void *a, const void *b)
-{
-	const struct code_line *x = a, *y = b;
-
-	if (x->class != y->class)
-		return x->class < y->class ? -1 : 1;
-	if (x->code != y->code)
-		return x->code < y->code ? -1 : 1;
-	if (x->detail_flags != y->detail_flags)
-		return x->detail_flags < y->detail_flags ? -1 : 1;
-	return x->detail < y->detail ? -1 : x->detail > y->detail;
-}
-
-/* by class, code by its details' total, detail by its own */
-static int code_order(const void *a, const void *b)
-{
-	const struct code_line *x = a, *y = b;
-
-	if (x->class != y->class)
-		return x->class < y->class ? -1 : 1;
-	if (x->code_total != y->code_total)
-		return x->code_total > y->code_total ? -1 : 1;
-	if (x->code != y->code)
-		return x->code < y->code ? -1 : 1;
-	if (x->total != y->total)
-		return x->total > y->total ? -1 : 1;
-	return code_key_order(a, b);
-}
-
-static struct trap_key line_key(const struct code_line *c)
-{
-	return (struct trap_key){ .class = c->class, .detail_flags = c->detail_flags,
-				  .detail = c->detail, .code = c->code };
-}
-
-/* The guest's codes over all its threads, since start or c, by class then
- * total: one line per row, sorted on (class, code) and merged. */
-static struct code_line *guest_codes(struct tui *t, struct stats *s, size_t gi, size_t *nr)
-{
-	struct code_line *codes = calloc(s->nr_rows + 1, sizeof(*codes));
-	size_t n = 0, merged = 0;
-
-	*nr = 0;
-	if (!codes)
-		return NULL;
-	for (size_t r = 0; r < s->nr_rows; r++) {
-		struct code_line *c = &codes[n];
-
-		if (s->rows[r].guest != gi || s->rows[r].key.class >= NR_CLASSES)
-			continue;
-		c->class = s->rows[r].key.class;
-		c->code = s->rows[r].key.code;
-		c->detail = s->rows[r].key.detail;
-		c->detail_flags = s->rows[r].key.detail_flags;
-		c->interval = t->have_data ? s->rows[r].interval : 0;
-		c->total = row_total(t, s, r);
-		row_latency(t, s, r, &c->lat);
-		n++;
-	}
-	qsort(codes, n, sizeof(*codes), code_key_order);
-	for (size_t i = 0; i < n; i++) {
-		struct code_line *m = &codes[merged - (merged > 0)];
-
-		if (merged && !code_key_order(m, &codes[i])) {
-			m->interval += codes[i].interval;
-			m->total += codes[i].total;
-			latency_add(&m->lat, &codes[i].lat);
-		} else {
-			codes[merged++] = codes[i];
-		}
-	}
-	/* sorted on (class, code, detail): a code's details are adjacent */
-	for (size_t i = 0, e; i < merged; i = e) {
-		__u64 total = 0, interval = 0;
-
-		for (e = i; e < merged && codes[e].class == codes[i].class && codes[e].code == codes[i].code; e++) {
-			total += codes[e].total;
-			interval += codes[e].interval;
-		}
-		for (size_t j = i; j < e; j++) {
-			codes[j].code_total = total;
-			codes[j].code_interval = interval;
-		}
-	}
-	qsort(codes, merged, sizeof(*codes), code_order);
-	*nr = merged;
-	return codes;
-}
-
-static void add_latency_cols(char *buf, size_t size, const struct trap_latency *lat)
-{
-	char a[16], m[16];
-
-	if (lat->count)
-		snprintf(buf, size, " %10s %10s", format_ns(lat->sum_ns / lat->count, a, sizeof(a)),
-			 format_ns(lat->max_ns, m, sizeof(m)));
-	else
-		buf[0] = '\0';
-}
-
-static void add_histogram(struct tui *t, const struct trap_latency *lat, const char *label)
-{
-	int first = -1, last = -1, width = COLS - 48;
-	__u64 max = 0;
-
-	if (width > 40)
-		width = 40;
-	for (int i = 0; i < LAT_SLOTS; i++) {
-		if (!lat->slots[i])
-			continue;
-		if (first < 0)
-			first = i;
-		last = i;
-		if (lat->slots[i] > max)
-			max = lat->slots[i];
-	}
-	if (last < 0)
-		return;
-	add_body(t, A_BOLD, "    %s latency, all codes (log2 ns buckets):", label);
-	for (int i = first; i <= last; i++) {
-		char range[48], bar[48];
-		__u64 lo, hi;
-		int stars = width > 0 ? (int)(lat->slots[i] * width / max) : 0;
-
-		slot_bounds(i, &lo, &hi);
-		if (i == LAT_SLOTS - 1)
-			snprintf(range, sizeof(range), "%llu -> inf", (unsigned long long)lo);
-		else
-			snprintf(range, sizeof(range), "%llu -> %llu", (unsigned long long)lo,
-				 (unsigned long long)hi);
-		memset(bar, '*', stars > 0 ? stars : 0);
-		memset(bar + (stars > 0 ? stars : 0), ' ', width > stars ? width - stars : 0);
-		bar[width > 0 ? width : 0] = '\0';
-		add_body(t, 0, "    %24s : %-10llu|%s|", range, (unsigned long long)lat->slots[i], bar);
-	}
-}
-
-static void add_code_line(struct tui *t, int indent, const char *name, __u64 interval, __u64 total,
-			  __u64 class_total, double iv, const struct trap_latency *lat)
-{
-	char cols[32] = "";
-
-	if (lat)
-		add_latency_cols(cols, sizeof(cols), lat);
-	add_body(t, 0, "%*s%-*s %12.1f %14llu %7.2f%%%s", indent, "", 40 - indent, name,
-		 iv > 0 ? interval / iv : 0, (unsigned long long)total,
-		 class_total ? 100.0 * total / class_total : 0, cols);
-}
-
-/* Per-device subtotals of codes[k..end) (one class): "device serial COM1". */
-static void add_device_lines(struct tui *t, const struct code_line *codes, int k, int end,
-			     __u64 class_total, double iv)
-{
-	struct { const char *name; __u64 total, interval; } devs[64];
-	int n = 0;
-
-	for (; k < end; k++) {
-		struct trap_key key = line_key(&codes[k]);
-		const char *device = trap_device(&key);
-		int i = 0;
-
-		if (!device)
-			continue;
-		while (i < n && strcmp(devs[i].name, device))
-			i++;
-		if (i == n) {
-			if (n == 64)
-				continue;
-			devs[n].name = device;
-			devs[n].total = devs[n].interval = 0;
-			n++;
-		}
-		devs[i].total += codes[k].total;
-		devs[i].interval += codes[k].interval;
-	}
-	for (int i = 0; i < n; i++) {	/* few: by total, insertion order for ties */
-		int best = i;
-		char name[64];
-
-		for (int j = i + 1; j < n; j++)
-			if (devs[j].total > devs[best].total)
-				best = j;
-		if (best != i) {
-			__typeof__(devs[0]) tmp = devs[i];
-
-			devs[i] = devs[best];
-			devs[best] = tmp;
-		}
-		snprintf(name, sizeof(name), "device %s", devs[i].name);
-		add_code_line(t, 2, name, devs[i].interval, devs[i].total, class_total, iv, NULL);
-	}
-}
-
-/* The guest's emulated instructions in full (--insns) or its failed
- * emulations, most frequent first: totals since start (c does not clear
- * them), rates over the last interval. */
-static void add_insns(struct tui *t, struct stats *s, __u32 pid, bool failed, double iv)
-{
-	size_t nr;
-	struct insn_sum *sums = insn_sums(s->insns, pid, failed, &nr);
-
-	if (nr) {
-		add_body(t, 0, "%s", "");
-		add_body(t, A_BOLD | A_UNDERLINE, "%-34s %-20s %-6s %12s %14s  %s",
-			 failed ? "FAILED EMULATION" : "EMULATED INSTRUCTION", "BYTES", "MODE", "RATE/s",
-			 "TOTAL", failed ? "LAST RIP" : "RIP (CS base + rip)");
-	}
-	for (size_t i = 0; i < nr; i++) {
-		char hex[64], where[96];
-
-		insn_hex(&sums[i].key, hex, sizeof(hex));
-		if (!failed)
-			insn_ranges_text(&sums[i], 3, where, sizeof(where));
-		else if (sums[i].last_rip == RIP_UNKNOWN)
-			snprintf(where, sizeof(where), "?");
-		else
-			snprintf(where, sizeof(where), "0x%llx", (unsigned long long)sums[i].last_rip);
-		add_body(t, failed ? A_BOLD : 0, "%-34.34s %-20.20s %-6s %12.1f %14llu  %s", sums[i].text,
-			 hex, emulate_mode_name(sums[i].key.mode), iv > 0 ? sums[i].interval / iv : 0,
-			 (unsigned long long)sums[i].count, where);
-	}
-	insn_sums_free(sums, nr);
-}
-
-/* The drill-down's body: vCPU threads, then per class its codes (with an
- * exit's details under it), its devices and its latency histogram, then
- * emulated instructions in full and failures. */
-static void build_body(struct tui *t, struct stats *s, const struct guest *g)
-{
-	double iv = t->have_data ? t->last_interval_s : 0;
-	size_t nr_codes;
-	size_t gi = g - s->guests;
-	struct code_line *codes = guest_codes(t, s, gi, &nr_codes);
-	__u64 class_total[NR_CLASSES] = {}, class_interval[NR_CLASSES] = {}, total = 0;
-	struct trap_latency class_lat[NR_CLASSES] = {};
-	char cols[32];
-
-	t->nr_body = 0;
-	for (size_t i = 0; i < nr_codes; i++) {
-		class_total[codes[i].class] += codes[i].total;
-		class_interval[codes[i].class] += codes[i].interval;
-		latency_add(&class_lat[codes[i].class], &codes[i].lat);
-		total += codes[i].total;
-	}
-	add_body(t, A_BOLD | A_UNDERLINE, "%-14s %-10s %12s %14s %8s", "VCPU", "TID", "TRAPS/s",
-		 "TOTAL", "%");
-	for (size_t i = 0; i < s->nr_threads; i++) {
-		const struct thread *th = &s->threads[i];
-		__u64 thr_total = 0, thr_interval = 0;
-		char vcpu[16];
-
-		if (th->guest != gi)
-			continue;
-		for (size_t r = 0; r < s->nr_rows; r++)
-			if (s->rows[r].thread == i) {
-				thr_total += row_total(t, s, r);
-				thr_interval += s->rows[r].interval;
-			}
-		if (th->vcpu >= 0)
-			snprintf(vcpu, sizeof(vcpu), "vcpu%d", th->vcpu);
-		else
-			snprintf(vcpu, sizeof(vcpu), "-");
-		add_body(t, 0, "%-14s %-10u %12.0f %14llu %7.2f%%", vcpu, th->tid,
-			 iv > 0 ? thr_interval / iv : 0, (unsigned long long)thr_total,
-			 total ? 100.0 * thr_total / total : 0);
-	}
-	add_body(t, 0, "%s", "");
-	add_body(t, A_BOLD | A_UNDERLINE, "%-40s %12s %14s %8s %10s %10s", "CLASS / CODE", "RATE/s",
-		 "TOTAL", "%", "AVG", "MAX");
-	if (!nr_codes)
-		add_body(t, 0, "No traps %s.", t->clear_elapsed > 0 ? "since c" : "yet");
-	for (int c = 0, k = 0; c < NR_CLASSES; c++) {
-		if (!class_total[c] && !class_interval[c]) {
-			/* its codes (none since c) are passed over, or no later
-			 * class would find its own */
-			while (k < (int)nr_codes && codes[k].class == (__u32)c)
-				k++;
-			continue;
-		}
-		add_latency_cols(cols, sizeof(cols), &class_lat[c]);
-		add_body(t, A_BOLD, "%-40s %12.1f %14llu %7.2f%%%s", class_name(c),
-			 iv > 0 ? class_interval[c] / iv : 0, (unsigned long long)class_total[c],
-			 total ? 100.0 * class_total[c] / total : 0, cols);
-		int first = k;
-
-		while (k < (int)nr_codes && codes[k].class == (__u32)c) {
-			int end = k + 1;
-			struct trap_latency lat = { .vcpu = VCPU_UNKNOWN };
-			char name[96];
-
-			while (end < (int)nr_codes && codes[end].class == (__u32)c && codes[end].code == codes[k].code)
-				end++;
-			if (end == k + 1 && !codes[k].detail_flags) {
-				trap_name(c, codes[k].code, 0, 0, name, sizeof(name));
-				add_code_line(t, 2, name, codes[k].interval, codes[k].total, class_total[c], iv,
-					      &codes[k].lat);
-				k = end;
-				continue;
-			}
-			/* the reason's total, then a line per detail */
-			for (int i = k; i < end; i++)
-				latency_add(&lat, &codes[i].lat);
-			code_name(c, codes[k].code, name, sizeof(name));
-			add_code_line(t, 2, name, codes[k].code_interval, codes[k].code_total, class_total[c], iv,
-				      &lat);
-			for (; k < end; k++) {
-				struct trap_key key = line_key(&codes[k]);
-				const char *device = trap_device(&key);
-				size_t n;
-
-				exit_detail_name(codes[k].detail_flags, codes[k].detail, name, sizeof(name));
-				if (!codes[k].detail_flags)
-					snprintf(name, sizeof(name), "(no detail)");
-				n = strlen(name);
-				if (device)
-					snprintf(name + n, sizeof(name) - n, " (%s)", device);
-				add_code_line(t, 4, name, codes[k].interval, codes[k].total, class_total[c], iv,
-					      &codes[k].lat);
-			}
-		}
-		add_device_lines(t, codes, first, k, class_total[c], iv);
-		if (class_latency_label(c))
-			add_histogram(t, &class_lat[c], class_latency_label(c));
-	}
-	free(codes);
-	add_insns(t, s, g->pid, false, iv);
-	add_insns(t, s, g->pid, true, iv);
+	l->attr = attrs[attr];
+	snprintf(l->text, sizeof(l->text), "%s", text);
 }
 
 static void draw_guest(struct tui *t, struct stats *s)
 {
-	const struct guest *g = NULL;
+	const struct baseline *base = t->base.at_s > 0 ? &t->base : NULL;
+	struct detail_view view = { .interval_rates = true, .seconds = t->have_data ? t->last_interval_s : 0 };
+	struct sink sink = { .line = body_line, .ctx = t, .width = COLS };
 	int rows = LINES - HEADER_LINES - 1;
-	__u64 total = 0, interval = 0;
-	int vcpus = 0;
+	const struct sum_guest *g = NULL;
+	struct summary sum;
 
-	for (size_t i = 0; i < s->nr_guests; i++)
-		if (s->guests[i].pid == t->selected_pid)
-			g = &s->guests[i];
+	if (summary_build(&sum, s, base))
+		return;
+	for (size_t i = 0; i < sum.nr_guests; i++)
+		if (sum.guests[i].guest->pid == t->selected_pid && !summary_detail(&sum, s, base, i))
+			g = &sum.guests[i];
 	if (!g) {
+		summary_free(&sum);
 		t->view = VIEW_GUESTS;
 		return;
 	}
-	for (size_t r = 0; r < s->nr_rows; r++)
-		if (&s->guests[s->rows[r].guest] == g) {
-			total += row_total(t, s, r);
-			interval += s->rows[r].interval;
-		}
-	for (size_t i = 0; i < s->nr_threads; i++)
-		vcpus += &s->guests[s->threads[i].guest] == g;
 	fill_line(HEADER_LINES - 1, A_REVERSE);
 	put(HEADER_LINES - 1, 0, A_REVERSE | A_BOLD, "Guest %u \"%s\" %s: %d vCPU thread%s, "
-	    "%.0f traps/s, %llu traps since %s", g->pid, g->name, g->ended ? "ended" : "live", vcpus,
-	    vcpus == 1 ? "" : "s", t->have_data && t->last_interval_s > 0 ?
-	    interval / t->last_interval_s : 0, (unsigned long long)total,
-	    t->clear_elapsed > 0 ? "c" : "start");
-	build_body(t, s, g);
+	    "%.0f traps/s, %llu traps since %s", g->guest->pid, g->guest->name,
+	    g->guest->ended ? "ended" : "live", g->vcpus, g->vcpus == 1 ? "" : "s",
+	    view.seconds > 0 ? g->interval / view.seconds : 0, (unsigned long long)g->total,
+	    base ? "c" : "start");
+	t->nr_body = 0;
+	render_guest_detail(&sink, g, &view);
+	summary_free(&sum);
 	if (t->scroll > (int)t->nr_body - rows)
 		t->scroll = (int)t->nr_body - rows;
 	if (t->scroll < 0)
@@ -949,22 +553,7 @@ void tui_update(struct tui *t, struct stats *s, double interval_s, double elapse
 /* c: what each row holds now becomes the view's zero. */
 static void clear_totals(struct tui *t, const struct stats *s, double elapsed_s)
 {
-	__u64 *count = realloc(t->base_count, (s->nr_rows + 1) * sizeof(*count));
-	struct trap_latency *lat;
-
-	if (!count)
-		return;
-	t->base_count = count;
-	lat = realloc(t->base_lat, (s->nr_rows + 1) * sizeof(*lat));
-	if (!lat)
-		return;
-	t->base_lat = lat;
-	for (size_t r = 0; r < s->nr_rows; r++) {
-		count[r] = s->rows[r].count;
-		lat[r] = s->rows[r].lat;
-	}
-	t->nr_base = s->nr_rows;
-	t->clear_elapsed = elapsed_s > 0 ? elapsed_s : 0.001;
+	baseline_take(&t->base, s, elapsed_s);
 }
 
 static void step_interval(struct tui *t, int dir)
@@ -1147,8 +736,7 @@ void tui_stop(struct tui *t)
 	delscreen(t->screen);
 	free(t->lines);
 	free(t->body);
-	free(t->base_count);
-	free(t->base_lat);
+	baseline_free(&t->base);
 	free(t);
 }
 

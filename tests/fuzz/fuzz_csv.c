@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "present/csv_out.h"
+#include "util/json_writer.h"
 #include "offline/csv_read.h"
 #include "offline/html_report.h"
 

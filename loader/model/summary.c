@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The summary model: the table's rows summed per guest, class, code and
+ * detail, device and thread, in the order the views show them. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "model/devices.h"
+#include "model/insns.h"
+#include "model/latency.h"
+#include "model/summary.h"
+
+/* Row r's count since start, or since the baseline. */
+static __u64 row_total(const struct baseline *b, const struct stats *s, size_t r)
+{
+	return s->rows[r].count - (b && r < b->nr ? b->count[r] : 0);
+}
+
+/* Row r's latency since start, or since the baseline: the maps keep one
+ * maximum per key since start, so a maximum older than the baseline is
+ * bounded by the highest bucket filled since; the minimum is not known. */
+static void row_latency(const struct baseline *b, const struct stats *s, size_t r,
+			struct trap_latency *out)
+{
+	const struct trap_latency *now = &s->rows[r].lat;
+
+	if (!b || r >= b->nr || !b->lat[r].count) {
+		*out = *now;
+		return;
+	}
+	latency_delta(out, now, &b->lat[r]);
+	out->max_ns = latency_delta_max(now, &b->lat[r], out);
+	out->min_ns = 0;
+}
+
+int summary_build(struct summary *sum, const struct stats *s, const struct baseline *base)
+{
+	memset(sum, 0, sizeof(*sum));
+	sum->guests = calloc(s->nr_guests + 1, sizeof(*sum->guests));
+	if (!sum->guests)
+		return -ENOMEM;
+	sum->nr_guests = s->nr_guests;
+	sum->drops = stats_total_drops(s);
+	for (size_t i = 0; i < s->nr_guests; i++) {
+		sum->guests[i].guest = &s->guests[i];
+		sum->live += !s->guests[i].ended;
+	}
+	for (size_t t = 0; t < s->nr_threads; t++)
+		sum->guests[s->threads[t].guest].vcpus++;
+	for (size_t r = 0; r < s->nr_rows; r++) {
+		const struct trap_row *row = &s->rows[r];
+		struct sum_guest *g = &sum->guests[row->guest];
+		__u64 total = row_total(base, s, r);
+		struct sum_class *c;
+		struct trap_latency lat;
+
+		if (row->key.class >= NR_CLASSES)
+			continue;
+		c = &g->classes[row->key.class];
+		row_latency(base, s, r, &lat);
+		g->total += total;
+		g->interval += row->interval;
+		c->total += total;
+		c->interval += row->interval;
+		latency_add(&c->lat, &lat);
+		c->int_lat_count += row->interval_lat_count;
+		c->int_lat_sum += row->interval_lat_sum;
+		if (row->interval_lat_max > c->int_lat_max)
+			c->int_lat_max = row->interval_lat_max;
+		if (row->interval && (!g->has_top || row->interval > s->rows[g->top_row].interval)) {
+			g->has_top = true;
+			g->top_row = r;
+			g->top = row->key;
+		}
+		sum->total += total;
+		sum->interval += row->interval;
+	}
+	return 0;
+}
+
+static int key_order(const struct trap_key *x, const struct trap_key *y)
+{
+	if (x->class != y->class)
+		return x->class < y->class ? -1 : 1;
+	if (x->code != y->code)
+		return x->code < y->code ? -1 : 1;
+	if (x->detail_flags != y->detail_flags)
+		return x->detail_flags < y->detail_flags ? -1 : 1;
+	return x->detail < y->detail ? -1 : x->detail > y->detail;
+}
+
+static int code_key_order(const void *a, const void *b)
+{
+	return key_order(&((const struct sum_code *)a)->key, &((const struct sum_code *)b)->key);
+}
+
+/* By class, a code by its details' total, a detail by its own; qsort_r's
+ * argument: each code's group total, by the code's index before sorting. */
+struct order_ctx {
+	const struct sum_code *codes;
+	const __u64 *group_total;
+};
+
+static int code_order(const void *a, const void *b, void *arg)
+{
+	const struct order_ctx *o = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	const struct sum_code *x = &o->codes[i], *y = &o->codes[j];
+
+	if (x->key.class != y->key.class)
+		return x->key.class < y->key.class ? -1 : 1;
+	if (o->group_total[i] != o->group_total[j])
+		return o->group_total[i] > o->group_total[j] ? -1 : 1;
+	if (x->key.code != y->key.code)
+		return x->key.code < y->key.code ? -1 : 1;
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
+	return key_order(&x->key, &y->key);
+}
+
+/* The guest's rows merged by (class, code, detail), sorted for showing. */
+static int merge_codes(struct sum_guest *g, const struct stats *s, const struct baseline *base)
+{
+	size_t gi = g->guest - s->guests, n = 0, merged = 0, *order = NULL;
+	struct sum_code *codes = NULL, *sorted = NULL;
+	__u64 *group_total = NULL;
+	int err = -ENOMEM;
+
+	for (size_t r = stats_rows_first(s, g->guest); r < s->nr_rows; r = stats_rows_next(s, r))
+		n += s->rows[r].guest == gi;
+	codes = calloc(n + 1, sizeof(*codes));
+	if (!codes)
+		goto out;
+	n = 0;
+	for (size_t r = stats_rows_first(s, g->guest); r < s->nr_rows; r = stats_rows_next(s, r)) {
+		if (s->rows[r].guest != gi || s->rows[r].key.class >= NR_CLASSES)
+			continue;
+		codes[n].key = s->rows[r].key;
+		codes[n].key.tgid = codes[n].key.tid = 0;
+		codes[n].total = row_total(base, s, r);
+		codes[n].interval = s->rows[r].interval;
+		row_latency(base, s, r, &codes[n].lat);
+		n++;
+	}
+	qsort(codes, n, sizeof(*codes), code_key_order);
+	for (size_t i = 0; i < n; i++) {
+		struct sum_code *m = &codes[merged ? merged - 1 : 0];
+
+		if (merged && !code_key_order(m, &codes[i])) {
+			m->total += codes[i].total;
+			m->interval += codes[i].interval;
+			latency_add(&m->lat, &codes[i].lat);
+		} else {
+			codes[merged++] = codes[i];
+		}
+	}
+	/* a code's details are adjacent now: their total orders the code */
+	group_total = calloc(merged + 1, sizeof(*group_total));
+	order = calloc(merged + 1, sizeof(*order));
+	sorted = calloc(merged + 1, sizeof(*sorted));
+	if (!group_total || !order || !sorted)
+		goto out;
+	for (size_t i = 0, e; i < merged; i = e) {
+		__u64 total = 0;
+
+		for (e = i; e < merged && codes[e].key.class == codes[i].key.class &&
+			    codes[e].key.code == codes[i].key.code; e++)
+			total += codes[e].total;
+		for (size_t j = i; j < e; j++)
+			group_total[j] = total;
+	}
+	for (size_t i = 0; i < merged; i++)
+		order[i] = i;
+	qsort_r(order, merged, sizeof(*order), code_order,
+		&(struct order_ctx){ .codes = codes, .group_total = group_total });
+	for (size_t i = 0; i < merged; i++)
+		sorted[i] = codes[order[i]];
+	g->codes = sorted;
+	g->nr_codes = merged;
+	sorted = NULL;
+	err = 0;
+out:
+	free(codes);
+	free(sorted);
+	free(order);
+	free(group_total);
+	return err;
+}
+
+static int make_groups(struct sum_guest *g)
+{
+	g->groups = calloc(g->nr_codes + 1, sizeof(*g->groups));
+	if (!g->groups)
+		return -ENOMEM;
+	for (size_t k = 0, e; k < g->nr_codes; k = e) {
+		struct sum_group *grp = &g->groups[g->nr_groups++];
+		const struct sum_code *c = &g->codes[k];
+
+		for (e = k; e < g->nr_codes && g->codes[e].key.class == c->key.class &&
+			    g->codes[e].key.code == c->key.code; e++) {
+			grp->total += g->codes[e].total;
+			grp->interval += g->codes[e].interval;
+			latency_add(&grp->lat, &g->codes[e].lat);
+		}
+		grp->first = k;
+		grp->end = e;
+		grp->details = e > k + 1 || c->key.detail_flags;
+		grp->lat.vcpu = VCPU_UNKNOWN;
+	}
+	for (size_t k = 0; k < g->nr_groups; k++) {
+		struct sum_class *c = &g->classes[g->codes[g->groups[k].first].key.class];
+
+		if (c->end_group == 0)
+			c->first_group = k;
+		c->end_group = k + 1;
+	}
+	return 0;
+}
+
+static int device_order(const void *a, const void *b)
+{
+	const struct sum_device *x = a, *y = b;
+
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Per class, the devices its codes are about, summed. */
+static int make_devices(struct sum_guest *g)
+{
+	g->devices = calloc(g->nr_codes + 1, sizeof(*g->devices));
+	if (!g->devices)
+		return -ENOMEM;
+	for (int cl = 0; cl < NR_CLASSES; cl++) {
+		struct sum_class *c = &g->classes[cl];
+		size_t first = g->nr_devices;
+
+		c->first_device = first;
+		for (size_t k = c->first_group; k < c->end_group; k++) {
+			for (size_t i = g->groups[k].first; i < g->groups[k].end; i++) {
+				const char *name = trap_device(&g->codes[i].key);
+				size_t d = first;
+
+				if (!name)
+					continue;
+				while (d < g->nr_devices && strcmp(g->devices[d].name, name))
+					d++;
+				if (d == g->nr_devices)
+					g->devices[g->nr_devices++] = (struct sum_device){ .name = name };
+				g->devices[d].total += g->codes[i].total;
+				g->devices[d].interval += g->codes[i].interval;
+			}
+		}
+		qsort(g->devices + first, g->nr_devices - first, sizeof(*g->devices), device_order);
+		c->end_device = g->nr_devices;
+	}
+	return 0;
+}
+
+static int thread_order(const void *a, const void *b)
+{
+	const struct sum_thread *x = a, *y = b;
+
+	if (x->vcpu != y->vcpu)	/* unknown (-1) last */
+		return (unsigned int)x->vcpu < (unsigned int)y->vcpu ? -1 : 1;
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+static int make_threads(struct sum_guest *g, const struct stats *s, const struct baseline *base)
+{
+	size_t gi = g->guest - s->guests;
+
+	g->threads = calloc(g->vcpus + 1, sizeof(*g->threads));
+	if (!g->threads)
+		return -ENOMEM;
+	for (size_t t = 0; t < s->nr_threads && g->nr_threads < (size_t)g->vcpus; t++) {
+		struct sum_thread *th;
+
+		if (s->threads[t].guest != gi)
+			continue;
+		th = &g->threads[g->nr_threads++];
+		th->tid = s->threads[t].tid;
+		th->vcpu = s->threads[t].vcpu;
+		for (size_t r = stats_rows_first(s, g->guest); r < s->nr_rows; r = stats_rows_next(s, r)) {
+			if (s->rows[r].thread != t || s->rows[r].guest != gi)
+				continue;
+			th->total += row_total(base, s, r);
+			th->interval += s->rows[r].interval;
+		}
+	}
+	qsort(g->threads, g->nr_threads, sizeof(*g->threads), thread_order);
+	return 0;
+}
+
+int summary_detail(struct summary *sum, const struct stats *s, const struct baseline *base, size_t i)
+{
+	struct sum_guest *g = &sum->guests[i];
+
+	if (g->detailed)
+		return 0;
+	g->detailed = true;
+	if (merge_codes(g, s, base) || make_groups(g) || make_devices(g) || make_threads(g, s, base))
+		return -ENOMEM;
+	if (s->insns) {
+		g->insns = insn_sums(s->insns, g->guest->pid, false, &g->nr_insns);
+		g->failed = insn_sums(s->insns, g->guest->pid, true, &g->nr_failed);
+	}
+	return 0;
+}
+
+int summary_build_all(struct summary *sum, const struct stats *s)
+{
+	int err = summary_build(sum, s, NULL);
+
+	for (size_t i = 0; !err && i < sum->nr_guests; i++)
+		err = summary_detail(sum, s, NULL, i);
+	return err;
+}
+
+void summary_free(struct summary *sum)
+{
+	for (size_t i = 0; sum->guests && i < sum->nr_guests; i++) {
+		struct sum_guest *g = &sum->guests[i];
+
+		free(g->codes);
+		free(g->groups);
+		free(g->devices);
+		free(g->threads);
+		insn_sums_free(g->insns, g->nr_insns);
+		insn_sums_free(g->failed, g->nr_failed);
+	}
+	free(sum->guests);
+	memset(sum, 0, sizeof(*sum));
+}
+
+int baseline_take(struct baseline *b, const struct stats *s, double at_s)
+{
+	__u64 *count = realloc(b->count, (s->nr_rows + 1) * sizeof(*count));
+	struct trap_latency *lat;
+
+	if (!count)
+		return -ENOMEM;
+	b->count = count;
+	lat = realloc(b->lat, (s->nr_rows + 1) * sizeof(*lat));
+	if (!lat)
+		return -ENOMEM;
+	b->lat = lat;
+	for (size_t r = 0; r < s->nr_rows; r++) {
+		count[r] = s->rows[r].count;
+		lat[r] = s->rows[r].lat;
+	}
+	b->nr = s->nr_rows;
+	b->at_s = at_s > 0 ? at_s : 0.001;
+	return 0;
+}
+
+void baseline_free(struct baseline *b)
+{
+	free(b->count);
+	free(b->lat);
+	memset(b, 0, sizeof(*b));
+}

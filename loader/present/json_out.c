@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The summary and the time series as JSON, through the streaming writer. */
+#include <sys/time.h>
+#include "model/devices.h"
+#include "model/insns.h"
+#include "model/names.h"
+#include "model/summary.h"
+#include "present/json_out.h"
+#include "util/json_writer.h"
+
+static void json_latency(struct json_writer *w, const char *name, const struct trap_latency *l)
+{
+	if (!l->count)
+		return;
+	jw_name(w, name);
+	jw_object(w);
+	jw_uint_field(w, "count", l->count);
+	jw_uint_field(w, "sum_ns", l->sum_ns);
+	jw_uint_field(w, "min_ns", l->min_ns);
+	jw_uint_field(w, "max_ns", l->max_ns);
+	jw_name(w, "log2_slots");
+	jw_array(w);
+	for (int i = 0; i < LAT_SLOTS; i++)
+		jw_uint(w, l->slots[i]);
+	jw_end_array(w);
+	jw_end_object(w);
+}
+
+/* "detail" and "detail_name" where the key has one; "device" where known */
+static void json_detail(struct json_writer *w, const struct trap_key *key, const char *name_field)
+{
+	const char *device = trap_device(key);
+	char name[64];
+
+	if (key->detail_flags && name_field) {
+		exit_detail_name(key->detail_flags, key->detail, name, sizeof(name));
+		jw_uint_field(w, "detail", (__u64)key->detail_flags << 32 | key->detail);
+		jw_string_field(w, name_field, name);
+	}
+	if (device)
+		jw_string_field(w, "device", device);
+}
+
+static void json_group(struct json_writer *w, const struct sum_guest *g, const struct sum_group *grp)
+{
+	const struct sum_code *c = &g->codes[grp->first];
+	char name[64];
+
+	code_name(c->key.class, c->key.code, name, sizeof(name));
+	jw_object(w);
+	jw_uint_field(w, "code", c->key.code);
+	jw_string_field(w, "name", name);
+	jw_uint_field(w, "count", grp->total);
+	if (!grp->details)
+		json_detail(w, &c->key, NULL);
+	json_latency(w, "latency", &grp->lat);
+	if (grp->details) {
+		jw_name(w, "details");
+		jw_array(w);
+		for (size_t i = grp->first; i < grp->end; i++) {
+			const struct sum_code *d = &g->codes[i];
+
+			exit_detail_name(d->key.detail_flags, d->key.detail, name, sizeof(name));
+			jw_object(w);
+			jw_uint_field(w, "detail", (__u64)d->key.detail_flags << 32 | d->key.detail);
+			jw_string_field(w, "name", name);
+			json_detail(w, &d->key, NULL);
+			jw_uint_field(w, "count", d->total);
+			json_latency(w, "latency", &d->lat);
+			jw_end_object(w);
+		}
+		jw_end_array(w);
+	}
+	jw_end_object(w);
+}
+
+static void json_class(struct json_writer *w, const struct sum_guest *g, int cl)
+{
+	const struct sum_class *c = &g->classes[cl];
+
+	jw_object(w);
+	jw_string_field(w, "class", class_name(cl));
+	jw_uint_field(w, "total", c->total);
+	json_latency(w, "latency", &c->lat);
+	jw_name(w, "codes");
+	jw_array(w);
+	for (size_t i = c->first_group; i < c->end_group; i++)
+		json_group(w, g, &g->groups[i]);
+	jw_end_array(w);
+	if (c->end_device > c->first_device) {
+		jw_name(w, "devices");
+		jw_array(w);
+		for (size_t i = c->first_device; i < c->end_device; i++) {
+			jw_object(w);
+			jw_string_field(w, "name", g->devices[i].name);
+			jw_uint_field(w, "count", g->devices[i].total);
+			jw_end_object(w);
+		}
+		jw_end_array(w);
+	}
+	jw_end_object(w);
+}
+
+/* "insns" or "failed_insns": [{bytes, mode, len, text, count, ...}] */
+static void json_insns(struct json_writer *w, const struct insn_sum *sums, size_t nr, bool failed)
+{
+	jw_name(w, failed ? "failed_insns" : "insns");
+	jw_array(w);
+	for (size_t i = 0; i < nr; i++) {
+		const struct insn_sum *x = &sums[i];
+		char hex[64];
+
+		insn_hex(&x->key, hex, sizeof(hex));
+		jw_object(w);
+		jw_string_field(w, "bytes", hex);
+		jw_string_field(w, "mode", emulate_mode_name(x->key.mode));
+		jw_uint_field(w, "len", x->key.len);
+		jw_string_field(w, "text", x->text);
+		jw_uint_field(w, "count", x->count);
+		if (failed) {
+			jw_name(w, "last_rip");
+			if (x->last_rip == RIP_UNKNOWN)
+				jw_null(w);
+			else
+				jw_uint(w, x->last_rip);
+		} else {
+			jw_name(w, "rip_ranges");
+			jw_array(w);
+			for (size_t r = 0; r < x->nr_ranges; r++) {
+				if (x->ranges[r].lo == RIP_UNKNOWN) {
+					jw_null(w);
+					continue;
+				}
+				jw_array(w);
+				jw_uint(w, x->ranges[r].lo);
+				jw_uint(w, x->ranges[r].hi);
+				jw_end_array(w);
+			}
+			jw_end_array(w);
+		}
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+}
+
+void json_write_summary(FILE *f, const struct stats *s, double elapsed_s)
+{
+	struct json_writer w;
+	struct summary sum;
+	bool ok = !summary_build_all(&sum, s);
+
+	jw_init(&w, f);
+	jw_object(&w);
+	jw_name(&w, "elapsed_s");
+	jw_float(&w, "%.3f", elapsed_s);
+	jw_uint_field(&w, "dropped", stats_total_drops(s));
+	jw_name(&w, "guests");
+	jw_array(&w);
+	for (size_t i = 0; ok && i < sum.nr_guests; i++) {
+		const struct sum_guest *g = &sum.guests[i];
+
+		jw_object(&w);
+		jw_uint_field(&w, "pid", g->guest->pid);
+		jw_string_field(&w, "name", g->guest->name);
+		jw_name(&w, "ended");
+		jw_bool(&w, g->guest->ended);
+		jw_uint_field(&w, "vcpu_threads", g->vcpus);
+		jw_uint_field(&w, "total", g->total);
+		jw_name(&w, "classes");
+		jw_array(&w);
+		for (int c = 0; c < NR_CLASSES; c++)
+			if (g->classes[c].total)
+				json_class(&w, g, c);
+		jw_end_array(&w);
+		json_insns(&w, g->insns, g->nr_insns, false);
+		json_insns(&w, g->failed, g->nr_failed, true);
+		jw_end_object(&w);
+	}
+	jw_end_array(&w);
+	jw_end_object(&w);
+	fputc('\n', f);
+	summary_free(&sum);
+}
+
+void json_write_series(FILE *f, const struct stats *s, double elapsed_s, double interval_s)
+{
+	struct json_writer w;
+	struct timeval tv;
+	char name[64];
+
+	gettimeofday(&tv, NULL);
+	jw_init(&w, f);
+	jw_object(&w);
+	jw_name(&w, "time_unix");
+	jw_float(&w, "%.3f", tv.tv_sec + tv.tv_usec / 1000 / 1e3);
+	jw_name(&w, "elapsed_s");
+	jw_float(&w, "%.3f", elapsed_s);
+	jw_name(&w, "interval_s");
+	jw_float(&w, "%.3f", interval_s);
+	jw_name(&w, "rows");
+	jw_array(&w);
+	for (size_t r = 0; r < s->nr_rows; r++) {
+		const struct trap_row *row = &s->rows[r];
+
+		if (!row->interval && !row->interval_lat_count)
+			continue;
+		jw_object(&w);
+		jw_uint_field(&w, "pid", row->key.tgid);
+		jw_string_field(&w, "guest", s->guests[row->guest].name);
+		jw_name(&w, "vcpu");
+		if (row->vcpu >= 0)
+			jw_int(&w, row->vcpu);
+		else
+			jw_null(&w);
+		jw_uint_field(&w, "tid", row->key.tid);
+		jw_string_field(&w, "class", class_name(row->key.class));
+		jw_uint_field(&w, "code", row->key.code);
+		code_name(row->key.class, row->key.code, name, sizeof(name));
+		jw_string_field(&w, "code_name", name);
+		jw_uint_field(&w, "count", row->interval);
+		jw_name(&w, "rate_per_s");
+		jw_float(&w, "%.3f", row->interval / interval_s);
+		jw_uint_field(&w, "lat_count", row->interval_lat_count);
+		jw_uint_field(&w, "lat_sum_ns", row->interval_lat_sum);
+		jw_uint_field(&w, "lat_max_ns", row->interval_lat_max);
+		json_detail(&w, &row->key, "detail_name");
+		jw_end_object(&w);
+	}
+	jw_end_array(&w);
+	jw_end_object(&w);
+	fputc('\n', f);
+	fflush(f);
+}

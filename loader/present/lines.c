@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Lines both the summary and the live view show, rendered once into a sink. */
+#include <stdarg.h>
+#include <string.h>
+#include "model/devices.h"
+#include "model/insns.h"
+#include "model/latency.h"
+#include "model/names.h"
+#include "present/lines.h"
+
+#define NAME_W 40	/* the name column, indent included */
+#define BAR_W 40
+
+void sink_printf(const struct sink *k, enum line_attr attr, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	k->line(k->ctx, attr, text);
+}
+
+static void file_line(void *ctx, enum line_attr attr, const char *text)
+{
+	fprintf(ctx, "%s\n", text);
+}
+
+struct sink file_sink(FILE *f)
+{
+	return (struct sink){ .line = file_line, .ctx = f, .width = 200 };
+}
+
+const char *format_ns(__u64 ns, char *buf, size_t size)
+{
+	if (ns < 1000)
+		snprintf(buf, size, "%lluns", (unsigned long long)ns);
+	else if (ns < 1000000)
+		snprintf(buf, size, "%.2fus", ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, size, "%.2fms", ns / 1e6);
+	else
+		snprintf(buf, size, "%.2fs", ns / 1e9);
+	return buf;
+}
+
+void latency_cell(char *buf, size_t size, __u64 count, __u64 sum, __u64 max)
+{
+	char a[16], m[16];
+
+	if (!count)
+		snprintf(buf, size, "-");
+	else
+		snprintf(buf, size, "%s/%s", format_ns(sum / count, a, sizeof(a)),
+			 format_ns(max, m, sizeof(m)));
+}
+
+void fit_text(char *text, size_t width)
+{
+	if (width > 1 && strlen(text) > width) {
+		text[width - 1] = '~';
+		text[width] = '\0';
+	}
+}
+
+void render_histogram(const struct sink *k, const __u64 *slots, int indent)
+{
+	int first = -1, last = -1, width = k->width - indent - 40;
+	__u64 max = 0;
+
+	if (width > BAR_W)
+		width = BAR_W;
+	if (width < 0)
+		width = 0;
+	for (int i = 0; i < LAT_SLOTS; i++) {
+		if (!slots[i])
+			continue;
+		if (first < 0)
+			first = i;
+		last = i;
+		if (slots[i] > max)
+			max = slots[i];
+	}
+	if (last < 0)
+		return;
+	sink_printf(k, LINE_PLAIN, "%*s%-*s : count     distribution", indent, "", 24, "          nsecs");
+	for (int i = first; i <= last; i++) {
+		char range[48], bar[BAR_W + 1];
+		int stars = (int)(slots[i] * width / max);
+		__u64 lo, hi;
+
+		slot_bounds(i, &lo, &hi);
+		if (i == LAT_SLOTS - 1)
+			snprintf(range, sizeof(range), "%llu -> inf", (unsigned long long)lo);
+		else
+			snprintf(range, sizeof(range), "%llu -> %llu", (unsigned long long)lo,
+				 (unsigned long long)hi);
+		memset(bar, '*', stars);
+		memset(bar + stars, ' ', width - stars);
+		bar[width] = '\0';
+		sink_printf(k, LINE_PLAIN, "%*s%24s : %-9llu |%s|", indent, "", range,
+			    (unsigned long long)slots[i], bar);
+	}
+}
+
+static double rate(const struct detail_view *v, __u64 total, __u64 interval)
+{
+	return v->seconds > 0 ? (v->interval_rates ? interval : total) / v->seconds : 0;
+}
+
+/* min avg max, or nothing without samples; a min not known (since c) is "-" */
+static void latency_cols(char *buf, size_t size, const struct trap_latency *lat)
+{
+	char a[16] = "-", b[16], c[16];
+
+	if (!lat || !lat->count) {
+		buf[0] = '\0';
+		return;
+	}
+	if (lat->min_ns)
+		format_ns(lat->min_ns, a, sizeof(a));
+	snprintf(buf, size, "  %9s %9s %9s", a, format_ns(lat->sum_ns / lat->count, b, sizeof(b)),
+		 format_ns(lat->max_ns, c, sizeof(c)));
+}
+
+static void code_line(const struct sink *k, const struct detail_view *v, int indent, enum line_attr attr,
+		      const char *name, __u64 total, __u64 interval, __u64 of,
+		      const struct trap_latency *lat)
+{
+	char shown[NAME_W + 1], cols[48];
+
+	snprintf(shown, sizeof(shown), "%s", name);
+	fit_text(shown, NAME_W - indent);
+	latency_cols(cols, sizeof(cols), lat);
+	sink_printf(k, attr, "%*s%-*s %12llu %6.2f%% %12.1f%s", indent, "", NAME_W - indent, shown,
+		    (unsigned long long)total, of ? 100.0 * total / of : 0, rate(v, total, interval), cols);
+}
+
+static void render_threads(const struct sink *k, const struct sum_guest *g, const struct detail_view *v)
+{
+	sink_printf(k, LINE_TITLE, "  %-12s %-10s %12s %14s %8s", "VCPU", "TID", "TRAPS/s", "TOTAL", "%");
+	for (size_t i = 0; i < g->nr_threads; i++) {
+		const struct sum_thread *t = &g->threads[i];
+		char vcpu[16] = "-";
+
+		if (t->vcpu >= 0)
+			snprintf(vcpu, sizeof(vcpu), "vcpu%d", t->vcpu);
+		sink_printf(k, LINE_PLAIN, "  %-12s %-10u %12.1f %14llu %7.2f%%", vcpu, t->tid,
+			    rate(v, t->total, t->interval), (unsigned long long)t->total,
+			    g->total ? 100.0 * t->total / g->total : 0);
+	}
+}
+
+/* A code: one line, or with details its total and a line per detail (at
+ * most v->top, the rest summed). */
+static void render_group(const struct sink *k, const struct sum_guest *g, const struct sum_group *grp,
+			 __u64 class_total, const struct detail_view *v)
+{
+	const struct sum_code *c = &g->codes[grp->first];
+	__u64 rest = 0, rest_interval = 0;
+	size_t rest_n = 0;
+	char name[128];
+
+	if (!grp->details) {
+		trap_name(c->key.class, c->key.code, 0, 0, name, sizeof(name));
+		code_line(k, v, 4, LINE_PLAIN, name, c->total, c->interval, class_total, &c->lat);
+		return;
+	}
+	code_name(c->key.class, c->key.code, name, sizeof(name));
+	code_line(k, v, 4, LINE_PLAIN, name, grp->total, grp->interval, class_total, &grp->lat);
+	for (size_t i = grp->first; i < grp->end; i++) {
+		const struct sum_code *d = &g->codes[i];
+		const char *device = trap_device(&d->key);
+		size_t n;
+
+		if (v->top && (int)(i - grp->first) >= v->top) {
+			rest += d->total;
+			rest_interval += d->interval;
+			rest_n++;
+			continue;
+		}
+		if (d->key.detail_flags)
+			exit_detail_name(d->key.detail_flags, d->key.detail, name, sizeof(name));
+		else
+			snprintf(name, sizeof(name), "(no detail)");
+		n = strlen(name);
+		if (device)
+			snprintf(name + n, sizeof(name) - n, " (%s)", device);
+		code_line(k, v, 6, LINE_PLAIN, name, d->total, d->interval, class_total, &d->lat);
+	}
+	if (rest_n) {
+		snprintf(name, sizeof(name), "... %zu more", rest_n);
+		code_line(k, v, 6, LINE_PLAIN, name, rest, rest_interval, class_total, NULL);
+	}
+}
+
+static void render_class(const struct sink *k, const struct sum_guest *g, int cl,
+			 const struct detail_view *v)
+{
+	const struct sum_class *c = &g->classes[cl];
+	size_t shown = 0;
+	char name[96];
+
+	code_line(k, v, 2, LINE_BOLD, class_name(cl), c->total, c->interval, g->total, &c->lat);
+	for (size_t i = c->first_group; i < c->end_group; i++, shown++) {
+		if (v->top && (int)shown == v->top) {
+			size_t rest = c->end_group - i;
+
+			sink_printf(k, LINE_PLAIN, "    ... %zu more code%s (see --csv)", rest, rest == 1 ? "" : "s");
+			break;
+		}
+		render_group(k, g, &g->groups[i], c->total, v);
+	}
+	for (size_t i = c->first_device; i < c->end_device; i++) {
+		snprintf(name, sizeof(name), "device %s", g->devices[i].name);
+		code_line(k, v, 4, LINE_PLAIN, name, g->devices[i].total, g->devices[i].interval, c->total,
+			  NULL);
+	}
+	if (c->lat.count && class_latency_label(cl)) {
+		sink_printf(k, LINE_BOLD, "    %s latency, all codes:", class_latency_label(cl));
+		render_histogram(k, c->lat.slots, 4);
+	}
+}
+
+/* Emulated instructions (failed false) or failed emulations, most
+ * frequent first, each with its bytes, mode and addresses. */
+static void render_insns(const struct sink *k, const struct insn_sum *sums, size_t nr, bool failed,
+			 const struct detail_view *v)
+{
+	__u64 all = 0;
+
+	if (!nr)
+		return;
+	for (size_t i = 0; i < nr; i++)
+		all += sums[i].count;
+	sink_printf(k, LINE_BOLD, "  %s: %zu distinct, %llu in all", failed ? "Failed emulations" :
+		    "Emulated instructions", nr, (unsigned long long)all);
+	sink_printf(k, LINE_TITLE, "    %-34s %-20s %-6s %12s %14s  %s", failed ? "FAILED EMULATION" :
+		    "EMULATED INSTRUCTION", "BYTES", "MODE", "RATE/s", "TOTAL",
+		    failed ? "LAST RIP (CS base + rip)" : "RIP (CS base + rip)");
+	for (size_t i = 0; i < nr; i++) {
+		const struct insn_sum *x = &sums[i];
+		char hex[64], where[160];
+
+		if (v->top && (int)i == v->top) {
+			sink_printf(k, LINE_PLAIN, "    ... %zu more (see --csv-insns)", nr - i);
+			break;
+		}
+		insn_hex(&x->key, hex, sizeof(hex));
+		if (!failed)
+			insn_ranges_text(x, 4, where, sizeof(where));
+		else if (x->last_rip == RIP_UNKNOWN)
+			snprintf(where, sizeof(where), "?");
+		else
+			snprintf(where, sizeof(where), "0x%llx", (unsigned long long)x->last_rip);
+		sink_printf(k, failed ? LINE_ALERT : LINE_PLAIN, "    %-34.34s %-20.20s %-6s %12.1f %14llu  %s",
+			    x->text, hex, emulate_mode_name(x->key.mode), rate(v, x->count, x->interval),
+			    (unsigned long long)x->count, where);
+	}
+}
+
+void render_guest_detail(const struct sink *k, const struct sum_guest *g, const struct detail_view *v)
+{
+	render_threads(k, g, v);
+	sink_printf(k, LINE_TITLE, "  %-*s %12s %7s %12s  %9s %9s %9s", NAME_W - 2, "CLASS / CODE", "TOTAL",
+		    "%", "RATE/s", "MIN", "AVG", "MAX");
+	if (!g->total)
+		sink_printf(k, LINE_PLAIN, "  No traps.");
+	for (int c = 0; c < NR_CLASSES; c++)
+		if (g->classes[c].total || g->classes[c].interval)
+			render_class(k, g, c, v);
+	render_insns(k, g->insns, g->nr_insns, false, v);
+	render_insns(k, g->failed, g->nr_failed, true, v);
+}
