@@ -23,9 +23,22 @@
 #include "model/insns.h"
 #include "present/text.h"
 #include "model/latency.h"
-#include "model/stats.h"
+#include "model/table.h"
+#include "collect/map_reader.h"
+#include "collect/procfs.h"
 
 static int prog_fd, counts_fd, hot_fd, latency_fd, drops_fd, insns_fd, failed_fd, vmm_starts_fd;
+static struct map_reader reader;
+
+/* The instruction maps alone into t (the trap maps go to a table thrown away). */
+static int insns_read(struct insn_table *t)
+{
+	struct trap_table scratch;
+	int err = table_init(&scratch, NULL) ?: map_read(&reader, &scratch, t);
+
+	table_free(&scratch);
+	return err;
+}
 
 static void drive_args(const __u64 *args)
 {
@@ -378,8 +391,8 @@ static void test_insns(void)
 	CHECK(bpf_map_lookup_elem(failed_fd, &key, &f) == 0, "failed aaa in failed_insns (rip 0 in key)");
 	CHECK_U64(f.count, 3);
 	CHECK_U64(f.last_rip, 0x1042);
-	CHECK(insns_init(&t, libbpf_num_possible_cpus()) == 0, "insns_init");
-	CHECK(insns_read(&t, insns_fd, failed_fd) == 0, "insns_read");
+	CHECK(insns_init(&t) == 0, "insns_init");
+	CHECK(insns_read(&t) == 0, "insns_read");
 	sums = insn_sums(&t, getpid(), false, &nr);
 	CHECK_U64(nr, 4);
 	CHECK(nr == 4 && !strcmp(sums[0].text, "out dx, al") && sums[0].count == 6, "out dx, al: 6");
@@ -396,7 +409,7 @@ static void test_insns(void)
 	CHECK(nr == 1 && sums[0].count == 3 && sums[0].last_rip == 0x1042, "one failure, 3 times");
 	insn_sums_free(sums, nr);
 	emulate_at(out, 1, 0, 0, 0x100f);
-	CHECK(insns_read(&t, insns_fd, failed_fd) == 0, "insns_read");
+	CHECK(insns_read(&t) == 0, "insns_read");
 	CHECK(t.nr == 6, "no new row for a counted key: %zu", t.nr);	/* 5 + the failure */
 	for (size_t i = 0; i < t.nr; i++)
 		if (t.rows[i].key.rip == 0x100f)
@@ -423,7 +436,7 @@ static void test_failed_full(void)
 }
 
 /* A guest that ends: its totals stay in the table, its map entries go. */
-static void test_reclaim(struct stats *s)
+static void test_reclaim(struct trap_table *s)
 {
 	pid_t child = fork();
 	const struct guest *g;
@@ -437,17 +450,17 @@ static void test_reclaim(struct stats *s)
 		_exit(0);
 	}
 	waitpid(child, &status, 0);
-	CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "read");
-	stats_reclaim(s, counts_fd, latency_fd);	/* notices the end */
-	CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "read");
-	stats_reclaim(s, counts_fd, latency_fd);	/* deletes its entries */
+	CHECK(map_read(&reader, s, NULL) == 0, "read");
+	map_reclaim(&reader, s, NULL);	/* notices the end */
+	CHECK(map_read(&reader, s, NULL) == 0, "read");
+	map_reclaim(&reader, s, NULL);	/* deletes its entries */
 	key = (struct trap_key){ .tgid = child, .tid = child, .class = CLASS_HYPERCALL, .code = 77 };
-	g = stats_find_guest(s, child);
+	g = table_find_guest(s, child);
 	CHECK(g && g->ended && g->retired, "guest marked ended, then retired");
 	row = g && g->first_row ? &s->rows[g->first_row - 1] : NULL;
 	CHECK(row && row->count == 9 && !memcmp(&row->key, &key, sizeof(key)),
 	      "ended guest keeps its total");
-	CHECK(!stats_row(s, &key, false), "and its pid is free for a new guest");
+	CHECK(!table_row(s, &key, false), "and its pid is free for a new guest");
 	{
 		int ncpus = libbpf_num_possible_cpus();
 		struct trap_count v[ncpus];
@@ -455,13 +468,13 @@ static void test_reclaim(struct stats *s)
 		CHECK(bpf_map_lookup_elem(counts_fd, &key, v) && errno == ENOENT,
 		      "ended guest's map entry reclaimed");
 	}
-	CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "read");
+	CHECK(map_read(&reader, s, NULL) == 0, "read");
 	CHECK(row->count == 9 && row->interval == 0, "total stays after reclaim");
 }
 
 /* A guest that ends: its instructions and failures keep their totals in
  * the loader, their map entries go with the guest's other keys. */
-static void test_insns_reclaim(struct stats *s)
+static void test_insns_reclaim(struct trap_table *s)
 {
 	static const __u8 out[] = { 0xee }, aaa[] = { 0x37 };
 	struct insn_table t;
@@ -482,12 +495,11 @@ static void test_insns_reclaim(struct stats *s)
 		_exit(0);
 	}
 	waitpid(child, &status, 0);
-	insns_init(&t, libbpf_num_possible_cpus());
+	insns_init(&t);
 	for (int round = 0; round < 2; round++) {	/* notice the end, then delete */
-		CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "read");
-		CHECK(insns_read(&t, insns_fd, failed_fd) == 0, "insns_read");
-		insns_reclaim(&t, insns_fd, failed_fd, s);
-		stats_reclaim(s, counts_fd, latency_fd);
+		CHECK(map_read(&reader, s, NULL) == 0, "read");
+		CHECK(insns_read(&t) == 0, "insns_read");
+		map_reclaim(&reader, s, &t);
 	}
 	for (int fd = insns_fd; ; fd = failed_fd) {
 		struct insn_key *prev = NULL;
@@ -500,7 +512,7 @@ static void test_insns_reclaim(struct stats *s)
 			break;
 	}
 	CHECK_U64(left, 0);
-	CHECK(insns_read(&t, insns_fd, failed_fd) == 0, "insns_read");
+	CHECK(insns_read(&t) == 0, "insns_read");
 	sums = insn_sums(&t, child, false, &nr);
 	CHECK(nr == 1 && sums[0].count == 4 && sums[0].ranges[0].lo == 0x2222, "ended guest's out dx, al kept");
 	insn_sums_free(sums, nr);
@@ -510,25 +522,25 @@ static void test_insns_reclaim(struct stats *s)
 	insns_free(&t);
 }
 
-static void test_loader_read(struct stats *s)
+static void test_loader_read(struct trap_table *s)
 {
 	struct trap_key key = key_of(CLASS_EXIT, (__u64)ISA_SVM << 32 | 0x7b);
 	struct trap_row *row;
 
-	CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "stats_read");
-	row = stats_row(s, &key, false);
+	CHECK(map_read(&reader, s, NULL) == 0, "map_read");
+	row = table_row(s, &key, false);
 	CHECK(row && row->count == 7 && row->lat.count == 7, "loader sees 7 io exits");
 	CHECK(row && row->vcpu == 3, "vCPU learnt from the exit");
 	drive(DRIVE_EXIT, ISA_SVM, 0x7b, 3);
 	drive(DRIVE_ENTRY, 0, 0, 3);
-	CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "stats_read");
+	CHECK(map_read(&reader, s, NULL) == 0, "map_read");
 	CHECK(row->count == 8 && row->interval == 1, "interval counts the new exit");
 	CHECK(row->lat.count == 8 && row->interval_lat_count == 1, "interval latency");
 	/* the quick exit above is the interval's max, not the 300 us ones before */
 	CHECK(row->interval_lat_max < 300000 && row->interval_lat_max >= row->interval_lat_sum,
 	      "interval max is the interval's: %llu", (unsigned long long)row->interval_lat_max);
 	key = key_of(CLASS_HYPERCALL, 11);
-	row = stats_row(s, &key, false);
+	row = table_row(s, &key, false);
 	CHECK(row && row->count == 5 && row->interval == 0, "hypercalls unchanged");
 }
 
@@ -622,11 +634,11 @@ static void test_reused_tid(void)
 }
 
 /* Reads twice with reclaims: the second deletes the ended guests' entries. */
-static void read_reclaim(struct stats *s, int times)
+static void read_reclaim(struct trap_table *s, int times)
 {
 	for (int i = 0; i < times; i++) {
-		CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "read");
-		stats_reclaim(s, counts_fd, latency_fd);
+		CHECK(map_read(&reader, s, NULL) == 0, "read");
+		map_reclaim(&reader, s, NULL);
 	}
 }
 
@@ -646,7 +658,7 @@ static int entries_of(int fd, __u32 tgid)
  * same keys) once its entries were reclaimed: the new one is a new guest,
  * with its own count, name and no trip of the old one; on the same CPU, so
  * the key's cache slot still holds the old count. */
-static void test_reused_pid(struct stats *s)
+static void test_reused_pid(struct trap_table *s)
 {
 	int go[2], ready[2];
 	pid_t first, second;
@@ -670,7 +682,7 @@ static void test_reused_pid(struct stats *s)
 		_exit(0);
 	}
 	read(ready[0], &c, 1);
-	CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "read");	/* named */
+	CHECK(map_read(&reader, s, NULL) == 0, "read");	/* named */
 	write(go[1], "g", 1);
 	waitpid(first, NULL, 0);
 	read_reclaim(s, 2);
@@ -691,17 +703,17 @@ static void test_reused_pid(struct stats *s)
 	if (second != first)
 		return;
 	read(ready[0], &c, 1);
-	CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "read");
+	CHECK(map_read(&reader, s, NULL) == 0, "read");
 	key = (struct trap_key){ .tgid = first, .tid = first, .class = CLASS_HYPERCALL, .code = 77 };
-	row = stats_row(s, &key, false);
-	g = stats_find_guest(s, first);
+	row = table_row(s, &key, false);
+	g = table_find_guest(s, first);
 	CHECK(row && row->count == 4, "the new process counts its own 4: %llu",
 	      row ? (unsigned long long)row->count : 0ULL);
 	CHECK(g && !g->ended && !strcmp(g->name, "second"), "a live guest named second: %s",
 	      g ? g->name : "none");
 	key.class = CLASS_USERSPACE;
 	key.code = 2;
-	row = stats_row(s, &key, false);
+	row = table_row(s, &key, false);
 	CHECK(!row || !row->lat.count, "no trip of the old process closed by the new one");
 	{
 		int old = 0, old_ok = 0;
@@ -744,7 +756,7 @@ static void json_of(FILE *f, void *s)
 	json_write_summary(f, s, 1.0);
 }
 
-static bool output_has(void (*fn)(FILE *, void *), struct stats *s, const char *want)
+static bool output_has(void (*fn)(FILE *, void *), struct trap_table *s, const char *want)
 {
 	char *buf = NULL;
 	size_t size = 0;
@@ -762,7 +774,7 @@ static bool output_has(void (*fn)(FILE *, void *), struct stats *s, const char *
 
 /* Counts past 2^32: a key whose per-CPU counts sum above it (as after a
  * long run), driven on, read, and written by the summary, CSV and JSON. */
-static void test_64bit(struct stats *s)
+static void test_64bit(struct trap_table *s)
 {
 	int ncpus = libbpf_num_possible_cpus();
 	struct trap_count values[ncpus];
@@ -780,13 +792,13 @@ static void test_64bit(struct stats *s)
 	for (int i = 0; i < 3; i++)
 		drive(DRIVE_HYPERCALL, 0x64, 0, 0);
 	CHECK_U64(count_of(CLASS_HYPERCALL, 0x64), 0x100000008ULL);
-	CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "read");
-	row = stats_row(s, &key, false);
+	CHECK(map_read(&reader, s, NULL) == 0, "read");
+	row = table_row(s, &key, false);
 	CHECK(row && row->count == 0x100000008ULL && row->interval == 0x100000008ULL,
 	      "read past 2^32: %llu", row ? (unsigned long long)row->count : 0ULL);
 	for (int i = 0; i < 2; i++)
 		drive(DRIVE_HYPERCALL, 0x64, 0, 0);
-	CHECK(stats_read(s, counts_fd, hot_fd, latency_fd, drops_fd) == 0, "read");
+	CHECK(map_read(&reader, s, NULL) == 0, "read");
 	CHECK(row && row->count == 0x10000000aULL && row->interval == 2, "and on: %llu, %llu",
 	      row ? (unsigned long long)row->count : 0ULL, row ? (unsigned long long)row->interval : 0ULL);
 	CHECK(row && row->lat.count == 0x100000002ULL && row->lat.sum_ns == 0x300000000000ULL,
@@ -820,7 +832,7 @@ int main(void)
 {
 	struct kvmprof_bpf *skel = kvmprof_bpf__open();
 	struct bpf_program *prog;
-	struct stats s;
+	struct trap_table s;
 
 	if (!skel) {
 		fprintf(stderr, "bpf_drive: cannot open the BPF object\n");
@@ -841,10 +853,17 @@ int main(void)
 	insns_fd = bpf_map__fd(skel->maps.insn_counts);
 	failed_fd = bpf_map__fd(skel->maps.failed_insns);
 	vmm_starts_fd = bpf_map__fd(skel->maps.vmm_starts);
-	stats_init(&s, libbpf_num_possible_cpus());
-	s.exit_starts_fd = bpf_map__fd(skel->maps.exit_starts);
-	s.vmm_starts_fd = vmm_starts_fd;
-	s.flush_fd = bpf_program__fd(skel->progs.flush_hot);
+	table_init(&s, &procfs_source);
+	map_reader_init(&reader, libbpf_num_possible_cpus());
+	reader.counts_fd = counts_fd;
+	reader.hot_fd = hot_fd;
+	reader.latency_fd = latency_fd;
+	reader.drops_fd = drops_fd;
+	reader.insns_fd = insns_fd;
+	reader.failed_fd = failed_fd;
+	reader.exit_starts_fd = bpf_map__fd(skel->maps.exit_starts);
+	reader.vmm_starts_fd = vmm_starts_fd;
+	reader.flush_fd = bpf_program__fd(skel->progs.flush_hot);
 
 	test_exits();	/* one thread: vCPU 3 throughout */
 	test_exit_details();
@@ -860,7 +879,8 @@ int main(void)
 	test_64bit(&s);
 	test_full_map();
 
-	stats_free(&s);
+	table_free(&s);
+	map_reader_free(&reader);
 	kvmprof_bpf__destroy(skel);
 	return check_report("bpf");
 }

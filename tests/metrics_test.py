@@ -158,7 +158,7 @@ def test_prometheus(outdir):
     prof = it.Tracer([KVMPROF, "--listen", f"127.0.0.1:{port}", "-i", "0.5"], r"tracing KVM traps")
     # the same run with every label folded away, a cap of 3, a 2 s grace; -p
     # so that other guests on this machine do not count in its totals
-    prof_b = it.Tracer([KVMPROF, "--listen", f"127.0.0.1:{port_b}", "-i", "0.5", "-p", str(ga.pids[0]),
+    prof_b = it.Tracer([KVMPROF, "--listen", f"127.0.0.1:{port_b}", "-q", "-i", "0.5", "-p", str(ga.pids[0]),
                         "-p", str(gb.pids[0]), "--metrics-no-vcpu",
                         "--metrics-no-code", "--metrics-max-series", "3", "--metrics-grace", "2"],
                        r"tracing KVM traps")
@@ -222,6 +222,11 @@ def test_prometheus(outdir):
     for t, tag in ((prof, "listen"), (prof_b, "folded")):
         rc, out, err = t.stop(sigterm())
         it.check_eq(rc, 0, f"{tag}: exit status after SIGTERM ({err.strip()[-200:]})")
+        # one poll loop serves /metrics beside the batch tables; -q leaves them out
+        tables = out.count("  kvmprof  elapsed ")
+        it.check(tables >= 4 if tag == "listen" else tables == 0,
+                 f"{tag}: {tables} batch tables on stdout beside /metrics")
+        it.check("=== kvmprof summary" in out, f"{tag}: the summary at SIGTERM")
 
 
 def sigterm():

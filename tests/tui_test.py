@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KVMPROF = os.path.join(ROOT, "kvmprof")
@@ -116,6 +117,13 @@ def table(text):
     return []
 
 
+def free_port():
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def header_value(text, word):
     m = re.search(word + r" (\S+)", text)
     return m.group(1) if m else None
@@ -130,11 +138,16 @@ def test_live_view(outdir):
     db = start_guest(f"{PREFIX}-db", ["--cpuid", "200", "--msr-read", "50", "--emulate", "500"])
     build = start_guest(f"{PREFIX}-build", ["--pio", "5", "--mmio-write", "30", "--sleep-us", "200"])
     names = {web: f"{PREFIX}-web", db: f"{PREFIX}-db", build: f"{PREFIX}-build"}
+    port = free_port()
     pane = Pane("live", [KVMPROF, "-g", f"'{PREFIX}-*'", "-i", "0.5", "--csv",
-                         f"{outdir}/live.csv"])
+                         f"{outdir}/live.csv", "--listen", f"127.0.0.1:{port}"])
     try:
         screen = pane.wait_for(lambda s: len(table(s)) == 3 and
                                all(float(r[4]) > 0 for r in table(s)))
+        # the one poll loop serves /metrics while the view runs
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        check(all(f'guest="{n}"' in body for n in names.values()) and "kvmprof_traps_total" in body,
+              "--listen beside the live view: /metrics has every guest shown")
         rows = table(screen)
         check_eq({int(r[0]): r[1] for r in rows}, names, "view: one row per guest, named from -name")
         check_eq({int(r[0]): r[2] for r in rows}, {p: "live" for p in names}, "view: guests live")

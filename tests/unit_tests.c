@@ -35,6 +35,8 @@
 #include "present/lines.h"
 #include "model/latency.h"
 #include "model/summary.h"
+#include "collect/map_reader.h"
+#include "collect/procfs.h"
 #include "offline/run_data.h"
 
 static const char *name_of(unsigned int class, __u64 code)
@@ -422,7 +424,7 @@ static void test_guest_filter(void)
 	/* pids that cannot exist, so names come from the comms given */
 	const __u32 pid_web = 0x7ffffff0, pid_db = 0x7ffffff1;
 	struct trap_key key = { .class = CLASS_PIO, .code = 0x3f8 };
-	struct stats s, chosen;
+	struct trap_table s, chosen;
 	char *text;
 
 	CHECK(guest_name_matches("web-1", NULL, 0), "no globs: every guest");
@@ -431,17 +433,17 @@ static void test_guest_filter(void)
 	CHECK(guest_name_matches("web-1", two, 2) && guest_name_matches("db", two, 2), "either glob");
 	CHECK(!guest_name_matches("db2", two, 2), "globs match whole names");
 
-	CHECK(stats_init(&s, 2) == 0, "stats_init");
-	stats_note_thread(&s, pid_web, pid_web + 1, "CPU 0/KVM", "web-1");
-	stats_note_thread(&s, pid_db, pid_db + 1, "CPU 0/KVM", "db");
+	CHECK(table_init(&s, &procfs_source) == 0, "table_init");
+	table_note_thread(&s, pid_web, pid_web + 1, "CPU 0/KVM", "web-1");
+	table_note_thread(&s, pid_db, pid_db + 1, "CPU 0/KVM", "db");
 	for (int i = 0; i < 3; i++) {
 		key.tgid = i == 2 ? pid_db : pid_web;
 		key.tid = key.tgid + 1;
 		key.code = 0x3f8 + i;
-		stats_row(&s, &key, true)->count = 10 + i;
+		table_row(&s, &key, true)->count = 10 + i;
 	}
 	CHECK_STR(s.guests[0].name, "web-1");
-	CHECK(stats_select(&chosen, &s, web, 1) == 0, "select web*");
+	CHECK(table_select(&chosen, &s, web, 1) == 0, "select web*");
 	CHECK(chosen.nr_guests == 1 && chosen.guests[0].pid == pid_web, "one guest chosen");
 	CHECK(chosen.nr_threads == 1 && chosen.nr_rows == 2, "its thread and rows: %zu %zu",
 	      chosen.nr_threads, chosen.nr_rows);
@@ -449,15 +451,15 @@ static void test_guest_filter(void)
 	CHECK(strstr(text, "\"web-1\"") && !strstr(text, "\"db\"") && strstr(text, "21 traps"),
 	      "the summary holds web-1 only: %s", text);
 	free(text);
-	stats_free(&chosen);
-	CHECK(stats_select(&chosen, &s, none, 1) == 0 && chosen.nr_guests == 0 &&
+	table_free(&chosen);
+	CHECK(table_select(&chosen, &s, none, 1) == 0 && chosen.nr_guests == 0 &&
 	      chosen.nr_rows == 0, "a glob matching nothing leaves nothing");
 	text = capture(summary_of, &chosen);
 	CHECK(strstr(text, "No KVM traps seen."), "empty summary");
 	free(text);
-	stats_free(&chosen);
+	table_free(&chosen);
 	CHECK(s.nr_guests == 2 && s.nr_rows == 3, "the source is untouched");
-	stats_free(&s);
+	table_free(&s);
 }
 
 static const char *detail_of(__u16 flags, __u32 detail)
@@ -572,17 +574,17 @@ static void test_detail_reports(void)
 		{ CLASS_PIO, 0, 0, PIO_WRITE | 0xf4, 1 },
 		{ CLASS_MMIO, 0, 0, 0xfee00000 | 2, 5 },
 	};
-	struct stats s;
+	struct trap_table s;
 	char *text;
 
-	CHECK(stats_init(&s, 2) == 0, "stats_init");
-	stats_note_thread(&s, pid, pid + 1, "CPU 0/KVM", "vm");
+	CHECK(table_init(&s, &procfs_source) == 0, "table_init");
+	table_note_thread(&s, pid, pid + 1, "CPU 0/KVM", "vm");
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct trap_key key = { .tgid = pid, .tid = pid + 1, .class = rows[i].class,
 					.detail_flags = rows[i].flags, .detail = rows[i].detail,
 					.code = rows[i].code };
 
-		stats_row(&s, &key, true)->count = rows[i].count;
+		table_row(&s, &key, true)->count = rows[i].count;
 	}
 	text = capture(summary_of, &s);
 	/* the reason's total, then its details by count, then the devices (the name
@@ -649,7 +651,7 @@ static void test_detail_reports(void)
 	      strstr(text, "{\"code\":66552,\"name\":\"out 0x3f8\",\"count\":40,\"device\":\"serial COM1\"}") &&
 	      strstr(text, "{\"code\":8589934712,\"name\":\"SVM hlt\",\"count\":3}"), "JSON: %s", text);
 	free(text);
-	stats_free(&s);
+	table_free(&s);
 }
 
 static int parse(const char *line, struct options *o)
@@ -717,19 +719,19 @@ static void test_options(void)
 static void test_late_guest_name(void)
 {
 	struct trap_key key = { .tgid = 4194303, .tid = 4194303, .class = CLASS_PIO, .code = 1 };
-	struct stats s;
+	struct trap_table s;
 
-	if (stats_init(&s, 1)) {
-		CHECK(0, "stats_init");
+	if (table_init(&s, &procfs_source)) {
+		CHECK(0, "table_init");
 		return;
 	}
-	CHECK(stats_row(&s, &key, true) != NULL, "row for a gone guest");
-	CHECK_STR(stats_guest(&s, key.tgid)->name, "pid4194303");
-	stats_note_thread(&s, key.tgid, key.tid, "CPU 0/KVM", "qemu-web");
-	CHECK_STR(stats_guest(&s, key.tgid)->name, "qemu-web");
-	stats_note_thread(&s, key.tgid, key.tid, "CPU 0/KVM", "other");	/* named: kept */
-	CHECK_STR(stats_guest(&s, key.tgid)->name, "qemu-web");
-	stats_free(&s);
+	CHECK(table_row(&s, &key, true) != NULL, "row for a gone guest");
+	CHECK_STR(table_guest(&s, key.tgid)->name, "pid4194303");
+	table_note_thread(&s, key.tgid, key.tid, "CPU 0/KVM", "qemu-web");
+	CHECK_STR(table_guest(&s, key.tgid)->name, "qemu-web");
+	table_note_thread(&s, key.tgid, key.tid, "CPU 0/KVM", "other");	/* named: kept */
+	CHECK_STR(table_guest(&s, key.tgid)->name, "qemu-web");
+	table_free(&s);
 }
 
 /* Tens of thousands of guests and threads, as on a churning host: each
@@ -738,30 +740,30 @@ static void test_late_guest_name(void)
 static void test_many_guests(void)
 {
 	struct timespec t0, t1;
-	struct stats s;
+	struct trap_table s;
 	size_t nr;
 	int wrong = 0;
 
-	if (stats_init(&s, 1)) {
-		CHECK(0, "stats_init");
+	if (table_init(&s, &procfs_source)) {
+		CHECK(0, "table_init");
 		return;
 	}
 	for (__u32 i = 0; i < 5000; i++) {
 		struct trap_key key = { .tgid = 4000000 + i / 2, .tid = 4100000 + i, .class = CLASS_PIO };
 
-		wrong += !stats_row(&s, &key, true);
+		wrong += !table_row(&s, &key, true);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (__u32 i = 0; i < 200000; i++)	/* guests and threads without rows */
-		stats_note_thread(&s, 4200000 + i / 2, 4300000 + i, "CPU 0/KVM", "vm");
+		table_note_thread(&s, 4200000 + i / 2, 4300000 + i, "CPU 0/KVM", "vm");
 	for (__u32 i = 0; i < 200000; i++)
-		wrong += stats_guest(&s, 4200000 + i / 2)->pid != 4200000 + i / 2;
+		wrong += table_guest(&s, 4200000 + i / 2)->pid != 4200000 + i / 2;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	CHECK(t1.tv_sec - t0.tv_sec < 10, "200000 threads took %ld s", (long)(t1.tv_sec - t0.tv_sec));
 	for (__u32 i = 0; i < 5000; i++) {
 		struct trap_key key = { .tgid = 4000000 + i / 2, .tid = 4100000 + i, .class = CLASS_PIO };
 
-		wrong += stats_guest(&s, key.tgid)->pid != key.tgid || !stats_row(&s, &key, false);
+		wrong += table_guest(&s, key.tgid)->pid != key.tgid || !table_row(&s, &key, false);
 	}
 	CHECK(!wrong, "%d guests or rows not found again", wrong);
 	CHECK_U64(s.nr_guests, 2500 + 100000);
@@ -769,20 +771,20 @@ static void test_many_guests(void)
 	CHECK_U64(s.nr_rows, 5000);
 	/* a guest's codes come from its own chain of rows */
 	nr = 0;
-	for (size_t r = stats_rows_first(&s, stats_find_guest(&s, 4000007)); r < s.nr_rows;
-	     r = stats_rows_next(&s, r))
+	for (size_t r = table_rows_first(&s, table_find_guest(&s, 4000007)); r < s.nr_rows;
+	     r = table_rows_next(&s, r))
 		nr += s.rows[r].key.tgid == 4000007 ? 1 : 100;
 	CHECK_U64(nr, 2);
-	CHECK_U64(stats_rows_first(&s, stats_find_guest(&s, 4000007)), 14);
+	CHECK_U64(table_rows_first(&s, table_find_guest(&s, 4000007)), 14);
 	{
 		struct summary sum;
-		size_t gi = stats_find_guest(&s, 4000007) - s.guests;
+		size_t gi = table_find_guest(&s, 4000007) - s.guests;
 
 		CHECK(!summary_build(&sum, &s, NULL) && !summary_detail(&sum, &s, NULL, gi), "summary");
 		CHECK_U64(sum.guests[gi].nr_codes, 1);
 		summary_free(&sum);
 	}
-	stats_free(&s);
+	table_free(&s);
 }
 
 static void csv_hist_of(FILE *f, void *arg)
@@ -810,32 +812,33 @@ static void test_start_time(void)
 static void test_pid_reuse(void)
 {
 	static const char *const second[] = { "second" };
-	const __u32 pid = 0x7ffffff2;	/* cannot exist: stats_reclaim finds it gone */
+	const __u32 pid = 0x7ffffff2;	/* cannot exist: map_reclaim finds it gone */
 	struct trap_key key = { .tgid = pid, .tid = pid, .class = CLASS_PIO, .code = 0x3f8 };
-	struct stats s, chosen;
+	struct trap_table s, chosen;
+	struct map_reader no_maps;	/* every fd -1 */
 	const struct guest *g;
 	struct trap_row *row;
 	char *text, want[160];
 
-	if (stats_init(&s, 1)) {
-		CHECK(0, "stats_init");
+	if (table_init(&s, &procfs_source) || map_reader_init(&no_maps, 1)) {
+		CHECK(0, "table_init");
 		return;
 	}
-	stats_note_thread(&s, pid, pid, "CPU 0/KVM", "first");
-	stats_row(&s, &key, true)->count = 9;
-	stats_reclaim(&s, -1, -1);	/* found gone: ended */
+	table_note_thread(&s, pid, pid, "CPU 0/KVM", "first");
+	table_row(&s, &key, true)->count = 9;
+	map_reclaim(&no_maps, &s, NULL);	/* found gone: ended */
 	CHECK(s.guests[0].ended && !s.guests[0].retired, "ended, not yet retired");
-	stats_reclaim(&s, -1, -1);	/* its entries deleted: retired */
+	map_reclaim(&no_maps, &s, NULL);	/* its entries deleted: retired */
 	CHECK(s.guests[0].ended && s.guests[0].retired, "then retired");
 	/* the same pid and thread id again, another process (met in the maps
 	 * first, then its ring buffer record names it) */
-	row = stats_row(&s, &key, true);
+	row = table_row(&s, &key, true);
 	CHECK(row && row->count == 0, "the same key starts a new row");
 	if (!row)
 		return;
 	row->count = 4;
-	stats_note_thread(&s, pid, pid, "CPU 1/KVM", "second");
-	g = stats_find_guest(&s, pid);
+	table_note_thread(&s, pid, pid, "CPU 1/KVM", "second");
+	g = table_find_guest(&s, pid);
 	CHECK(s.nr_guests == 2 && g == &s.guests[1] && !g->ended, "a second, live guest");
 	CHECK_STR(g->name, "second");
 	CHECK_STR(s.guests[0].name, "first");
@@ -858,15 +861,16 @@ static void test_pid_reuse(void)
 	snprintf(want, sizeof(want), "%u,second,,%u,pio,0x3f8,in 0x3f8,4,", pid, pid);
 	CHECK(strstr(text, want), "CSV: %s", want);
 	free(text);
-	CHECK(stats_select(&chosen, &s, second, 1) == 0 && chosen.nr_guests == 1 &&
+	CHECK(table_select(&chosen, &s, second, 1) == 0 && chosen.nr_guests == 1 &&
 	      chosen.nr_rows == 1 && chosen.nr_threads == 1 && chosen.rows[0].count == 4,
 	      "-g second: the new guest alone");
 	text = capture(summary_of, &chosen);
 	CHECK(strstr(text, "\"second\": 1 vCPU thread, 4 traps") && !strstr(text, "first"),
 	      "-g summary: %s", text);
 	free(text);
-	stats_free(&chosen);
-	stats_free(&s);
+	table_free(&chosen);
+	table_free(&s);
+	map_reader_free(&no_maps);
 }
 
 static void test_outfile(void)
@@ -987,7 +991,7 @@ static void test_insn_sums(void)
 	};
 	struct insn_table t = { .rows = rows, .nr = sizeof(rows) / sizeof(rows[0]) };
 	struct guest guests[] = { { .pid = 7, .name = "seven" } };
-	struct stats s = { .guests = guests, .nr_guests = 1, .insns = &t };
+	struct trap_table s = { .guests = guests, .nr_guests = 1, .insns = &t };
 	struct insn_sum *sums;
 	size_t nr;
 	char buf[128], *csv;

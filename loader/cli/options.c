@@ -237,8 +237,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				   o->metrics_max_series != METRICS_DEFAULT_MAX_SERIES ||
 				   o->metrics_grace_s != METRICS_DEFAULT_GRACE_S))
 			return fail(ps, "--metrics-* options need --listen ADDR:PORT");
-		if (o->listen)	/* a daemon: no live view, no per-interval tables */
-			o->quiet = true;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -444,7 +444,9 @@ int plan_probes(enum attach_mode mode, struct probe_plan *plan)
 			"(%s); use --attach auto or tracepoint\n", *btf_why ? btf_why : "no KVM tracepoints");
 		return -1;
 	}
-	if (function_mode && with_functions && !function_used) {
+	/* fentry without a handler to trace is refused; kprobe falls back per
+	 * event (a kernel without module BTF: the tracepoints, each with why) */
+	if (mode == ATTACH_FENTRY && with_functions && !function_used) {
 		fprintf(stderr, "kvmprof: --attach %s: no KVM handler can be traced with %s here (%s); "
 			"use --attach auto%s\n", attach_mode_name(mode), attach_mode_name(mode),
 			function_why, refused ? " or kprobe" : "");

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Who a guest is: names and vCPU numbers from /proc. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -319,3 +320,38 @@ bool process_alive(__u32 pid)
 {
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
+
+bool process_has_vm(__u32 pid)
+{
+	char path[64], link[64];
+	struct dirent *d;
+	bool found = false;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%u/fd", pid);
+	dir = opendir(path);
+	if (!dir)
+		return false;
+	while (!found && (d = readdir(dir))) {
+		char fd_path[320];
+		ssize_t n;
+
+		snprintf(fd_path, sizeof(fd_path), "%s/%s", path, d->d_name);
+		n = readlink(fd_path, link, sizeof(link) - 1);
+		if (n > 0) {
+			link[n] = '\0';
+			found = !strcmp(link, "anon_inode:kvm-vm");
+		}
+	}
+	closedir(dir);
+	return found;
+}
+
+static int thread_vcpu(__u32 pid, __u32 tid, const char *comm)
+{
+	return comm ? vcpu_from_comm(comm) : vcpu_from_thread_name(pid, tid);
+}
+
+const struct table_source procfs_source = {
+	.guest_name = guest_name, .start_time = process_start_time, .thread_vcpu = thread_vcpu,
+};

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#define GUEST_NAME_MAX 128
+#include "model/table.h"	/* GUEST_NAME_MAX, struct table_source */
 
 /* The guest name a VMM's command line carries (QEMU "-name guest=X,..." or
  * "-name X", Firecracker "--id X", crosvm "--name X", cloud-hypervisor the
@@ -36,9 +36,14 @@ int vcpu_from_comm(const char *comm);
 int vcpu_from_thread_name(__u32 pid, __u32 tid);
 
 bool process_alive(__u32 pid);
+/* Does pid hold a KVM VM open?  That is what makes a process a guest. */
+bool process_has_vm(__u32 pid);
 /* When pid's process started (clock ticks after boot, /proc/PID/stat field
  * 22), 0 when there is none: a pid and its start time name one process. */
 __u64 process_start_time(__u32 pid);
 __u64 start_time_from_stat(const char *stat, size_t len);
+
+/* The live table's source of names, start times and vCPU numbers. */
+extern const struct table_source procfs_source;
 
 #endif

@@ -16,12 +16,11 @@ bool guest_name_matches(const char *name, const char *const *globs, int nr_globs
 	return false;
 }
 
-int stats_select(struct stats *dst, const struct stats *src, const char *const *globs,
+int table_select(struct trap_table *dst, const struct trap_table *src, const char *const *globs,
 		 int nr_globs)
 {
 	memset(dst, 0, sizeof(*dst));
-	dst->exit_starts_fd = dst->vmm_starts_fd = dst->flush_fd = -1;	/* never reclaimed */
-	dst->ncpus = src->ncpus;
+	dst->source = src->source;
 	dst->insns = src->insns;	/* shared: reports pick the chosen guests' */
 	memcpy(dst->drops, src->drops, sizeof(dst->drops));
 	/* one spare slot each, so that empty arrays are still allocations */
@@ -35,7 +34,7 @@ int stats_select(struct stats *dst, const struct stats *src, const char *const *
 	if (!dst->guests || !dst->threads || !dst->rows || !guest_to || !thread_to) {
 		free(guest_to);
 		free(thread_to);
-		stats_free(dst);
+		table_free(dst);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < src->nr_guests; i++)

@@ -3,7 +3,7 @@
 #define GUEST_FILTER_H
 
 #include <stdbool.h>
-#include "model/stats.h"
+#include "model/table.h"
 
 /* Does the guest's name (as shown, escaped) match one of the shell globs?
  * With no globs every guest does. */
@@ -11,9 +11,9 @@ bool guest_name_matches(const char *name, const char *const *globs, int nr_globs
 
 /* dst = the guests of src whose name matches, with only their threads and
  * rows: what -g NAME leaves for the tables, summary, CSV and JSON.  dst has
- * no row index (read it, do not add to it); free it with stats_free.
+ * no row index (read it, do not add to it); free it with table_free.
  * Returns 0 or -ENOMEM. */
-int stats_select(struct stats *dst, const struct stats *src, const char *const *globs,
+int table_select(struct trap_table *dst, const struct trap_table *src, const char *const *globs,
 		 int nr_globs);
 
 #endif

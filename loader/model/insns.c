@@ -1,36 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Emulated instructions in full (--insns) and failed emulations: the maps
- * read into totals, grouped per guest and instruction, named by capstone. */
+/* Emulated instructions in full (--insns) and failed emulations: totals
+ * per guest and instruction, grouped and named by capstone. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <bpf/bpf.h>
 #include <capstone/capstone.h>
 #include "model/insns.h"
-#include "model/stats.h"
 
-#define ROUND_UP8(x) (((x) + 7) & ~(size_t)7)
-
-int insns_init(struct insn_table *t, int ncpus)
+int insns_init(struct insn_table *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->ncpus = ncpus;
 	t->index_size = 256;
 	t->index = calloc(t->index_size, sizeof(*t->index));
-	t->keys = calloc(MAX_INSN_KEYS, sizeof(struct insn_key));
-	t->values = calloc(MAX_INSN_KEYS, ROUND_UP8(sizeof(struct insn_count)) * ncpus +
-				      sizeof(struct failed_insn));
-	if (!t->index || !t->keys || !t->values)
-		return -ENOMEM;
-	return 0;
+	return t->index ? 0 : -ENOMEM;
 }
 
 void insns_free(struct insn_table *t)
 {
 	free(t->rows);
 	free(t->index);
-	free(t->keys);
-	free(t->values);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -58,7 +46,7 @@ static size_t *slot_of(const struct insn_table *t, size_t *index, size_t size,
 	return &index[h];
 }
 
-static struct insn_row *row_of(struct insn_table *t, const struct insn_key *k, bool failed)
+struct insn_row *insn_row_of(struct insn_table *t, const struct insn_key *k, bool failed)
 {
 	size_t *slot = slot_of(t, t->index, t->index_size, k, failed);
 	struct insn_row *r;
@@ -92,77 +80,6 @@ static struct insn_row *row_of(struct insn_table *t, const struct insn_key *k, b
 	r->failed = failed;
 	*slot = ++t->nr;
 	return r;
-}
-
-/* Every entry of a map into t->keys/t->values, by a key walk: these maps
- * are small and change little between reads. */
-static long read_map(struct insn_table *t, int fd, size_t value_size, __u32 max)
-{
-	return map_walk(fd, t->keys, sizeof(struct insn_key), t->values, value_size, max);
-}
-
-/* A map value that moved from map_count to now: what it adds. */
-static void add_count(struct insn_row *r, __u64 now)
-{
-	if (now < r->map_count)	/* deleted and made again */
-		r->map_count = 0;
-	r->interval = now - r->map_count;
-	r->count += r->interval;
-	r->map_count = now;
-}
-
-int insns_read(struct insn_table *t, int counts_fd, int failed_fd)
-{
-	size_t count_size = ROUND_UP8(sizeof(struct insn_count)) * t->ncpus;
-	long n;
-
-	for (size_t i = 0; i < t->nr; i++)
-		t->rows[i].interval = 0;
-	if (counts_fd >= 0) {
-		n = read_map(t, counts_fd, count_size, MAX_INSN_KEYS);
-		for (long i = 0; i < n; i++) {
-			const struct insn_count *per_cpu = (void *)((char *)t->values + i * count_size);
-			struct insn_row *r = row_of(t, (struct insn_key *)t->keys + i, false);
-			__u64 sum = 0;
-
-			if (!r)
-				return -ENOMEM;
-			for (int c = 0; c < t->ncpus; c++)
-				sum += per_cpu[c].count;
-			add_count(r, sum);
-		}
-	}
-	n = read_map(t, failed_fd, sizeof(struct failed_insn), MAX_FAILED_KEYS);
-	for (long i = 0; i < n; i++) {
-		const struct failed_insn *f = (struct failed_insn *)t->values + i;
-		struct insn_row *r = row_of(t, (struct insn_key *)t->keys + i, true);
-
-		if (!r)
-			return -ENOMEM;
-		add_count(r, f->count);
-		r->last_rip = f->last_rip;
-	}
-	return 0;
-}
-
-void insns_reclaim(struct insn_table *t, int counts_fd, int failed_fd, const struct stats *s)
-{
-	bool any = false;
-
-	for (size_t g = 0; g < s->nr_guests; g++)
-		any |= s->guests[g].ended && !s->guests[g].reclaimed;
-	for (size_t i = 0; any && i < t->nr; i++) {
-		struct insn_row *r = &t->rows[i];
-		const struct guest *g = stats_find_guest(s, r->key.tgid);
-
-		if (!g || !g->ended || g->reclaimed)
-			continue;
-		if (r->failed)
-			bpf_map_delete_elem(failed_fd, &r->key);
-		else if (counts_fd >= 0)
-			bpf_map_delete_elem(counts_fd, &r->key);
-		r->map_count = 0;
-	}
 }
 
 /* Same instruction: mode, length, bytes (not the address). */

@@ -23,8 +23,6 @@ struct insn_table {
 	size_t nr, cap;
 	size_t *index;		/* open addressing over rows: row + 1, 0 empty */
 	size_t index_size;
-	void *keys, *values;	/* read buffers */
-	int ncpus;
 };
 
 /* One distinct instruction of a guest (bytes, length, mode), over all its
@@ -43,14 +41,10 @@ struct insn_sum {
 	char text[96];		/* "out dx, al", or "undecodable" */
 };
 
-int insns_init(struct insn_table *t, int ncpus);
+int insns_init(struct insn_table *t);
 void insns_free(struct insn_table *t);
-/* Reads both maps (counts_fd may be -1: --insns off); 0 or -errno. */
-int insns_read(struct insn_table *t, int counts_fd, int failed_fd);
-struct stats;
-/* Deletes the map entries of the guests stats_reclaim deletes next (ended,
- * their last events read), in one pass over the rows; call it first. */
-void insns_reclaim(struct insn_table *t, int counts_fd, int failed_fd, const struct stats *s);
+/* The row of key (a failure's when failed), made if new; NULL without memory. */
+struct insn_row *insn_row_of(struct insn_table *t, const struct insn_key *key, bool failed);
 
 /* Guest pid's instructions (failed false) or failures (true), most
  * frequent first; the caller frees with insn_sums_free. */

@@ -10,7 +10,7 @@
 #include "model/summary.h"
 
 /* Row r's count since start, or since the baseline. */
-static __u64 row_total(const struct baseline *b, const struct stats *s, size_t r)
+static __u64 row_total(const struct baseline *b, const struct trap_table *s, size_t r)
 {
 	return s->rows[r].count - (b && r < b->nr ? b->count[r] : 0);
 }
@@ -18,7 +18,7 @@ static __u64 row_total(const struct baseline *b, const struct stats *s, size_t r
 /* Row r's latency since start, or since the baseline: the maps keep one
  * maximum per key since start, so a maximum older than the baseline is
  * bounded by the highest bucket filled since; the minimum is not known. */
-static void row_latency(const struct baseline *b, const struct stats *s, size_t r,
+static void row_latency(const struct baseline *b, const struct trap_table *s, size_t r,
 			struct trap_latency *out)
 {
 	const struct trap_latency *now = &s->rows[r].lat;
@@ -32,14 +32,14 @@ static void row_latency(const struct baseline *b, const struct stats *s, size_t 
 	out->min_ns = 0;
 }
 
-int summary_build(struct summary *sum, const struct stats *s, const struct baseline *base)
+int summary_build(struct summary *sum, const struct trap_table *s, const struct baseline *base)
 {
 	memset(sum, 0, sizeof(*sum));
 	sum->guests = calloc(s->nr_guests + 1, sizeof(*sum->guests));
 	if (!sum->guests)
 		return -ENOMEM;
 	sum->nr_guests = s->nr_guests;
-	sum->drops = stats_total_drops(s);
+	sum->drops = table_total_drops(s);
 	for (size_t i = 0; i < s->nr_guests; i++) {
 		sum->guests[i].guest = &s->guests[i];
 		sum->live += !s->guests[i].ended;
@@ -118,20 +118,20 @@ static int code_order(const void *a, const void *b, void *arg)
 }
 
 /* The guest's rows merged by (class, code, detail), sorted for showing. */
-static int merge_codes(struct sum_guest *g, const struct stats *s, const struct baseline *base)
+static int merge_codes(struct sum_guest *g, const struct trap_table *s, const struct baseline *base)
 {
 	size_t gi = g->guest - s->guests, n = 0, merged = 0, *order = NULL;
 	struct sum_code *codes = NULL, *sorted = NULL;
 	__u64 *group_total = NULL;
 	int err = -ENOMEM;
 
-	for (size_t r = stats_rows_first(s, g->guest); r < s->nr_rows; r = stats_rows_next(s, r))
+	for (size_t r = table_rows_first(s, g->guest); r < s->nr_rows; r = table_rows_next(s, r))
 		n += s->rows[r].guest == gi;
 	codes = calloc(n + 1, sizeof(*codes));
 	if (!codes)
 		goto out;
 	n = 0;
-	for (size_t r = stats_rows_first(s, g->guest); r < s->nr_rows; r = stats_rows_next(s, r)) {
+	for (size_t r = table_rows_first(s, g->guest); r < s->nr_rows; r = table_rows_next(s, r)) {
 		if (s->rows[r].guest != gi || s->rows[r].key.class >= NR_CLASSES)
 			continue;
 		codes[n].key = s->rows[r].key;
@@ -266,7 +266,7 @@ static int thread_order(const void *a, const void *b)
 	return x->tid < y->tid ? -1 : x->tid > y->tid;
 }
 
-static int make_threads(struct sum_guest *g, const struct stats *s, const struct baseline *base)
+static int make_threads(struct sum_guest *g, const struct trap_table *s, const struct baseline *base)
 {
 	size_t gi = g->guest - s->guests;
 
@@ -281,7 +281,7 @@ static int make_threads(struct sum_guest *g, const struct stats *s, const struct
 		th = &g->threads[g->nr_threads++];
 		th->tid = s->threads[t].tid;
 		th->vcpu = s->threads[t].vcpu;
-		for (size_t r = stats_rows_first(s, g->guest); r < s->nr_rows; r = stats_rows_next(s, r)) {
+		for (size_t r = table_rows_first(s, g->guest); r < s->nr_rows; r = table_rows_next(s, r)) {
 			if (s->rows[r].thread != t || s->rows[r].guest != gi)
 				continue;
 			th->total += row_total(base, s, r);
@@ -292,7 +292,7 @@ static int make_threads(struct sum_guest *g, const struct stats *s, const struct
 	return 0;
 }
 
-int summary_detail(struct summary *sum, const struct stats *s, const struct baseline *base, size_t i)
+int summary_detail(struct summary *sum, const struct trap_table *s, const struct baseline *base, size_t i)
 {
 	struct sum_guest *g = &sum->guests[i];
 
@@ -308,7 +308,7 @@ int summary_detail(struct summary *sum, const struct stats *s, const struct base
 	return 0;
 }
 
-int summary_build_all(struct summary *sum, const struct stats *s)
+int summary_build_all(struct summary *sum, const struct trap_table *s)
 {
 	int err = summary_build(sum, s, NULL);
 
@@ -333,7 +333,7 @@ void summary_free(struct summary *sum)
 	memset(sum, 0, sizeof(*sum));
 }
 
-int baseline_take(struct baseline *b, const struct stats *s, double at_s)
+int baseline_take(struct baseline *b, const struct trap_table *s, double at_s)
 {
 	__u64 *count = realloc(b->count, (s->nr_rows + 1) * sizeof(*count));
 	struct trap_latency *lat;

@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "model/stats.h"
+#include "model/table.h"
 
 struct insn_sum;
 
@@ -89,15 +89,15 @@ struct summary {
 
 /* The guest-level sums of every guest of s, with the baseline's totals
  * when base is given.  0 or -ENOMEM. */
-int summary_build(struct summary *sum, const struct stats *s, const struct baseline *base);
+int summary_build(struct summary *sum, const struct trap_table *s, const struct baseline *base);
 /* Fills guest i's codes, groups, devices, threads and instructions. */
-int summary_detail(struct summary *sum, const struct stats *s, const struct baseline *base, size_t i);
+int summary_detail(struct summary *sum, const struct trap_table *s, const struct baseline *base, size_t i);
 /* Both for every guest: what the text summary and the JSON show. */
-int summary_build_all(struct summary *sum, const struct stats *s);
+int summary_build_all(struct summary *sum, const struct trap_table *s);
 void summary_free(struct summary *sum);
 
 /* c: what each row holds now becomes the zero of the totals. */
-int baseline_take(struct baseline *b, const struct stats *s, double at_s);
+int baseline_take(struct baseline *b, const struct trap_table *s, double at_s);
 void baseline_free(struct baseline *b);
 
 #endif

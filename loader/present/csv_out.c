@@ -25,7 +25,7 @@ void csv_field(FILE *f, const char *s)
 }
 
 /* pid,guest,vcpu,tid,class,code,code_name */
-static void key_fields(FILE *f, const struct stats *s, const struct trap_row *row)
+static void key_fields(FILE *f, const struct trap_table *s, const struct trap_row *row)
 {
 	char name[64];
 
@@ -60,7 +60,7 @@ static void end_fields(FILE *f, const struct trap_row *row)
 	fprintf(f, "\r\n");
 }
 
-void csv_write_histograms(FILE *f, const struct stats *s)
+void csv_write_histograms(FILE *f, const struct trap_table *s)
 {
 	fprintf(f, "pid,guest,vcpu,tid,class,code,code_name,count,lat_count,lat_sum_ns,"
 		   "lat_min_ns,lat_max_ns,bucket_lo_ns,bucket_hi_ns,bucket_count,detail,detail_name,device\r\n");
@@ -101,7 +101,7 @@ void csv_write_series_header(FILE *f)
 		   "count,rate_per_s,lat_count,lat_sum_ns,lat_max_ns,detail,detail_name,device\r\n");
 }
 
-void csv_write_series(FILE *f, const struct stats *s, double elapsed_s, double interval_s)
+void csv_write_series(FILE *f, const struct trap_table *s, double elapsed_s, double interval_s)
 {
 	struct timeval tv;
 
@@ -124,7 +124,7 @@ void csv_write_series(FILE *f, const struct stats *s, double elapsed_s, double i
 }
 
 /* One row per guest and distinct instruction, failures apart (kind). */
-void csv_write_insns(FILE *f, const struct stats *s)
+void csv_write_insns(FILE *f, const struct trap_table *s)
 {
 	fprintf(f, "pid,guest,kind,mode,len,bytes,text,count,rip_first,rip_last,rip_ranges\r\n");
 	for (size_t g = 0; g < s->nr_guests; g++) {

@@ -3,7 +3,7 @@
 #define CSV_H
 
 #include <stdio.h>
-#include "model/stats.h"
+#include "model/table.h"
 
 /* A field as RFC 4180 wants it: quoted when it holds a comma, quote, CR
  * or LF, with quotes doubled. */
@@ -11,15 +11,15 @@ void csv_field(FILE *f, const char *s);
 
 /* The final histograms: one row per guest/thread/class/code, and one per
  * non-empty latency bucket where the code has latencies. */
-void csv_write_histograms(FILE *f, const struct stats *s);
+void csv_write_histograms(FILE *f, const struct trap_table *s);
 
 /* The time series: a header, then per interval one row per key that had
  * traps in it, stamped with the time. */
 void csv_write_series_header(FILE *f);
-void csv_write_series(FILE *f, const struct stats *s, double elapsed_s, double interval_s);
+void csv_write_series(FILE *f, const struct trap_table *s, double elapsed_s, double interval_s);
 
 /* --csv-insns: per guest its emulated instructions in full (--insns) and
  * its failed emulations, one row per distinct instruction (see README). */
-void csv_write_insns(FILE *f, const struct stats *s);
+void csv_write_insns(FILE *f, const struct trap_table *s);
 
 #endif

@@ -13,8 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 #include "present/http.h"
+#include "util/common.h"
 
 #define MAX_CLIENTS 16
+_Static_assert(HTTP_MAX_FDS == MAX_CLIENTS + 1, "the listening socket and every client");
 #define MAX_REQUEST 8192	/* request line and headers; more is refused */
 #define READ_TIMEOUT_S 5.0	/* to send the whole request */
 #define WRITE_TIMEOUT_S 10.0	/* to take the whole response */
@@ -35,14 +37,6 @@ struct http_server {
 	char address[80];
 	struct client clients[MAX_CLIENTS];
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Splits spec into host (loopback when empty) and port. */
 static int split_addr(const char *spec, char *host, size_t hsize, char *port, size_t psize,
@@ -291,14 +285,12 @@ static void accept_clients(struct http_server *h)
 	}
 }
 
-int http_wait(struct http_server *h, int extra_fd, double timeout_s)
+int http_poll_fds(struct http_server *h, struct pollfd *fds, double *deadline)
 {
-	struct pollfd fds[2 + MAX_CLIENTS];
-	int map[MAX_CLIENTS], nfds = 2, n, ms;
-	double now = now_s(), until = now + timeout_s;
+	double now = now_s();
+	int n = 0;
 
-	fds[0] = (struct pollfd){ .fd = extra_fd, .events = POLLIN };
-	fds[1] = (struct pollfd){ .fd = h->fd, .events = POLLIN };
+	fds[n++] = (struct pollfd){ .fd = h->fd, .events = POLLIN };
 	for (int i = 0; i < MAX_CLIENTS; i++) {
 		struct client *c = &h->clients[i];
 
@@ -308,19 +300,24 @@ int http_wait(struct http_server *h, int extra_fd, double timeout_s)
 			drop_client(c);
 			continue;
 		}
-		if (c->deadline < until)
-			until = c->deadline;
-		map[nfds - 2] = i;
-		fds[nfds++] = (struct pollfd){ .fd = c->fd, .events = c->out ? POLLOUT : POLLIN };
+		if (c->deadline < *deadline)
+			*deadline = c->deadline;
+		fds[n++] = (struct pollfd){ .fd = c->fd, .events = c->out ? POLLOUT : POLLIN };
 	}
-	ms = (int)((until - now) * 1000) + 1;
-	n = poll(fds, nfds, ms < 0 ? 0 : ms);
-	if (n < 0)
-		return errno == EINTR ? -1 : 0;
-	for (int j = 2; j < nfds; j++) {
-		struct client *c = &h->clients[map[j - 2]];
+	return n;
+}
 
-		if (!fds[j].revents || c->fd != fds[j].fd)
+void http_serve(struct http_server *h, const struct pollfd *fds, int n)
+{
+	for (int j = 1; j < n; j++) {
+		struct client *c = NULL;
+
+		if (!fds[j].revents)
+			continue;
+		for (int i = 0; i < MAX_CLIENTS && !c; i++)
+			if (h->clients[i].fd == fds[j].fd)
+				c = &h->clients[i];
+		if (!c)
 			continue;
 		if (c->out)
 			on_writable(c);
@@ -329,9 +326,8 @@ int http_wait(struct http_server *h, int extra_fd, double timeout_s)
 		if (c->fd >= 0 && c->out)	/* answered: try to send it now */
 			on_writable(c);
 	}
-	if (fds[1].revents)
+	if (n && fds[0].revents)
 		accept_clients(h);
-	return extra_fd >= 0 && fds[0].revents ? 1 : 0;
 }
 
 void http_close(struct http_server *h)

@@ -21,11 +21,13 @@ struct http_server *http_listen(const char *spec, http_render_fn render, void *c
 /* "127.0.0.1:9464", as bound. */
 const char *http_address(const struct http_server *h);
 
-/* Waits up to timeout_s for the server's sockets or extra_fd (-1: none),
- * serving what is ready.  Returns 1 when extra_fd is readable, 0 on a
- * timeout, -1 on a signal. */
-int http_wait(struct http_server *h, int extra_fd, double timeout_s);
-
+/* The server's sockets to poll (its listening socket, then its clients),
+ * at most HTTP_MAX_FDS, lowering *deadline to the clients' time limits. */
+#define HTTP_MAX_FDS 17
+struct pollfd;
+int http_poll_fds(struct http_server *h, struct pollfd *fds, double *deadline);
+/* Serves what poll found ready among the n fds http_poll_fds gave. */
+void http_serve(struct http_server *h, const struct pollfd *fds, int n);
 void http_close(struct http_server *h);
 
 #endif

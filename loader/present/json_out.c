@@ -143,7 +143,7 @@ static void json_insns(struct json_writer *w, const struct insn_sum *sums, size_
 	jw_end_array(w);
 }
 
-void json_write_summary(FILE *f, const struct stats *s, double elapsed_s)
+void json_write_summary(FILE *f, const struct trap_table *s, double elapsed_s)
 {
 	struct json_writer w;
 	struct summary sum;
@@ -153,7 +153,7 @@ void json_write_summary(FILE *f, const struct stats *s, double elapsed_s)
 	jw_object(&w);
 	jw_name(&w, "elapsed_s");
 	jw_float(&w, "%.3f", elapsed_s);
-	jw_uint_field(&w, "dropped", stats_total_drops(s));
+	jw_uint_field(&w, "dropped", table_total_drops(s));
 	jw_name(&w, "guests");
 	jw_array(&w);
 	for (size_t i = 0; ok && i < sum.nr_guests; i++) {
@@ -182,7 +182,7 @@ void json_write_summary(FILE *f, const struct stats *s, double elapsed_s)
 	summary_free(&sum);
 }
 
-void json_write_series(FILE *f, const struct stats *s, double elapsed_s, double interval_s)
+void json_write_series(FILE *f, const struct trap_table *s, double elapsed_s, double interval_s)
 {
 	struct json_writer w;
 	struct timeval tv;

@@ -162,7 +162,7 @@ static struct ended_guest *ended_of(struct metrics *m, size_t id)
 /* Notes when guests end; a guest ended longer than the grace period, or
  * whose pid a newer guest has (its labels would be the same), is dropped:
  * its folded traps move to folded_base, its keys leave the table. */
-static int update_ended(struct metrics *m, struct stats *s, double now)
+static int update_ended(struct metrics *m, struct trap_table *s, double now)
 {
 	for (size_t i = 0; i < s->nr_guests; i++) {
 		const struct guest *g = &s->guests[i];
@@ -183,7 +183,7 @@ static int update_ended(struct metrics *m, struct stats *s, double now)
 			e = &m->ended[m->nr_ended++];
 			*e = (struct ended_guest){ .guest = g->id, .since = now };
 		}
-		if (e->dropped || (now - e->since < m->grace_s && stats_find_guest(s, g->pid) == g))
+		if (e->dropped || (now - e->since < m->grace_s && table_find_guest(s, g->pid) == g))
 			continue;
 		for (size_t r = 0; r < s->nr_rows; r++) {
 			const struct trap_row *row = &s->rows[r];
@@ -225,11 +225,11 @@ static int cmp_series(const void *a, const void *b)
 	return x->vcpu < y->vcpu ? -1 : x->vcpu > y->vcpu;
 }
 
-static void put_labels(FILE *f, const struct metrics *m, struct stats *s,
+static void put_labels(FILE *f, const struct metrics *m, struct trap_table *s,
 		       const struct series_key *k, bool with_class)
 {
 	char name[GUEST_NAME_MAX * 2], code[128], esc[256];
-	const struct guest *g = stats_find_guest(s, k->pid);
+	const struct guest *g = table_find_guest(s, k->pid);
 
 	metrics_escape(g ? g->name : "", name, sizeof(name));
 	fprintf(f, "pid=\"%u\",guest=\"%s\"", k->pid, name);
@@ -246,7 +246,7 @@ static void put_labels(FILE *f, const struct metrics *m, struct stats *s,
 	}
 }
 
-static void put_histogram(FILE *f, const struct metrics *m, struct stats *s, const char *family,
+static void put_histogram(FILE *f, const struct metrics *m, struct trap_table *s, const char *family,
 			  const char *help, __u32 class, const struct series *v, size_t n)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s histogram\n", family, help, family);
@@ -282,7 +282,7 @@ static void put_histogram(FILE *f, const struct metrics *m, struct stats *s, con
 	}
 }
 
-int metrics_render(struct metrics *m, const struct stats *cs, double now_s, char **buf,
+int metrics_render(struct metrics *m, const struct trap_table *cs, double now_s, char **buf,
 		   size_t *len)
 {
 	static const char *const drop_names[NR_DROPS] = {
@@ -290,7 +290,7 @@ int metrics_render(struct metrics *m, const struct stats *cs, double now_s, char
 		[DROP_STARTS_FULL] = "starts_full", [DROP_INSNS_FULL] = "insns_full",
 		[DROP_FAILED_FULL] = "failed_full",
 	};
-	struct stats *s = (struct stats *)cs;	/* stats_guest only looks */
+	struct trap_table *s = (struct trap_table *)cs;	/* table_guest only looks */
 	struct series *v = calloc(s->nr_rows ? s->nr_rows : 1, sizeof(*v));
 	size_t n = 0, live = 0, ended = 0;
 	__u64 folded_now = 0;

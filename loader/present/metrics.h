@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "model/stats.h"
+#include "model/table.h"
 
 #define METRICS_DEFAULT_MAX_SERIES 10000
 #define METRICS_DEFAULT_GRACE_S 300.0
@@ -30,7 +30,7 @@ void metrics_free(struct metrics *m);
 
 /* The Prometheus text exposition (format 0.0.4) of s at monotonic time
  * now_s, in a malloc'd buffer.  Returns 0 or -ENOMEM. */
-int metrics_render(struct metrics *m, const struct stats *s, double now_s, char **buf,
+int metrics_render(struct metrics *m, const struct trap_table *s, double now_s, char **buf,
 		   size_t *len);
 
 /* A label value escaped per the format: \ " and newline. */

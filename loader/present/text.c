@@ -7,7 +7,7 @@
 #include "present/lines.h"
 #include "present/text.h"
 
-void report_interval(FILE *out, const struct stats *s, double interval_s, double elapsed_s)
+void report_interval(FILE *out, const struct trap_table *s, double interval_s, double elapsed_s)
 {
 	struct summary sum;
 	char now[16];
@@ -49,7 +49,7 @@ void report_interval(FILE *out, const struct stats *s, double interval_s, double
 	summary_free(&sum);
 }
 
-void report_summary(FILE *out, const struct stats *s, double elapsed_s, int top)
+void report_summary(FILE *out, const struct trap_table *s, double elapsed_s, int top)
 {
 	struct detail_view view = { .seconds = elapsed_s, .top = top };
 	struct sink sink = file_sink(out);

@@ -152,7 +152,7 @@ static int line_order(const void *a, const void *b, void *arg)
 }
 
 /* The table's lines: guests that pass -g and /, with their sums, sorted. */
-static void build_lines(struct tui *t, struct stats *s)
+static void build_lines(struct tui *t, struct trap_table *s)
 {
 	double iv = t->have_data ? t->last_interval_s : 0;
 	struct summary sum;
@@ -207,7 +207,7 @@ static void format_elapsed(double s, char *buf, size_t size)
 		snprintf(buf, size, "%dh%02dm%02ds", (int)s / 3600, (int)s / 60 % 60, (int)s % 60);
 }
 
-static void draw_header(struct tui *t, struct stats *s, double elapsed_s)
+static void draw_header(struct tui *t, struct trap_table *s, double elapsed_s)
 {
 	char el[32], since[48] = "";
 	double all = 0;
@@ -228,7 +228,7 @@ static void draw_header(struct tui *t, struct stats *s, double elapsed_s)
 	put(0, 0, A_BOLD, "kvmprof  host %s  kernel %s  elapsed %s  interval %.2fs%s%s", t->host,
 	    t->kernel, el, t->interval_s, t->paused ? "  PAUSED" : "", since);
 	put(1, 0, 0, "traps %.0f/s  guests %zu seen: %zu live, %zu ended  dropped %llu  sort %s%s%s%s%s",
-	    all, shown, live, shown - live, (unsigned long long)stats_total_drops(s),
+	    all, shown, live, shown - live, (unsigned long long)table_total_drops(s),
 	    sort_name(t->sort), t->reverse ? " (reversed)" : "",
 	    t->filter[0] ? "  filter '" : "", t->filter, t->filter[0] ? "'" : "");
 	put(2, 0, 0, "attach %s", t->attach);
@@ -440,7 +440,7 @@ static void body_line(void *ctx, enum line_attr attr, const char *text)
 	snprintf(l->text, sizeof(l->text), "%s", text);
 }
 
-static void draw_guest(struct tui *t, struct stats *s)
+static void draw_guest(struct tui *t, struct trap_table *s)
 {
 	const struct baseline *base = t->base.at_s > 0 ? &t->base : NULL;
 	struct detail_view view = { .interval_rates = true, .seconds = t->have_data ? t->last_interval_s : 0 };
@@ -525,7 +525,7 @@ static void draw_help(void)
 	}
 }
 
-void tui_draw(struct tui *t, struct stats *s, double elapsed_s)
+void tui_draw(struct tui *t, struct trap_table *s, double elapsed_s)
 {
 	if (t->help) {
 		draw_help();
@@ -543,7 +543,7 @@ void tui_draw(struct tui *t, struct stats *s, double elapsed_s)
 	refresh();
 }
 
-void tui_update(struct tui *t, struct stats *s, double interval_s, double elapsed_s)
+void tui_update(struct tui *t, struct trap_table *s, double interval_s, double elapsed_s)
 {
 	t->last_interval_s = interval_s;
 	t->have_data = true;
@@ -551,7 +551,7 @@ void tui_update(struct tui *t, struct stats *s, double interval_s, double elapse
 }
 
 /* c: what each row holds now becomes the view's zero. */
-static void clear_totals(struct tui *t, const struct stats *s, double elapsed_s)
+static void clear_totals(struct tui *t, const struct trap_table *s, double elapsed_s)
 {
 	baseline_take(&t->base, s, elapsed_s);
 }
@@ -609,7 +609,7 @@ static void move_cursor(struct tui *t, int delta)
 		t->selected_pid = t->lines[t->cursor].guest->pid;
 }
 
-static void handle_key(struct tui *t, struct stats *s, int ch, double elapsed_s)
+static void handle_key(struct tui *t, struct trap_table *s, int ch, double elapsed_s)
 {
 	static const char sort_keys[] = "TINVOEM";
 	int page = LINES - HEADER_LINES - 1 > 1 ? LINES - HEADER_LINES - 2 : 1;
@@ -664,7 +664,7 @@ static void handle_key(struct tui *t, struct stats *s, int ch, double elapsed_s)
 	}
 }
 
-void tui_handle_input(struct tui *t, struct stats *s, double elapsed_s)
+void tui_handle_input(struct tui *t, struct trap_table *s, double elapsed_s)
 {
 	int ch;
 

@@ -5,9 +5,9 @@
 #include <stdbool.h>
 #include "cli/options.h"
 #include "collect/probes.h"
-#include "model/stats.h"
+#include "model/table.h"
 
-/* The live top-style view (ncurses), drawn from a struct stats that the
+/* The live top-style view (ncurses), drawn from a struct trap_table that the
  * main loop reads; it owns the terminal between tui_start and tui_stop. */
 struct tui;
 
@@ -22,12 +22,12 @@ void tui_stop(struct tui *t);
 int tui_input_fd(const struct tui *t);
 
 /* Reads the waiting keys and acts on them (redrawing from s). */
-void tui_handle_input(struct tui *t, struct stats *s, double elapsed_s);
+void tui_handle_input(struct tui *t, struct trap_table *s, double elapsed_s);
 
 /* After each read of the maps: rates over interval_s, then a redraw. */
-void tui_update(struct tui *t, struct stats *s, double interval_s, double elapsed_s);
+void tui_update(struct tui *t, struct trap_table *s, double interval_s, double elapsed_s);
 /* A redraw without new data (the clock, or a resize). */
-void tui_draw(struct tui *t, struct stats *s, double elapsed_s);
+void tui_draw(struct tui *t, struct trap_table *s, double elapsed_s);
 
 bool tui_quit(const struct tui *t);	/* q was pressed */
 bool tui_paused(const struct tui *t);	/* p: the loop stops reading the maps */

@@ -22,10 +22,14 @@ else
 fi
 # what each mode can know beyond the tracepoint records: the MSR index (RCX)
 # and the instruction's address need the vcpu's layout, i.e. module BTF
+# (without module BTF, kprobe mode falls back to the tracepoints event by
+# event: the handlers' structs are in no BTF)
 knows_index() {
-	case $1 in tracepoint) return 1 ;; auto) [ $AUTO_AS = btf ] ;; kprobe) [ $AUTO_AS = btf ] ;; *) return 0 ;; esac
+	case $1 in tracepoint) return 1 ;; auto|kprobe) [ $AUTO_AS = btf ] ;; *) return 0 ;; esac
 }
-has_rip() { case $1 in tracepoint|btf|auto) return 0 ;; *) return 1 ;; esac; }
+has_rip() {
+	case $1 in tracepoint|btf|auto) return 0 ;; kprobe) [ $AUTO_AS = tracepoint ] ;; *) return 1 ;; esac
+}
 attach() { [ $1 = auto ] || echo "--attach $1"; }
 # the SVM exit handler: svm_handle_exit from 5.11, handle_exit before
 if awk '$3 == "svm_handle_exit" { f = 1; exit } END { exit !f }' /proc/kallsyms; then handler=svm_handle_exit; else handler=handle_exit; fi
@@ -49,8 +53,15 @@ done
 probe() { awk -v ev="$2" '$1 == ev { print $3, $4, $5 }' /tmp/probes.$1 | sed 's/ *$//'; }
 # the attach column alone
 attach_col() { awk -v ev="$2" '$1 == ev { print $3 }' /tmp/probes.$1; }
-eq "$(probe kprobe kvm:kvm_exit)" "kprobe kprobe $handler" "kprobe mode: exits on $handler"
-eq "$(probe kprobe kvm:kvm_emulate_insn)" "kprobe kprobe x86_emulate_instruction" "kprobe mode: emulator"
+if [ $AUTO_AS = btf ]; then
+	eq "$(probe kprobe kvm:kvm_exit)" "kprobe kprobe $handler" "kprobe mode: exits on $handler"
+	eq "$(probe kprobe kvm:kvm_emulate_insn)" "kprobe kprobe x86_emulate_instruction" "kprobe mode: emulator"
+else	# no module BTF: each event falls back to its tracepoint and says why
+	eq "$(attach_col kprobe kvm:kvm_exit)" "tracepoint" "kprobe mode without module BTF: kvm_exit as tracepoint"
+	grep '^kvm:kvm_exit ' /tmp/probes.kprobe | grep -q "$handler \[kvm_amd\]: struct vcpu_svm is in no kernel BTF" &&
+		ok "kprobe mode: why $handler is not probed" || bad "kprobe mode: no reason for kvm_exit: $(grep '^kvm:kvm_exit ' /tmp/probes.kprobe)"
+	eq "$(attach_col kprobe kvm:kvm_emulate_insn)" "tracepoint" "kprobe mode without module BTF: emulator as tracepoint"
+fi
 case " $MODES " in *" fentry "*)
 	eq "$(probe fentry kvm:kvm_exit)" "fentry fentry $handler" "fentry mode: exits on $handler"
 	eq "$(probe fentry kvm:kvm_emulate_insn)" "fexit fexit x86_emulate_instruction" "fentry mode: emulator" ;;

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-#ifndef STATS_H
-#define STATS_H
+#ifndef TABLE_H
+#define TABLE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include "kvmprof.h"
-#include "collect/procfs.h"
+
+#define GUEST_NAME_MAX 128
 
 struct insn_table;
 
@@ -51,7 +52,17 @@ struct thread {
 	size_t guest;		/* index in guests */
 };
 
-struct stats {
+/* Where the table learns what the maps do not say (collect/procfs.c's
+ * procfs_source reads /proc).  Without one, a guest is named by the comm
+ * BPF saw or "pidN", has start time 0, and threads have no vCPU number. */
+struct table_source {
+	/* pid's name (fallback_comm when /proc has none); false if "pidN" */
+	bool (*guest_name)(__u32 pid, const char *fallback_comm, char *out, size_t size);
+	__u64 (*start_time)(__u32 pid);	/* 0: no such process */
+	int (*thread_vcpu)(__u32 pid, __u32 tid, const char *comm);	/* -1: unknown */
+};
+
+struct trap_table {
 	struct trap_row *rows;
 	size_t nr_rows, cap_rows;
 	size_t *index;		/* open addressing over rows: row + 1, 0 is empty */
@@ -61,54 +72,34 @@ struct stats {
 	struct thread *threads;
 	size_t nr_threads, cap_threads;
 	/* open addressing over guests by pid and threads by (pid, tid): entry
-	 * + 1, 0 is empty; NULL (a stats_select copy) means a linear search */
+	 * + 1, 0 is empty; NULL (a table_select copy) means a linear search */
 	size_t *guest_index, *thread_index;
 	size_t guest_index_size, thread_index_size;
 	__u64 drops[NR_DROPS];
-	int ncpus;
-	bool no_batch;		/* kernel without batch lookups: walk keys */
-	void *keys, *values;	/* read buffers, sized once */
-	struct hot_slot *hot;	/* per-CPU cache slots, sized once */
 	const struct insn_table *insns;	/* emulated instructions in full and
 					 * failures, owned by the caller; NULL none */
-	struct hot_slot *snap[2];	/* all slots, twice: HOT_SLOTS * ncpus each */
-	/* for stats_reclaim, -1 when absent: the per-thread start maps, and
-	 * the program that clears the cache slots of deleted keys */
-	int exit_starts_fd, vmm_starts_fd, flush_fd;
+	const struct table_source *source;
 };
 
-int stats_init(struct stats *s, int ncpus);
-void stats_free(struct stats *s);
+int table_init(struct trap_table *s, const struct table_source *source);
+void table_free(struct trap_table *s);
 
-/* Reads the maps and updates every row; returns 0 or -errno. */
-int stats_read(struct stats *s, int counts_fd, int hot_fd, int latency_fd, int drops_fd);
-
-/* Marks guests whose process is gone (or whose pid now belongs to a process
- * started later) as ended; deletes the map entries, cache slots and open
- * starts of guests that were already ended at the previous read (their last
- * events have been read by now), and retires them. */
-void stats_reclaim(struct stats *s, int counts_fd, int latency_fd);
-
-/* Learns a guest and one of its threads while they exist: names from /proc,
- * else from the comms BPF saw (either may be NULL). */
-void stats_note_thread(struct stats *s, __u32 pid, __u32 tid, const char *comm,
+/* Learns a guest and one of its threads while they exist: names from the
+ * source, else from the comms BPF saw (either may be NULL). */
+void table_note_thread(struct trap_table *s, __u32 pid, __u32 tid, const char *comm,
 		       const char *leader_comm);
 /* The row of a map key: its live (not retired) guest's. */
-struct trap_row *stats_row(struct stats *s, const struct trap_key *key, bool create);
+struct trap_row *table_row(struct trap_table *s, const struct trap_key *key, bool create);
 /* The live guest of pid, created if need be. */
-struct guest *stats_guest(struct stats *s, __u32 pid);
+struct guest *table_guest(struct trap_table *s, __u32 pid);
 /* The live guest of pid, else the last retired one, else NULL: never creates. */
-const struct guest *stats_find_guest(const struct stats *s, __u32 pid);
+const struct guest *table_find_guest(const struct trap_table *s, __u32 pid);
 /* Walks g's rows, so that a summary of many guests reads each row once:
- * for (r = stats_rows_first(s, g); r < s->nr_rows; r = stats_rows_next(s, r)).
+ * for (r = table_rows_first(s, g); r < s->nr_rows; r = table_rows_next(s, r)).
  * A -g copy, whose rows moved, walks all rows: the caller checks
  * rows[r].guest == g - s->guests. */
-size_t stats_rows_first(const struct stats *s, const struct guest *g);
-size_t stats_rows_next(const struct stats *s, size_t r);
-__u64 stats_total_drops(const struct stats *s);
-
-/* Walks a map's keys into keys/values (at most max entries, key_size and
- * value_size apart), skipping entries deleted under the walk: the count. */
-long map_walk(int fd, void *keys, size_t key_size, void *values, size_t value_size, size_t max);
+size_t table_rows_first(const struct trap_table *s, const struct guest *g);
+size_t table_rows_next(const struct trap_table *s, size_t r);
+__u64 table_total_drops(const struct trap_table *s);
 
 #endif

@@ -1,0 +1,431 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The map reader: reads the BPF maps into the trap table and the
+ * instruction table (batch lookups where the kernel has them, the per-CPU
+ * cache slots, the exact last read of dying guests), and deletes the
+ * entries of ended guests.  Everything that touches the maps' fds. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "collect/map_reader.h"
+#include "collect/procfs.h"
+#include "model/insns.h"
+#include "model/latency.h"
+
+#define ROUND_UP8(x) (((x) + 7) & ~(size_t)7)
+
+int map_reader_init(struct map_reader *m, int ncpus)
+{
+	*m = (struct map_reader){ .ncpus = ncpus, .counts_fd = -1, .hot_fd = -1, .latency_fd = -1,
+				  .drops_fd = -1, .insns_fd = -1, .failed_fd = -1,
+				  .exit_starts_fd = -1, .vmm_starts_fd = -1, .flush_fd = -1 };
+	/* per-CPU values are the largest; one buffer fits any map */
+	m->keys = calloc(MAX_TRAP_KEYS, sizeof(struct trap_key));
+	m->values = calloc(MAX_TRAP_KEYS, ROUND_UP8(sizeof(struct trap_count)) * ncpus +
+				  sizeof(struct trap_latency));
+	m->hot = calloc(ncpus, sizeof(*m->hot));
+	m->snap[0] = calloc(HOT_SLOTS * ncpus, sizeof(*m->snap[0]));
+	m->snap[1] = calloc(HOT_SLOTS * ncpus, sizeof(*m->snap[1]));
+	if (!m->keys || !m->values || !m->hot || !m->snap[0] || !m->snap[1])
+		return -ENOMEM;
+	return 0;
+}
+
+void map_reader_free(struct map_reader *m)
+{
+	free(m->keys);
+	free(m->values);
+	free(m->hot);
+	free(m->snap[0]);
+	free(m->snap[1]);
+	memset(m, 0, sizeof(*m));
+}
+
+long map_walk(int fd, void *keys, size_t key_size, void *values, size_t value_size, size_t max)
+{
+	void *prev = NULL, *key;
+	long n;
+
+	for (n = 0; n < (long)max; n++) {
+		key = (char *)keys + n * key_size;
+		if (bpf_map_get_next_key(fd, prev, key))
+			break;
+		if (bpf_map_lookup_elem(fd, key, (char *)values + n * value_size))
+			n--;	/* deleted under us */
+		else
+			prev = key;
+	}
+	return n;
+}
+
+/* Fetches every entry of a map into m->keys/m->values; returns the count or
+ * -errno.  Batch lookups where the kernel has them, else a key walk. */
+static long read_map(struct map_reader *m, int fd, size_t value_size)
+{
+	__u32 batch = 0, n;
+	long total = 0;
+	int err;
+
+	while (!m->no_batch) {
+		LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+		n = MAX_TRAP_KEYS - total;
+		if (!n)
+			return total;
+		err = bpf_map_lookup_batch(fd, total ? &batch : NULL, &batch,
+					   (char *)m->keys + total * sizeof(struct trap_key),
+					   (char *)m->values + total * value_size, &n, &opts);
+		total += n;
+		if (!err)
+			continue;
+		if (errno == ENOENT)
+			return total;
+		if (total || (errno != EINVAL && errno != ENOTSUP && errno != EOPNOTSUPP))
+			return -errno;
+		m->no_batch = true;	/* older kernel: walk the keys instead */
+	}
+	return map_walk(fd, m->keys, sizeof(struct trap_key), m->values, value_size, MAX_TRAP_KEYS);
+}
+
+/* Adds the per-CPU cache slots' counts to the rows of their keys.  Slots of
+ * guests whose entries were reclaimed were counted before: skipped. */
+static void add_hot_slots(struct map_reader *m, struct trap_table *s)
+{
+	for (__u32 i = 0; i < HOT_SLOTS; i++) {
+		if (bpf_map_lookup_elem(m->hot_fd, &i, m->hot))
+			continue;
+		for (int c = 0; c < m->ncpus; c++) {
+			struct trap_row *row;
+
+			if (!m->hot[c].count)
+				continue;
+			row = table_row(s, &m->hot[c].key, false);
+			if (row && !s->guests[row->guest].reclaimed)
+				row->read_count += m->hot[c].count;
+		}
+	}
+}
+
+static bool dying(const struct guest *g)
+{
+	return g->ended && !g->reclaimed;
+}
+
+static void snapshot_slots(const struct map_reader *m, struct hot_slot *snap)
+{
+	memset(snap, 0, HOT_SLOTS * m->ncpus * sizeof(*snap));
+	for (__u32 i = 0; i < HOT_SLOTS; i++)
+		bpf_map_lookup_elem(m->hot_fd, &i, snap + i * m->ncpus);
+}
+
+/* The last read of the guests whose entries the next map_reclaim deletes
+ * (ended, not yet reclaimed).  A cache slot of theirs that another key takes
+ * while the maps are read moves its events to the hash after the hash was
+ * read: the read misses them, and with the entries deleted no later read
+ * finds them.  Their slots can only empty now, so: all slots, their hash
+ * entries, all slots again; when none of their slots changed in between,
+ * nothing moved and hash plus slots is their exact count. */
+static void read_dying(struct map_reader *m, struct trap_table *s)
+{
+	struct trap_count per_cpu[m->ncpus];
+	bool any = false;
+
+	for (size_t i = 0; i < s->nr_guests && !any; i++)
+		any = dying(&s->guests[i]);
+	for (int attempt = 0; any && attempt < 5; attempt++) {
+		bool stable = true;
+
+		snapshot_slots(m, m->snap[0]);
+		for (size_t i = 0; i < s->nr_guests; i++) {
+			if (!dying(&s->guests[i]))
+				continue;
+			for (size_t r = s->guests[i].first_row; r; r = s->rows[r - 1].next_row) {
+				struct trap_row *row = &s->rows[r - 1];
+
+				row->read_count = 0;
+				memset(per_cpu, 0, sizeof(per_cpu));
+				if (bpf_map_lookup_elem(m->counts_fd, &row->key, per_cpu))
+					continue;
+				for (int c = 0; c < m->ncpus; c++)
+					row->read_count += per_cpu[c].count;
+			}
+		}
+		snapshot_slots(m, m->snap[1]);
+		for (int k = 0; k < HOT_SLOTS * m->ncpus; k++) {
+			const struct hot_slot *a = &m->snap[0][k], *b = &m->snap[1][k];
+			struct trap_row *row;
+
+			if (!a->count || !memcmp(a, b, sizeof(*a)))
+				continue;
+			row = table_row(s, &a->key, false);
+			if (row && dying(&s->guests[row->guest]))
+				stable = false;
+		}
+		for (int k = 0; stable && k < HOT_SLOTS * m->ncpus; k++) {
+			const struct hot_slot *b = &m->snap[1][k];
+			struct trap_row *row;
+
+			if (!b->count || !(row = table_row(s, &b->key, false)) ||
+			    !dying(&s->guests[row->guest]))
+				continue;
+			row->read_count += b->count;
+		}
+		for (size_t i = 0; i < s->nr_guests; i++) {
+			if (!dying(&s->guests[i]))
+				continue;
+			for (size_t r = s->guests[i].first_row; r; r = s->rows[r - 1].next_row) {
+				struct trap_row *row = &s->rows[r - 1];
+
+				if (stable && row->read_count > row->map_count) {
+					__u64 late = row->read_count - row->map_count;
+
+					row->interval += late;
+					row->count += late;
+					row->map_count = row->read_count;
+				}
+				row->read_count = 0;
+			}
+		}
+		if (stable)
+			return;
+	}
+}
+
+static int read_traps(struct map_reader *m, struct trap_table *s)
+{
+	size_t count_size = ROUND_UP8(sizeof(struct trap_count)) * m->ncpus;
+	struct trap_latency delta;
+	struct trap_row *row;
+	long n;
+
+	for (size_t r = 0; r < s->nr_rows; r++) {
+		s->rows[r].interval = 0;
+		s->rows[r].interval_lat_count = s->rows[r].interval_lat_sum = 0;
+		s->rows[r].interval_lat_max = 0;
+	}
+
+	n = read_map(m, m->counts_fd, count_size);
+	if (n < 0)
+		return n;
+	for (long i = 0; i < n; i++) {
+		const struct trap_count *per_cpu = (void *)((char *)m->values + i * count_size);
+		__u64 sum = 0;
+
+		for (int c = 0; c < m->ncpus; c++)
+			sum += per_cpu[c].count;
+		row = table_row(s, (struct trap_key *)m->keys + i, true);
+		if (!row)
+			return -ENOMEM;
+		row->read_count = sum;
+	}
+	/* hash first, then the slots: an event moving between them in between
+	 * is missed by this read, never counted twice */
+	add_hot_slots(m, s);
+	for (size_t r = 0; r < s->nr_rows; r++) {
+		row = &s->rows[r];
+		if (row->read_count > row->map_count) {
+			row->interval = row->read_count - row->map_count;
+			row->count += row->interval;
+			row->map_count = row->read_count;
+		}
+		row->read_count = 0;
+	}
+	read_dying(m, s);
+
+	n = read_map(m, m->latency_fd, sizeof(struct trap_latency));
+	if (n < 0)
+		return n;
+	for (long i = 0; i < n; i++) {
+		const struct trap_latency *lat = (struct trap_latency *)m->values + i;
+
+		row = table_row(s, (struct trap_key *)m->keys + i, true);
+		if (!row)
+			return -ENOMEM;
+		latency_delta(&delta, lat, &row->map_lat);
+		latency_add(&row->lat, &delta);
+		row->interval_lat_count = delta.count;
+		row->interval_lat_sum = delta.sum_ns;
+		row->interval_lat_max = latency_delta_max(lat, &row->map_lat, &delta);
+		row->map_lat = *lat;
+		if (lat->vcpu != VCPU_UNKNOWN)
+			s->threads[row->thread].vcpu = lat->vcpu;
+	}
+	/* vCPU numbers learnt from exits apply to all of the thread's rows */
+	for (size_t r = 0; r < s->nr_rows; r++)
+		s->rows[r].vcpu = s->threads[s->rows[r].thread].vcpu;
+
+	for (__u32 d = 0; d < NR_DROPS; d++) {
+		__u64 per_cpu[m->ncpus], sum = 0;
+
+		/* defined for valgrind, which does not know the kernel fills
+		 * one value per possible CPU */
+		memset(per_cpu, 0, sizeof(per_cpu));
+		if (bpf_map_lookup_elem(m->drops_fd, &d, per_cpu))
+			continue;
+		for (int c = 0; c < m->ncpus; c++)
+			sum += per_cpu[c];
+		s->drops[d] = sum;
+	}
+	return 0;
+}
+
+/* Is g's process still there: its pid alive and started when g's was?  A
+ * guest first seen after its process was gone (start time 0) is not. */
+static bool guest_alive(const struct guest *g)
+{
+	return g->start_time && process_start_time(g->pid) == g->start_time;
+}
+
+/* Deletes thread tid's open start in a start map if guest pid left it. */
+static void delete_start(int fd, __u32 pid, __u32 tid)
+{
+	struct trap_start start;
+
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &tid, &start) && start.tgid == pid)
+		bpf_map_delete_elem(fd, &tid);
+}
+
+/* Runs the flush program on every CPU: each clears its cache slots whose
+ * key has no trap_counts entry any more (all read before the delete), so
+ * a new process making the same key never adds to an old guest's count. */
+static void flush_hot_slots(const struct map_reader *m)
+{
+	for (int c = 0; m->flush_fd >= 0 && c < m->ncpus; c++) {
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = c);
+		__u64 args[4] = {};
+
+		opts.ctx_in = args;
+		opts.ctx_size_in = sizeof(args);
+		bpf_prog_test_run_opts(m->flush_fd, &opts);	/* offline CPUs fail: no slots */
+	}
+}
+
+static void reclaim_traps(struct map_reader *m, struct trap_table *s)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < s->nr_guests; i++)
+		any |= s->guests[i].ended && !s->guests[i].reclaimed;
+	/* one pass over the rows for all of them, not one per guest */
+	for (size_t r = 0; any && r < s->nr_rows; r++) {
+		struct trap_row *row = &s->rows[r];
+		struct guest *g = &s->guests[row->guest];
+
+		if (!g->ended || g->reclaimed)
+			continue;
+		bpf_map_delete_elem(m->counts_fd, &row->key);
+		bpf_map_delete_elem(m->latency_fd, &row->key);
+		row->map_count = 0;
+		memset(&row->map_lat, 0, sizeof(row->map_lat));
+	}
+	/* a dead thread's open exit or VMM trip: a new thread with its id in
+	 * the same pid would close it */
+	for (size_t i = 0; any && i < s->nr_threads; i++) {
+		struct thread *t = &s->threads[i];
+		struct guest *g = &s->guests[t->guest];
+
+		if (!g->ended || g->reclaimed)
+			continue;
+		delete_start(m->exit_starts_fd, t->pid, t->tid);
+		delete_start(m->vmm_starts_fd, t->pid, t->tid);
+	}
+	if (any)
+		flush_hot_slots(m);
+	/* those found ended now are reclaimed at the next read; the reclaimed
+	 * retire: their pid may come back as another process */
+	for (size_t i = 0; i < s->nr_guests; i++) {
+		struct guest *g = &s->guests[i];
+
+		if (g->ended)
+			g->reclaimed = g->retired = true;
+		else
+			g->ended = !guest_alive(g);
+	}
+}
+
+
+/* A map value that moved from map_count to now: what it adds. */
+static void add_count(struct insn_row *r, __u64 now)
+{
+	if (now < r->map_count)	/* deleted and made again */
+		r->map_count = 0;
+	r->interval = now - r->map_count;
+	r->count += r->interval;
+	r->map_count = now;
+}
+
+/* --insns counts (when on) and failed emulations into t. */
+static int read_insns(struct map_reader *m, struct insn_table *t)
+{
+	size_t count_size = ROUND_UP8(sizeof(struct insn_count)) * m->ncpus;
+	long n;
+
+	for (size_t i = 0; i < t->nr; i++)
+		t->rows[i].interval = 0;
+	if (m->insns_fd >= 0) {
+		/* a key walk: these maps are small and change little */
+		n = map_walk(m->insns_fd, m->keys, sizeof(struct insn_key), m->values, count_size,
+			     MAX_INSN_KEYS);
+		for (long i = 0; i < n; i++) {
+			const struct insn_count *per_cpu = (void *)((char *)m->values + i * count_size);
+			struct insn_row *r = insn_row_of(t, (struct insn_key *)m->keys + i, false);
+			__u64 sum = 0;
+
+			if (!r)
+				return -ENOMEM;
+			for (int c = 0; c < m->ncpus; c++)
+				sum += per_cpu[c].count;
+			add_count(r, sum);
+		}
+	}
+	n = map_walk(m->failed_fd, m->keys, sizeof(struct insn_key), m->values, sizeof(struct failed_insn),
+		     MAX_FAILED_KEYS);
+	for (long i = 0; i < n; i++) {
+		const struct failed_insn *f = (struct failed_insn *)m->values + i;
+		struct insn_row *r = insn_row_of(t, (struct insn_key *)m->keys + i, true);
+
+		if (!r)
+			return -ENOMEM;
+		add_count(r, f->count);
+		r->last_rip = f->last_rip;
+	}
+	return 0;
+}
+
+/* The instructions of the guests reclaim_traps deletes next (ended, their
+ * last events read), in one pass; before it. */
+static void reclaim_insns(struct map_reader *m, struct insn_table *t, const struct trap_table *s)
+{
+	bool any = false;
+
+	for (size_t g = 0; g < s->nr_guests; g++)
+		any |= s->guests[g].ended && !s->guests[g].reclaimed;
+	for (size_t i = 0; any && i < t->nr; i++) {
+		struct insn_row *r = &t->rows[i];
+		const struct guest *g = table_find_guest(s, r->key.tgid);
+
+		if (!g || !g->ended || g->reclaimed)
+			continue;
+		if (r->failed)
+			bpf_map_delete_elem(m->failed_fd, &r->key);
+		else if (m->insns_fd >= 0)
+			bpf_map_delete_elem(m->insns_fd, &r->key);
+		r->map_count = 0;
+	}
+}
+
+
+int map_read(struct map_reader *m, struct trap_table *s, struct insn_table *insns)
+{
+	int err = read_traps(m, s);
+
+	return err || !insns ? err : read_insns(m, insns);
+}
+
+void map_reclaim(struct map_reader *m, struct trap_table *s, struct insn_table *insns)
+{
+	if (insns)
+		reclaim_insns(m, insns, s);
+	reclaim_traps(m, s);
+}

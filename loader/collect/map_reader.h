@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef MAP_READER_H
+#define MAP_READER_H
+
+#include <stdbool.h>
+#include "model/table.h"
+
+struct insn_table;
+
+/* The fds of the maps and the read buffers, sized once.  An fd of -1 is a
+ * map that is not read (insns_fd without --insns) or a step left out
+ * (the start maps and the flush program, for table copies in tests). */
+struct map_reader {
+	int counts_fd, hot_fd, latency_fd, drops_fd, insns_fd, failed_fd;
+	int exit_starts_fd, vmm_starts_fd;	/* per-thread open intervals */
+	int flush_fd;		/* the program that clears reclaimed keys' cache slots */
+	int ncpus;
+	bool no_batch;		/* kernel without batch lookups: walk keys */
+	void *keys, *values;	/* read buffers, sized for the largest map */
+	struct hot_slot *hot;	/* one slot on every CPU */
+	struct hot_slot *snap[2];	/* all slots, twice: HOT_SLOTS * ncpus each */
+};
+
+/* Buffers for ncpus possible CPUs, every fd -1: the caller sets them. */
+int map_reader_init(struct map_reader *m, int ncpus);
+void map_reader_free(struct map_reader *m);
+
+/* Reads the maps into the tables (insns may be NULL); 0 or -errno. */
+int map_read(struct map_reader *m, struct trap_table *s, struct insn_table *insns);
+
+/* Marks guests whose process is gone (or whose pid now belongs to a process
+ * started later) as ended; deletes the map entries, cache slots and open
+ * starts of guests that were already ended at the previous read (their last
+ * events have been read by now), and retires them. */
+void map_reclaim(struct map_reader *m, struct trap_table *s, struct insn_table *insns);
+
+/* Walks a map's keys into keys/values (at most max entries, key_size and
+ * value_size apart), skipping entries deleted under the walk: the count. */
+long map_walk(int fd, void *keys, size_t key_size, void *values, size_t value_size, size_t max);
+
+#endif

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The run's BPF side: checks, plan, skeleton, ring buffer, reads. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "kvmprof.skel.h"
+#include "collect/procfs.h"
+#include "collect/record_btf.h"
+#include "collect/session.h"
+
+/* How to get KVM's tracepoints: a module on x86, built in on arm64, where
+ * it only starts when the kernel was booted at EL2. */
+#ifdef __aarch64__
+#define KVM_LOAD_HINT "(arm64: KVM needs the kernel booted at EL2; dmesg says \"Hyp mode initialized\" when it is)"
+#else
+#define KVM_LOAD_HINT "(modprobe kvm_intel or kvm_amd)"
+#endif
+
+static bool verbose;
+/* The program libbpf last warned about ("prog 'NAME': ..."), for the load
+ * failure's one line. */
+static char refused_prog[64];
+
+/* libbpf's warnings always (a failed load says why), its info and debug
+ * output with -v, as libbpf-tools do. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	char msg[512];
+	const char *p;
+
+	if (level != LIBBPF_WARN && !verbose)
+		return 0;
+	vsnprintf(msg, sizeof(msg), fmt, args);
+	if (level == LIBBPF_WARN && (p = strstr(msg, "prog '")) &&
+	    sscanf(p, "prog '%63[^']'", refused_prog) != 1)
+		refused_prog[0] = '\0';
+	return fputs(msg, stderr);
+}
+
+void session_set_verbose(bool on)
+{
+	verbose = on;
+	libbpf_set_print(libbpf_print);
+}
+
+int session_check(const struct options *opts)
+{
+	char path[128];
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "kvmprof: must run as root (loading BPF programs needs CAP_BPF and "
+			"CAP_PERFMON): try sudo kvmprof\n");
+		return -1;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		fprintf(stderr, "kvmprof: this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): "
+			"a kernel built with CONFIG_DEBUG_INFO_BTF=y is needed\n");
+		return -1;
+	}
+	if (!tracefs_events())
+		return -1;
+	snprintf(path, sizeof(path), "%s/kvm", tracefs_events());
+	if (access(path, R_OK)) {
+		fprintf(stderr, "kvmprof: no KVM tracepoints in this kernel: load KVM first "
+			KVM_LOAD_HINT "\n");
+		return -1;
+	}
+	for (int i = 0; i < opts->nr_pids; i++) {
+		if (!process_alive(opts->pids[i])) {
+			fprintf(stderr, "kvmprof: -p %d: no such process\n", opts->pids[i]);
+			return -1;
+		}
+		if (!process_has_vm(opts->pids[i])) {
+			fprintf(stderr, "kvmprof: -p %d: not a KVM guest (it has no VM open)\n",
+				opts->pids[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int session_plan(struct session *s, const struct options *opts)
+{
+	if (plan_probes(opts->attach, &s->plan))
+		return -1;
+	/* an empty events/kvm folder (KVM's tracepoints gone) would otherwise
+	 * give a run that counts nothing and says nothing */
+	for (int ev = 0; ev < NR_EVENTS; ev++)
+		if (ev != EV_SYS_ENTER_IOCTL && s->plan.method[ev] != METHOD_NONE)
+			return 0;
+	fprintf(stderr, "kvmprof: no KVM tracepoints in this kernel: load KVM first " KVM_LOAD_HINT "\n");
+	return -1;
+}
+
+/* The skeleton's link slot of prog: links stored there go with it. */
+static struct bpf_link **skeleton_link(void *ctx, const struct bpf_program *prog)
+{
+	struct bpf_object_skeleton *sk = ((struct kvmprof_bpf *)ctx)->skeleton;
+
+	for (int i = 0; i < sk->prog_cnt; i++)
+		if (*sk->progs[i].prog == prog)
+			return sk->progs[i].link;
+	return NULL;
+}
+
+/* The load's one line: which program the kernel refused, for which event. */
+static void load_failed(const struct probe_plan *plan, const struct options *opts, int err)
+{
+	char what[160];
+	const char *event = *refused_prog ? plan_program_event(plan, refused_prog, what, sizeof(what)) : NULL;
+	bool mode = opts->attach != ATTACH_AUTO;
+
+	fprintf(stderr, "kvmprof: %s%s%sthe kernel refused BPF program %s%s%s%s: %s (the verifier's "
+		"reason is above%s)\n", mode ? "--attach " : "", mode ? attach_mode_name(opts->attach) : "",
+		mode ? ": " : "", *refused_prog ? refused_prog : "(unknown)", event ? " (" : "",
+		event ? event : "", event ? ")" : "", strerror(-err),
+		opts->verbose ? "" : "; -v shows libbpf's whole log");
+}
+
+/* Open, switches, planned programs, load: the tracepoint record types from
+ * tracefs where no kernel BTF has them. */
+static int load(struct session *s, const struct options *opts)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
+	char record_btf[64];
+	int err;
+
+	if (record_btf_build(&s->plan, tracefs_events(), record_btf, sizeof(record_btf), &s->record_btf_fd))
+		return -1;
+	open_opts.btf_custom_path = s->record_btf_fd >= 0 ? record_btf : NULL;
+	s->skel = kvmprof_bpf__open_opts(&open_opts);
+	if (!s->skel) {
+		fprintf(stderr, "kvmprof: cannot open the BPF object: %s\n", strerror(errno));
+		return -1;
+	}
+	s->skel->rodata->filter_pids = opts->nr_pids > 0;
+	s->skel->rodata->emul_insns = opts->insns;
+	if (!opts->insns)	/* never written: no memory for it */
+		bpf_map__set_max_entries(s->skel->maps.insn_counts, 1);
+	if (apply_plan(s->skel->obj, &s->plan))
+		return -1;
+	bpf_program__set_autoload(s->skel->progs.flush_hot, true);	/* run, never attached */
+	err = kvmprof_bpf__load(s->skel);
+	if (err) {
+		load_failed(&s->plan, opts, err);
+		return -1;
+	}
+	close(s->record_btf_fd);
+	s->record_btf_fd = -1;
+	return 0;
+}
+
+/* -p: the guests the programs count, set before anything is attached */
+static int set_pid_filter(struct session *s, const struct options *opts)
+{
+	__u8 one = 1;
+
+	for (int i = 0; i < opts->nr_pids; i++) {
+		__u32 pid = opts->pids[i];
+		int err = bpf_map__update_elem(s->skel->maps.pid_filter, &pid, sizeof(pid), &one,
+					       sizeof(one), 0);
+
+		if (err) {	/* else -p would trace nothing, silently */
+			fprintf(stderr, "kvmprof: cannot set the -p %u filter: %s\n", pid, strerror(-err));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int on_new_thread(void *ctx, void *data, size_t size)
+{
+	const struct new_thread *nt = data;
+	char comm[17] = {}, leader[17] = {};
+
+	if (size < sizeof(*nt))
+		return 0;
+	memcpy(comm, nt->comm, 16);
+	memcpy(leader, nt->leader_comm, 16);
+	table_note_thread(ctx, nt->tgid, nt->tid, comm, leader);
+	return 0;
+}
+
+/* The reader's fds and the tables the reads fill. */
+static int ready_reads(struct session *s, const struct options *opts)
+{
+	struct kvmprof_bpf *k = s->skel;
+	struct map_reader *m = &s->reader;
+
+	if (map_reader_init(m, libbpf_num_possible_cpus()) || table_init(&s->table, &procfs_source) ||
+	    insns_init(&s->insns)) {
+		fprintf(stderr, "kvmprof: out of memory\n");
+		return -1;
+	}
+	m->counts_fd = bpf_map__fd(k->maps.trap_counts);
+	m->hot_fd = bpf_map__fd(k->maps.hot_counts);
+	m->latency_fd = bpf_map__fd(k->maps.trap_latency);
+	m->drops_fd = bpf_map__fd(k->maps.drops);
+	m->insns_fd = opts->insns ? bpf_map__fd(k->maps.insn_counts) : -1;
+	m->failed_fd = bpf_map__fd(k->maps.failed_insns);
+	m->exit_starts_fd = bpf_map__fd(k->maps.exit_starts);
+	m->vmm_starts_fd = bpf_map__fd(k->maps.vmm_starts);
+	m->flush_fd = bpf_program__fd(k->progs.flush_hot);
+	s->table.insns = &s->insns;
+	s->rb = ring_buffer__new(bpf_map__fd(k->maps.new_threads), on_new_thread, &s->table, NULL);
+	if (!s->rb) {
+		fprintf(stderr, "kvmprof: cannot set up the ring buffer: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int session_start(struct session *s, const struct options *opts)
+{
+	s->record_btf_fd = -1;
+	s->insns_on = opts->insns;
+	if (load(s, opts) || set_pid_filter(s, opts) || ready_reads(s, opts))
+		return -1;
+	return attach_plan(s->skel->obj, &s->plan, opts->attach, skeleton_link, s->skel);
+}
+
+int session_read(struct session *s)
+{
+	int err;
+
+	ring_buffer__consume(s->rb);
+	err = map_read(&s->reader, &s->table, &s->insns);
+	if (err)
+		fprintf(stderr, "kvmprof: reading the maps failed: %s\n", strerror(-err));
+	return err;
+}
+
+void session_reclaim(struct session *s)
+{
+	map_reclaim(&s->reader, &s->table, &s->insns);
+}
+
+int session_ring_fd(const struct session *s)
+{
+	return ring_buffer__epoll_fd(s->rb);
+}
+
+void session_consume(struct session *s)
+{
+	ring_buffer__consume(s->rb);
+}
+
+void session_detach(struct session *s)
+{
+	if (s->skel)
+		kvmprof_bpf__detach(s->skel);
+}
+
+void session_close(struct session *s)
+{
+	ring_buffer__free(s->rb);
+	insns_free(&s->insns);	/* each frees what exists: zeroed or half made */
+	table_free(&s->table);
+	map_reader_free(&s->reader);
+	kvmprof_bpf__destroy(s->skel);
+	if (s->record_btf_fd > 0)
+		close(s->record_btf_fd);
+	s->skel = NULL;
+	s->rb = NULL;
+}

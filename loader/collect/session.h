@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef SESSION_H
+#define SESSION_H
+
+#include <stdbool.h>
+#include "cli/options.h"
+#include "collect/map_reader.h"
+#include "collect/probes.h"
+#include "model/insns.h"
+#include "model/table.h"
+
+struct kvmprof_bpf;
+struct ring_buffer;
+
+/* Everything that talks to the kernel for one run: the BPF skeleton (open,
+ * load, attach, detach), the new-thread ring buffer, the map reader, and
+ * the tables the reads fill.  Zero-initialised, session_close frees what
+ * exists on every path. */
+struct session {
+	struct probe_plan plan;
+	struct kvmprof_bpf *skel;
+	struct ring_buffer *rb;
+	struct map_reader reader;
+	struct trap_table table;
+	struct insn_table insns;
+	bool insns_on;		/* --insns: instructions in full */
+	int record_btf_fd;	/* the tracepoint record types' memfd until load, else -1 or 0 */
+};
+
+/* libbpf's warnings always, its debug output with verbose. */
+void session_set_verbose(bool verbose);
+/* What the run needs of the machine before any work: root, BTF, tracefs,
+ * KVM, the -p guests.  0, or -1 after one line. */
+int session_check(const struct options *opts);
+/* The attach plan for opts->attach; -1 after one line (session_check first). */
+int session_plan(struct session *s, const struct options *opts);
+/* Opens, loads and attaches the planned programs and readies the reads;
+ * -1 after one line naming what failed. */
+int session_start(struct session *s, const struct options *opts);
+/* One read: the ring buffer's new guests first (their names come while
+ * they exist), then the maps.  0 or -errno (printed). */
+int session_read(struct session *s);
+/* After the views have seen a read: the entries of ended guests go. */
+void session_reclaim(struct session *s);
+/* The ring buffer's fd to poll, and its records taken. */
+int session_ring_fd(const struct session *s);
+void session_consume(struct session *s);
+/* Detaches every program: for the final read, so no count moves between
+ * a cache slot and the hash under it. */
+void session_detach(struct session *s);
+void session_close(struct session *s);
+
+#endif

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef OUTPUTS_H
+#define OUTPUTS_H
+
+#include <stdbool.h>
+#include "cli/options.h"
+#include "model/table.h"
+#include "util/outfile.h"
+
+/* What a run writes: the series files per interval (rotated at SIGHUP),
+ * the summary on stdout and the --csv, --json and --csv-insns files at the
+ * end, each written whole or not at all; with -g only the chosen guests.
+ * Zero-initialised, outputs_close frees what exists on every path. */
+struct outputs {
+	const struct options *opts;
+	struct outfile series, jseries;	/* --csv-series, --json-series */
+	struct trap_table chosen;	/* -g: the chosen guests of the last read */
+	bool failed;			/* a file could not be written: exit 1 */
+};
+
+/* Can every file be written?  Before any work: -1 after one line. */
+int outputs_check(const struct options *opts);
+/* Opens the series files; -1 after one line. */
+int outputs_open(struct outputs *o, const struct options *opts);
+bool outputs_have_series(const struct outputs *o);
+/* What the tables, summary and files show: every guest, or with -g a copy
+ * holding the guests whose names match. */
+const struct trap_table *outputs_shown(struct outputs *o, const struct trap_table *all);
+/* The series rows of a read. */
+void outputs_interval(struct outputs *o, const struct trap_table *shown, double elapsed_s,
+		      double interval_s);
+/* SIGHUP: the series rows so far become the files, renamed into place
+ * whole, and the next rows go to new parts with their own headers. */
+void outputs_rotate(struct outputs *o);
+/* After the final read: the summary, the files, the series committed.
+ * Returns EXIT_OK, or EXIT_RUNTIME when a file could not be written. */
+int outputs_final(struct outputs *o, const struct trap_table *shown, double elapsed_s);
+void outputs_close(struct outputs *o);
+
+#endif
