@@ -84,20 +84,26 @@ vmlinux:
 	mkdir -p vmlinux/$(ARCH)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX)
 
-$(OUTPUT)/kvmprof.tmp.bpf.o: bpf/kvmprof.bpf.c bpf/kvmprof.h $(wildcard bpf/*.bpf.h) $(VMLINUX) | $(OUTPUT)
-	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf \
-		-I/usr/include/$(TRIPLE) -c $< -o $@
+# BPF: each .bpf.c a unit of its own, compiled per architecture into
+# $(OUTPUT)/bpf/ARCH/ (with dependency files), then linked by bpftool gen
+# object (libbpf's static linker): bpf/kvmprof.bpf.c defines the maps and
+# switches (bpf/state.bpf.h), the other units declare them extern.
+# kvmprof-ARCH.bpf.o is kvmprof's object for ARCH: kvmprof.bpf.c and
+# traps_ARCH.bpf.c.  Both architectures' are built, for the unit test of the
+# plan tables; this build's is the skeleton's.
+define bpf_arch_rules
+$(OUTPUT)/bpf/$(1)/%.o: %.bpf.c vmlinux/$(1)/vmlinux.h
+	@mkdir -p $$(@D)
+	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(1) -Ivmlinux/$(1) -Ibpf \
+		-I/usr/include/$(if $(filter arm64,$(1)),aarch64,x86_64)-linux-gnu $(DEPFLAGS) -c $$< -o $$@
 
-$(OUTPUT)/kvmprof.bpf.o: $(OUTPUT)/kvmprof.tmp.bpf.o
-	$(BPFTOOL) gen object $@ $<
-
-# Both architectures' objects, for the unit test of the plan tables.
-$(OUTPUT)/kvmprof-%.bpf.o: bpf/kvmprof.bpf.c bpf/kvmprof.h $(wildcard bpf/*.bpf.h) vmlinux/%/vmlinux.h | $(OUTPUT)
-	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$* -Ivmlinux/$* -Ibpf \
-		-I/usr/include/$(if $(filter arm64,$*),aarch64,x86_64)-linux-gnu -c $< -o $@
+$(OUTPUT)/kvmprof-$(1).bpf.o: $(OUTPUT)/bpf/$(1)/bpf/kvmprof.o $(OUTPUT)/bpf/$(1)/bpf/traps_$(1).o
+	$(BPFTOOL) gen object $$@ $$^
+endef
+$(foreach a,x86 arm64,$(eval $(call bpf_arch_rules,$(a))))
 PLAN_OBJS := $(OUTPUT)/kvmprof-x86.bpf.o $(OUTPUT)/kvmprof-arm64.bpf.o
 
-$(SKEL): $(OUTPUT)/kvmprof.bpf.o
+$(SKEL): $(OUTPUT)/kvmprof-$(ARCH).bpf.o
 	$(BPFTOOL) gen skeleton $< name kvmprof_bpf > $@
 
 # Objects: one rule per layer file, with dependency files, so touching one

@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* log2 for histogram slots, as in bcc's libbpf-tools bits.bpf.h. */
+/* log2 for histogram slots, as in bcc's libbpf-tools bits.bpf.h, and a
+ * compiler barrier. */
 #ifndef BITS_BPF_H
 #define BITS_BPF_H
+
+/* stores before it stay before it, stores after it after it */
+#ifndef barrier
+#define barrier() asm volatile("" ::: "memory")
+#endif
 
 static __always_inline __u64 log2_u32(__u32 v)
 {

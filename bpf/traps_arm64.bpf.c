@@ -1,10 +1,13 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+// SPDX-License-Identifier: GPL-2.0
 /* kvmprof's arm64 programs: exits by exception class, HVCs by immediate and
  * function id, WFI/WFE, system-register traps and stage-2 faults, in each
- * attach variant.  Included by kvmprof.bpf.c after the aggregation
- * functions they feed.  Field layouts: arch/arm64/include/asm/esr.h. */
-#ifndef TRAPS_ARM64_BPF_H
-#define TRAPS_ARM64_BPF_H
+ * attach variant.  Linked with kvmprof.bpf.c, which defines the maps and
+ * switches this unit uses.  Field layouts: arch/arm64/include/asm/esr.h. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "aggregate.bpf.h"
 
 #define ESR_EC_SHIFT 26
 #define ESR_IMM16_MASK 0xffffULL	/* HVC/SMC immediate */
@@ -166,5 +169,3 @@ int BPF_KPROBE(kprobe_hvc, struct kvm_vcpu *vcpu)
 	handled_hvc(vcpu);
 	return 0;
 }
-
-#endif /* TRAPS_ARM64_BPF_H */

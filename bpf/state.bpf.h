@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* kvmprof's maps and load-time switches, written once.  The unit that
+ * defines KVMPROF_DEFINE_STATE before it includes this (bpf/kvmprof.bpf.c)
+ * defines them; every other unit declares them extern, and bpftool gen
+ * object (libbpf's static linker) resolves those to that one definition,
+ * refusing an extern map that does not match it.  The loader reaches them
+ * as skel->maps.NAME and skel->rodata->NAME; their keys and values are in
+ * kvmprof.h. */
+#ifndef STATE_BPF_H
+#define STATE_BPF_H
+
+#include <bpf/bpf_helpers.h>
+#include "kvmprof.h"
+
+#ifdef KVMPROF_DEFINE_STATE
+#define __kvmprof_state
+#else
+#define __kvmprof_state extern
+#endif
+
+/* Set by the loader before load (.rodata, false until then).  -p: count
+ * only the guests in pid_filter. */
+__kvmprof_state const volatile bool filter_pids;
+/* --insns: every emulated instruction's bytes and address into insn_counts;
+ * off, the verifier drops that code and the default path pays nothing */
+__kvmprof_state const volatile bool emul_insns;
+
+__kvmprof_state struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, MAX_TRAP_KEYS);
+	__type(key, struct trap_key);
+	__type(value, struct trap_count);
+} trap_counts SEC(".maps");
+
+/* The per-CPU cache in front of trap_counts: see hot_slot_index() in
+ * aggregate.bpf.h. */
+__kvmprof_state struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HOT_SLOTS);
+	__type(key, __u32);
+	__type(value, struct hot_slot);
+} hot_counts SEC(".maps");
+
+__kvmprof_state struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_TRAP_KEYS);
+	__type(key, struct trap_key);
+	__type(value, struct trap_latency);
+} trap_latency SEC(".maps");
+
+/* Open exits and open VMM trips, by thread.  LRU: a thread that dies with
+ * one open just ages out. */
+__kvmprof_state struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct trap_start);
+} exit_starts SEC(".maps");
+
+__kvmprof_state struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct trap_start);
+} vmm_starts SEC(".maps");
+
+__kvmprof_state struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NR_DROPS);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+__kvmprof_state struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_PID_FILTER);
+	__type(key, __u32);
+	__type(value, __u8);
+} pid_filter SEC(".maps");
+
+/* New keys' records (40 bytes each): room for a burst of thousands of
+ * short-lived guests between two reads, so their names are not lost. */
+__kvmprof_state struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} new_threads SEC(".maps");
+
+/* --insns: per guest, instruction and address; per CPU, no atomics. */
+__kvmprof_state struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, MAX_INSN_KEYS);
+	__type(key, struct insn_key);
+	__type(value, struct insn_count);
+} insn_counts SEC(".maps");
+
+/* Failed emulations, always: only events with the failed flag touch it. */
+__kvmprof_state struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_FAILED_KEYS);
+	__type(key, struct insn_key);
+	__type(value, struct failed_insn);
+} failed_insns SEC(".maps");
+
+/* Emulate-class state stashed by the kprobe between entry and return. */
+__kvmprof_state struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_THREADS);
+	__type(key, __u32);
+	__type(value, __u64);
+} emulate_vcpus SEC(".maps");
+
+#endif /* STATE_BPF_H */
