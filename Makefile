@@ -106,6 +106,19 @@ PLAN_OBJS := $(OUTPUT)/kvmprof-x86.bpf.o $(OUTPUT)/kvmprof-arm64.bpf.o
 $(SKEL): $(OUTPUT)/kvmprof-$(ARCH).bpf.o
 	$(BPFTOOL) gen skeleton $< name kvmprof_bpf > $@
 
+# The test driver's own object: tests/bpf_drive.bpf.c linked with
+# kvmprof.bpf.c (kvmprof's maps, aggregation and flush_hot); kvmprof's
+# object has no driver.  tests/bpf_drive.c includes its skeleton (order-only
+# here; the dependency files say so once it is built).
+DRIVE_SKEL := $(OUTPUT)/bpf_drive.skel.h
+$(OUTPUT)/bpf_drive.bpf.o: $(OUTPUT)/bpf/$(ARCH)/bpf/kvmprof.o $(OUTPUT)/bpf/$(ARCH)/tests/bpf_drive.o
+	$(BPFTOOL) gen object $@ $^
+
+$(DRIVE_SKEL): $(OUTPUT)/bpf_drive.bpf.o
+	$(BPFTOOL) gen skeleton $< name bpf_drive_bpf > $@
+
+$(OUTPUT)/obj/tests/bpf_drive.o $(OUTPUT)/asan/tests/bpf_drive.o: | $(DRIVE_SKEL)
+
 # Objects: one rule per layer file, with dependency files, so touching one
 # .c recompiles that file alone.  The skeleton comes before any object
 # (order-only: the dependency files say who really includes it).

@@ -12,10 +12,6 @@
 #include <bpf/bpf_core_read.h>
 #define KVMPROF_DEFINE_STATE
 #include "aggregate.bpf.h"
-#include "emulate.bpf.h"
-#if defined(__TARGET_ARCH_x86)
-#include "exit_detail.bpf.h"
-#endif
 
 #define KVM_RUN_IOCTL 0xae80	/* _IO(KVMIO, 0x80) */
 
@@ -79,44 +75,6 @@ SEC("tp_btf/kvm_userspace_exit")
 int BPF_PROG(btf_kvm_userspace_exit, __u32 reason, int err)
 {
 	on_userspace_exit(reason, err);
-	return 0;
-}
-
-/* ---- test driver: BPF_PROG_TEST_RUN feeds the aggregation above ---- */
-
-SEC("raw_tp")
-int drive(__u64 *args)
-{
-	__u64 a = args[1], b = args[2], c = args[3];
-
-	switch (args[0]) {
-	case DRIVE_EXIT: on_exit(a, exit_code_reason(a, b), c, 0, 0); break;
-#if defined(__TARGET_ARCH_x86)
-	case DRIVE_EXIT_INFO: {
-		__u32 reason = exit_code_reason(a, b), detail = 0;
-		__u16 flags = exit_detail_kind(a, reason);
-
-		if (flags)
-			decode_exit_detail(a, reason, &detail, &flags, args[4], args[6] & DRIVE_INFO1_OK,
-					   args[5], args[6] & DRIVE_RCX_OK);
-		on_exit(a, reason, c, detail, flags);
-		break;
-	}
-#endif
-	case DRIVE_ENTRY: on_entry(); break;
-	case DRIVE_HYPERCALL: count_trap(CLASS_HYPERCALL, HC_CODE(b, a)); break;
-	case DRIVE_USERSPACE_EXIT: on_userspace_exit(a, (int)b); break;
-	case DRIVE_KVM_RUN: on_kvm_run(); break;
-	case DRIVE_EMULATE: {
-		__u8 insn[INSN_MAX];
-#define DRIVE_INSN_BYTE(i) ((i) < 8 ? (__u8)(a >> (8 * (i))) : (__u8)(c >> (8 * ((i) - 8))))
-		COPY_INSN(insn, DRIVE_INSN_BYTE);
-		count_trap(CLASS_EMULATE, emulate_code(insn, b & 0xff, (b >> 8) & 0xff, (b >> 16) & 1));
-		if (emul_insns || (b >> 16) & 1)
-			record_insn(insn, b & 0xff, (b >> 8) & 0xff, (b >> 16) & 1, b >> 32);
-		break;
-	}
-	}
 	return 0;
 }
 

@@ -212,21 +212,4 @@ enum drop_reason {
 	NR_DROPS,
 };
 
-/* Input to the test driver program (BPF_PROG_TEST_RUN on raw_tp): it feeds
- * the same aggregation functions the tracepoint programs use. */
-enum drive_event {
-	DRIVE_EXIT = 1,		/* a = isa, b = reason, c = vcpu */
-	DRIVE_ENTRY,		/* c = vcpu */
-	DRIVE_HYPERCALL,	/* a = nr, b = HC_ABI_* */
-	DRIVE_USERSPACE_EXIT,	/* a = reason, b = errno */
-	DRIVE_KVM_RUN,		/* the vCPU thread enters KVM_RUN */
-	DRIVE_EMULATE,		/* a = insn bytes 0..7, b = len | mode << 8 | failed << 16
-				 * | rip << 32 (the linear address, 32 bits), c = bytes 8..14 */
-	DRIVE_EXIT_INFO,	/* as DRIVE_EXIT, with d = info1 (SVM EXITINFO1 or VMX exit
-				 * qualification), e = guest RCX, f = DRIVE_INFO1_OK | DRIVE_RCX_OK */
-};
-#define DRIVE_ARGS 7		/* the driver reads args[0..6]: pass them all */
-#define DRIVE_INFO1_OK 1
-#define DRIVE_RCX_OK 2
-
 #endif /* KVMPROF_H */

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Drives kvmprof's BPF aggregation where no guest can here (exits,
- * hypercalls, exit latency, prefix decoding, full maps): the skeleton's own
- * object is loaded with only its raw_tp "drive" program, which feeds the same
- * functions the tracepoint programs call, through BPF_PROG_TEST_RUN.  Then the
- * loader's map reading (stats.c) is checked against what was driven. */
+ * hypercalls, exit latency, prefix decoding, full maps): the test driver's
+ * own object (tests/bpf_drive.bpf.c linked with bpf/kvmprof.bpf.c: kvmprof's
+ * maps, aggregation and flush_hot) is loaded with only its raw_tp "drive"
+ * program and flush_hot; drive feeds the functions the tracepoint programs
+ * call, through BPF_PROG_TEST_RUN.  Then the loader's map reading
+ * (collect/map_reader.c) is checked against what was driven. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -16,7 +18,8 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "kvmprof.skel.h"
+#include "bpf_drive.skel.h"
+#include "bpf_drive.h"
 #include "check.h"
 #include "present/csv_out.h"
 #include "present/json_out.h"
@@ -830,7 +833,7 @@ static void test_full_map(void)
 
 int main(void)
 {
-	struct kvmprof_bpf *skel = kvmprof_bpf__open();
+	struct bpf_drive_bpf *skel = bpf_drive_bpf__open();
 	struct bpf_program *prog;
 	struct trap_table s;
 
@@ -841,7 +844,7 @@ int main(void)
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, prog == skel->progs.drive || prog == skel->progs.flush_hot);
 	skel->rodata->emul_insns = true;	/* --insns */
-	if (kvmprof_bpf__load(skel)) {
+	if (bpf_drive_bpf__load(skel)) {
 		fprintf(stderr, "bpf_drive: cannot load the drive program\n");
 		return 1;
 	}
@@ -881,6 +884,6 @@ int main(void)
 
 	table_free(&s);
 	map_reader_free(&reader);
-	kvmprof_bpf__destroy(skel);
+	bpf_drive_bpf__destroy(skel);
 	return check_report("bpf");
 }
