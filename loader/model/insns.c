@@ -1,84 +1,55 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Emulated instructions in full (--insns) and failed emulations: totals
  * per guest and instruction, grouped and named by capstone. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <capstone/capstone.h>
 #include "model/insns.h"
+#include "util/disasm.h"
+#include "util/index.h"
+#include "util/vec.h"
 
 int insns_init(struct insn_table *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->index_size = 256;
-	t->index = calloc(t->index_size, sizeof(*t->index));
-	return t->index ? 0 : -ENOMEM;
+	return index_init(&t->index, 256);
 }
 
 void insns_free(struct insn_table *t)
 {
 	free(t->rows);
-	free(t->index);
+	index_free(&t->index);
 	memset(t, 0, sizeof(*t));
 }
 
 static size_t key_hash(const struct insn_key *k, bool failed)
 {
-	__u64 h = 1469598103934665603ULL ^ failed;
-	const unsigned char *p = (const unsigned char *)k;
-
-	for (size_t i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 1099511628211ULL;
-	return h;
+	return hash_bytes(k, sizeof(*k), failed);
 }
 
-static size_t *slot_of(const struct insn_table *t, size_t *index, size_t size,
-		       const struct insn_key *k, bool failed)
+static size_t row_hash(const void *t, size_t r)
 {
-	size_t h = key_hash(k, failed) & (size - 1);
+	const struct insn_row *row = &((const struct insn_table *)t)->rows[r];
 
-	for (; index[h]; h = (h + 1) & (size - 1)) {
-		const struct insn_row *r = &t->rows[index[h] - 1];
-
-		if (r->failed == failed && !memcmp(&r->key, k, sizeof(*k)))
-			break;
-	}
-	return &index[h];
+	return key_hash(&row->key, row->failed);
 }
 
 struct insn_row *insn_row_of(struct insn_table *t, const struct insn_key *k, bool failed)
 {
-	size_t *slot = slot_of(t, t->index, t->index_size, k, failed);
+	size_t h = key_hash(k, failed), pos;
 	struct insn_row *r;
 
-	if (*slot)
-		return &t->rows[*slot - 1];
-	if ((t->nr + 1) * 2 > t->index_size) {	/* stay under half full */
-		size_t size = t->index_size * 2, *index = calloc(size, sizeof(*index));
-
-		if (!index)
-			return NULL;
-		for (size_t i = 0; i < t->nr; i++)
-			*slot_of(t, index, size, &t->rows[i].key, t->rows[i].failed) = i + 1;
-		free(t->index);
-		t->index = index;
-		t->index_size = size;
-		slot = slot_of(t, t->index, t->index_size, k, failed);
+	for (size_t i = index_first(&t->index, h, &pos); i != INDEX_NONE;
+	     i = index_next(&t->index, &pos)) {
+		r = &t->rows[i];
+		if (r->failed == failed && !memcmp(&r->key, k, sizeof(*k)))
+			return r;
 	}
-	if (t->nr == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 128;
-
-		r = realloc(t->rows, cap * sizeof(*r));
-		if (!r)
-			return NULL;
-		t->rows = r;
-		t->cap = cap;
-	}
-	r = &t->rows[t->nr];
+	if (VEC_GROW(t->rows, t->cap, t->nr + 1) || index_add(&t->index, h, t->nr, row_hash, t))
+		return NULL;
+	r = &t->rows[t->nr++];
 	memset(r, 0, sizeof(*r));
 	r->key = *k;
 	r->failed = failed;
-	*slot = ++t->nr;
 	return r;
 }
 
@@ -177,26 +148,16 @@ struct insn_sum *insn_sums(const struct insn_table *t, __u32 pid, bool failed, s
 
 void insn_text(const struct insn_key *key, __u64 rip, char *buf, size_t size)
 {
-	static csh handles[3];
-	static bool opened[3];
-	const cs_mode modes[3] = { CS_MODE_16, CS_MODE_32, CS_MODE_64 };
-	int h = key->mode == 9 ? 2 : key->mode == 5 ? 1 : 0;	/* prot64, prot32, else 16-bit */
 	size_t len = key->len < INSN_BYTES ? key->len : INSN_BYTES;
-	cs_insn *insn;
+	struct disasm_insn insn;
 
-	snprintf(buf, size, "undecodable");
-	if (!opened[h]) {
-		if (cs_open(CS_ARCH_X86, modes[h], &handles[h]) != CS_ERR_OK)
-			return;
-		opened[h] = true;
-	}
 	/* exactly the bytes the emulator took: more would let capstone read
 	 * what it did not, fewer (a failed decode) leave it undecodable */
-	if (cs_disasm(handles[h], key->bytes, len, rip == RIP_UNKNOWN ? 0 : rip, 1, &insn) != 1)
-		return;
-	if (insn->size == len)
-		snprintf(buf, size, "%s%s%s", insn->mnemonic, insn->op_str[0] ? " " : "", insn->op_str);
-	cs_free(insn, 1);
+	if (disasm_x86(key->mode, key->bytes, len, rip == RIP_UNKNOWN ? 0 : rip, &insn) &&
+	    insn.size == len)
+		snprintf(buf, size, "%s%s%s", insn.mnemonic, insn.op_str[0] ? " " : "", insn.op_str);
+	else
+		snprintf(buf, size, "undecodable");
 }
 
 void insn_hex(const struct insn_key *key, char *buf, size_t size)

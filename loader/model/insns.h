@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include "kvmprof.h"
+#include "util/index.h"
 
 /* Emulated instructions in full (--insns) and failed emulations, read from
  * insn_counts and failed_insns into totals that outlive ended guests. */
@@ -21,8 +22,7 @@ struct insn_row {
 struct insn_table {
 	struct insn_row *rows;
 	size_t nr, cap;
-	size_t *index;		/* open addressing over rows: row + 1, 0 empty */
-	size_t index_size;
+	struct index index;	/* rows by key and failed */
 };
 
 /* One distinct instruction of a guest (bytes, length, mode), over all its

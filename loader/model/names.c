@@ -2,7 +2,6 @@
 /* Human names for trap codes, from the kernel's uapi headers. */
 #include <stdio.h>
 #include <string.h>
-#include <capstone/capstone.h>
 #if defined(__x86_64__) || defined(__i386__)
 #define NAMES_X86 1	/* VMX/SVM names exist only in x86's uapi headers */
 #include <asm/svm.h>
@@ -20,6 +19,8 @@
 #include "kvmprof.h"
 #include "model/devices.h"
 #include "model/names.h"
+#include "util/common.h"
+#include "util/disasm.h"
 
 #ifdef NAMES_X86	/* the BPF side decodes these reasons from asm/vmx.h, asm/svm.h too */
 _Static_assert(EXIT_REASON_IO_INSTRUCTION == 30 && EXIT_REASON_MSR_READ == 31 &&
@@ -31,8 +32,6 @@ struct code_name {
 	__u64 code;
 	const char *name;
 };
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #ifdef NAMES_X86
 static const struct code_name vmx_names[] = { VMX_EXIT_REASONS };
@@ -363,29 +362,16 @@ const char *emulate_mode_name(unsigned int mode)
 	return "mode?";
 }
 
-/* The mnemonic capstone decodes from the opcode bytes (and ModRM, where it
- * picks the instruction), padded with zeros for operands; NULL if none. */
-static const char *emulate_mnemonic(const __u8 *bytes, size_t len, unsigned int mode)
+/* The instruction capstone decodes from the opcode bytes (and ModRM, where
+ * it picks the instruction), padded with zeros for operands: its mnemonic
+ * is the opcode's; false if none. */
+static bool emulate_decode(const __u8 *bytes, size_t len, unsigned int mode,
+			   struct disasm_insn *insn)
 {
-	static csh handles[3];
-	static bool opened[3];
-	static char mnemonic[32];
-	int h = mode == 9 ? 2 : mode == 5 ? 1 : 0;
-	const cs_mode cs_modes[3] = { CS_MODE_16, CS_MODE_32, CS_MODE_64 };
 	__u8 padded[24] = {};
-	cs_insn *insn;
 
-	if (!opened[h]) {
-		if (cs_open(CS_ARCH_X86, cs_modes[h], &handles[h]) != CS_ERR_OK)
-			return NULL;
-		opened[h] = true;
-	}
 	memcpy(padded, bytes, len);
-	if (cs_disasm(handles[h], padded, sizeof(padded), 0, 1, &insn) != 1)
-		return NULL;
-	snprintf(mnemonic, sizeof(mnemonic), "%s", insn->mnemonic);
-	cs_free(insn, 1);
-	return mnemonic;
+	return disasm_x86(mode, padded, sizeof(padded), 0, insn);
 }
 
 /* "cpuid 0f a2 real", "inc ff c0 prot32 FAILED": mnemonic, opcode bytes
@@ -397,7 +383,8 @@ static void emulate_code_name(__u64 code, char *buf, size_t size)
 	__u8 bytes[4];
 	char hex[16];
 	size_t n = 0, h = 0;
-	const char *mnemonic;
+	struct disasm_insn insn;
+	bool decoded;
 
 	/* the opcode's 1 to 3 bytes, most significant first */
 	for (int shift = op > 0xffff ? 16 : op > 0xff ? 8 : 0; shift >= 0; shift -= 8)
@@ -406,8 +393,8 @@ static void emulate_code_name(__u64 code, char *buf, size_t size)
 		bytes[n++] = modrm & 0xff;
 	for (size_t i = 0; i < n; i++)
 		h += snprintf(hex + h, sizeof(hex) - h, "%s%02x", i ? " " : "", bytes[i]);
-	mnemonic = emulate_mnemonic(bytes, n, mode);
-	snprintf(buf, size, "%s %s %s%s", mnemonic ? mnemonic : "?", hex, emulate_mode_name(mode),
+	decoded = emulate_decode(bytes, n, mode, &insn);
+	snprintf(buf, size, "%s %s %s%s", decoded ? insn.mnemonic : "?", hex, emulate_mode_name(mode),
 		 code & EMUL_FAILED ? " FAILED" : "");
 }
 

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "kvmprof.h"
+#include "util/index.h"
 
 #define GUEST_NAME_MAX 128
 
@@ -65,16 +66,14 @@ struct table_source {
 struct trap_table {
 	struct trap_row *rows;
 	size_t nr_rows, cap_rows;
-	size_t *index;		/* open addressing over rows: row + 1, 0 is empty */
-	size_t index_size;
+	struct index row_index;	/* rows by key */
 	struct guest *guests;
 	size_t nr_guests, cap_guests;
 	struct thread *threads;
 	size_t nr_threads, cap_threads;
-	/* open addressing over guests by pid and threads by (pid, tid): entry
-	 * + 1, 0 is empty; NULL (a table_select copy) means a linear search */
-	size_t *guest_index, *thread_index;
-	size_t guest_index_size, thread_index_size;
+	/* guests by pid and threads by (pid, tid); none (a table_select copy)
+	 * means a linear search */
+	struct index guest_index, thread_index;
 	__u64 drops[NR_DROPS];
 	const struct insn_table *insns;	/* emulated instructions in full and
 					 * failures, owned by the caller; NULL none */
