@@ -8,6 +8,8 @@
 #include "present/metrics.h"
 #include "model/names.h"
 #include "model/latency.h"
+#include "util/index.h"
+#include "util/vec.h"
 
 #define VCPU_AGGREGATED (-2)
 /* Histogram bounds: le = 2^k - 1 ns, the inclusive top of log2 slot k-1
@@ -23,9 +25,10 @@ struct series_key {
 	__u64 code;	/* 0 with --metrics-no-code */
 };
 
+/* A label set seen: admitted, or folded away for good. */
 struct series_slot {
 	struct series_key key;
-	bool used, admitted;
+	bool admitted;
 	unsigned int gen;	/* the render that last filled idx */
 	size_t idx;		/* into that render's series */
 };
@@ -55,8 +58,10 @@ void metrics_free(struct metrics *m)
 {
 	free(m->slots);
 	free(m->ended);
+	index_free(&m->slot_index);
 	m->slots = NULL;
 	m->ended = NULL;
+	m->nr_slots = m->cap_slots = 0;
 }
 
 void metrics_escape(const char *in, char *out, size_t size)
@@ -77,46 +82,40 @@ void metrics_escape(const char *in, char *out, size_t size)
 
 static size_t key_hash(const struct series_key *k)
 {
-	__u64 h = k->pid * 0x9e3779b97f4a7c15ULL;
-
-	h ^= (__u64)(__u32)k->vcpu * 0xc2b2ae3d27d4eb4fULL;
-	h ^= k->class * 0x165667b19e3779f9ULL;
-	h ^= k->code * 0xff51afd7ed558ccdULL;
-	return h ^ (h >> 31);
+	return hash_bytes(k, sizeof(*k), 0);	/* pad is 0 */
 }
 
-static struct series_slot *slot_find(struct series_slot *slots, size_t nr,
-				     const struct series_key *k)
+static size_t slot_hash(const void *m, size_t i)
 {
-	size_t i = key_hash(k) & (nr - 1);
-
-	while (slots[i].used && memcmp(&slots[i].key, k, sizeof(*k)))
-		i = (i + 1) & (nr - 1);
-	return &slots[i];
+	return key_hash(&((const struct metrics *)m)->slots[i].key);
 }
 
-/* Rebuilds the table at size nr, leaving out the keys of guest drop_pid
- * (0: none), which frees their place under the cap. */
-static int slots_rebuild(struct metrics *m, size_t nr, __u32 drop_pid)
+/* The slot of key k, whose hash is h, or NULL. */
+static struct series_slot *slot_find(const struct metrics *m, const struct series_key *k, size_t h)
 {
-	struct series_slot *slots = calloc(nr, sizeof(*slots));
+	size_t pos;
 
-	if (!slots)
-		return -ENOMEM;
-	m->used = m->admitted = 0;
+	for (size_t i = index_first(&m->slot_index, h, &pos); i != INDEX_NONE;
+	     i = index_next(&m->slot_index, &pos))
+		if (!memcmp(&m->slots[i].key, k, sizeof(*k)))
+			return &m->slots[i];
+	return NULL;
+}
+
+/* Leaves out the keys of guest pid, which frees their place under the cap. */
+static void slots_drop(struct metrics *m, __u32 pid)
+{
+	size_t n = 0;
+
+	m->admitted = 0;
 	for (size_t i = 0; i < m->nr_slots; i++) {
-		struct series_slot *old = &m->slots[i];
-
-		if (!old->used || (drop_pid && old->key.pid == drop_pid))
+		if (m->slots[i].key.pid == pid)
 			continue;
-		*slot_find(slots, nr, &old->key) = *old;
-		m->used++;
-		m->admitted += old->admitted;
+		m->slots[n++] = m->slots[i];
+		m->admitted += m->slots[i].admitted;
 	}
-	free(m->slots);
-	m->slots = slots;
-	m->nr_slots = nr;
-	return 0;
+	m->nr_slots = n;
+	index_refill(&m->slot_index, n, slot_hash, m);	/* fewer: no memory needed */
 }
 
 static struct series_key row_key(const struct metrics *m, const struct trap_row *row)
@@ -133,25 +132,24 @@ static struct series_key row_key(const struct metrics *m, const struct trap_row 
  * new; NULL when out of memory. */
 static struct series_slot *slot_of(struct metrics *m, const struct series_key *k)
 {
-	struct series_slot *slot;
+	size_t h = key_hash(k);
+	struct series_slot *slot = slot_find(m, k, h);
 
-	if ((m->used + 1) * 2 > m->nr_slots &&
-	    slots_rebuild(m, m->nr_slots ? m->nr_slots * 2 : 256, 0))
+	if (slot)
+		return slot;
+	if (VEC_GROW(m->slots, m->cap_slots, m->nr_slots + 1) ||
+	    index_add(&m->slot_index, h, m->nr_slots, slot_hash, m))
 		return NULL;
-	slot = slot_find(m->slots, m->nr_slots, k);
-	if (!slot->used) {
-		*slot = (struct series_slot){ .key = *k, .used = true,
-					      .admitted = m->admitted < m->max_series };
-		m->used++;
-		if (slot->admitted)
-			m->admitted++;
-		else
-			m->folded_series++;
-	}
+	slot = &m->slots[m->nr_slots++];
+	*slot = (struct series_slot){ .key = *k, .admitted = m->admitted < m->max_series };
+	if (slot->admitted)
+		m->admitted++;
+	else
+		m->folded_series++;
 	return slot;
 }
 
-static struct ended_guest *ended_of(struct metrics *m, size_t id)
+static struct ended_guest *ended_of(const struct metrics *m, size_t id)
 {
 	for (size_t i = 0; i < m->nr_ended; i++)
 		if (m->ended[i].guest == id)
@@ -171,15 +169,8 @@ static int update_ended(struct metrics *m, struct trap_table *s, double now)
 		if (!g->ended)
 			continue;
 		if (!e) {
-			if (m->nr_ended == m->cap_ended) {
-				size_t cap = m->cap_ended ? m->cap_ended * 2 : 16;
-				struct ended_guest *more = realloc(m->ended, cap * sizeof(*more));
-
-				if (!more)
-					return -ENOMEM;
-				m->ended = more;
-				m->cap_ended = cap;
-			}
+			if (VEC_GROW(m->ended, m->cap_ended, m->nr_ended + 1))
+				return -ENOMEM;
 			e = &m->ended[m->nr_ended++];
 			*e = (struct ended_guest){ .guest = g->id, .since = now };
 		}
@@ -193,18 +184,17 @@ static int update_ended(struct metrics *m, struct trap_table *s, double now)
 			if (row->guest != i || !m->nr_slots)
 				continue;
 			k = row_key(m, row);
-			slot = slot_find(m->slots, m->nr_slots, &k);
-			if (slot->used && !slot->admitted)
+			slot = slot_find(m, &k, key_hash(&k));
+			if (slot && !slot->admitted)
 				m->folded_base += row->count;
 		}
-		if (m->nr_slots && slots_rebuild(m, m->nr_slots, g->pid))
-			return -ENOMEM;
+		slots_drop(m, g->pid);
 		e->dropped = true;
 	}
 	return 0;
 }
 
-static bool dropped(struct metrics *m, const struct guest *g)
+static bool dropped(const struct metrics *m, const struct guest *g)
 {
 	struct ended_guest *e = g->ended ? ended_of(m, g->id) : NULL;
 
@@ -282,25 +272,14 @@ static void put_histogram(FILE *f, const struct metrics *m, struct trap_table *s
 	}
 }
 
-int metrics_render(struct metrics *m, const struct trap_table *cs, double now_s, char **buf,
-		   size_t *len)
+/* The admitted series of this render, summed over the rows that share a
+ * label set, in v (room for a series per row); folded_now: the traps of
+ * folded label sets.  0, or -ENOMEM. */
+static int sum_series(struct metrics *m, const struct trap_table *s, struct series *v, size_t *nr,
+		      __u64 *folded_now)
 {
-	static const char *const drop_names[NR_DROPS] = {
-		[DROP_COUNTS_FULL] = "counts_full", [DROP_LATENCY_FULL] = "latency_full",
-		[DROP_STARTS_FULL] = "starts_full", [DROP_INSNS_FULL] = "insns_full",
-		[DROP_FAILED_FULL] = "failed_full",
-	};
-	struct trap_table *s = (struct trap_table *)cs;	/* table_guest only looks */
-	struct series *v = calloc(s->nr_rows ? s->nr_rows : 1, sizeof(*v));
-	size_t n = 0, live = 0, ended = 0;
-	__u64 folded_now = 0;
-	FILE *f;
+	size_t n = 0;
 
-	*buf = NULL;
-	if (!v || update_ended(m, s, now_s)) {
-		free(v);
-		return -ENOMEM;
-	}
 	render_gen++;
 	for (size_t r = 0; r < s->nr_rows; r++) {
 		const struct trap_row *row = &s->rows[r];
@@ -311,12 +290,10 @@ int metrics_render(struct metrics *m, const struct trap_table *cs, double now_s,
 			continue;
 		k = row_key(m, row);
 		slot = slot_of(m, &k);
-		if (!slot) {
-			free(v);
+		if (!slot)
 			return -ENOMEM;
-		}
 		if (!slot->admitted) {
-			folded_now += row->count;
+			*folded_now += row->count;
 			continue;
 		}
 		if (slot->gen != render_gen) {
@@ -327,25 +304,21 @@ int metrics_render(struct metrics *m, const struct trap_table *cs, double now_s,
 		v[slot->idx].count += row->count;
 		latency_add(&v[slot->idx].lat, &row->lat);
 	}
-	qsort(v, n, sizeof(*v), cmp_series);
+	*nr = n;
+	return 0;
+}
 
-	f = open_memstream(buf, len);
-	if (!f) {
-		free(v);
-		return -ENOMEM;
-	}
-	fprintf(f, "# HELP kvmprof_traps_total KVM traps per guest, vCPU, class and code since kvmprof started.\n"
-		"# TYPE kvmprof_traps_total counter\n");
-	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "kvmprof_traps_total{");
-		put_labels(f, m, s, &v[i].key, true);
-		fprintf(f, "} %llu\n", (unsigned long long)v[i].count);
-	}
-	put_histogram(f, m, s, "kvmprof_exit_latency_seconds",
-		      "Time from a VM exit to the next entry, per exit reason.", CLASS_EXIT, v, n);
-	put_histogram(f, m, s, "kvmprof_vmm_time_seconds",
-		      "Time a vCPU spends in its VMM, from a userspace exit to the next KVM_RUN.",
-		      CLASS_USERSPACE, v, n);
+/* What is not per series: folded traps, drops, guests. */
+static void put_totals(FILE *f, const struct metrics *m, const struct trap_table *s,
+		       __u64 folded_now)
+{
+	static const char *const drop_names[NR_DROPS] = {
+		[DROP_COUNTS_FULL] = "counts_full", [DROP_LATENCY_FULL] = "latency_full",
+		[DROP_STARTS_FULL] = "starts_full", [DROP_INSNS_FULL] = "insns_full",
+		[DROP_FAILED_FULL] = "failed_full",
+	};
+	size_t live = 0, ended = 0;
+
 	fprintf(f, "# HELP kvmprof_traps_folded_total Traps of label sets folded away by --metrics-max-series.\n"
 		"# TYPE kvmprof_traps_folded_total counter\n"
 		"kvmprof_traps_folded_total %llu\n"
@@ -369,6 +342,42 @@ int metrics_render(struct metrics *m, const struct trap_table *cs, double now_s,
 		"# TYPE kvmprof_guests gauge\n"
 		"kvmprof_guests{state=\"live\"} %zu\nkvmprof_guests{state=\"ended\"} %zu\n",
 		live, ended);
+}
+
+int metrics_render(struct metrics *m, const struct trap_table *cs, double now_s, char **buf,
+		   size_t *len)
+{
+	struct trap_table *s = (struct trap_table *)cs;	/* table_guest only looks */
+	struct series *v = calloc(s->nr_rows ? s->nr_rows : 1, sizeof(*v));
+	__u64 folded_now = 0;
+	size_t n;
+	FILE *f;
+
+	*buf = NULL;
+	if (!v || update_ended(m, s, now_s) || sum_series(m, s, v, &n, &folded_now)) {
+		free(v);
+		return -ENOMEM;
+	}
+	qsort(v, n, sizeof(*v), cmp_series);
+
+	f = open_memstream(buf, len);
+	if (!f) {
+		free(v);
+		return -ENOMEM;
+	}
+	fprintf(f, "# HELP kvmprof_traps_total KVM traps per guest, vCPU, class and code since kvmprof started.\n"
+		"# TYPE kvmprof_traps_total counter\n");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "kvmprof_traps_total{");
+		put_labels(f, m, s, &v[i].key, true);
+		fprintf(f, "} %llu\n", (unsigned long long)v[i].count);
+	}
+	put_histogram(f, m, s, "kvmprof_exit_latency_seconds",
+		      "Time from a VM exit to the next entry, per exit reason.", CLASS_EXIT, v, n);
+	put_histogram(f, m, s, "kvmprof_vmm_time_seconds",
+		      "Time a vCPU spends in its VMM, from a userspace exit to the next KVM_RUN.",
+		      CLASS_USERSPACE, v, n);
+	put_totals(f, m, s, folded_now);
 	free(v);
 	if (fclose(f) || !*buf) {
 		free(*buf);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "model/table.h"
+#include "util/index.h"
 
 #define METRICS_DEFAULT_MAX_SERIES 10000
 #define METRICS_DEFAULT_GRACE_S 300.0
@@ -16,8 +17,9 @@ struct metrics {
 	bool no_vcpu, no_code;	/* aggregate these labels away */
 	size_t max_series;	/* label sets of kvmprof_traps_total */
 	double grace_s;		/* an ended guest stays this long */
-	struct series_slot *slots;	/* open addressing: admitted or folded keys */
-	size_t nr_slots, used, admitted;
+	struct series_slot *slots;	/* admitted or folded keys, as first seen */
+	size_t nr_slots, cap_slots, admitted;
+	struct index slot_index;	/* slots by key */
 	struct ended_guest *ended;	/* when each guest was first seen ended */
 	size_t nr_ended, cap_ended;
 	__u64 folded_series;	/* label sets ever folded */

@@ -17,6 +17,7 @@
 #include "model/summary.h"
 #include "present/lines.h"
 #include "present/tui.h"
+#include "util/vec.h"
 
 #define HEADER_LINES 4	/* three lines of header, then the column titles */
 #define FILTER_MAX 64
@@ -426,15 +427,8 @@ static void body_line(void *ctx, enum line_attr attr, const char *text)
 	struct tui *t = ctx;
 	struct text_line *l;
 
-	if (t->nr_body == t->cap_body) {
-		size_t cap = t->cap_body ? t->cap_body * 2 : 256;
-
-		l = realloc(t->body, cap * sizeof(*l));
-		if (!l)
-			return;
-		t->body = l;
-		t->cap_body = cap;
-	}
+	if (VEC_GROW(t->body, t->cap_body, t->nr_body + 1))
+		return;
 	l = &t->body[t->nr_body++];
 	l->attr = attrs[attr];
 	snprintf(l->text, sizeof(l->text), "%s", text);
