@@ -8,65 +8,33 @@
 #include "offline/csv_read.h"
 #include "model/names.h"
 #include "offline/run_data.h"
+#include "util/index.h"
+#include "util/vec.h"
 
-struct run_slot {
-	__u64 a, b;
-	size_t idx1;	/* index + 1; 0: empty */
-};
-
-static size_t hash(__u64 a, __u64 b)
+/* Guests by pid, a guest's codes by (class, code), the threads seen by
+ * (pid, tid). */
+static size_t guest_hash(const void *d, size_t i)
 {
-	__u64 h = (a ^ (b * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
-
-	return (size_t)(h ^ (h >> 32));
+	return hash_pid_tid(((const struct run_data *)d)->guests[i].pid, 0);
 }
 
-/* The slot of (a, b): its idx1 is 0 when the key is new (the caller sets
- * it).  NULL when out of memory. */
-static struct run_slot *index_slot(struct run_index *ix, __u64 a, __u64 b)
+static size_t code_hash(__u32 class, __u64 code)
 {
-	size_t i;
-
-	if (!ix->slots || (ix->nr + 1) * 2 > ix->mask + 1) {	/* at most half full */
-		size_t size = ix->slots ? (ix->mask + 1) * 2 : 256;
-		struct run_slot *slots = calloc(size, sizeof(*slots));
-
-		if (!slots)
-			return NULL;
-		for (size_t j = 0; ix->slots && j <= ix->mask; j++) {
-			struct run_slot *o = &ix->slots[j];
-
-			if (!o->idx1)
-				continue;
-			for (i = hash(o->a, o->b) & (size - 1); slots[i].idx1; i = (i + 1) & (size - 1))
-				;
-			slots[i] = *o;
-		}
-		free(ix->slots);
-		ix->slots = slots;
-		ix->mask = size - 1;
-	}
-	for (i = hash(a, b) & ix->mask; ix->slots[i].idx1; i = (i + 1) & ix->mask)
-		if (ix->slots[i].a == a && ix->slots[i].b == b)
-			return &ix->slots[i];
-	ix->slots[i].a = a;
-	ix->slots[i].b = b;
-	ix->nr++;
-	return &ix->slots[i];
+	return hash_u64(code ^ (__u64)class << 56);	/* classes are small numbers */
 }
 
-static bool grow(void **arr, size_t *cap, size_t nr, size_t size)
+static size_t code_entry_hash(const void *g, size_t i)
 {
-	void *p;
+	const struct run_code *c = &((const struct run_guest *)g)->codes[i];
 
-	if (nr < *cap)
-		return true;
-	p = realloc(*arr, (*cap ? *cap * 2 : 16) * size);
-	if (!p)
-		return false;
-	*arr = p;
-	*cap = *cap ? *cap * 2 : 16;
-	return true;
+	return code_hash(c->class, c->code);
+}
+
+static size_t thread_hash(const void *d, size_t i)
+{
+	const struct run_thread *t = &((const struct run_data *)d)->threads[i];
+
+	return hash_pid_tid(t->pid, t->tid);
 }
 
 /* One line for the whole load: "kvmprof: report: FILE:LINE: why". */
@@ -87,52 +55,63 @@ static int fail(const char *path, unsigned long line, const char *fmt, ...)
 
 static struct run_guest *guest_of(struct run_data *d, __u32 pid, const char *name)
 {
-	struct run_slot *slot = index_slot(&d->guest_index, pid, 0);
+	size_t h = hash_pid_tid(pid, 0), pos;
 	struct run_guest *g;
 
-	if (!slot)
+	for (size_t i = index_first(&d->guest_index, h, &pos); i != INDEX_NONE;
+	     i = index_next(&d->guest_index, &pos))
+		if (d->guests[i].pid == pid)
+			return &d->guests[i];
+	if (VEC_GROW(d->guests, d->guests_cap, d->nr_guests + 1) ||
+	    index_reserve(&d->guest_index, d->nr_guests + 1, guest_hash, d))
 		return NULL;
-	if (slot->idx1)
-		return &d->guests[slot->idx1 - 1];
-	if (!grow((void **)&d->guests, &d->guests_cap, d->nr_guests, sizeof(*g))) {
-		d->guest_index.nr--;
-		return NULL;
-	}
 	g = &d->guests[d->nr_guests];
 	memset(g, 0, sizeof(*g));
 	g->pid = pid;
-	if (!(g->name = strdup(name))) {
-		d->guest_index.nr--;
+	if (!(g->name = strdup(name)))
 		return NULL;
-	}
-	slot->idx1 = ++d->nr_guests;
+	index_add(&d->guest_index, h, d->nr_guests, guest_hash, d);	/* reserved */
+	d->nr_guests++;
 	return g;
 }
 
-static struct run_code *code_of(struct run_data *d, struct run_guest *g, __u32 class, __u64 code,
-				const char *name)
+static struct run_code *code_of(struct run_guest *g, __u32 class, __u64 code, const char *name)
 {
-	struct run_slot *slot = index_slot(&d->code_index, (__u64)(g - d->guests) << 8 | class, code);
+	size_t h = code_hash(class, code), pos;
 	struct run_code *c;
 
-	if (!slot)
+	for (size_t i = index_first(&g->code_index, h, &pos); i != INDEX_NONE;
+	     i = index_next(&g->code_index, &pos))
+		if (g->codes[i].class == class && g->codes[i].code == code)
+			return &g->codes[i];
+	if (VEC_GROW(g->codes, g->codes_cap, g->nr_codes + 1) ||
+	    index_reserve(&g->code_index, g->nr_codes + 1, code_entry_hash, g))
 		return NULL;
-	if (slot->idx1)
-		return &g->codes[slot->idx1 - 1];
-	if (!grow((void **)&g->codes, &g->codes_cap, g->nr_codes, sizeof(*c))) {
-		d->code_index.nr--;
-		return NULL;
-	}
 	c = &g->codes[g->nr_codes];
 	memset(c, 0, sizeof(*c));
 	c->class = class;
 	c->code = code;
-	if (!(c->name = strdup(name))) {
-		d->code_index.nr--;
+	if (!(c->name = strdup(name)))
 		return NULL;
-	}
-	slot->idx1 = ++g->nr_codes;
+	index_add(&g->code_index, h, g->nr_codes, code_entry_hash, g);	/* reserved */
+	g->nr_codes++;
 	return c;
+}
+
+/* Notes thread (pid, tid): 1 when it is new, 0 when seen before, -ENOMEM. */
+static int note_thread(struct run_data *d, __u32 pid, __u32 tid)
+{
+	size_t h = hash_pid_tid(pid, tid), pos;
+
+	for (size_t i = index_first(&d->thread_index, h, &pos); i != INDEX_NONE;
+	     i = index_next(&d->thread_index, &pos))
+		if (d->threads[i].pid == pid && d->threads[i].tid == tid)
+			return 0;
+	if (VEC_GROW(d->threads, d->threads_cap, d->nr_threads + 1) ||
+	    index_add(&d->thread_index, h, d->nr_threads, thread_hash, d))
+		return -ENOMEM;
+	d->threads[d->nr_threads++] = (struct run_thread){ pid, tid };
+	return 1;
 }
 
 /* Columns by name, so that a column added later does not break reading. */
@@ -297,6 +276,74 @@ int run_file_kind(const char *path)
 	return 0;
 }
 
+/* A --csv row: its key, the key's latency totals and one log2 bucket
+ * (bucket_count empty: none). */
+struct hist_row {
+	struct key_row k;
+	__u64 lat_count, lat_sum, lat_max, lo, hi, n;
+	const char *s_lo, *s_hi, *s_n;
+};
+
+static int read_hist_row(struct table *t, struct hist_row *h)
+{
+	if (read_key(t, &h->k))
+		return -1;
+	h->s_lo = field(t, C_BUCKET_LO);
+	h->s_hi = field(t, C_BUCKET_HI);
+	h->s_n = field(t, C_BUCKET_COUNT);
+	if (!parse_u64(field(t, C_LAT_COUNT), false, true, &h->lat_count) ||
+	    !parse_u64(field(t, C_LAT_SUM), false, true, &h->lat_sum) ||
+	    !parse_u64(field(t, C_LAT_MAX), false, true, &h->lat_max) ||
+	    !parse_u64(h->s_lo, false, true, &h->lo) || !parse_u64(h->s_hi, false, true, &h->hi) ||
+	    !parse_u64(h->s_n, false, true, &h->n))
+		return fail(t->path, t->r.line, "a latency column is not a number");
+	return 0;
+}
+
+/* A key with latencies has one row per bucket, each repeating the key's
+ * totals: they count once, at its first row (exits split by detail). */
+static bool same_key(const struct key_row *a, const struct key_row *b)
+{
+	return a->pid == b->pid && a->tid == b->tid && a->class == b->class &&
+	       a->code == b->code && a->detail == b->detail;
+}
+
+static int add_key_totals(struct run_data *d, struct run_guest *g, struct run_code *c,
+			  const struct hist_row *h, const struct table *t)
+{
+	int cls = h->k.class, new_thread = note_thread(d, h->k.pid, h->k.tid);
+	__u64 n = h->k.count;
+
+	if (new_thread < 0)
+		return fail(t->path, t->r.line, "out of memory");
+	g->threads += new_thread;
+	if (!add(&c->count, n) || !add(&g->class_total[cls], n) || !add(&g->total, n) ||
+	    !add(&c->lat_count, h->lat_count) || !add(&c->lat_sum_ns, h->lat_sum) ||
+	    !add(&g->lat_count[cls], h->lat_count) || !add(&g->lat_sum_ns[cls], h->lat_sum))
+		return fail(t->path, t->r.line, "counts overflow 64 bits");
+	if (h->lat_max > c->lat_max_ns)
+		c->lat_max_ns = h->lat_max;
+	if (h->lat_max > g->lat_max_ns[cls])
+		g->lat_max_ns[cls] = h->lat_max;
+	return 0;
+}
+
+/* A log2 bucket: [0, 1], or [2^i, 2^(i+1) - 1], the last open. */
+static int add_bucket(struct run_guest *g, const struct hist_row *h, const struct table *t)
+{
+	__u64 lo = h->lo, hi = h->hi;
+	int slot = lo ? 63 - __builtin_clzll(lo) : 0;
+	bool log2 = lo ? !(lo & (lo - 1)) && slot < LAT_SLOTS &&
+		    (slot == LAT_SLOTS - 1 ? !*h->s_hi : hi == 2 * lo - 1) : hi == 1;
+
+	if (!*h->s_lo || !log2)
+		return fail(t->path, t->r.line, "bucket '%s'..'%s' is not one of kvmprof's log2 buckets",
+			    h->s_lo, h->s_hi);
+	if (!add(&g->lat_slots[h->k.class][slot], h->n))
+		return fail(t->path, t->r.line, "counts overflow 64 bits");
+	return 0;
+}
+
 int run_load_histograms(struct run_data *d, const char *path)
 {
 	struct key_row prev = { .class = -1 };
@@ -311,74 +358,26 @@ int run_load_histograms(struct run_data *d, const char *path)
 			    "columns%s)", (have & SERIES_COLS) == SERIES_COLS ? ": a --csv-series file?" : "");
 	}
 	while ((rc = table_next(&t)) > 0) {
-		unsigned long line = t.r.line;
-		struct key_row k;
+		struct hist_row h;
 		struct run_guest *g;
 		struct run_code *c;
-		__u64 lat_count, lat_sum, lat_max, lo, hi, n;
-		const char *s_hi = field(&t, C_BUCKET_HI), *s_n = field(&t, C_BUCKET_COUNT);
 		bool first;
 
-		if (read_key(&t, &k)) {
+		if (read_hist_row(&t, &h)) {
 			rc = -1;
 			break;
 		}
-		if (!parse_u64(field(&t, C_LAT_COUNT), false, true, &lat_count) ||
-		    !parse_u64(field(&t, C_LAT_SUM), false, true, &lat_sum) ||
-		    !parse_u64(field(&t, C_LAT_MAX), false, true, &lat_max) ||
-		    !parse_u64(field(&t, C_BUCKET_LO), false, true, &lo) ||
-		    !parse_u64(s_hi, false, true, &hi) || !parse_u64(s_n, false, true, &n)) {
-			rc = fail(path, line, "a latency column is not a number");
-			break;
-		}
-		g = guest_of(d, k.pid, field(&t, C_GUEST));
-		c = g ? code_of(d, g, k.class, k.code, field(&t, C_CODE_NAME)) : NULL;
+		g = guest_of(d, h.k.pid, field(&t, C_GUEST));
+		c = g ? code_of(g, h.k.class, h.k.code, field(&t, C_CODE_NAME)) : NULL;
 		if (!c) {
-			rc = fail(path, line, "out of memory");
+			rc = fail(path, t.r.line, "out of memory");
 			break;
 		}
-		/* a key with latencies has one row per bucket, each repeating
-		 * the key's totals: they count once; exits split by detail */
-		first = k.pid != prev.pid || k.tid != prev.tid || k.class != prev.class ||
-			k.code != prev.code || k.detail != prev.detail;
-		prev = k;
-		if (first) {
-			struct run_slot *th = index_slot(&d->thread_index, k.pid << 32 | k.tid, 0);
-
-			if (!th) {
-				rc = fail(path, line, "out of memory");
-				break;
-			}
-			if (!th->idx1) {
-				th->idx1 = 1;
-				g->threads++;
-			}
-			if (!add(&c->count, k.count) || !add(&g->class_total[k.class], k.count) ||
-			    !add(&g->total, k.count) || !add(&c->lat_count, lat_count) ||
-			    !add(&c->lat_sum_ns, lat_sum) || !add(&g->lat_count[k.class], lat_count) ||
-			    !add(&g->lat_sum_ns[k.class], lat_sum)) {
-				rc = fail(path, line, "counts overflow 64 bits");
-				break;
-			}
-			if (lat_max > c->lat_max_ns)
-				c->lat_max_ns = lat_max;
-			if (lat_max > g->lat_max_ns[k.class])
-				g->lat_max_ns[k.class] = lat_max;
-		}
-		if (*s_n) {	/* a log2 bucket: [0, 1], or [2^i, 2^(i+1) - 1], the last open */
-			int slot = lo ? 63 - __builtin_clzll(lo) : 0;
-			bool log2 = lo ? !(lo & (lo - 1)) && slot < LAT_SLOTS &&
-				    (slot == LAT_SLOTS - 1 ? !*s_hi : hi == 2 * lo - 1) : hi == 1;
-
-			if (!*field(&t, C_BUCKET_LO) || !log2) {
-				rc = fail(path, line, "bucket '%s'..'%s' is not one of kvmprof's log2 buckets",
-					  field(&t, C_BUCKET_LO), s_hi);
-				break;
-			}
-			if (!add(&g->lat_slots[k.class][slot], n)) {
-				rc = fail(path, line, "counts overflow 64 bits");
-				break;
-			}
+		first = !same_key(&h.k, &prev);
+		prev = h.k;
+		if ((first && add_key_totals(d, g, c, &h, &t)) || (*h.s_n && add_bucket(g, &h, &t))) {
+			rc = -1;
+			break;
 		}
 	}
 	csv_close(&t.r);
@@ -425,8 +424,7 @@ int run_load_series(struct run_data *d, const char *path)
 				rc = fail(path, line, "elapsed_s goes back in time (%.30s)", elapsed);
 				break;
 			}
-			if (!grow((void **)&d->intervals, &d->intervals_cap, d->nr_intervals,
-				  sizeof(*iv))) {
+			if (VEC_GROW(d->intervals, d->intervals_cap, d->nr_intervals + 1)) {
 				rc = fail(path, line, "out of memory");
 				break;
 			}
@@ -442,7 +440,7 @@ int run_load_series(struct run_data *d, const char *path)
 			break;
 		}
 		if (!g->nr_points || g->points[g->nr_points - 1].interval != d->nr_intervals - 1) {
-			if (!grow((void **)&g->points, &g->points_cap, g->nr_points, sizeof(*p))) {
+			if (VEC_GROW(g->points, g->points_cap, g->nr_points + 1)) {
 				rc = fail(path, line, "out of memory");
 				break;
 			}
@@ -468,13 +466,14 @@ void run_free(struct run_data *d)
 		for (size_t j = 0; j < g->nr_codes; j++)
 			free(g->codes[j].name);
 		free(g->codes);
+		index_free(&g->code_index);
 		free(g->points);
 		free(g->name);
 	}
 	free(d->guests);
 	free(d->intervals);
-	free(d->guest_index.slots);
-	free(d->code_index.slots);
-	free(d->thread_index.slots);
+	free(d->threads);
+	index_free(&d->guest_index);
+	index_free(&d->thread_index);
 	memset(d, 0, sizeof(*d));
 }

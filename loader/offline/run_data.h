@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "kvmprof.h"
+#include "util/index.h"
 
 /* A finished run as its files hold it (--csv, optionally --csv-series), for
  * kvmprof report.  Names come from the files: nothing is decoded again. */
@@ -34,6 +35,7 @@ struct run_guest {
 	int threads;			/* distinct thread ids */
 	struct run_code *codes;
 	size_t nr_codes, codes_cap;
+	struct index code_index;	/* codes by (class, code) */
 	struct run_point *points;	/* in interval order */
 	size_t nr_points, points_cap;
 	__u64 series_total;		/* traps the series holds for this guest */
@@ -49,9 +51,10 @@ struct run_data {
 	struct run_interval *intervals;
 	size_t nr_intervals, intervals_cap;
 	bool has_series;
-	/* pid -> guest, (guest, class, code) -> code, (pid, tid) seen */
-	struct run_index { struct run_slot *slots; size_t mask, nr; } guest_index, code_index,
-		thread_index;
+	struct index guest_index;	/* guests by pid */
+	struct run_thread { __u32 pid, tid; } *threads;	/* the threads seen */
+	size_t nr_threads, threads_cap;
+	struct index thread_index;	/* threads by (pid, tid) */
 };
 
 /* Each prints one line ("kvmprof: report: FILE:LINE: why") and returns -1
