@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "present/http.h"
 #include "present/metrics.h"
 #include "cli/options.h"
+#include "util/common.h"
 
 #define MAX_SECONDS (366.0 * 86400)
 
@@ -126,12 +128,59 @@ static bool parse_long(const char *arg, long min, long max, long *out)
 	return true;
 }
 
-static error_t parse_opt(int key, char *arg, struct argp_state *state)
+/* Options that only set a flag or name a file. */
+#define FLAG(key, field) { key, false, offsetof(struct options, field) }
+#define PATH(key, field) { key, true, offsetof(struct options, field) }
+static const struct simple_option {
+	int key;
+	bool is_path;	/* a const char * in struct options, else a bool */
+	size_t offset;
+} simple_options[] = {
+	FLAG('b', batch), PATH('c', csv_path), PATH(OPT_CSV_SERIES, csv_series_path),
+	PATH('j', json_path), PATH(OPT_JSON_SERIES, json_series_path), FLAG(OPT_INSNS, insns),
+	PATH(OPT_CSV_INSNS, csv_insns_path), FLAG('q', quiet), FLAG('v', verbose),
+	FLAG(OPT_LIST_PROBES, list_probes), FLAG(OPT_METRICS_NO_VCPU, metrics_no_vcpu),
+	FLAG(OPT_METRICS_NO_CODE, metrics_no_code),
+};
+
+/* True when key is one of simple_options (then it is set). */
+static bool set_simple_option(struct options *o, int key, char *arg)
 {
-	struct parse_state *ps = state->input;
-	struct options *o = ps->opts;
-	long v;
+	for (size_t i = 0; i < ARRAY_SIZE(simple_options); i++) {
+		const struct simple_option *so = &simple_options[i];
+		char *field = (char *)o + so->offset;
+
+		if (so->key != key)
+			continue;
+		if (so->is_path)
+			*(const char **)field = arg;
+		else
+			*(bool *)field = true;
+		return true;
+	}
+	return false;
+}
+
+static int parse_attach(struct parse_state *ps, const char *arg)
+{
 	int i;
+
+	for (i = 0; i <= ATTACH_KPROBE; i++)
+		if (!strcmp(arg, attach_names[i]))
+			break;
+	if (i > ATTACH_KPROBE)
+		return fail(ps, "invalid attach mode '%s': expected auto, tracepoint, btf, fentry or kprobe", arg);
+	ps->opts->attach = i;
+	return 0;
+}
+
+/* The options whose value is checked: 0, or EINVAL after one line;
+ * ARGP_ERR_UNKNOWN for any other key. */
+static error_t parse_value_option(struct parse_state *ps, int key, char *arg)
+{
+	struct options *o = ps->opts;
+	char err[160];
+	long v;
 
 	switch (key) {
 	case 'p':
@@ -140,108 +189,109 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (o->nr_pids == MAX_PID_FILTER)
 			return fail(ps, "too many -p options (at most %d)", MAX_PID_FILTER);
 		o->pids[o->nr_pids++] = v;
-		break;
+		return 0;
 	case 'g':
 		if (!*arg)
 			return fail(ps, "invalid guest name '': expected a name or a glob such as 'web*'");
 		if (o->nr_guest_globs == MAX_GUEST_GLOBS)
 			return fail(ps, "too many -g options (at most %d)", MAX_GUEST_GLOBS);
 		o->guest_globs[o->nr_guest_globs++] = arg;
-		break;
-	case 'b': o->batch = true; break;
+		return 0;
 	case 'i':
 		if (!parse_seconds(arg, &o->interval_s))
 			return fail(ps, "invalid interval '%s': expected seconds > 0", arg);
-		break;
+		return 0;
 	case 'd':
 		if (!parse_seconds(arg, &o->duration_s))
 			return fail(ps, "invalid duration '%s': expected seconds > 0, at most a year", arg);
-		break;
-	case 'c': o->csv_path = arg; break;
-	case OPT_CSV_SERIES: o->csv_series_path = arg; break;
-	case 'j': o->json_path = arg; break;
-	case OPT_JSON_SERIES: o->json_series_path = arg; break;
-	case OPT_INSNS: o->insns = true; break;
-	case OPT_CSV_INSNS: o->csv_insns_path = arg; break;
+		return 0;
 	case 'a':
-		for (i = 0; i <= ATTACH_KPROBE; i++)
-			if (!strcmp(arg, attach_names[i]))
-				break;
-		if (i > ATTACH_KPROBE)
-			return fail(ps, "invalid attach mode '%s': expected auto, tracepoint, btf, fentry or kprobe", arg);
-		o->attach = i;
-		break;
+		return parse_attach(ps, arg);
 	case 'n':
 		if (!parse_long(arg, 1, 1000, &v))
 			return fail(ps, "invalid --top '%s': expected 1 to 1000", arg);
 		o->top = v;
-		break;
-	case 'q': o->quiet = true; break;
-	case 'v': o->verbose = true; break;
-	case OPT_LIST_PROBES: o->list_probes = true; break;
-	case OPT_LISTEN: {
-		char err[160];
-
+		return 0;
+	case OPT_LISTEN:
 		if (http_check_addr(arg, err, sizeof(err)))
 			return fail(ps, "%s", err);
 		o->listen = arg;
-		break;
-	}
-	case OPT_METRICS_NO_VCPU: o->metrics_no_vcpu = true; break;
-	case OPT_METRICS_NO_CODE: o->metrics_no_code = true; break;
+		return 0;
 	case OPT_METRICS_MAX_SERIES:
 		if (!parse_long(arg, 1, 1000000, &o->metrics_max_series))
 			return fail(ps, "invalid --metrics-max-series '%s': expected 1 to 1000000", arg);
-		break;
+		return 0;
 	case OPT_METRICS_GRACE:
 		if (!parse_seconds(arg, &o->metrics_grace_s))
 			return fail(ps, "invalid --metrics-grace '%s': expected seconds > 0", arg);
-		break;
+		return 0;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
+/* Two outputs must not name one file: each against those before it, in
+ * this order, with its own message. */
+static int check_output_names(struct parse_state *ps)
+{
+	const struct options *o = ps->opts;
+	const char *const paths[] = { o->csv_path, o->csv_series_path, o->json_path,
+				      o->json_series_path, o->csv_insns_path };
+	static const char *const clash[] = {
+		NULL, "--csv and --csv-series name the same file '%s'",
+		"--json and a CSV option name the same file '%s'",
+		"--json-series and another output name the same file '%s'",
+		"--csv-insns and another output option name the same file '%s'",
+	};
+
+	for (size_t j = 1; j < ARRAY_SIZE(paths); j++)
+		for (size_t i = 0; paths[j] && i < j; i++)
+			if (paths[i] && !strcmp(paths[i], paths[j]))
+				return fail(ps, clash[j], paths[j]);
+	return 0;
+}
+
+/* What only the whole command line shows. */
+static int check_options(struct parse_state *ps)
+{
+	const struct options *o = ps->opts;
+	int err = check_output_names(ps);
+
+	if (err)
+		return err;
+	if (o->list_probes && (o->csv_path || o->csv_series_path || o->json_path ||
+			       o->json_series_path || o->csv_insns_path))
+		return fail(ps, "--list-probes writes no files: drop --csv/--csv-series/--json/"
+			    "--json-series/--csv-insns");
+	if (!o->listen && (o->metrics_no_vcpu || o->metrics_no_code ||
+			   o->metrics_max_series != METRICS_DEFAULT_MAX_SERIES ||
+			   o->metrics_grace_s != METRICS_DEFAULT_GRACE_S))
+		return fail(ps, "--metrics-* options need --listen ADDR:PORT");
+	return 0;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct parse_state *ps = state->input;
+
+	if (set_simple_option(ps->opts, key, arg))
+		return 0;
+	switch (key) {
 	case 'h':
-		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP, state->name);
-		ps->helped = true;
-		break;
 	case OPT_USAGE:
-		argp_help(state->root_argp, stdout, ARGP_HELP_USAGE, state->name);
+		argp_help(state->root_argp, stdout, key == 'h' ? ARGP_HELP_STD_HELP : ARGP_HELP_USAGE,
+			  state->name);
 		ps->helped = true;
-		break;
+		return 0;
 	case ARGP_KEY_ARG:
 		return fail(ps, "unexpected argument '%s' (see --help)", arg);
 	case ARGP_KEY_ERROR:
 		if (state->next > 0 && state->next <= state->argc)
 			ps->bad_arg = state->argv[state->next - 1];
-		break;
+		return 0;
 	case ARGP_KEY_END:
-		if (o->csv_path && o->csv_series_path && !strcmp(o->csv_path, o->csv_series_path))
-			return fail(ps, "--csv and --csv-series name the same file '%s'", o->csv_path);
-		if (o->json_path && ((o->csv_path && !strcmp(o->json_path, o->csv_path)) ||
-				     (o->csv_series_path && !strcmp(o->json_path, o->csv_series_path))))
-			return fail(ps, "--json and a CSV option name the same file '%s'", o->json_path);
-		if (o->json_series_path &&
-		    ((o->csv_path && !strcmp(o->json_series_path, o->csv_path)) ||
-		     (o->csv_series_path && !strcmp(o->json_series_path, o->csv_series_path)) ||
-		     (o->json_path && !strcmp(o->json_series_path, o->json_path))))
-			return fail(ps, "--json-series and another output name the same file '%s'",
-				    o->json_series_path);
-		if (o->csv_insns_path && ((o->csv_path && !strcmp(o->csv_insns_path, o->csv_path)) ||
-					  (o->csv_series_path && !strcmp(o->csv_insns_path, o->csv_series_path)) ||
-					  (o->json_path && !strcmp(o->csv_insns_path, o->json_path)) ||
-					  (o->json_series_path && !strcmp(o->csv_insns_path, o->json_series_path))))
-			return fail(ps, "--csv-insns and another output option name the same file '%s'",
-				    o->csv_insns_path);
-		if (o->list_probes && (o->csv_path || o->csv_series_path || o->json_path ||
-				       o->json_series_path || o->csv_insns_path))
-			return fail(ps, "--list-probes writes no files: drop --csv/--csv-series/--json/"
-				    "--json-series/--csv-insns");
-		if (!o->listen && (o->metrics_no_vcpu || o->metrics_no_code ||
-				   o->metrics_max_series != METRICS_DEFAULT_MAX_SERIES ||
-				   o->metrics_grace_s != METRICS_DEFAULT_GRACE_S))
-			return fail(ps, "--metrics-* options need --listen ADDR:PORT");
-		break;
-	default:
-		return ARGP_ERR_UNKNOWN;
+		return check_options(ps);
 	}
-	return 0;
+	return parse_value_option(ps, key, arg);
 }
 
 int parse_options(int argc, char **argv, struct options *opts)
