@@ -63,10 +63,77 @@ static int end_field(struct csv_reader *r)
 	return 0;
 }
 
+enum csv_state { FIELD_START, UNQUOTED, QUOTED, QUOTE_IN_QUOTED };
+
+/* The end of the file: 1 (a last record without a line break), 0 (the
+ * end, after the last line break) or -1. */
+static int csv_at_eof(struct csv_reader *r, enum csv_state state)
+{
+	if (ferror(r->f))
+		return bad(r, strerror(errno ? errno : EIO));
+	if (state == QUOTED) {	/* said where the record starts */
+		unsigned long start = r->line;
+
+		bad(r, "a quoted field that starts here is not closed");
+		r->line = start;
+		return -1;
+	}
+	if (state == FIELD_START && r->nr == 0)
+		return 0;
+	return end_field(r) ? -1 : 1;
+}
+
+/* A comma or line break that ends a field: 1 when it ends the record. */
+static int csv_field_end(struct csv_reader *r, enum csv_state *state, int c)
+{
+	if (end_field(r))
+		return -1;
+	if (c == '\n')
+		return 1;
+	*state = FIELD_START;
+	return 0;
+}
+
+/* One character of a record (a CRLF comes as '\n'): 0 to read on, 1 when
+ * the record is complete, -1 when it is malformed. */
+static int csv_step(struct csv_reader *r, enum csv_state *state, int c)
+{
+	switch (*state) {
+	case FIELD_START:
+		if (c == '"') {
+			*state = QUOTED;
+			return 0;
+		}
+		*state = UNQUOTED;
+		/* fall through */
+	case UNQUOTED:
+		if (c == '"')
+			return bad(r, "a quote inside an unquoted field");
+		if (c == ',' || c == '\n')
+			return csv_field_end(r, state, c);
+		return put(r, c);
+	case QUOTED:
+		if (c == '"') {
+			*state = QUOTE_IN_QUOTED;
+			return 0;
+		}
+		return put(r, c);
+	case QUOTE_IN_QUOTED:
+		if (c == '"') {	/* a doubled quote */
+			*state = QUOTED;
+			return put(r, '"');
+		}
+		if (c == ',' || c == '\n')
+			return csv_field_end(r, state, c);
+		return bad(r, "text after the closing quote of a field");
+	}
+	return 0;
+}
+
 int csv_next(struct csv_reader *r)
 {
-	enum { FIELD_START, UNQUOTED, QUOTED, QUOTE_IN_QUOTED } state = FIELD_START;
-	int c;
+	enum csv_state state = FIELD_START;
+	int c, rc;
 
 	if (!r->buf && !(r->buf = malloc(CSV_MAX_RECORD + 1)))
 		return bad(r, "out of memory");
@@ -75,76 +142,21 @@ int csv_next(struct csv_reader *r)
 	r->nr = 0;
 	r->start[0] = 0;
 	r->err[0] = '\0';
-	for (;;) {
+	do {
 		c = getc(r->f);
-		if (c == EOF) {
-			if (ferror(r->f))
-				return bad(r, strerror(errno ? errno : EIO));
-			if (state == QUOTED) {	/* said where the record starts */
-				unsigned long start = r->line;
-
-				bad(r, "a quoted field that starts here is not closed");
-				r->line = start;
-				return -1;
-			}
-			if (state == FIELD_START && r->nr == 0)
-				return 0;	/* the end, after the last line break */
-			return end_field(r) ? -1 : 1;	/* a last line without one */
-		}
+		if (c == EOF)
+			return csv_at_eof(r, state);
 		if (c == '\0')
 			return bad(r, "a NUL byte");
 		if (c == '\n')
 			r->next_line++;
 		if (c == '\r' && state != QUOTED) {	/* only as part of CRLF */
-			int next = getc(r->f);
-
-			if (next != '\n')
+			if (getc(r->f) != '\n')
 				return bad(r, "a carriage return not followed by a line feed");
 			c = '\n';
 			r->next_line++;
 		}
-		switch (state) {
-		case FIELD_START:
-			if (c == '"') {
-				state = QUOTED;
-				break;
-			}
-			state = UNQUOTED;
-			/* fall through */
-		case UNQUOTED:
-			if (c == '"')
-				return bad(r, "a quote inside an unquoted field");
-			if (c == ',' || c == '\n') {
-				if (end_field(r))
-					return -1;
-				if (c == '\n')
-					return 1;
-				state = FIELD_START;
-			} else if (put(r, c)) {
-				return -1;
-			}
-			break;
-		case QUOTED:
-			if (c == '"')
-				state = QUOTE_IN_QUOTED;
-			else if (put(r, c))
-				return -1;
-			break;
-		case QUOTE_IN_QUOTED:
-			if (c == '"') {	/* a doubled quote */
-				if (put(r, '"'))
-					return -1;
-				state = QUOTED;
-			} else if (c == ',' || c == '\n') {
-				if (end_field(r))
-					return -1;
-				if (c == '\n')
-					return 1;
-				state = FIELD_START;
-			} else {
-				return bad(r, "text after the closing quote of a field");
-			}
-			break;
-		}
-	}
+		rc = csv_step(r, &state, c);
+	} while (!rc);
+	return rc;
 }

@@ -135,46 +135,56 @@ static void y_axis(FILE *f, double x0, double y0, double w, double h, double top
 		"text-anchor=\"middle\">%s</text>\n", y0 + h / 2, label);
 }
 
-/* Trap mix over time: per interval (or group of intervals) a bar of
- * traps/s stacked by class, spanning the interval's time. */
-static void mix_chart(FILE *f, const struct run_data *d, const struct run_guest *g)
-{
-	const double W = 940, H = 250, x0 = 64, y0 = 10, w = W - x0 - 16, h = H - y0 - 42;
-	size_t per_bar = (d->nr_intervals + MAX_BARS - 1) / MAX_BARS, nr_bars;
-	double t_end = d->intervals[d->nr_intervals - 1].end_s, max = 0, top, step, xtop, xstep;
-	__u64 (*bars)[NR_CLASSES];
-	double *len;
-	char buf[32];
-	bool used[NR_CLASSES] = {};
+/* The trap mix chart's plot area, in its 940 x 250 view box. */
+#define MIX_W 940.0
+#define MIX_H 250.0
+#define MIX_X0 64.0
+#define MIX_Y0 10.0
+#define MIX_PLOT_W (MIX_W - MIX_X0 - 16)
+#define MIX_PLOT_H (MIX_H - MIX_Y0 - 42)
 
-	nr_bars = (d->nr_intervals + per_bar - 1) / per_bar;
-	bars = calloc(nr_bars, sizeof(*bars));
-	len = calloc(nr_bars, sizeof(*len));
-	if (!bars || !len) {
-		fputs("<p class=\"note\">Out of memory drawing this chart.</p>\n", f);
-		goto out;
-	}
+/* Its bars: per_bar intervals each, their traps by class. */
+struct mix_bars {
+	size_t per_bar, nr;
+	__u64 (*traps)[NR_CLASSES];
+	double *len;		/* the seconds each spans */
+	bool used[NR_CLASSES];	/* classes with traps */
+	double max;		/* the highest traps/s */
+};
+
+static int mix_bars_sum(struct mix_bars *mb, const struct run_data *d, const struct run_guest *g)
+{
+	*mb = (struct mix_bars){ .per_bar = (d->nr_intervals + MAX_BARS - 1) / MAX_BARS };
+	mb->nr = (d->nr_intervals + mb->per_bar - 1) / mb->per_bar;
+	mb->traps = calloc(mb->nr, sizeof(*mb->traps));
+	mb->len = calloc(mb->nr, sizeof(*mb->len));
+	if (!mb->traps || !mb->len)
+		return -ENOMEM;
 	for (size_t i = 0; i < d->nr_intervals; i++)
-		len[i / per_bar] += d->intervals[i].len_s;
+		mb->len[i / mb->per_bar] += d->intervals[i].len_s;
 	for (size_t p = 0; p < g->nr_points; p++)
 		for (int c = 0; c < NR_CLASSES; c++) {
-			bars[g->points[p].interval / per_bar][c] += g->points[p].count[c];
-			used[c] |= g->points[p].count[c] > 0;
+			mb->traps[g->points[p].interval / mb->per_bar][c] += g->points[p].count[c];
+			mb->used[c] |= g->points[p].count[c] > 0;
 		}
-	for (size_t b = 0; b < nr_bars; b++) {
+	for (size_t b = 0; b < mb->nr; b++) {
 		__u64 sum = 0;
 
 		for (int c = 0; c < NR_CLASSES; c++)
-			sum += bars[b][c];
-		if (sum / len[b] > max)
-			max = sum / len[b];
+			sum += mb->traps[b][c];
+		if (sum / mb->len[b] > mb->max)
+			mb->max = sum / mb->len[b];
 	}
-	nice_axis(max, 4, &top, &step);
-	fprintf(f, "<svg class=\"mix\" data-pid=\"%u\" data-bars=\"%zu\" viewBox=\"0 0 %.0f %.0f\" "
-		"width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"trap mix over time\">\n",
-		g->pid, nr_bars, W, H, W, H);
-	y_axis(f, x0, y0, w, h, top, step, "traps/s");
-	/* x: seconds since the start, ticks at nice steps */
+	return 0;
+}
+
+/* x: seconds since the start, ticks at nice steps. */
+static void mix_x_axis(FILE *f, double t_end)
+{
+	const double x0 = MIX_X0, y0 = MIX_Y0, w = MIX_PLOT_W, h = MIX_PLOT_H;
+	double xtop, xstep;
+	char buf[32];
+
 	nice_axis(t_end, 8, &xtop, &xstep);
 	for (double t = 0; t <= t_end + 1e-9; t += xstep) {
 		double x = x0 + t / t_end * w;
@@ -184,43 +194,71 @@ static void mix_chart(FILE *f, const struct run_data *d, const struct run_guest 
 			y0 + h + 4, x, y0 + h + 16, short_num(t, buf, sizeof(buf)));
 	}
 	fprintf(f, "<text class=\"label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">seconds "
-		"since the start</text>\n", x0 + w / 2, H - 6);
-	for (size_t b = 0; b < nr_bars; b++) {
-		size_t first = b * per_bar, last = first + per_bar - 1;
-		double start, end, xa, xb, y = y0 + h;
+		"since the start</text>\n", x0 + w / 2, MIX_H - 6);
+}
 
-		if (last >= d->nr_intervals)
-			last = d->nr_intervals - 1;
-		start = d->intervals[first].end_s - d->intervals[first].len_s;
-		end = d->intervals[last].end_s;
-		xa = x0 + (start > 0 ? start : 0) / t_end * w;
-		xb = x0 + end / t_end * w;
-		if (xb - xa > 4)	/* a gap between bars that are wide enough */
-			xa += 1;
-		for (int c = 0; c < NR_CLASSES; c++) {
-			double rate = bars[b][c] / len[b], bh = rate / top * h;
+/* Bar b: its classes stacked, spanning its intervals' time; y up to top. */
+static void mix_bar(FILE *f, const struct run_data *d, const struct mix_bars *mb, size_t b,
+		    double top)
+{
+	const double x0 = MIX_X0, w = MIX_PLOT_W, h = MIX_PLOT_H;
+	double t_end = d->intervals[d->nr_intervals - 1].end_s;
+	size_t first = b * mb->per_bar, last = first + mb->per_bar - 1;
+	double start, end, xa, xb, y = MIX_Y0 + h;
 
-			if (!bars[b][c])
-				continue;
-			y -= bh;
-			fprintf(f, "<rect class=\"k%d\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
-				"height=\"%.2f\" data-class=\"%s\" data-count=\"%llu\" "
-				"data-start=\"%.3f\" data-end=\"%.3f\"><title>%.3f–%.3f s: %s %llu traps "
-				"(%.0f/s)</title></rect>\n", c, xa, y, xb - xa > 0.5 ? xb - xa : 0.5, bh,
-				class_name(c), (unsigned long long)bars[b][c], start, end, start, end,
-				class_name(c), (unsigned long long)bars[b][c], rate);
-		}
+	if (last >= d->nr_intervals)
+		last = d->nr_intervals - 1;
+	start = d->intervals[first].end_s - d->intervals[first].len_s;
+	end = d->intervals[last].end_s;
+	xa = x0 + (start > 0 ? start : 0) / t_end * w;
+	xb = x0 + end / t_end * w;
+	if (xb - xa > 4)	/* a gap between bars that are wide enough */
+		xa += 1;
+	for (int c = 0; c < NR_CLASSES; c++) {
+		__u64 n = mb->traps[b][c];
+		double rate = n / mb->len[b], bh = rate / top * h;
+
+		if (!n)
+			continue;
+		y -= bh;
+		fprintf(f, "<rect class=\"k%d\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
+			"height=\"%.2f\" data-class=\"%s\" data-count=\"%llu\" "
+			"data-start=\"%.3f\" data-end=\"%.3f\"><title>%.3f–%.3f s: %s %llu traps "
+			"(%.0f/s)</title></rect>\n", c, xa, y, xb - xa > 0.5 ? xb - xa : 0.5, bh,
+			class_name(c), (unsigned long long)n, start, end, start, end,
+			class_name(c), (unsigned long long)n, rate);
 	}
+}
+
+/* Trap mix over time: per interval (or group of intervals) a bar of
+ * traps/s stacked by class, spanning the interval's time. */
+static void mix_chart(FILE *f, const struct run_data *d, const struct run_guest *g)
+{
+	struct mix_bars mb;
+	double top, step;
+
+	if (mix_bars_sum(&mb, d, g)) {
+		fputs("<p class=\"note\">Out of memory drawing this chart.</p>\n", f);
+		goto out;
+	}
+	nice_axis(mb.max, 4, &top, &step);
+	fprintf(f, "<svg class=\"mix\" data-pid=\"%u\" data-bars=\"%zu\" viewBox=\"0 0 %.0f %.0f\" "
+		"width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"trap mix over time\">\n",
+		g->pid, mb.nr, MIX_W, MIX_H, MIX_W, MIX_H);
+	y_axis(f, MIX_X0, MIX_Y0, MIX_PLOT_W, MIX_PLOT_H, top, step, "traps/s");
+	mix_x_axis(f, d->intervals[d->nr_intervals - 1].end_s);
+	for (size_t b = 0; b < mb.nr; b++)
+		mix_bar(f, d, &mb, b, top);
 	fputs("</svg>\n<div class=\"legend\">", f);
 	for (int c = 0; c < NR_CLASSES; c++)
-		if (used[c]) {
+		if (mb.used[c]) {
 			swatch(f, c);
 			fprintf(f, "<span>%s</span>", class_name(c));
 		}
 	fputs("</div>\n", f);
 out:
-	free(bars);
-	free(len);
+	free(mb.traps);
+	free(mb.len);
 }
 
 /* One class's log2 latency histogram, as the CSV's buckets: a bar per
