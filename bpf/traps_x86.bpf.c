@@ -9,6 +9,7 @@
 #include "aggregate.bpf.h"
 #include "emulate.bpf.h"
 #include "exit_detail.bpf.h"
+#include "core_fixes.bpf.h"
 
 #define EMULTYPE_NO_DECODE (1 << 0)
 
@@ -99,91 +100,6 @@ int tp_kvm_cpuid(struct trace_event_raw_kvm_cpuid *ctx)
 	return TP_PASS;
 }
 
-/* The exit reason is not a tp_btf argument: read it where the tracepoint
- * does.  These flavours match the kernel's (module) types by name. */
-struct vmcb_control_area___kvmprof {
-	u64 exit_code;
-	u64 exit_info_1;
-} __attribute__((preserve_access_index));
-
-struct vmcb_seg___kvmprof {
-	u64 base;
-} __attribute__((preserve_access_index));
-
-struct vmcb_save_area___kvmprof {
-	struct vmcb_seg___kvmprof cs;
-} __attribute__((preserve_access_index));
-
-struct vmcb___kvmprof {
-	struct vmcb_control_area___kvmprof control;
-	struct vmcb_save_area___kvmprof save;
-} __attribute__((preserve_access_index));
-
-struct vcpu_svm___kvmprof {
-	struct vmcb___kvmprof *vmcb;
-} __attribute__((preserve_access_index));
-
-union vmx_exit_reason___kvmprof {
-	u32 full;
-} __attribute__((preserve_access_index));
-
-struct kvm_save_segment___kvmprof {
-	unsigned long base;
-} __attribute__((preserve_access_index));
-
-struct vcpu_vmx___kvmprof {
-	union vmx_exit_reason___kvmprof exit_reason;
-	unsigned long exit_qualification;
-	struct {
-		u32 bitmask;	/* 4 bits per segment, one per field */
-		struct kvm_save_segment___kvmprof seg[8];
-	} segment_cache;
-} __attribute__((preserve_access_index));
-
-/* PVM (this project's host): its own copy of the segments */
-struct vcpu_pvm___kvmprof {
-	struct kvm_segment seg[8];
-} __attribute__((preserve_access_index));
-
-struct kvm_vcpu_arch___kvmprof {
-	u32 regs_avail;
-} __attribute__((preserve_access_index));
-
-static __always_inline __u32 vcpu_exit_reason(struct kvm_vcpu *vcpu, __u32 isa)
-{
-	if (isa == ISA_SVM && bpf_core_type_exists(struct vcpu_svm___kvmprof))
-		return BPF_CORE_READ((struct vcpu_svm___kvmprof *)vcpu, vmcb, control.exit_code);
-	if (isa == ISA_VMX && bpf_core_type_exists(struct vcpu_vmx___kvmprof))
-		return BPF_CORE_READ((struct vcpu_vmx___kvmprof *)vcpu, exit_reason.full);
-	return 0xffffffff;	/* the loader only picks this with the type present */
-}
-
-/* info1 where the vcpu has it.  SVM: EXITINFO1 is in the VMCB.  VMX: the
- * exit qualification is read from the VMCS lazily (vmx_get_exit_qual());
- * vmx->exit_qualification holds it only when regs_avail has
- * VCPU_EXREG_EXIT_INFO_1, e.g. when the kvm_exit tracepoint's own record was
- * built first.  BPF cannot VMREAD: otherwise unknown. */
-static __always_inline bool vcpu_exit_info1(struct kvm_vcpu *vcpu, __u32 isa, __u64 *info1)
-{
-	if (isa == ISA_SVM && bpf_core_type_exists(struct vcpu_svm___kvmprof)) {
-		*info1 = BPF_CORE_READ((struct vcpu_svm___kvmprof *)vcpu, vmcb, control.exit_info_1);
-		return true;
-	}
-	if (isa == ISA_VMX && bpf_core_type_exists(struct vcpu_vmx___kvmprof) &&
-	    bpf_core_field_exists(struct vcpu_vmx___kvmprof, exit_qualification) &&
-	    bpf_core_field_exists(struct kvm_vcpu_arch___kvmprof, regs_avail) &&
-	    bpf_core_enum_value_exists(enum kvm_reg, VCPU_EXREG_EXIT_INFO_1)) {
-		struct kvm_vcpu_arch___kvmprof *arch = (void *)&vcpu->arch;
-		__u32 avail = BPF_CORE_READ(arch, regs_avail);
-
-		if (!(avail & (1U << bpf_core_enum_value(enum kvm_reg, VCPU_EXREG_EXIT_INFO_1))))
-			return false;
-		*info1 = BPF_CORE_READ((struct vcpu_vmx___kvmprof *)vcpu, exit_qualification);
-		return true;
-	}
-	return false;
-}
-
 /* An exit seen with its vcpu: the reason, and the detail where the reason
  * has one.  The guest's GPRs are in vcpu->arch.regs after every exit (not
  * for SEV-ES guests, whose state is encrypted). */
@@ -201,29 +117,6 @@ static __always_inline void vcpu_exit(struct kvm_vcpu *vcpu, __u32 isa, __u32 vc
 		decode_exit_detail(isa, reason, &detail, &flags, info1, info1_ok, rcx, flags == DETAIL_MSR);
 	}
 	on_exit(isa, reason, vcpu_id, detail, flags);
-}
-
-/* CS base where the vendor code keeps it, as its get_segment_base() reads
- * it for the tracepoint's csbase; RIP_UNKNOWN if not known here.  VMX has it
- * cached when the emulator's fetch linearized through CS (the usual case). */
-static __always_inline __u64 vcpu_cs_base(struct kvm_vcpu *vcpu)
-{
-	if (bpf_core_type_exists(struct vcpu_svm___kvmprof))
-		return BPF_CORE_READ((struct vcpu_svm___kvmprof *)vcpu, vmcb, save.cs.base);
-	if (bpf_core_type_exists(struct vcpu_vmx___kvmprof)) {
-		struct vcpu_vmx___kvmprof *vmx = (void *)vcpu;
-		struct kvm_vcpu_arch___kvmprof *arch = (void *)&vcpu->arch;
-
-		if (!bpf_core_field_exists(struct kvm_vcpu_arch___kvmprof, regs_avail) ||
-		    !bpf_core_enum_value_exists(enum kvm_reg, VCPU_EXREG_SEGMENTS) ||
-		    !(BPF_CORE_READ(arch, regs_avail) & 1U << bpf_core_enum_value(enum kvm_reg, VCPU_EXREG_SEGMENTS)) ||
-		    !(BPF_CORE_READ(vmx, segment_cache.bitmask) & 1u << (VCPU_SREG_CS * 4 + 1)))
-			return RIP_UNKNOWN;	/* SEG_FIELD_BASE of CS not cached */
-		return BPF_CORE_READ(vmx, segment_cache.seg[VCPU_SREG_CS].base);
-	}
-	if (bpf_core_type_exists(struct vcpu_pvm___kvmprof))
-		return BPF_CORE_READ((struct vcpu_pvm___kvmprof *)vcpu, seg[VCPU_SREG_CS].base);
-	return RIP_UNKNOWN;
 }
 
 /* Linear address of the instruction the emulator just decoded: the
