@@ -74,14 +74,61 @@ static __always_inline bool ensure_key(const struct trap_key *key)
 	return true;
 }
 
-_Static_assert(HOT_SLOTS == 64, "hot_index makes 6 bits");
+/* ---- the hot slots (hot_counts), the per-CPU cache in front of trap_counts ----
+ *
+ * The protocol between the programs and the loader's reader
+ * (loader/collect/map_reader.c), in one place:
+ *
+ * Slots.  Each CPU has HOT_SLOTS slots (struct hot_slot, kvmprof.h).  A
+ * slot holds one key and its count: the key's events on this CPU that are
+ * not in trap_counts yet; count 0 is an empty slot.  Only programs running
+ * on that CPU write its slots (flush_hot too: the loader runs it there),
+ * with plain stores: no atomics, no hash.
+ *
+ * Which slot: hot_slot_index(), the one place that computes it.
+ * count_key() hashes the key; the emulate fast path
+ * (btf_kvm_emulate_insn_direct) hashes the instruction's first 8 bytes and
+ * insn_meta, before it decodes anything.  So one key may be in several
+ * slots of a CPU (two byte sequences, one opcode): readers add up every
+ * slot.
+ *
+ * Hit: the slot has the event's key, count++.  The emulate fast path
+ * compares insn_head, insn_meta, tid and tgid instead of the key; insn_meta
+ * is INSN_META_NONE, which no event's meta equals, in the slots other
+ * events take and where the code needs bytes past the first 8 or the
+ * emulation failed, so those only match by key.
+ *
+ * Miss: take_slot().  The key gets its trap_counts entry first (a new
+ * one's record goes to new_threads; with trap_counts full the event is
+ * dropped as DROP_COUNTS_FULL and the slot kept), so every key in a slot
+ * has an entry until the loader deletes it.  The old key's count then moves
+ * to its entry, or is dropped when the loader deleted that (its guest ended
+ * and the slot was read already).  Then count = 0, the new key and insn
+ * fields, count = 1, with compiler barriers between: a reader copying the
+ * slot from another CPU never sees the new key with the old key's count.
+ *
+ * Reader.  Each read takes trap_counts first, then every CPU's slots
+ * (add_hot_slots; slots of guests whose entries were deleted were counted
+ * before and are skipped): a key's count is its entry plus its slots.  An
+ * event that moves from a slot to the hash in between is missed by this
+ * read and found by the next, never counted twice.  The last read of a
+ * guest whose entries are deleted next (read_dying) takes the slots, its
+ * entries, the slots again, and repeats (up to 5 times) until none of its
+ * slots changed in between: then nothing moved and the count is exact.
+ * After deleting ended guests' entries the loader runs flush_hot on every
+ * CPU, which empties each slot whose key has no entry any more, so that a
+ * new process reusing the pid and thread ids counts from its own entry,
+ * not on top of the old one. */
 
-static __always_inline __u32 hot_index(const struct trap_key *key)
+_Static_assert(HOT_SLOTS == 64, "hot_slot_index makes 6 bits");
+
+/* The slot of an event of thread tid: what is its main value (a key's
+ * code, an instruction's first 8 bytes), more the rest that tells it apart
+ * (the key's class and detail, the instruction's insn_meta).  Fibonacci
+ * hashing: the product's top 6 bits. */
+static __always_inline __u32 hot_slot_index(__u64 what, __u32 tid, __u64 more)
 {
-	__u64 h = key->code ^ (__u64)key->tid << 24 ^ (__u64)key->class << 56 ^
-		  ((__u64)key->detail << 16 | key->detail_flags);
-
-	return (h * 0x9E3779B97F4A7C15ULL) >> (64 - 6);	/* 6 bits: HOT_SLOTS */
+	return ((what ^ (__u64)tid << 24 ^ more) * 0x9E3779B97F4A7C15ULL) >> (64 - 6);
 }
 
 static __always_inline bool same_key(const struct trap_key *a, const struct trap_key *b)
@@ -90,8 +137,8 @@ static __always_inline bool same_key(const struct trap_key *a, const struct trap
 	       a->detail == b->detail && a->detail_flags == b->detail_flags;
 }
 
-/* Gives slot to key with one event, moving the old key's events to
- * trap_counts.  insn_head/insn_meta: see struct hot_slot. */
+/* The miss above: slot to key with one event; insn_head and insn_meta as
+ * the emulate fast path matches them, else 0 and INSN_META_NONE. */
 static __always_inline void take_slot(struct hot_slot *slot, const struct trap_key *key,
 				      __u64 insn_head, __u32 insn_meta)
 {
@@ -99,15 +146,11 @@ static __always_inline void take_slot(struct hot_slot *slot, const struct trap_k
 
 	if (!ensure_key(key))
 		return;
-	/* the slot's events move to trap_counts; a key the loader deleted
-	 * (its guest ended) was already counted from the slot: drop them */
 	if (slot->count) {
 		c = bpf_map_lookup_elem(&trap_counts, &slot->key);
 		if (c)
 			c->count += slot->count;
 	}
-	/* the loader copies slots from another CPU: never show it a new key
-	 * with the old key's count */
 	slot->count = 0;
 	barrier();
 	slot->key = *key;
@@ -119,7 +162,8 @@ static __always_inline void take_slot(struct hot_slot *slot, const struct trap_k
 
 static __always_inline void count_key(const struct trap_key *key)
 {
-	__u32 idx = hot_index(key);
+	__u32 idx = hot_slot_index(key->code, key->tid, (__u64)key->class << 56 ^
+				   ((__u64)key->detail << 16 | key->detail_flags));
 	struct hot_slot *slot = bpf_map_lookup_elem(&hot_counts, &idx);
 
 	if (!slot)

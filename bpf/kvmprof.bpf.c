@@ -80,9 +80,9 @@ int BPF_PROG(btf_kvm_userspace_exit, __u32 reason, int err)
 
 /* ---- run by the loader (BPF_PROG_TEST_RUN) on each CPU ---- */
 
-/* After the loader deleted ended guests' keys: a cache slot still holding
- * one was counted already; cleared, a process that reuses the pid and
- * thread ids makes its own entry instead of adding to the old count. */
+/* After the loader deleted ended guests' keys: empties this CPU's hot slots
+ * whose key has no trap_counts entry any more (the protocol: see
+ * hot_slot_index() in aggregate.bpf.h). */
 SEC("raw_tp")
 int flush_hot(void *ctx)
 {

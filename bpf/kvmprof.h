@@ -145,19 +145,17 @@ struct trap_key {
 };
 #define VCPU_UNKNOWN 0xffffffffu
 
-/* A per-CPU cache of the most recent keys in front of trap_counts: a hit
- * costs an array access instead of a hash lookup.  A slot's count moves to
- * trap_counts when another key takes the slot; the loader adds the slots'
- * counts to what it reads from trap_counts. */
+/* A per-CPU cache of recent keys in front of trap_counts (hot_counts): a
+ * hit costs an array access instead of a hash lookup.  The protocol between
+ * the BPF programs and the loader's reader is written once, beside
+ * hot_slot_index() in bpf/aggregate.bpf.h. */
 #define HOT_SLOTS 64
 
 struct hot_slot {
 	struct trap_key key;
-	__u64 count;	/* events of key not yet in trap_counts */
-	/* An emulated instruction's first 8 bytes and len | mode << 8 |
-	 * failed << 16, when they alone give key.code: the next event of the
-	 * same thread and bytes counts without decoding.  INSN_META_NONE in
-	 * slots that other events (or longer instructions) fill. */
+	__u64 count;	/* events of key not yet in trap_counts; 0: empty */
+	/* The emulate fast path's match: an emulated instruction's first 8
+	 * bytes and len | mode << 8 | failed << 16, or INSN_META_NONE. */
 	__u64 insn_head;
 	__u32 insn_meta;
 	__u32 pad;

@@ -201,8 +201,9 @@ int BPF_PROG(btf_kvm_emulate_insn, struct kvm_vcpu *vcpu, __u8 failed)
 /* Where the kernel's BTF has the whole struct x86_emulate_ctxt (KVM built
  * in), plain loads: no helper calls.  The loader picks this variant then.
  * An emulation-bound guest runs the same few instructions over and over:
- * the per-CPU cache slot is found from the thread and the instruction's
- * first bytes, so a repeat skips both the decoder and the key's hash. */
+ * the hot slot is found from the thread and the instruction's first bytes
+ * (hot_slot_index(), with the protocol, in aggregate.bpf.h), so a repeat
+ * skips both the decoder and the key's hash. */
 SEC("tp_btf/kvm_emulate_insn")
 int BPF_PROG(btf_kvm_emulate_insn_direct, struct kvm_vcpu *vcpu, __u8 failed)
 {
@@ -226,7 +227,7 @@ int BPF_PROG(btf_kvm_emulate_insn_direct, struct kvm_vcpu *vcpu, __u8 failed)
 	task = bpf_get_current_task_btf();
 	tid = task->pid;
 	tgid = task->tgid;
-	idx = ((head ^ meta ^ (__u64)tid << 20) * 0x9E3779B97F4A7C15ULL) >> (64 - 6);
+	idx = hot_slot_index(head, tid, meta);
 	slot = bpf_map_lookup_elem(&hot_counts, &idx);
 
 #define BTF_INSN_BYTE(i) ctxt->fetch.data[i]
