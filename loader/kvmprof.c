@@ -219,7 +219,8 @@ static int trace_command(int argc, char **argv)
 	if (err)
 		return err < 0 ? EXIT_OK : err;
 	session_set_verbose(r.opts.verbose);
-	if (session_check(&r.opts) || outputs_check(&r.opts) || session_plan(&r.session, &r.opts))
+	signal(SIGXFSZ, SIG_IGN);	/* ulimit -f: a write fails (EFBIG) in one line instead */
+	if (session_check(&r.opts) || outputs_init(&r.outputs, &r.opts) || session_plan(&r.session, &r.opts))
 		goto cleanup;
 	if (r.opts.list_probes) {
 		print_plan(stdout, &r.session.plan);
@@ -227,7 +228,7 @@ static int trace_command(int argc, char **argv)
 		goto cleanup;
 	}
 	if (start_exporter(&r) || session_start(&r.session, &r.opts) ||
-	    outputs_open(&r.outputs, &r.opts))
+	    outputs_open(&r.outputs))
 		goto cleanup;
 	start_views(&r);
 	run_loop(&r);

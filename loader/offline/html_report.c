@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "offline/html_report.h"
 #include "model/names.h"
@@ -577,12 +578,28 @@ static char *series_beside(const char *hist_path)
 	return p;
 }
 
+/* -o must not name an input, however spelt: compared by device and inode. */
+static int same_as_input(const struct outpath *to, const char *hist, const char *series)
+{
+	const char *inputs[] = { hist, series };
+	struct stat st;
+
+	for (int i = 0; i < 2; i++)
+		if (inputs[i] && to->exists && !stat(inputs[i], &st) && st.st_dev == to->dev &&
+		    st.st_ino == to->ino) {
+			fprintf(stderr, "kvmprof: report -o %s: that is the input %s\n", to->path, inputs[i]);
+			return -1;
+		}
+	return 0;
+}
+
 int report_command(int argc, char **argv)
 {
 	struct report_options opts;
 	const char *hist = NULL, *series = NULL;
 	char *found = NULL, *out_path = NULL;
 	struct run_data d = {};
+	struct outpath to = { .dirfd = -1, .stream_fd = -1 };
 	struct outfile o;
 	int rc = EXIT_RUNTIME, err;
 
@@ -628,11 +645,11 @@ int report_command(int argc, char **argv)
 		fprintf(stderr, "kvmprof: out of memory\n");
 		goto out;
 	}
-	if (check_output_path(out_path, "report -o"))
+	if (outpath_init(&to, out_path, "report -o") || same_as_input(&to, hist, series))
 		goto out;
 	if (run_load_histograms(&d, hist) || (series && run_load_series(&d, series)))
 		goto out;
-	if (outfile_open(&o, out_path))
+	if (outfile_open(&o, &to))
 		goto out;
 	html_write_report(o.f, &d, hist, series, opts.top);
 	if (outfile_commit(&o))
@@ -641,6 +658,7 @@ int report_command(int argc, char **argv)
 		series ? ", series from " : ", no series", series ? series : "");
 	rc = EXIT_OK;
 out:
+	outpath_free(&to);
 	run_free(&d);
 	free(found);
 	free(out_path);

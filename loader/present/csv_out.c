@@ -120,7 +120,6 @@ void csv_write_series(FILE *f, const struct trap_table *s, double elapsed_s, dou
 			(unsigned long long)row->interval_lat_max);
 		end_fields(f, row);
 	}
-	fflush(f);
 }
 
 /* One row per guest and distinct instruction, failures apart (kind). */

@@ -229,5 +229,4 @@ void json_write_series(FILE *f, const struct trap_table *s, double elapsed_s, do
 	jw_end_array(&w);
 	jw_end_object(&w);
 	fputc('\n', f);
-	fflush(f);
 }

@@ -8,36 +8,50 @@
 #include "present/outputs.h"
 #include "present/text.h"
 
-int outputs_check(const struct options *opts)
+int outputs_init(struct outputs *o, const struct options *opts)
 {
-	const struct { const char *path, *option; } files[] = {
-		{ opts->csv_path, "--csv" }, { opts->csv_series_path, "--csv-series" },
-		{ opts->json_path, "--json" }, { opts->json_series_path, "--json-series" },
-		{ opts->csv_insns_path, "--csv-insns" },
+	const struct { const char *path, *option; } asked[NR_OUTPUTS] = {
+		[OUT_CSV] = { opts->csv_path, "--csv" },
+		[OUT_CSV_SERIES] = { opts->csv_series_path, "--csv-series" },
+		[OUT_JSON] = { opts->json_path, "--json" },
+		[OUT_JSON_SERIES] = { opts->json_series_path, "--json-series" },
+		[OUT_CSV_INSNS] = { opts->csv_insns_path, "--csv-insns" },
 	};
 
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-		if (files[i].path && check_output_path(files[i].path, files[i].option))
+	o->opts = opts;
+	for (int i = 0; i < NR_OUTPUTS; i++)
+		o->paths[i] = (struct outpath){ .dirfd = -1, .stream_fd = -1 };
+	for (int i = 0; i < NR_OUTPUTS; i++) {
+		if (!asked[i].path)
+			continue;
+		if (outpath_init(&o->paths[i], asked[i].path, asked[i].option))
 			return -1;
+		for (int j = 0; j < i; j++)
+			if (o->paths[j].path && outpath_same(&o->paths[i], &o->paths[j])) {
+				fprintf(stderr, "kvmprof: %s %s and %s %s are the same file\n",
+					o->paths[j].option, o->paths[j].path, o->paths[i].option,
+					o->paths[i].path);
+				return -1;
+			}
+	}
 	return 0;
 }
 
-/* A new part of a series: FILE.tmp.XXXXXX, renamed over FILE at commit. */
-static int open_series(struct outfile *f, const char *path, bool csv)
+/* A new part of a series: written beside FILE, renamed over it at commit. */
+static int open_series(struct outfile *f, const struct outpath *to, bool csv)
 {
-	if (outfile_open(f, path))
+	if (outfile_open(f, to))
 		return -1;
 	if (csv)
 		csv_write_series_header(f->f);
 	return 0;
 }
 
-int outputs_open(struct outputs *o, const struct options *opts)
+int outputs_open(struct outputs *o)
 {
-	o->opts = opts;
-	if (opts->csv_series_path && open_series(&o->series, opts->csv_series_path, true))
+	if (o->paths[OUT_CSV_SERIES].path && open_series(&o->series, &o->paths[OUT_CSV_SERIES], true))
 		return -1;
-	if (opts->json_series_path && open_series(&o->jseries, opts->json_series_path, false))
+	if (o->paths[OUT_JSON_SERIES].path && open_series(&o->jseries, &o->paths[OUT_JSON_SERIES], false))
 		return -1;
 	return 0;
 }
@@ -64,35 +78,37 @@ void outputs_interval(struct outputs *o, const struct trap_table *shown, double 
 		csv_write_series(o->series.f, shown, elapsed_s, interval_s);
 	if (o->jseries.f)
 		json_write_series(o->jseries.f, shown, elapsed_s, interval_s);
+	outfile_flush(&o->series);
+	outfile_flush(&o->jseries);
 }
 
 /* Commits a part of a series (replacing FILE: a rotation moves the
  * previous part away first) and opens the next. */
-static void rotate_series(struct outputs *o, struct outfile *f, const char *path, bool csv)
+static void rotate_series(struct outputs *o, struct outfile *f, enum output_file which, bool csv)
 {
-	if (!path)
+	if (!o->paths[which].path)
 		return;
 	if (f->f && outfile_commit(f))
 		o->failed = true;
-	if (open_series(f, path, csv))
+	if (open_series(f, &o->paths[which], csv))
 		o->failed = true;
 }
 
 void outputs_rotate(struct outputs *o)
 {
-	rotate_series(o, &o->series, o->opts->csv_series_path, true);
-	rotate_series(o, &o->jseries, o->opts->json_series_path, false);
+	rotate_series(o, &o->series, OUT_CSV_SERIES, true);
+	rotate_series(o, &o->jseries, OUT_JSON_SERIES, false);
 }
 
 /* One file written whole by write(f, shown, elapsed_s) */
-static void write_file(struct outputs *o, const char *path, const struct trap_table *shown,
+static void write_file(struct outputs *o, enum output_file which, const struct trap_table *shown,
 		       double elapsed_s, void (*write)(FILE *, const struct trap_table *, double))
 {
 	struct outfile f;
 
-	if (!path)
+	if (!o->paths[which].path)
 		return;
-	if (outfile_open(&f, path)) {
+	if (outfile_open(&f, &o->paths[which])) {
 		o->failed = true;
 		return;
 	}
@@ -113,15 +129,17 @@ static void write_insns(FILE *f, const struct trap_table *s, double elapsed_s)
 
 int outputs_final(struct outputs *o, const struct trap_table *shown, double elapsed_s)
 {
-	signal(SIGPIPE, SIG_IGN);	/* the summary's reader may be gone: files still get written */
-	report_summary(stdout, shown, elapsed_s, o->opts->top);
-	write_file(o, o->opts->csv_path, shown, elapsed_s, write_histograms);
-	write_file(o, o->opts->json_path, shown, elapsed_s, json_write_summary);
-	write_file(o, o->opts->csv_insns_path, shown, elapsed_s, write_insns);
+	/* the files first: a stdout that blocks (a reader that stopped
+	 * reading) must not keep them from being written */
+	signal(SIGPIPE, SIG_IGN);
+	write_file(o, OUT_CSV, shown, elapsed_s, write_histograms);
+	write_file(o, OUT_JSON, shown, elapsed_s, json_write_summary);
+	write_file(o, OUT_CSV_INSNS, shown, elapsed_s, write_insns);
 	if (o->series.f && outfile_commit(&o->series))
 		o->failed = true;
 	if (o->jseries.f && outfile_commit(&o->jseries))
 		o->failed = true;
+	report_summary(stdout, shown, elapsed_s, o->opts->top);
 	return o->failed ? EXIT_RUNTIME : EXIT_OK;
 }
 
@@ -129,5 +147,8 @@ void outputs_close(struct outputs *o)
 {
 	outfile_abort(&o->series);
 	outfile_abort(&o->jseries);
+	for (int i = 0; i < NR_OUTPUTS; i++)
+		if (o->paths[i].path)
+			outpath_free(&o->paths[i]);
 	table_free(&o->chosen);
 }

@@ -11,17 +11,21 @@
  * the summary on stdout and the --csv, --json and --csv-insns files at the
  * end, each written whole or not at all; with -g only the chosen guests.
  * Zero-initialised, outputs_close frees what exists on every path. */
+enum output_file { OUT_CSV, OUT_CSV_SERIES, OUT_JSON, OUT_JSON_SERIES, OUT_CSV_INSNS, NR_OUTPUTS };
+
 struct outputs {
 	const struct options *opts;
+	struct outpath paths[NR_OUTPUTS];	/* the ones asked for have a path */
 	struct outfile series, jseries;	/* --csv-series, --json-series */
 	struct trap_table chosen;	/* -g: the chosen guests of the last read */
 	bool failed;			/* a file could not be written: exit 1 */
 };
 
-/* Can every file be written?  Before any work: -1 after one line. */
-int outputs_check(const struct options *opts);
+/* Checks every file asked for (util/outfile.h), and that no two name the
+ * same file; before any work: -1 after one line. */
+int outputs_init(struct outputs *o, const struct options *opts);
 /* Opens the series files; -1 after one line. */
-int outputs_open(struct outputs *o, const struct options *opts);
+int outputs_open(struct outputs *o);
 bool outputs_have_series(const struct outputs *o);
 /* What the tables, summary and files show: every guest, or with -g a copy
  * holding the guests whose names match. */
