@@ -138,7 +138,11 @@ tests/guestload: tests/guestload.c
 tests/guestload_arm64: tests/guestload_arm64.c
 	$(CC) -O2 -g -Wall -Wextra -o $@ $< -lpthread
 
-tests/unit_tests: $(OUTPUT)/obj/tests/unit_tests.o $(LOADER_LIB) | $(PLAN_OBJS)
+# The unit tests: a file per loader module (tests/unit/test_*.c), their
+# helpers and main.c, an object each, linked with the loader library; they
+# open both architectures' BPF objects (order-only: the plan tables' test).
+UNIT_SRCS := $(sort $(wildcard tests/unit/*.c))
+tests/unit_tests: $(UNIT_SRCS:%.c=$(OUTPUT)/obj/%.o) $(LOADER_LIB) | $(PLAN_OBJS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
 tests/bpf_drive: $(OUTPUT)/obj/tests/bpf_drive.o $(LOADER_LIB)
@@ -176,6 +180,9 @@ kvmprof-asan: $(OUTPUT)/asan/$(LOADER_MAIN:.c=.o) $(ASAN_LIB)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
 
 tests/%-asan: $(OUTPUT)/asan/tests/%.o $(ASAN_LIB) | $(PLAN_OBJS)
+	$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
+
+tests/unit_tests-asan: $(UNIT_SRCS:%.c=$(OUTPUT)/asan/%.o) $(ASAN_LIB) | $(PLAN_OBJS)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $^ -o $@ $(LDLIBS)
 
 asan: kvmprof-asan tests/unit_tests-asan tests/bpf_drive-asan

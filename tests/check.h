@@ -6,7 +6,14 @@
 
 #include <stdio.h>
 
+/* A program of one file has its own counters; one of several files
+ * (tests/unit/) defines CHECK_SHARED_COUNTERS before this in each and the
+ * counters once. */
+#ifdef CHECK_SHARED_COUNTERS
+extern int checks_passed, checks_failed;
+#else
 static int checks_passed, checks_failed;
+#endif
 
 #define CHECK(cond, ...) do {							\
 	if (cond) {								\
