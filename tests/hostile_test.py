@@ -7,13 +7,12 @@ import signal
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import integration as it  # noqa: E402
-from integration import KVMPROF, check, check_eq, read_csv, kill_leftovers  # noqa: E402
-from robustness import start, finish, one_run, run_quick, check_exact  # noqa: E402
+import kvmtest  # noqa: E402  (the tally, guests, kvmprof in the background, CSV reader and runner)
+from kvmtest import (KVMPROF, check, check_eq, read_csv, start, finish, one_run,  # noqa: E402
+                     run_quick, check_exact)
 
 
 def test_special_outputs(outdir):
@@ -118,29 +117,9 @@ def test_stale_temporaries(outdir):
 
 
 def main():
-    if os.geteuid() != 0:
-        print("hostile: must run as root")
-        print("hostile: 0 passed, 1 failed")
-        return 1
-    outdir = tempfile.mkdtemp(prefix="kvmprof-hostile-")
-    tests = [test_special_outputs, test_symlink_race, test_names_checked_at_start, test_file_size_limit,
-             test_stale_temporaries]
-    only = sys.argv[1:]
-    for t in tests:
-        if only and t.__name__ not in only:
-            continue
-        before = it.failed
-        t0 = time.time()
-        try:
-            t(outdir)
-        except Exception as e:  # a crashed test is a failed test
-            check(False, f"{t.__name__} raised {e!r}")
-        finally:
-            kill_leftovers()
-        print(f"{t.__name__}: {'ok' if it.failed == before else 'FAILED'} ({time.time() - t0:.1f} s)", flush=True)
-    subprocess.run(["rm", "-rf", outdir])
-    print(f"hostile: {it.passed} passed, {it.failed} failed")
-    return 1 if it.failed else 0
+    return kvmtest.main("hostile", [test_special_outputs, test_symlink_race, test_names_checked_at_start,
+                                    test_file_size_limit, test_stale_temporaries], "kvmprof-hostile-",
+                        remove_outdir=True)
 
 
 if __name__ == "__main__":

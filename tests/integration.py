@@ -13,103 +13,18 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-KVMPROF = os.path.join(ROOT, "kvmprof")
-GUESTLOAD = os.path.join(ROOT, "tests", "guestload")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kvmtest  # noqa: E402  (the tally, guests, tracers, CSV reader and runner)
+from kvmtest import (KVMPROF, LIVE, TRACEFS, Guests, Tracer, check, check_eq,  # noqa: E402
+                     class_total, code_count, device_total, read_csv)
+
 PERF_EVENTS = ["kvm:kvm_emulate_insn", "kvm:kvm_pio", "kvm:kvm_mmio", "kvm:kvm_userspace_exit",
                "kvm:kvm_cpuid", "kvm:kvm_msr", "kvm:kvm_exit", "kvm:kvm_hypercall"]
 CLASS_OF_EVENT = {"kvm:kvm_emulate_insn": "emulate", "kvm:kvm_pio": "pio", "kvm:kvm_mmio": "mmio",
                   "kvm:kvm_userspace_exit": "userspace", "kvm:kvm_cpuid": "cpuid",
                   "kvm:kvm_msr": "msr", "kvm:kvm_exit": "exit", "kvm:kvm_hypercall": "hypercall"}
-
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
-    return cond
-
-
-def check_eq(got, want, what):
-    return check(got == want, f"{what}: got {got}, want {want}")
-
-
-LIVE = []  # processes to end if a test dies half-way
-
-
-def kill_leftovers():
-    for p in LIVE:
-        try:  # guestload's guests are its children, in its own session
-            os.killpg(p.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        if p.poll() is None:
-            p.kill()
-        p.wait()
-    LIVE.clear()
-
-
-class Guests:
-    """One guestload invocation: its guests wait for a start file."""
-
-    def __init__(self, args, start_file):
-        self.proc = subprocess.Popen([GUESTLOAD, "--wait-start", start_file] + args,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     start_new_session=True)
-        LIVE.append(self.proc)
-        self.args = args
-        self.pids = []
-        while True:  # one "ready pid=" line per guest, then they wait
-            line = self.proc.stdout.readline()
-            if not line:
-                raise RuntimeError("guestload ended before it was ready: " + self.proc.stderr.read())
-            m = re.match(r"ready pid=(\d+)", line)
-            if m:
-                self.pids.append(int(m.group(1)))
-                if len(self.pids) == self.count():
-                    break
-
-    def count(self):
-        return int(self.args[self.args.index("-g") + 1]) if "-g" in self.args else 1
-
-    def finish(self):
-        out, err = self.proc.communicate(timeout=120)
-        check_eq(self.proc.returncode, 0, f"guestload {' '.join(self.args)} exit status ({err.strip()})")
-        results = {}
-        for line in out.splitlines():
-            if line.startswith("guest "):
-                fields = dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv)
-                results[int(fields["pid"])] = fields
-        return results
-
-
-class Tracer:
-    """A background process that prints a line once it is attached."""
-
-    def __init__(self, argv, ready_pattern=None, stdout=subprocess.PIPE, env=None):
-        self.proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE, text=True,
-                                     env=dict(os.environ, **env) if env else None)
-        LIVE.append(self.proc)
-        if ready_pattern:
-            while True:
-                line = self.proc.stderr.readline()
-                if not line:
-                    raise RuntimeError(f"{argv[0]} ended before it was ready (exit {self.proc.wait()})")
-                if re.search(ready_pattern, line):
-                    break
-
-    def stop(self, sig=signal.SIGINT):
-        self.proc.send_signal(sig)
-        out, err = self.proc.communicate(timeout=60)
-        return self.proc.returncode, out, err
 
 
 def kvmprof(outdir, tag, extra=(), env=None):
@@ -142,52 +57,6 @@ def read_perf(path):
         if len(parts) > 2 and parts[2] in PERF_EVENTS:
             counts[parts[2]] = int(parts[0]) if parts[0].isdigit() else 0
     return counts
-
-
-def read_csv(path):
-    """Per (pid, class, code_name): count, latency count, min; one entry per key row.
-    A key's bucket rows come one after another (a pid reused by a later guest
-    can repeat pid, tid, class and code further down: another key row)."""
-    rows = {}
-    prev = None
-    with open(path, newline="") as f:
-        for r in csv.DictReader(f):
-            # a key is (tid, code, detail); exits split by detail under one code_name
-            key = (int(r["pid"]), r["guest"], r["class"], r["code"], r["tid"], r["detail"])
-            agg = rows.setdefault((int(r["pid"]), r["class"], r["code_name"]),
-                                  {"count": 0, "lat_count": 0, "lat_min": None, "buckets": 0,
-                                   "guest": r["guest"], "vcpus": set(), "devices": {}})
-            agg["vcpus"].add(r["vcpu"])
-            if key != prev:  # count repeats on each bucket row of a key
-                prev = key
-                agg["count"] += int(r["count"])
-                agg["devices"][r["device"]] = agg["devices"].get(r["device"], 0) + int(r["count"])
-                agg["lat_count"] += int(r["lat_count"])
-                if r["lat_min_ns"]:
-                    m = int(r["lat_min_ns"])
-                    agg["lat_min"] = m if agg["lat_min"] is None else min(agg["lat_min"], m)
-            if r["bucket_count"]:
-                agg["buckets"] += int(r["bucket_count"])
-                if r["class"] == "userspace" and agg.get("sleep_us"):
-                    pass
-            if r["bucket_lo_ns"]:
-                lo = int(r["bucket_lo_ns"])
-                agg["lowest_bucket"] = lo if "lowest_bucket" not in agg else min(agg["lowest_bucket"], lo)
-    return rows
-
-
-def class_total(rows, pid, cls):
-    return sum(v["count"] for (p, c, _), v in rows.items() if p == pid and c == cls)
-
-
-def device_total(rows, pid, cls, device):
-    """Traps of a class to one device ("" for none), from the CSV's device column."""
-    return sum(v["devices"].get(device, 0) for (p, c, _), v in rows.items() if p == pid and c == cls)
-
-
-def code_count(rows, pid, cls, name):
-    v = rows.get((pid, cls, name))
-    return v["count"] if v else 0
 
 
 def expect_guest(rows, pid, g, label, sleep_us=0, name=None):
@@ -553,9 +422,6 @@ def test_insns(outdir):
                   f"insns/{tag}: the summary lists guest {pid}'s failures")
 
 
-TRACEFS = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
-
-
 def test_full_filesystem(outdir):
     """--csv on a full filesystem: one line, exit 1, the summary still printed,
     the good file already there kept whole, no temporary file left."""
@@ -628,24 +494,9 @@ def test_tracefs_mount(outdir):
 
 
 def main():
-    if os.geteuid() != 0:
-        print("integration: must run as root")
-        print("integration: 0 passed, 1 failed")
-        return 1
-    outdir = tempfile.mkdtemp(prefix="kvmprof-it-")
-    tests = [test_tracefs_mount, test_mixed_guests, test_insns, test_pid_filter, test_duration_cut,
-             test_full_filesystem, test_hostile_name, test_errors]
-    for t in tests:
-        before = failed
-        try:
-            t(outdir)
-        except Exception as e:  # a crashed test is a failed test
-            check(False, f"{t.__name__} raised {e!r}")
-        finally:
-            kill_leftovers()
-        print(f"{t.__name__}: {'ok' if failed == before else 'FAILED'}", flush=True)
-    print(f"integration: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return kvmtest.main("integration", [test_tracefs_mount, test_mixed_guests, test_insns, test_pid_filter,
+                                        test_duration_cut, test_full_filesystem, test_hostile_name,
+                                        test_errors], "kvmprof-it-")
 
 
 if __name__ == "__main__":

@@ -8,15 +8,14 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import integration as it  # Guests, Tracer, check, kill_leftovers
+import kvmtest as kt  # noqa: E402  (the tally, guests, tracers and runner)
 
-KVMPROF = it.KVMPROF
+KVMPROF = kt.KVMPROF
 HOSTILE = 'q"uo\\te'          # as given to -name
 HOSTILE_SHOWN = 'q"uo\\x5cte'  # kvmprof's escaped name, the label value Prometheus keeps
 
@@ -75,7 +74,7 @@ class Prometheus:
                                       f"--storage.tsdb.path={outdir}/tsdb",
                                       f"--web.listen-address=127.0.0.1:{self.port}"],
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        it.LIVE.append(self.proc)
+        kt.LIVE.append(self.proc)
         for _ in range(150):
             try:
                 if http_get(self.port, "/-/ready", 1)[0] == 200:
@@ -118,7 +117,7 @@ def check_prometheus(prom, gid, g, label):
     n = lambda k: float(g[k])
     sel = f'pid="{gid}"'
     q = lambda e: (lambda: prom.value(e))
-    it.check_eq(wait_for(q(f'sum(kvmprof_traps_total{{{sel},class="userspace"}})'), n("kvm_run")),
+    kt.check_eq(wait_for(q(f'sum(kvmprof_traps_total{{{sel},class="userspace"}})'), n("kvm_run")),
                 n("kvm_run"), f"{label}: userspace exits (KVM_RUN returns) in Prometheus")
     checks = [
         (f'sum(kvmprof_traps_total{{{sel},class="pio",code_name="out 0x3f8"}})', n("pio_out"), "out 0x3f8"),
@@ -139,11 +138,11 @@ def check_prometheus(prom, gid, g, label):
     for expr, want, what in checks:
         if want == 0:  # an op the script does not do leaves no series
             got = prom.value(expr)
-            it.check(got in (None, 0.0), f"{label}: {what}: got {got}, want none")
+            kt.check(got in (None, 0.0), f"{label}: {what}: got {got}, want none")
         else:
-            it.check_eq(prom.value(expr), want, f"{label}: {what} ({expr})")
+            kt.check_eq(prom.value(expr), want, f"{label}: {what} ({expr})")
     vcpus = {r["metric"].get("vcpu") for r in prom.query(f'kvmprof_traps_total{{{sel}}}')}
-    it.check_eq(vcpus, {str(i) for i in range(int(g["vcpus"]))}, f"{label}: vcpu labels")
+    kt.check_eq(vcpus, {str(i) for i in range(int(g["vcpus"]))}, f"{label}: vcpu labels")
 
 
 def test_prometheus(outdir):
@@ -153,12 +152,12 @@ def test_prometheus(outdir):
     beta = ["-g", "1", "--pio", "7", "--cpuid", "11", "--msr-read", "4", "--emulate", "300000",
             "-name", "guest=" + HOSTILE]
     start = f"{outdir}/prom.start"
-    ga, gb = it.Guests(alpha, start), it.Guests(beta, start)
+    ga, gb = kt.Guests(alpha, start), kt.Guests(beta, start)
     port, port_b = free_port(), free_port()
-    prof = it.Tracer([KVMPROF, "--listen", f"127.0.0.1:{port}", "-i", "0.5"], r"tracing KVM traps")
+    prof = kt.Tracer([KVMPROF, "--listen", f"127.0.0.1:{port}", "-i", "0.5"], r"tracing KVM traps")
     # the same run with every label folded away, a cap of 3, a 2 s grace; -p
     # so that other guests on this machine do not count in its totals
-    prof_b = it.Tracer([KVMPROF, "--listen", f"127.0.0.1:{port_b}", "-q", "-i", "0.5", "-p", str(ga.pids[0]),
+    prof_b = kt.Tracer([KVMPROF, "--listen", f"127.0.0.1:{port_b}", "-q", "-i", "0.5", "-p", str(ga.pids[0]),
                         "-p", str(gb.pids[0]), "--metrics-no-vcpu",
                         "--metrics-no-code", "--metrics-max-series", "3", "--metrics-grace", "2"],
                        r"tracing KVM traps")
@@ -171,62 +170,62 @@ def test_prometheus(outdir):
     # the folded instance, inside its grace period
     status, ctype, text = http_get(port_b)
     series = [(l, v) for n, l, v in parse_metrics(text) if n == "kvmprof_traps_total"]
-    it.check_eq(len(series), 3, "--metrics-max-series 3: three label sets")
-    it.check(all(set(l) == {"pid", "guest", "class"} for l, _ in series),
+    kt.check_eq(len(series), 3, "--metrics-max-series 3: three label sets")
+    kt.check(all(set(l) == {"pid", "guest", "class"} for l, _ in series),
              f"--metrics-no-vcpu --metrics-no-code: only pid, guest, class labels: {series[:1]}")
     folded = {n: v for n, l, v in parse_metrics(text) if not l}
     total = sum(float(results[p][k]) for p in results for k in ("insns", "exit_io", "kvm_run", "cpuid",
                                                                  "msr_read"))
     total += sum(2 * float(results[p]["mmio_read"]) + float(results[p]["mmio_write"]) for p in results)
-    it.check_eq(sum(v for _, v in series) + folded.get("kvmprof_traps_folded_total", -1), total,
+    kt.check_eq(sum(v for _, v in series) + folded.get("kvmprof_traps_folded_total", -1), total,
                 "shown plus folded traps equal every trap the guests made")
-    it.check(folded.get("kvmprof_metrics_folded_series_total", 0) > 0, "folded label sets are counted")
+    kt.check(folded.get("kvmprof_metrics_folded_series_total", 0) > 0, "folded label sets are counted")
 
     # the real Prometheus: exact counts, escaped names
     check_prometheus(prom, a, results[a], "alpha")
     check_prometheus(prom, b, results[b], "hostile name")
     names = {r["metric"]["guest"] for r in prom.query(f'kvmprof_traps_total{{pid="{b}"}}')}
-    it.check_eq(names, {HOSTILE_SHOWN}, "hostile name round-trips through the exposition escaping")
-    it.check_eq(prom.value('up{job="kvmprof"}'), 1.0, "Prometheus sees the target up")
+    kt.check_eq(names, {HOSTILE_SHOWN}, "hostile name round-trips through the exposition escaping")
+    kt.check_eq(prom.value('up{job="kvmprof"}'), 1.0, "Prometheus sees the target up")
     p99 = prom.value('histogram_quantile(0.99, sum by (le) (kvmprof_vmm_time_seconds_bucket'
                      f'{{pid="{a}"}}))')
-    it.check(p99 is not None and p99 >= 200e-6, f"p99 time in VMM >= the 200 us slept: {p99}")
+    kt.check(p99 is not None and p99 >= 200e-6, f"p99 time in VMM >= the 200 us slept: {p99}")
 
     # the scrape itself
     status, ctype, text = http_get(port)
-    it.check_eq(status, 200, "GET /metrics status")
-    it.check("version=0.0.4" in ctype, f"text format content type: {ctype}")
+    kt.check_eq(status, 200, "GET /metrics status")
+    kt.check("version=0.0.4" in ctype, f"text format content type: {ctype}")
     p = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
-    it.check_eq(p.returncode, 0, f"promtool check metrics: {p.stdout}{p.stderr}")
+    kt.check_eq(p.returncode, 0, f"promtool check metrics: {p.stdout}{p.stderr}")
     hist = [(n, l, v) for n, l, v in parse_metrics(text) if n == "kvmprof_vmm_time_seconds_bucket"]
     by = {}
     for n, l, v in hist:
         by.setdefault(tuple(sorted((k, x) for k, x in l.items() if k != "le")), []).append(v)
-    it.check(by and all(vs == sorted(vs) for vs in by.values()), "buckets are cumulative")
+    kt.check(by and all(vs == sorted(vs) for vs in by.values()), "buckets are cumulative")
 
     hostile_clients(port, prof)
     after = prom.value(f'sum(kvmprof_traps_total{{pid="{a}",class="pio",code_name="out 0x3f8"}})')
-    it.check_eq(after, float(results[a]["pio_out"]), "counts unchanged after the hostile clients")
+    kt.check_eq(after, float(results[a]["pio_out"]), "counts unchanged after the hostile clients")
 
     # the grace period: ended guests leave the output, folded traps stay counted
     time.sleep(3)
     text2 = http_get(port_b)[2]
     m2 = parse_metrics(text2)
-    it.check_eq([l for n, l, v in m2 if n == "kvmprof_traps_total"], [],
+    kt.check_eq([l for n, l, v in m2 if n == "kvmprof_traps_total"], [],
                 "--metrics-grace 2: ended guests dropped")
-    it.check_eq({n: v for n, l, v in m2 if not l}.get("kvmprof_traps_folded_total"),
+    kt.check_eq({n: v for n, l, v in m2 if not l}.get("kvmprof_traps_folded_total"),
                 folded.get("kvmprof_traps_folded_total"), "folded traps never go down")
-    it.check_eq([v for n, l, v in m2 if n == "kvmprof_guests" and l["state"] == "ended"], [0.0],
+    kt.check_eq([v for n, l, v in m2 if n == "kvmprof_guests" and l["state"] == "ended"], [0.0],
                 "no ended guest shown after the grace period")
     prom.stop()
     for t, tag in ((prof, "listen"), (prof_b, "folded")):
         rc, out, err = t.stop(sigterm())
-        it.check_eq(rc, 0, f"{tag}: exit status after SIGTERM ({err.strip()[-200:]})")
+        kt.check_eq(rc, 0, f"{tag}: exit status after SIGTERM ({err.strip()[-200:]})")
         # one poll loop serves /metrics beside the batch tables; -q leaves them out
         tables = out.count("  kvmprof  elapsed ")
-        it.check(tables >= 4 if tag == "listen" else tables == 0,
+        kt.check(tables >= 4 if tag == "listen" else tables == 0,
                  f"{tag}: {tables} batch tables on stdout beside /metrics")
-        it.check("=== kvmprof summary" in out, f"{tag}: the summary at SIGTERM")
+        kt.check("=== kvmprof summary" in out, f"{tag}: the summary at SIGTERM")
 
 
 def sigterm():
@@ -256,15 +255,15 @@ def hostile_clients(port, prof):
                 pass
             return b"".join(chunks)
 
-    it.check(exchange(b"\x00\xff garbage\r\n\r\n").startswith(b"HTTP/1.1 400"), "garbage: 400")
+    kt.check(exchange(b"\x00\xff garbage\r\n\r\n").startswith(b"HTTP/1.1 400"), "garbage: 400")
     # 431, or nothing when closing on the unread rest of the headers sent a
     # reset that beat the answer; either way kvmprof goes on (checked below)
     big = exchange(b"GET /metrics HTTP/1.1\r\nX: " + b"a" * 100000 + b"\r\n\r\n")
-    it.check(big.startswith(b"HTTP/1.1 431") or big == b"", f"huge headers: 431 ({big[:40]!r})")
-    it.check(exchange(b"POST /metrics HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 405"), "POST: 405")
-    it.check(exchange(b"GET /nope HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 404"), "unknown path: 404")
+    kt.check(big.startswith(b"HTTP/1.1 431") or big == b"", f"huge headers: 431 ({big[:40]!r})")
+    kt.check(exchange(b"POST /metrics HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 405"), "POST: 405")
+    kt.check(exchange(b"GET /nope HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 404"), "unknown path: 404")
     head = exchange(b"HEAD /metrics HTTP/1.0\r\n\r\n")
-    it.check(head.startswith(b"HTTP/1.1 200") and head.endswith(b"\r\n\r\n"), "HEAD: headers only")
+    kt.check(head.startswith(b"HTTP/1.1 200") and head.endswith(b"\r\n\r\n"), "HEAD: headers only")
     # slow clients: half a request each, more of them than kvmprof keeps
     slow = []
     for _ in range(40):
@@ -274,7 +273,7 @@ def hostile_clients(port, prof):
     t0 = time.time()
     status, _, text = http_get(port, timeout=5)
     took = time.time() - t0
-    it.check(status == 200 and "kvmprof_traps_total" in text and took < 1.0,
+    kt.check(status == 200 and "kvmprof_traps_total" in text and took < 1.0,
              f"a scrape answers at once while 40 slow clients hold connections ({took:.2f} s)")
     # a client that asks and never reads, and one that resets mid-way
     lazy = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -285,10 +284,10 @@ def hostile_clients(port, prof):
     rst.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
     rst.close()
     time.sleep(6)  # past the request time limit
-    it.check_eq(http_get(port)[0], 200, "still serving after slow clients timed out")
+    kt.check_eq(http_get(port)[0], 200, "still serving after slow clients timed out")
     for s in slow + [lazy]:
         s.close()
-    it.check(prof.proc.poll() is None, "kvmprof still running after the hostile clients")
+    kt.check(prof.proc.poll() is None, "kvmprof still running after the hostile clients")
 
 
 def test_errors(outdir):
@@ -308,33 +307,20 @@ def test_errors(outdir):
     ]
     for argv, want_rc, text in cases:
         rc, err = run(argv)
-        it.check_eq(rc, want_rc, f"{' '.join(argv[1:])}: exit code")
-        it.check(len(err) == 1 and text in err[0], f"{' '.join(argv[1:])}: one line with '{text}': {err}")
+        kt.check_eq(rc, want_rc, f"{' '.join(argv[1:])}: exit code")
+        kt.check(len(err) == 1 and text in err[0], f"{' '.join(argv[1:])}: one line with '{text}': {err}")
     taken.close()
 
 
-def main():
-    if os.geteuid() != 0:
-        print("metrics: must run as root")
-        print("metrics: 0 passed, 1 failed")
-        return 1
+def missing_tools():
     for tool in ("prometheus", "promtool"):
         if not any(os.access(os.path.join(d, tool), os.X_OK) for d in os.environ["PATH"].split(":")):
-            print(f"metrics: {tool} is missing (make deps installs Debian's prometheus)")
-            print("metrics: 0 passed, 1 failed")
-            return 1
-    outdir = tempfile.mkdtemp(prefix="kvmprof-metrics-")
-    for t in (test_errors, test_prometheus):
-        before = it.failed
-        try:
-            t(outdir)
-        except Exception as e:  # a crashed test is a failed test
-            it.check(False, f"{t.__name__} raised {e!r}")
-        finally:
-            it.kill_leftovers()
-        print(f"{t.__name__}: {'ok' if it.failed == before else 'FAILED'}", flush=True)
-    print(f"metrics: {it.passed} passed, {it.failed} failed")
-    return 1 if it.failed else 0
+            return f"{tool} is missing (make deps installs Debian's prometheus)"
+    return None
+
+
+def main():
+    return kt.main("metrics", [test_errors, test_prometheus], "kvmprof-metrics-", missing=missing_tools)
 
 
 if __name__ == "__main__":

@@ -17,13 +17,12 @@ import signal
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import integration as it  # noqa: E402  (Guests, Tracer, read_csv, check, ...)
-from integration import KVMPROF, Guests, Tracer, check, check_eq, read_csv  # noqa: E402
+import kvmtest  # noqa: E402  (the tally, guests, tracers, CSV reader and runner)
+from kvmtest import KVMPROF, Guests, Tracer, check, check_eq, read_csv  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # a name that would open a script, leave an attribute or fake an entity if
@@ -479,22 +478,7 @@ def test_bad_inputs(outdir):
 
 
 def main():
-    if os.geteuid() != 0:
-        print("report: must run as root")
-        print("report: 0 passed, 1 failed")
-        return 1
-    outdir = tempfile.mkdtemp(prefix="kvmprof-report-")
-    for t in (test_report, test_rotation, test_bad_inputs):
-        before = it.failed
-        try:
-            t(outdir)
-        except Exception as e:  # a crashed test is a failed test
-            check(False, f"{t.__name__} raised {e!r}")
-        finally:
-            it.kill_leftovers()
-        print(f"{t.__name__}: {'ok' if it.failed == before else 'FAILED'}", flush=True)
-    print(f"report: {it.passed} passed, {it.failed} failed")
-    return 1 if it.failed else 0
+    return kvmtest.main("report", [test_report, test_rotation, test_bad_inputs], "kvmprof-report-")
 
 
 if __name__ == "__main__":

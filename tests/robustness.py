@@ -18,20 +18,18 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import integration as it  # noqa: E402  (its guests, tracers, CSV reader and tally)
-from integration import (KVMPROF, GUESTLOAD, Guests, Tracer, check, check_eq,  # noqa: E402
-                         class_total, code_count, read_csv, kill_leftovers, LIVE)
+import kvmtest  # noqa: E402  (the tally, guests, tracers, CSV reader and runner)
+from kvmtest import (KVMPROF, GUESTLOAD, LIVE, ROOT, TRACEFS, Guests, check, check_eq,  # noqa: E402
+                     class_total, read_csv, code_count, start, finish, one_run, by_pid, mismatches,
+                     check_exact, run_quick)
 
-ROOT = it.ROOT
 KVMPROF_ASAN = os.path.join(ROOT, "kvmprof-asan")
 SAN_ENV = dict(os.environ, ASAN_OPTIONS="halt_on_error=1:detect_leaks=1",
                UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1")
 SAN_REPORT = re.compile(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: \w+Sanitizer")
-READY = r"tracing KVM traps"
 
 
 def sanitized():
@@ -41,79 +39,9 @@ def sanitized():
     return KVMPROF_ASAN
 
 
-def start(argv, env=None, **kw):
-    """kvmprof in the background, once it is attached."""
-    t = Tracer.__new__(Tracer)
-    t.proc = subprocess.Popen(argv, stdout=kw.pop("stdout", subprocess.PIPE), stderr=subprocess.PIPE,
-                              text=True, env=env, **kw)
-    LIVE.append(t.proc)
-    t.err_lines = []
-    while True:
-        line = t.proc.stderr.readline()
-        if not line:
-            raise RuntimeError(f"kvmprof ended before it was ready (exit {t.proc.wait()})")
-        t.err_lines.append(line)
-        if re.search(READY, line):
-            return t
-
-
-def finish(t, sig=None, timeout=60):
-    if sig:
-        t.proc.send_signal(sig)
-    out, err = t.proc.communicate(timeout=timeout)
-    return t.proc.returncode, out or "", "".join(t.err_lines) + err
-
-
 def no_sanitizer_report(err, what):
     bad = [l for l in err.splitlines() if SAN_REPORT.search(l)]
     check(not bad, f"{what}: no sanitizer report ({bad[:3]})")
-
-
-def one_run(args, label):
-    """Runs one guestload to the end (its start file "/" always exists);
-    returns its guests' facts by pid."""
-    g = Guests(args + ["-name", f"guest={label}"], "/")
-    return g.finish()
-
-
-def by_pid(rows):
-    """read_csv's rows split per guest, for many lookups."""
-    out = {}
-    for k, v in rows.items():
-        out.setdefault(k[0], {})[k] = v
-    return out
-
-
-def mismatches(rows, pid, facts):
-    """What kvmprof's rows for pid get wrong against the VMM's facts (summed
-    over every guest that had this pid)."""
-    n = lambda k: sum(int(f[k]) for f in facts)
-    vcpus = n("vcpus")
-    want = {
-        ("emulate", None): n("insns"), ("pio", "out 0x3f8"): n("pio_out"),
-        ("pio", "in 0x3f9"): n("pio_in"), ("pio", "out 0xf4"): vcpus, ("pio", None): n("exit_io"),
-        ("mmio", "unsatisfied-read 0xd0000"): n("mmio_read"), ("mmio", "read 0xd0000"): n("mmio_read"),
-        ("mmio", "write 0xd0000"): n("mmio_write"), ("cpuid", "cpuid 0x0"): n("cpuid"),
-        ("msr", "rdmsr 0x10"): n("msr_read"), ("msr", "wrmsr 0x8b"): n("msr_write"),
-        ("userspace", None): n("kvm_run"), ("userspace", "KVM_EXIT_IO"): n("exit_io"),
-        ("userspace", "KVM_EXIT_MMIO"): n("exit_mmio"), ("userspace", "KVM_EXIT_HLT"): n("exit_hlt"),
-    }
-    bad = []
-    for (cls, code), v in want.items():
-        got = class_total(rows, pid, cls) if code is None else code_count(rows, pid, cls, code)
-        if got != v:
-            bad.append(f"{cls} {code or 'total'}: got {got}, want {v}")
-    trips = sum(v["lat_count"] for (p, c, _), v in rows.items() if p == pid and c == "userspace")
-    if trips != n("kvm_run") - vcpus:
-        bad.append(f"VMM trips with a time: got {trips}, want {n('kvm_run') - vcpus}")
-    return bad
-
-
-def check_exact(rows, results, label):
-    split = by_pid(rows)
-    for pid, g in results.items():
-        bad = mismatches(split.get(pid, {}), pid, [g])
-        check(not bad, f"{label}: guest {pid} exact ({bad[:4]})")
 
 
 def series_sums(paths):
@@ -285,11 +213,6 @@ def test_pid_exits(outdir):
     check_eq([x["ended"] for x in doc["guests"] if x["pid"] == pid], [True], "-p guest exited: JSON ended")
 
 
-def run_quick(argv, **kw):
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=120, **kw)
-    return p.returncode, p.stdout, p.stderr.strip().splitlines()
-
-
 def test_unwritable_json(outdir):
     """--json into a read-only bind mount or an immutable folder: one line,
     exit 1, before tracing.  A folder made immutable mid-run: the summary,
@@ -367,7 +290,7 @@ def test_missing_kernel_parts(outdir):
     """No BTF, no KVM tracepoints, one tracepoint missing: simulated by
     hiding them under an empty tmpfs in a private mount namespace."""
     subprocess.run([KVMPROF, "--list-probes"], capture_output=True)  # mounts tracefs if need be
-    events = next((e for e in it.TRACEFS if os.path.isdir(f"{e}/events/kvm")), it.TRACEFS[0]) + "/events"
+    events = next((e for e in TRACEFS if os.path.isdir(f"{e}/events/kvm")), TRACEFS[0]) + "/events"
     p = in_mount_ns(f"mount -t tmpfs none /sys/kernel/btf; exec {KVMPROF} -d 1")
     err = p.stderr.strip().splitlines()
     check_eq(p.returncode, 1, "no BTF: exit 1")
@@ -612,31 +535,10 @@ def test_churn_valgrind(outdir):
 
 
 def main():
-    if os.geteuid() != 0:
-        print("robustness: must run as root")
-        print("robustness: 0 passed, 1 failed")
-        return 1
-    outdir = tempfile.mkdtemp(prefix="kvmprof-rb-")
-    tests = [test_sighup_rotation, test_sigpipe, test_sigterm_files, test_pid_exits, test_unwritable_json,
-             test_folder_vanishes, test_missing_kernel_parts, test_tracefs_unavailable, test_terminal_hangup,
-             test_churn,
-             test_churn_valgrind]
-    only = sys.argv[1:]
-    for t in tests:
-        if only and t.__name__ not in only:
-            continue
-        before = it.failed
-        t0 = time.time()
-        try:
-            t(outdir)
-        except Exception as e:  # a crashed test is a failed test
-            check(False, f"{t.__name__} raised {e!r}")
-        finally:
-            kill_leftovers()
-        print(f"{t.__name__}: {'ok' if it.failed == before else 'FAILED'} ({time.time() - t0:.1f} s)", flush=True)
-    shutil.rmtree(outdir, ignore_errors=True)
-    print(f"robustness: {it.passed} passed, {it.failed} failed")
-    return 1 if it.failed else 0
+    return kvmtest.main("robustness", [test_sighup_rotation, test_sigpipe, test_sigterm_files, test_pid_exits,
+                                       test_unwritable_json, test_folder_vanishes, test_missing_kernel_parts,
+                                       test_tracefs_unavailable, test_terminal_hangup, test_churn,
+                                       test_churn_valgrind], "kvmprof-rb-", remove_outdir=True)
 
 
 if __name__ == "__main__":

@@ -13,35 +13,17 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-KVMPROF = os.path.join(ROOT, "kvmprof")
-GUESTLOAD = os.path.join(ROOT, "tests", "guestload")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kvmtest  # noqa: E402  (the tally, the processes to end and the runner)
+from kvmtest import KVMPROF, GUESTLOAD, LIVE, ROOT, check, kill_leftovers  # noqa: E402
+from kvmtest import check_eq_repr as check_eq  # noqa: E402  (screens: both sides as repr)
+
 PREFIX = f"tt{os.getpid()}"
 SOCKET = f"kvmprof-tui-{os.getpid()}"  # our own tmux server
 CLASSES = ["exit", "hypercall", "emulate", "pio", "mmio", "userspace", "msr", "cpuid"]
-
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what, flush=True)
-    return cond
-
-
-def check_eq(got, want, what):
-    return check(got == want, f"{what}: got {got!r}, want {want!r}")
-
-
-LIVE = []  # guest processes to end whatever happens
 
 
 def start_guest(name, args, duration=120):
@@ -57,16 +39,6 @@ def start_guest(name, args, duration=120):
     if not m:
         raise RuntimeError(f"guestload for {name!r} did not start: {line!r}")
     return int(m.group(1))
-
-
-def end_guests():
-    for p in LIVE:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        p.wait()
-    LIVE.clear()
 
 
 def tmux(*args):
@@ -282,7 +254,7 @@ def test_live_view(outdir):
         check_eq(pids, set(names), "q: the CSV holds the -g guests")
     finally:
         pane.close()
-        end_guests()
+        kill_leftovers()
 
 
 def test_hostile_name(outdir):
@@ -330,7 +302,7 @@ def test_hostile_name(outdir):
                  "hostile name: JSON")
     finally:
         pane.close()
-        end_guests()
+        kill_leftovers()
 
 
 def parse_batch(out):
@@ -407,7 +379,7 @@ def test_batch(outdir):
         check_eq(p.returncode, 0, "-g matching nothing: exit 0")
         check("No KVM traps seen." in p.stdout, "-g matching nothing: an empty summary")
     finally:
-        end_guests()
+        kill_leftovers()
 
 
 def test_insns_drilldown(outdir):
@@ -432,7 +404,7 @@ def test_insns_drilldown(outdir):
               "insns: the section titles")
     finally:
         pane.close()
-        end_guests()
+        kill_leftovers()
 
 
 def test_rates(outdir):
@@ -497,32 +469,12 @@ def test_rates(outdir):
               f"rate: {total} traps in the {since_c:.1f} s since c, at {traps}/s")
     finally:
         pane.close()
-        end_guests()
+        kill_leftovers()
 
 
 def main():
-    if os.geteuid() != 0:
-        print("tui: must run as root")
-        print("tui: 0 passed, 1 failed")
-        return 1
-    outdir = tempfile.mkdtemp(prefix="kvmprof-tui-")
-    tests = [test_live_view, test_hostile_name, test_batch, test_insns_drilldown, test_rates]
-    try:
-        for t in tests:
-            if sys.argv[1:] and t.__name__ not in sys.argv[1:]:
-                continue
-            before = failed
-            try:
-                t(outdir)
-            except Exception as e:  # a crashed test is a failed test
-                check(False, f"{t.__name__} raised {e!r}")
-            finally:
-                end_guests()
-            print(f"{t.__name__}: {'ok' if failed == before else 'FAILED'}", flush=True)
-    finally:
-        tmux("kill-server")
-    print(f"tui: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return kvmtest.main("tui", [test_live_view, test_hostile_name, test_batch, test_insns_drilldown, test_rates],
+                        "kvmprof-tui-", at_end=lambda: tmux("kill-server"))
 
 
 if __name__ == "__main__":
