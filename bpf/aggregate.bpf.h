@@ -56,7 +56,38 @@ static __always_inline void announce_thread(const struct trap_key *key)
 	bpf_ringbuf_submit(nt, 0);
 }
 
-/* Makes sure key has an entry in trap_counts; false when the map is full. */
+/* Does guest tgid hold fewer entries than one guest may?  Only asked when
+ * a key is new, never on the hot path. */
+static __always_inline bool guest_has_room(__u32 tgid)
+{
+	__u64 *made, *freed;
+
+	if (!guest_key_limit)
+		return true;
+	made = bpf_map_lookup_elem(&guest_keys_made, &tgid);
+	if (!made)
+		return true;
+	freed = bpf_map_lookup_elem(&guest_keys_freed, &tgid);
+	return *made - (freed ? *freed : 0) < guest_key_limit;
+}
+
+static __always_inline void guest_key_made(__u32 tgid)
+{
+	static const __u64 one = 1;
+	__u64 *made;
+
+	if (!guest_key_limit)
+		return;
+	made = bpf_map_lookup_elem(&guest_keys_made, &tgid);
+	if (made)
+		__sync_fetch_and_add(made, 1);
+	else if (bpf_map_update_elem(&guest_keys_made, &tgid, &one, BPF_NOEXIST) &&
+		 (made = bpf_map_lookup_elem(&guest_keys_made, &tgid)))
+		__sync_fetch_and_add(made, 1);	/* another CPU made it first */
+}
+
+/* Makes sure key has an entry in trap_counts; false when the map is full
+ * or its guest holds all the entries one guest may. */
 static __always_inline bool ensure_key(const struct trap_key *key)
 {
 	static const struct trap_count zero;
@@ -64,13 +95,19 @@ static __always_inline bool ensure_key(const struct trap_key *key)
 
 	if (bpf_map_lookup_elem(&trap_counts, key))
 		return true;
+	if (!guest_has_room(key->tgid)) {
+		count_drop(DROP_GUEST_FULL);
+		return false;
+	}
 	err = bpf_map_update_elem(&trap_counts, key, &zero, BPF_NOEXIST);
 	if (err && err != -EEXIST) {
 		count_drop(DROP_COUNTS_FULL);
 		return false;
 	}
-	if (!err)
+	if (!err) {
+		guest_key_made(key->tgid);
 		announce_thread(key);
+	}
 	return true;
 }
 
@@ -100,7 +137,8 @@ static __always_inline bool ensure_key(const struct trap_key *key)
  *
  * Miss: take_slot().  The key gets its trap_counts entry first (a new
  * one's record goes to new_threads; with trap_counts full the event is
- * dropped as DROP_COUNTS_FULL and the slot kept), so every key in a slot
+ * dropped as DROP_COUNTS_FULL, with its guest holding --max-guest-keys
+ * entries as DROP_GUEST_FULL, and the slot kept), so every key in a slot
  * has an entry until the loader deletes it.  The old key's count then moves
  * to its entry, or is dropped when the loader deleted that (its guest ended
  * and the slot was read already).  Then count = 0, the new key and insn
@@ -139,13 +177,13 @@ static __always_inline bool same_key(const struct trap_key *a, const struct trap
 
 /* The miss above: slot to key with one event; insn_head and insn_meta as
  * the emulate fast path matches them, else 0 and INSN_META_NONE. */
-static __always_inline void take_slot(struct hot_slot *slot, const struct trap_key *key,
+static __always_inline bool take_slot(struct hot_slot *slot, const struct trap_key *key,
 				      __u64 insn_head, __u32 insn_meta)
 {
 	struct trap_count *c;
 
 	if (!ensure_key(key))
-		return;
+		return false;
 	if (slot->count) {
 		c = bpf_map_lookup_elem(&trap_counts, &slot->key);
 		if (c)
@@ -158,21 +196,23 @@ static __always_inline void take_slot(struct hot_slot *slot, const struct trap_k
 	slot->insn_meta = insn_meta;
 	barrier();
 	slot->count = 1;
+	return true;
 }
 
-static __always_inline void count_key(const struct trap_key *key)
+/* Counts an event of key; false when it was dropped. */
+static __always_inline bool count_key(const struct trap_key *key)
 {
 	__u32 idx = hot_slot_index(key->code, key->tid, (__u64)key->class << 56 ^
 				   ((__u64)key->detail << 16 | key->detail_flags));
 	struct hot_slot *slot = bpf_map_lookup_elem(&hot_counts, &idx);
 
 	if (!slot)
-		return;
+		return false;
 	if (slot->count && same_key(&slot->key, key)) {
 		slot->count++;	/* the hot path: per-CPU, no atomic, no hash */
-		return;
+		return true;
 	}
-	take_slot(slot, key, 0, INSN_META_NONE);
+	return take_slot(slot, key, 0, INSN_META_NONE);
 }
 
 static __always_inline void count_trap(__u32 class, __u64 code)
@@ -269,8 +309,8 @@ static __always_inline void on_exit(__u32 isa, __u32 reason, __u32 vcpu, __u32 d
 		return;
 	key.detail = detail;
 	key.detail_flags = flags;
-	count_key(&key);
-	open_interval(&exit_starts, &key, vcpu);
+	if (count_key(&key))	/* a dropped exit gets no latency entry either */
+		open_interval(&exit_starts, &key, vcpu);
 }
 
 static __always_inline void on_entry(void)
@@ -285,8 +325,8 @@ static __always_inline void on_userspace_exit(__u32 reason, int err)
 
 	if (!current_key(&key, CLASS_USERSPACE, code))
 		return;
-	count_key(&key);
-	open_interval(&vmm_starts, &key, VCPU_UNKNOWN);
+	if (count_key(&key))
+		open_interval(&vmm_starts, &key, VCPU_UNKNOWN);
 }
 
 static __always_inline void on_kvm_run(void)

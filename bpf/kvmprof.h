@@ -11,7 +11,8 @@
  * the last slot takes everything from 2^(LAT_SLOTS-1) ns (~2.1 s) up. */
 #define LAT_SLOTS 32
 
-#define MAX_TRAP_KEYS 16384   /* (guest, thread, class, code) triples */
+#define MAX_TRAP_KEYS 16384   /* (guest, thread, class, code) triples: --max-keys' default */
+#define MAX_GUESTS 8192       /* guests whose keys count against their share */
 #define MAX_THREADS 8192      /* vCPU threads with an exit or VMM trip in flight */
 #define MAX_PID_FILTER 64
 #define MAX_INSN_KEYS 8192    /* --insns: (guest, instruction, address) */
@@ -207,6 +208,7 @@ enum drop_reason {
 	DROP_STARTS_FULL,	/* too many exits in flight */
 	DROP_INSNS_FULL,	/* --insns: insn_counts had no room */
 	DROP_FAILED_FULL,	/* failed_insns had no room */
+	DROP_GUEST_FULL,	/* the guest had all the keys one guest may have (--max-guest-keys) */
 	NR_DROPS,
 };
 

@@ -24,6 +24,10 @@ __kvmprof_state const volatile bool filter_pids;
 /* --insns: every emulated instruction's bytes and address into insn_counts;
  * off, the verifier drops that code and the default path pays nothing */
 __kvmprof_state const volatile bool emul_insns;
+/* --max-guest-keys: the trap_counts entries one guest may hold at once, so
+ * that one guest (a VMM running each KVM_RUN from a fresh thread, say)
+ * cannot fill the map for all; 0: no bound */
+__kvmprof_state const volatile __u32 guest_key_limit;
 
 __kvmprof_state struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -63,6 +67,24 @@ __kvmprof_state struct {
 	__type(key, __u32);
 	__type(value, struct trap_start);
 } vmm_starts SEC(".maps");
+
+/* Per guest (tgid): trap_counts entries made (the programs count them) and
+ * deleted (the loader counts those, when it reclaims a dead thread's or an
+ * ended guest's entries): their difference is what the guest holds.  LRU:
+ * a guest pushed out only starts its count again. */
+__kvmprof_state struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_GUESTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} guest_keys_made SEC(".maps");
+
+__kvmprof_state struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_GUESTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} guest_keys_freed SEC(".maps");
 
 __kvmprof_state struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

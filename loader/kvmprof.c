@@ -17,9 +17,10 @@
 #include "present/outputs.h"
 #include "present/text.h"
 #include "present/tui.h"
+#include "util/async_out.h"
 #include "util/common.h"
 
-static volatile sig_atomic_t exiting, rotate;
+static volatile sig_atomic_t exiting, rotate, stop_signals;
 
 struct run {
 	struct options opts;
@@ -34,6 +35,8 @@ struct run {
 static void on_signal(int sig)
 {
 	exiting = sig;
+	stop_signals++;
+	tui_interrupt();
 }
 
 /* SIGHUP with a series and no live view: start new parts (README) */
@@ -206,6 +209,8 @@ static void start_views(struct run *r)
 	set_signals(r, want_tui);
 	if (want_tui)
 		r->tui = tui_start(&r->opts, &r->session.plan, r->opts.interval_s);
+	if (!r->tui)	/* tables and the summary through a thread: a stalled reader cannot block */
+		async_stdout_start();
 	r->start = r->last = now_s();
 	r->interval = r->opts.interval_s;
 }
@@ -214,6 +219,7 @@ static int trace_command(int argc, char **argv)
 {
 	struct run r = {};
 	int err, rc = EXIT_RUNTIME;
+	size_t unwritten;
 
 	err = parse_options(argc, argv, &r.opts);
 	if (err)
@@ -232,10 +238,18 @@ static int trace_command(int argc, char **argv)
 		goto cleanup;
 	start_views(&r);
 	run_loop(&r);
-	tui_stop(r.tui);	/* the summary goes to the normal screen */
-	r.tui = NULL;
+	if (r.tui) {	/* the summary goes to the normal screen */
+		tui_stop(r.tui);
+		r.tui = NULL;
+		async_stdout_start();
+	}
 	read_once(&r, 0, true);
 	rc = outputs_final(&r.outputs, outputs_shown(&r.outputs, &r.session.table), r.last - r.start);
+	unwritten = async_stdout_drain(&stop_signals, 2.0);
+	/* said where it can be: stderr is often the same stopped terminal */
+	if (unwritten && poll(&(struct pollfd){ .fd = STDERR_FILENO, .events = POLLOUT }, 1, 0) == 1)
+		fprintf(stderr, "kvmprof: stdout is not being read: %zu bytes of tables and summary not "
+			"written (the files are)\n", unwritten);
 cleanup:
 	tui_stop(r.tui);
 	outputs_close(&r.outputs);

@@ -857,7 +857,7 @@ int main(void)
 	failed_fd = bpf_map__fd(skel->maps.failed_insns);
 	vmm_starts_fd = bpf_map__fd(skel->maps.vmm_starts);
 	table_init(&s, &procfs_source);
-	map_reader_init(&reader, libbpf_num_possible_cpus());
+	map_reader_init(&reader, libbpf_num_possible_cpus(), MAX_TRAP_KEYS);
 	reader.counts_fd = counts_fd;
 	reader.hot_fd = hot_fd;
 	reader.latency_fd = latency_fd;

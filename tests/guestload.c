@@ -17,6 +17,8 @@
  *   tracer that leaves out the CS base is caught.  --layout: after its guest line, each guest prints
  *   one line per script instruction: layout pid=P addr=0xLINEAR count=C bytes=HEX HEX ... where C is
  *   how often a complete run executes it over all vCPUs (#UD handler instructions not listed).
+ * --thread-per-run: every KVM_RUN from a new thread (named as the vCPU's), joined before the next;
+ *   not with --duration.
  * -name is accepted (single dash, as QEMU) for /proc/PID/cmdline and echoed, escaped, as name=.
  * --wait-start FILE: VM, vCPUs and vCPU threads are created, "ready pid=PID" is printed, and the
  *   first KVM_RUN waits until FILE exists ("ready pid=" is printed with or without the option).
@@ -158,6 +160,7 @@ static const char *op_name[NOPS] = { "pio_out", "pio_in", "mmio_read", "mmio_wri
 				     "emulate_loop", "msr_read", "msr_write", "hypercall", "emul_fail" };
 
 static uint64_t opt_n[NOPS];
+static int opt_thread_per_run;
 static uint64_t opt_guests = 1, opt_vcpus = 1, opt_repeat = 1, opt_hc_nr = 0x1234, opt_sleep_us;
 static double opt_duration;
 static int opt_protected, opt_hyperv;
@@ -399,6 +402,35 @@ static int reconstruct(struct vcpu *v, uint32_t eip, const struct kvm_regs *r)
 	return -1;
 }
 
+/* --thread-per-run: each KVM_RUN from a fresh thread of the same name, as a
+ * hostile or careless VMM might (every one a new thread id to the tracer). */
+struct run_call {
+	int fd, r, err;
+	const char *name;
+};
+
+static void *run_in_thread(void *arg)
+{
+	struct run_call *c = arg;
+
+	prctl(PR_SET_NAME, c->name);
+	c->r = ioctl(c->fd, KVM_RUN, 0);
+	c->err = errno;
+	return NULL;
+}
+
+static int kvm_run(struct vcpu *v, const char *name)
+{
+	struct run_call c = { .fd = v->fd, .name = name };
+	pthread_t t;
+
+	if (!opt_thread_per_run || pthread_create(&t, NULL, run_in_thread, &c))
+		return ioctl(v->fd, KVM_RUN, 0);
+	pthread_join(t, NULL);
+	errno = c.err;
+	return c.r;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -411,7 +443,7 @@ static void *vcpu_thread(void *arg)
 	pthread_barrier_wait(&named);
 	pthread_barrier_wait(&started);
 	while (!atomic_load(&stop)) {
-		int r = ioctl(v->fd, KVM_RUN, 0);
+		int r = kvm_run(v, name);
 		v->nrun++;
 		pending = 0;
 		if (r < 0) {
@@ -849,7 +881,7 @@ static uint64_t num(const char *s, const char *opt, uint64_t max)
 int main(int argc, char **argv)
 {
 	enum { O_PIO = 256, O_PIO_IN, O_MMIO_R, O_MMIO_W, O_CPUID, O_HLT, O_EMUL, O_MSR_R, O_MSR_W, O_HC,
-	       O_FAIL, O_HCNR, O_SLEEP, O_REPEAT, O_DURATION, O_PROT, O_NAME, O_WAIT, O_CSBASE, O_LAYOUT, O_HYPERV };
+	       O_FAIL, O_HCNR, O_SLEEP, O_REPEAT, O_DURATION, O_PROT, O_NAME, O_WAIT, O_CSBASE, O_LAYOUT, O_HYPERV, O_THREAD_RUN };
 	static const struct option lo[] = {
 		{ "guests", 1, 0, 'g' }, { "vcpus", 1, 0, 'c' },
 		{ "pio", 1, 0, O_PIO }, { "pio-in", 1, 0, O_PIO_IN }, { "mmio-read", 1, 0, O_MMIO_R },
@@ -858,7 +890,8 @@ int main(int argc, char **argv)
 		{ "hypercall", 1, 0, O_HC }, { "emul-fail", 1, 0, O_FAIL }, { "hc-nr", 1, 0, O_HCNR }, { "sleep-us", 1, 0, O_SLEEP },
 		{ "repeat", 1, 0, O_REPEAT }, { "duration", 1, 0, O_DURATION }, { "protected", 0, 0, O_PROT }, { "hyperv", 0, 0, O_HYPERV },
 		{ "name", 1, 0, O_NAME }, { "wait-start", 1, 0, O_WAIT },
-		{ "cs-base", 0, 0, O_CSBASE }, { "layout", 0, 0, O_LAYOUT }, { 0, 0, 0, 0 } };
+		{ "cs-base", 0, 0, O_CSBASE }, { "layout", 0, 0, O_LAYOUT },
+		{ "thread-per-run", 0, 0, O_THREAD_RUN }, { 0, 0, 0, 0 } };
 	/* QEMU-style "-name X": rewrite in a copy of argv, /proc/PID/cmdline keeps the original. */
 	char **av = calloc((size_t)argc + 1, sizeof *av);
 	if (!av) return 1;
@@ -890,11 +923,13 @@ int main(int argc, char **argv)
 		case O_WAIT: opt_wait_start = optarg; break;
 		case O_CSBASE: opt_cs_base = 1; break;
 		case O_LAYOUT: opt_layout = 1; break;
+		case O_THREAD_RUN: opt_thread_per_run = 1; break;
 		case ':': usage_err("option %s needs a value", o); break;
 		default: usage_err("unknown option %s", o);
 		}
 	}
 	if (optind < argc) usage_err("unexpected argument %s", argv[optind]);
+	if (opt_thread_per_run && opt_duration) usage_err("%s cannot take --duration (its signal goes to the vCPU thread)", "--thread-per-run");
 	if (opt_hyperv && !opt_protected) usage_err("%s needs --protected (Hyper-V hypercalls #UD in real mode)", "--hyperv");
 
 	unsigned int regs[4];

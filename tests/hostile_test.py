@@ -3,6 +3,7 @@
 it was asked, one guest cannot blind the rest, signals always work, and bad
 input gets one line.  Each test here failed before its fix (issue 18)."""
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -11,7 +12,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kvmtest  # noqa: E402  (the tally, guests, kvmprof in the background, CSV reader and runner)
-from kvmtest import (KVMPROF, check, check_eq, read_csv, start, finish, one_run,  # noqa: E402
+from kvmtest import (KVMPROF, Guests, check, check_eq, read_csv, start, finish, one_run,  # noqa: E402
                      run_quick, check_exact)
 
 
@@ -116,10 +117,123 @@ def test_stale_temporaries(outdir):
     check(rc == 0 and os.listdir(d) == ["s.csv"], f"the next run removes it: {os.listdir(d)} {err}")
 
 
+def test_one_guest_cannot_blind(outdir):
+    """A VMM that makes each KVM_RUN from a fresh thread (20000 threads, three
+    keys each: more than the maps hold) must not blind kvmprof for a guest
+    that starts after it: that one is counted exactly, the greedy one is
+    held to its share (--max-guest-keys) and its dead threads' entries are
+    reclaimed, so it is counted again after each read."""
+    t = start([KVMPROF, "-q", "-i", "0.3", "--csv", f"{outdir}/blind.csv", "--json", f"{outdir}/blind.json"])
+    greedy = Guests(["--thread-per-run", "--pio", "20000", "-name", "guest=greedy"], "/")
+    greedy_res = greedy.finish()
+    res = one_run(["--pio", "37", "--cpuid", "11", "--mmio-write", "5"], "after-greedy")
+    time.sleep(0.7)
+    rc, out, err = finish(t, signal.SIGINT)
+    check_eq(rc, 0, f"greedy guest: exit 0 ({err.strip()[-200:]})")
+    rows = read_csv(f"{outdir}/blind.csv")
+    check_exact(rows, res, "the guest after the greedy one")
+    gpid = next(iter(greedy_res))
+    pio = sum(v["count"] for (p, c, _), v in rows.items() if p == gpid and c == "pio")
+    check(0 < pio <= 20001, f"the greedy guest counted within its share: {pio} of 20001 port writes")
+    m = re.search(r"(\d+) dropped event", out)
+    check(m and int(m.group(1)) > 0, f"its events beyond the share are counted as dropped: {m and m.group(0)}")
+
+
+def test_csv_formulas(outdir):
+    """A guest named like a spreadsheet formula: every CSV kvmprof writes has
+    it as text ('= first, as OWASP recommends); kvmprof report shows the
+    name as the guest has it."""
+    evil = '=HYPERLINK("http://x","y")'
+    t = start([KVMPROF, "-q", "-i", "0.3", "--csv", f"{outdir}/f.csv", "--csv-series", f"{outdir}/fs.csv",
+               "--insns", "--csv-insns", f"{outdir}/fi.csv"])
+    res = one_run(["--pio", "3", "--sleep-us", "300000"], evil.replace(",", ",,"))  # named while alive
+    rc, _, err = finish(t, signal.SIGINT)
+    pid = next(iter(res))
+    for f in ("f.csv", "fs.csv", "fi.csv"):
+        text = open(f"{outdir}/{f}").read()
+        check("\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"" in text and ',=HYPERLINK' not in text
+              and ',"=HYPERLINK' not in text, f"{f}: the name as text, never a formula: {text[:300]!r}")
+    check_exact(read_csv(f"{outdir}/f.csv"), res, "formula-named guest: counted")
+    rc, _, err = run_quick([KVMPROF, "report", f"{outdir}/f.csv", f"{outdir}/fs.csv", "-o", f"{outdir}/f.html"])
+    html = open(f"{outdir}/f.html").read() if rc == 0 else ""
+    check(rc == 0 and "=HYPERLINK(&quot;http://x&quot;,&quot;y&quot;)" in html and "&#39;=HYPERLINK" not in html
+          and "'=HYPERLINK" not in html, f"report: the name as the guest has it ({rc} {err})")
+
+
+def test_bad_numbers_and_bytes(outdir):
+    """Numbers: plain decimal only, intervals of at least 0.1 s; error lines
+    show the bytes of an argument escaped."""
+    for args in (["-i", "1e-9"], ["-i", "0.05"], ["-i", "0x10"], ["-i", " 5"], ["-i", "inf"], ["-n", "0x5"],
+                 ["-n", " 3"], ["-p", "+12"], ["--max-keys", "0x4000"], ["-d", "1 "]):
+        rc, _, err = run_quick([KVMPROF] + args)
+        check(rc == 2 and len(err) == 1 and err[0].startswith("kvmprof: invalid"),
+              f"{args}: exit 2, one line: {rc} {err}")
+    rc, _, err = run_quick([KVMPROF, "-i", "\x1b]0;pwned\x07\n5"])
+    check(rc == 2 and len(err) == 1 and "\x1b" not in err[0] and "\\x1b]0;pwned\\x07\\x0a5" in err[0],
+          f"an argument's ESC, BEL and newline shown escaped: {err}")
+    rc, _, err = run_quick([KVMPROF, "--max-guest-keys", "20000"])
+    check(rc == 2 and len(err) == 1 and "more than --max-keys" in err[0], f"share above the room: {err}")
+
+
+def test_blocked_stdout(outdir):
+    """A reader that stops reading (-b into a pipe nobody empties) or a
+    terminal stopped with Ctrl-S: SIGTERM and SIGINT still end kvmprof at
+    once, with its files written whole."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        d = f"{outdir}/blocked-{sig}"
+        os.makedirs(d)
+        g = Guests(["--pio", "50", "--repeat", "100000000", "--duration", "30", "-name", "guest=blocked"], "/")
+        r, w = os.pipe()  # never read: one page, full after a few tables
+        import fcntl
+        fcntl.fcntl(w, 1031, 4096)  # F_SETPIPE_SZ
+        t = start([KVMPROF, "-b", "-i", "0.1", "--csv", f"{d}/h.csv"], stdout=w)
+        os.close(w)
+        time.sleep(3)
+        t0 = time.time()
+        t.proc.send_signal(sig)
+        try:
+            rc = t.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            rc = None
+        err = t.proc.stderr.read()
+        os.close(r)
+        check(rc == 0 and time.time() - t0 < 6, f"-b into a full pipe, {sig.name}: ended, exit 0 ({rc})")
+        check("stdout is not being read" in err, f"{sig.name}: says what was not written: {err[-200:]!r}")
+        rows = read_csv(f"{d}/h.csv") if os.path.exists(f"{d}/h.csv") else {}
+        check(any(c == "pio" for (_, c, _) in rows), f"{sig.name}: the CSV written whole")
+        g.proc.kill()
+    # the live view with its terminal stopped (Ctrl-S, XOFF)
+    d = f"{outdir}/xoff"
+    os.makedirs(d)
+    g = Guests(["--pio", "50", "--repeat", "100000000", "--duration", "30", "-name", "guest=xoff"], "/")
+    sock = f"kvmprof-xoff-{os.getpid()}"
+    subprocess.run(["tmux", "-L", sock, "new-session", "-d", "-x", "160", "-y", "45",
+                    f"exec {KVMPROF} -i 0.1 --csv {d}/t.csv"], check=True)
+    try:
+        time.sleep(2)
+        subprocess.run(["tmux", "-L", sock, "send-keys", "C-s"], check=True)
+        time.sleep(3)
+        pid = int(subprocess.run(["pgrep", "-f", f"{KVMPROF} -i 0.1 --csv {d}/t.csv"],
+                                 capture_output=True, text=True).stdout.split()[0])
+        os.kill(pid, signal.SIGTERM)
+        gone = False
+        for _ in range(60):
+            time.sleep(0.1)
+            if not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z":
+                gone = True
+                break
+        check(gone, "live view, terminal stopped with Ctrl-S: SIGTERM ends kvmprof")
+        check(os.path.exists(f"{d}/t.csv"), "Ctrl-S: the CSV written")
+    finally:
+        subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True)
+        g.proc.kill()
+
+
 def main():
     return kvmtest.main("hostile", [test_special_outputs, test_symlink_race, test_names_checked_at_start,
-                                    test_file_size_limit, test_stale_temporaries], "kvmprof-hostile-",
-                        remove_outdir=True)
+                                    test_file_size_limit, test_stale_temporaries, test_one_guest_cannot_blind, test_csv_formulas,
+                                    test_bad_numbers_and_bytes, test_blocked_stdout],
+                        "kvmprof-hostile-", remove_outdir=True)
 
 
 if __name__ == "__main__":

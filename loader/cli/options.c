@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Command line, with argp as in libbpf-tools. */
 #include <argp.h>
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -11,13 +12,14 @@
 #include "present/http.h"
 #include "present/metrics.h"
 #include "cli/options.h"
+#include "util/text.h"
 #include "util/common.h"
 
 #define MAX_SECONDS (366.0 * 86400)
 
 enum { OPT_CSV_SERIES = 1000, OPT_LIST_PROBES, OPT_USAGE, OPT_LISTEN, OPT_METRICS_NO_VCPU,
 	OPT_METRICS_NO_CODE, OPT_METRICS_MAX_SERIES, OPT_METRICS_GRACE, OPT_JSON_SERIES, OPT_INSNS,
-	OPT_CSV_INSNS };
+	OPT_CSV_INSNS, OPT_MAX_KEYS, OPT_MAX_GUEST_KEYS };
 
 static const char doc[] =
 "Profile KVM hypervisor traps per guest: exits, hypercalls, emulated\n"
@@ -66,6 +68,10 @@ static const struct argp_option option_list[] = {
 	  "more are folded (default 10000)", 0 },
 	{ "metrics-grace", OPT_METRICS_GRACE, "SECONDS", 0, "Metrics: keep an ended guest this long "
 	  "(default 300)", 0 },
+	{ "max-keys", OPT_MAX_KEYS, "N", 0, "Room for N (guest, thread, class, code) keys in the "
+	  "kernel's maps (default 16384)", 0 },
+	{ "max-guest-keys", OPT_MAX_GUEST_KEYS, "N", 0, "At most N of them for one guest, so that "
+	  "no guest can take the others' room (default a quarter of --max-keys)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1 },
@@ -89,17 +95,41 @@ const char *attach_mode_name(enum attach_mode mode)
 	return attach_names[mode];
 }
 
+/* One line, the arguments in it escaped as guest names are: an argument
+ * holding ESC or a newline cannot move the terminal or break the line. */
 static int fail(struct parse_state *ps, const char *fmt, ...)
 {
+	char msg[1024], shown[4096];
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "kvmprof: ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	escape_text(msg, shown, sizeof(shown));
+	fprintf(stderr, "kvmprof: %s\n", shown);
 	ps->failed = true;
 	return EINVAL;
+}
+
+/* Plain decimal: digits, one point, an exponent; no blanks, signs, hex,
+ * inf or nan, which strtod would take. */
+static bool decimal(const char *arg, bool fraction)
+{
+	const char *p = arg;
+
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (fraction && *p == '.')
+		for (p++; isdigit((unsigned char)*p); p++)
+			;
+	if (fraction && p > arg && (*p == 'e' || *p == 'E')) {
+		p += p[1] == '-' || p[1] == '+' ? 2 : 1;
+		if (!isdigit((unsigned char)*p))
+			return false;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	return p > arg && !*p && (isdigit((unsigned char)arg[0]) || arg[0] == '.');
 }
 
 static bool parse_seconds(const char *arg, double *out)
@@ -107,6 +137,8 @@ static bool parse_seconds(const char *arg, double *out)
 	char *end;
 	double v;
 
+	if (!decimal(arg, true))
+		return false;
 	errno = 0;
 	v = strtod(arg, &end);
 	if (errno || end == arg || *end || !isfinite(v) || v <= 0 || v > MAX_SECONDS)
@@ -120,6 +152,8 @@ static bool parse_long(const char *arg, long min, long max, long *out)
 	char *end;
 	long v;
 
+	if (!decimal(arg, false))
+		return false;
 	errno = 0;
 	v = strtol(arg, &end, 10);
 	if (errno || end == arg || *end || v < min || v > max)
@@ -197,9 +231,10 @@ static error_t parse_value_option(struct parse_state *ps, int key, char *arg)
 			return fail(ps, "too many -g options (at most %d)", MAX_GUEST_GLOBS);
 		o->guest_globs[o->nr_guest_globs++] = arg;
 		return 0;
-	case 'i':
-		if (!parse_seconds(arg, &o->interval_s))
-			return fail(ps, "invalid interval '%s': expected seconds > 0", arg);
+	case 'i':	/* the live view's shortest: shorter would busy-loop the reads */
+		if (!parse_seconds(arg, &o->interval_s) || o->interval_s < MIN_INTERVAL_S)
+			return fail(ps, "invalid interval '%s': expected seconds, at least %g", arg,
+				    MIN_INTERVAL_S);
 		return 0;
 	case 'd':
 		if (!parse_seconds(arg, &o->duration_s))
@@ -224,6 +259,16 @@ static error_t parse_value_option(struct parse_state *ps, int key, char *arg)
 	case OPT_METRICS_GRACE:
 		if (!parse_seconds(arg, &o->metrics_grace_s))
 			return fail(ps, "invalid --metrics-grace '%s': expected seconds > 0", arg);
+		return 0;
+	case OPT_MAX_KEYS:
+		if (!parse_long(arg, 1024, 1 << 22, &v))
+			return fail(ps, "invalid --max-keys '%s': expected 1024 to %d", arg, 1 << 22);
+		o->max_keys = v;
+		return 0;
+	case OPT_MAX_GUEST_KEYS:
+		if (!parse_long(arg, 1, 1 << 22, &v))
+			return fail(ps, "invalid --max-guest-keys '%s': expected 1 to %d", arg, 1 << 22);
+		o->max_guest_keys = v;
 		return 0;
 	}
 	return ARGP_ERR_UNKNOWN;
@@ -258,6 +303,9 @@ static int check_options(struct parse_state *ps)
 
 	if (err)
 		return err;
+	if (o->max_guest_keys > o->max_keys)
+		return fail(ps, "--max-guest-keys %ld is more than --max-keys %ld", o->max_guest_keys,
+			    o->max_keys);
 	if (o->list_probes && (o->csv_path || o->csv_series_path || o->json_path ||
 			       o->json_series_path || o->csv_insns_path))
 		return fail(ps, "--list-probes writes no files: drop --csv/--csv-series/--json/"
@@ -301,6 +349,7 @@ int parse_options(int argc, char **argv, struct options *opts)
 	int err;
 
 	*opts = (struct options){ .interval_s = 1.0, .top = 5, .attach = ATTACH_AUTO,
+				   .max_keys = MAX_TRAP_KEYS,
 				   .metrics_max_series = METRICS_DEFAULT_MAX_SERIES,
 				   .metrics_grace_s = METRICS_DEFAULT_GRACE_S };
 	/* Our own one-line errors; argp would print two lines and exit 64. */
@@ -308,6 +357,8 @@ int parse_options(int argc, char **argv, struct options *opts)
 			 NULL, &ps);
 	if (ps.failed)
 		return EXIT_USAGE;
+	if (!opts->max_guest_keys)
+		opts->max_guest_keys = opts->max_keys / 4;
 	if (err) {
 		fprintf(stderr, "kvmprof: unrecognized option or missing value: '%s' (see --help)\n",
 			ps.bad_arg ? ps.bad_arg : "?");

@@ -7,6 +7,7 @@
 #include "kvmprof.h"
 
 #define MAX_GUEST_GLOBS 64
+#define MIN_INTERVAL_S 0.1	/* the live view's shortest interval */
 
 enum attach_mode { ATTACH_AUTO, ATTACH_TRACEPOINT, ATTACH_BTF, ATTACH_FENTRY, ATTACH_KPROBE };
 
@@ -37,6 +38,8 @@ struct options {
 	const char *listen;	/* --listen ADDR:PORT: serve /metrics, no tables */
 	bool metrics_no_vcpu, metrics_no_code;
 	long metrics_max_series;
+	long max_keys;		/* --max-keys: the trap maps' room */
+	long max_guest_keys;	/* --max-guest-keys: one guest's share of it */
 	double metrics_grace_s;
 };
 

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "collect/map_reader.h"
@@ -15,14 +17,15 @@
 
 #define ROUND_UP8(x) (((x) + 7) & ~(size_t)7)
 
-int map_reader_init(struct map_reader *m, int ncpus)
+int map_reader_init(struct map_reader *m, int ncpus, size_t max_keys)
 {
 	*m = (struct map_reader){ .ncpus = ncpus, .counts_fd = -1, .hot_fd = -1, .latency_fd = -1,
 				  .drops_fd = -1, .insns_fd = -1, .failed_fd = -1,
-				  .exit_starts_fd = -1, .vmm_starts_fd = -1, .flush_fd = -1 };
+				  .exit_starts_fd = -1, .vmm_starts_fd = -1, .flush_fd = -1,
+				  .guest_made_fd = -1, .guest_freed_fd = -1, .max_keys = max_keys };
 	/* per-CPU values are the largest; one buffer fits any map */
-	m->keys = calloc(MAX_TRAP_KEYS, sizeof(struct trap_key));
-	m->values = calloc(MAX_TRAP_KEYS, ROUND_UP8(sizeof(struct trap_count)) * ncpus +
+	m->keys = calloc(max_keys, sizeof(struct trap_key));
+	m->values = calloc(max_keys, ROUND_UP8(sizeof(struct trap_count)) * ncpus +
 				  sizeof(struct trap_latency));
 	m->hot = calloc(ncpus, sizeof(*m->hot));
 	m->snap[0] = calloc(HOT_SLOTS * ncpus, sizeof(*m->snap[0]));
@@ -70,7 +73,7 @@ static long read_map(struct map_reader *m, int fd, size_t value_size)
 	while (!m->no_batch) {
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
-		n = MAX_TRAP_KEYS - total;
+		n = m->max_keys - total;
 		if (!n)
 			return total;
 		err = bpf_map_lookup_batch(fd, total ? &batch : NULL, &batch,
@@ -85,7 +88,7 @@ static long read_map(struct map_reader *m, int fd, size_t value_size)
 			return -errno;
 		m->no_batch = true;	/* older kernel: walk the keys instead */
 	}
-	return map_walk(fd, m->keys, sizeof(struct trap_key), m->values, value_size, MAX_TRAP_KEYS);
+	return map_walk(fd, m->keys, sizeof(struct trap_key), m->values, value_size, m->max_keys);
 }
 
 /* Adds the per-CPU cache slots' counts to the rows of their keys.  Slots of
@@ -107,9 +110,25 @@ static void add_hot_slots(struct map_reader *m, struct trap_table *s)
 	}
 }
 
-static bool dying(const struct guest *g)
+/* Are row's entries deleted at the next reclaim: its guest or its thread
+ * ended at the last one? */
+static bool dying(const struct trap_table *s, const struct trap_row *row)
 {
-	return g->ended && !g->reclaimed;
+	const struct guest *g = &s->guests[row->guest];
+	const struct thread *t = &s->threads[row->thread];
+
+	return (g->ended && !g->reclaimed) || (t->ended && !t->reclaimed);
+}
+
+static bool any_dying(const struct trap_table *s)
+{
+	for (size_t i = 0; i < s->nr_guests; i++)
+		if (s->guests[i].ended && !s->guests[i].reclaimed)
+			return true;
+	for (size_t i = 0; i < s->nr_threads; i++)
+		if (s->threads[i].ended && !s->threads[i].reclaimed)
+			return true;
+	return false;
 }
 
 static void snapshot_slots(const struct map_reader *m, struct hot_slot *snap)
@@ -126,30 +145,33 @@ static void snapshot_slots(const struct map_reader *m, struct hot_slot *snap)
  * finds them.  Their slots can only empty now, so: all slots, their hash
  * entries, all slots again; when none of their slots changed in between,
  * nothing moved and hash plus slots is their exact count. */
+/* The last read of the rows whose entries the next map_reclaim deletes
+ * (their guest or thread ended).  A cache slot of theirs that another key
+ * takes while the maps are read moves its events to the hash after the
+ * hash was read: the read misses them, and with the entries deleted no
+ * later read finds them.  Their slots can only empty now, so: all slots,
+ * their hash entries, all slots again; when none of their slots changed in
+ * between, nothing moved and hash plus slots is their exact count. */
 static void read_dying(struct map_reader *m, struct trap_table *s)
 {
 	struct trap_count per_cpu[m->ncpus];
-	bool any = false;
+	bool any = any_dying(s);
 
-	for (size_t i = 0; i < s->nr_guests && !any; i++)
-		any = dying(&s->guests[i]);
 	for (int attempt = 0; any && attempt < 5; attempt++) {
 		bool stable = true;
 
 		snapshot_slots(m, m->snap[0]);
-		for (size_t i = 0; i < s->nr_guests; i++) {
-			if (!dying(&s->guests[i]))
-				continue;
-			for (size_t r = s->guests[i].first_row; r; r = s->rows[r - 1].next_row) {
-				struct trap_row *row = &s->rows[r - 1];
+		for (size_t r = 0; r < s->nr_rows; r++) {
+			struct trap_row *row = &s->rows[r];
 
-				row->read_count = 0;
-				memset(per_cpu, 0, sizeof(per_cpu));
-				if (bpf_map_lookup_elem(m->counts_fd, &row->key, per_cpu))
-					continue;
-				for (int c = 0; c < m->ncpus; c++)
-					row->read_count += per_cpu[c].count;
-			}
+			if (!dying(s, row))
+				continue;
+			row->read_count = 0;
+			memset(per_cpu, 0, sizeof(per_cpu));
+			if (bpf_map_lookup_elem(m->counts_fd, &row->key, per_cpu))
+				continue;
+			for (int c = 0; c < m->ncpus; c++)
+				row->read_count += per_cpu[c].count;
 		}
 		snapshot_slots(m, m->snap[1]);
 		for (int k = 0; k < HOT_SLOTS * m->ncpus; k++) {
@@ -159,37 +181,43 @@ static void read_dying(struct map_reader *m, struct trap_table *s)
 			if (!a->count || !memcmp(a, b, sizeof(*a)))
 				continue;
 			row = table_row(s, &a->key, false);
-			if (row && dying(&s->guests[row->guest]))
+			if (row && dying(s, row))
 				stable = false;
 		}
 		for (int k = 0; stable && k < HOT_SLOTS * m->ncpus; k++) {
 			const struct hot_slot *b = &m->snap[1][k];
 			struct trap_row *row;
 
-			if (!b->count || !(row = table_row(s, &b->key, false)) ||
-			    !dying(&s->guests[row->guest]))
+			if (!b->count || !(row = table_row(s, &b->key, false)) || !dying(s, row))
 				continue;
 			row->read_count += b->count;
 		}
-		for (size_t i = 0; i < s->nr_guests; i++) {
-			if (!dying(&s->guests[i]))
+		for (size_t r = 0; r < s->nr_rows; r++) {
+			struct trap_row *row = &s->rows[r];
+
+			if (!dying(s, row))
 				continue;
-			for (size_t r = s->guests[i].first_row; r; r = s->rows[r - 1].next_row) {
-				struct trap_row *row = &s->rows[r - 1];
+			if (stable && row->read_count > row->map_count) {
+				__u64 late = row->read_count - row->map_count;
 
-				if (stable && row->read_count > row->map_count) {
-					__u64 late = row->read_count - row->map_count;
-
-					row->interval += late;
-					row->count += late;
-					row->map_count = row->read_count;
-				}
-				row->read_count = 0;
+				row->interval += late;
+				row->count += late;
+				row->map_count = row->read_count;
 			}
+			row->read_count = 0;
 		}
 		if (stable)
 			return;
 	}
+}
+
+/* An entry of a reclaimed thread: a new thread of the process has its id. */
+static void revive_thread(struct trap_table *s, const struct trap_row *row)
+{
+	struct thread *t = &s->threads[row->thread];
+
+	if (t->reclaimed && !s->guests[row->guest].ended)
+		t->ended = t->reclaimed = false;
 }
 
 static int read_traps(struct map_reader *m, struct trap_table *s)
@@ -218,6 +246,7 @@ static int read_traps(struct map_reader *m, struct trap_table *s)
 		if (!row)
 			return -ENOMEM;
 		row->read_count = sum;
+		revive_thread(s, row);
 	}
 	/* hash first, then the slots: an event moving between them in between
 	 * is missed by this read, never counted twice */
@@ -301,20 +330,40 @@ static void flush_hot_slots(const struct map_reader *m)
 	}
 }
 
+/* Is thread tid of pid still there?  A tid reused within one interval by
+ * another thread of the same process counts on as this one. */
+static bool thread_alive(const struct thread *t)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u", t->pid, t->tid);
+	return !access(path, F_OK);
+}
+
+/* Gives guest g's deleted entries back to its share; a retiring guest's
+ * share goes with it. */
+static void update_share(struct map_reader *m, const struct guest *g, bool retiring)
+{
+	if (retiring) {
+		bpf_map_delete_elem(m->guest_made_fd, &g->pid);
+		bpf_map_delete_elem(m->guest_freed_fd, &g->pid);
+	} else if (g->keys_freed) {
+		bpf_map_update_elem(m->guest_freed_fd, &g->pid, &g->keys_freed, BPF_ANY);
+	}
+}
+
 static void reclaim_traps(struct map_reader *m, struct trap_table *s)
 {
-	bool any = false;
+	bool any = any_dying(s);
 
-	for (size_t i = 0; i < s->nr_guests; i++)
-		any |= s->guests[i].ended && !s->guests[i].reclaimed;
 	/* one pass over the rows for all of them, not one per guest */
 	for (size_t r = 0; any && r < s->nr_rows; r++) {
 		struct trap_row *row = &s->rows[r];
-		struct guest *g = &s->guests[row->guest];
 
-		if (!g->ended || g->reclaimed)
+		if (!dying(s, row))
 			continue;
-		bpf_map_delete_elem(m->counts_fd, &row->key);
+		if (!bpf_map_delete_elem(m->counts_fd, &row->key))
+			s->guests[row->guest].keys_freed++;
 		bpf_map_delete_elem(m->latency_fd, &row->key);
 		row->map_count = 0;
 		memset(&row->map_lat, 0, sizeof(row->map_lat));
@@ -325,7 +374,7 @@ static void reclaim_traps(struct map_reader *m, struct trap_table *s)
 		struct thread *t = &s->threads[i];
 		struct guest *g = &s->guests[t->guest];
 
-		if (!g->ended || g->reclaimed)
+		if ((!g->ended || g->reclaimed) && (!t->ended || t->reclaimed))
 			continue;
 		delete_start(m->exit_starts_fd, t->pid, t->tid);
 		delete_start(m->vmm_starts_fd, t->pid, t->tid);
@@ -337,10 +386,20 @@ static void reclaim_traps(struct map_reader *m, struct trap_table *s)
 	for (size_t i = 0; i < s->nr_guests; i++) {
 		struct guest *g = &s->guests[i];
 
+		if (any && !g->retired)
+			update_share(m, g, g->ended);
 		if (g->ended)
 			g->reclaimed = g->retired = true;
 		else
 			g->ended = !guest_alive(g);
+	}
+	for (size_t i = 0; i < s->nr_threads; i++) {
+		struct thread *t = &s->threads[i];
+
+		if (t->ended)
+			t->reclaimed = true;
+		else if (!s->guests[t->guest].ended)
+			t->ended = !thread_alive(t);
 	}
 }
 

@@ -14,6 +14,8 @@ struct map_reader {
 	int counts_fd, hot_fd, latency_fd, drops_fd, insns_fd, failed_fd;
 	int exit_starts_fd, vmm_starts_fd;	/* per-thread open intervals */
 	int flush_fd;		/* the program that clears reclaimed keys' cache slots */
+	int guest_made_fd, guest_freed_fd;	/* each guest's share of the keys */
+	size_t max_keys;	/* the trap maps' room (--max-keys) */
 	int ncpus;
 	bool no_batch;		/* kernel without batch lookups: walk keys */
 	void *keys, *values;	/* read buffers, sized for the largest map */
@@ -21,8 +23,9 @@ struct map_reader {
 	struct hot_slot *snap[2];	/* all slots, twice: HOT_SLOTS * ncpus each */
 };
 
-/* Buffers for ncpus possible CPUs, every fd -1: the caller sets them. */
-int map_reader_init(struct map_reader *m, int ncpus);
+/* Buffers for ncpus possible CPUs and max_keys keys, every fd -1: the
+ * caller sets them. */
+int map_reader_init(struct map_reader *m, int ncpus, size_t max_keys);
 void map_reader_free(struct map_reader *m);
 
 /* Reads the maps into the tables (insns may be NULL); 0 or -errno. */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -139,6 +140,9 @@ static int load(struct session *s, const struct options *opts)
 	}
 	s->skel->rodata->filter_pids = opts->nr_pids > 0;
 	s->skel->rodata->emul_insns = opts->insns;
+	s->skel->rodata->guest_key_limit = opts->max_guest_keys;
+	bpf_map__set_max_entries(s->skel->maps.trap_counts, opts->max_keys);
+	bpf_map__set_max_entries(s->skel->maps.trap_latency, opts->max_keys);
 	if (!opts->insns)	/* never written: no memory for it */
 		bpf_map__set_max_entries(s->skel->maps.insn_counts, 1);
 	if (apply_plan(s->skel->obj, &s->plan))
@@ -191,7 +195,7 @@ static int ready_reads(struct session *s, const struct options *opts)
 	struct kvmprof_bpf *k = s->skel;
 	struct map_reader *m = &s->reader;
 
-	if (map_reader_init(m, libbpf_num_possible_cpus()) || table_init(&s->table, &procfs_source) ||
+	if (map_reader_init(m, libbpf_num_possible_cpus(), opts->max_keys) || table_init(&s->table, &procfs_source) ||
 	    insns_init(&s->insns)) {
 		fprintf(stderr, "kvmprof: out of memory\n");
 		return -1;
@@ -205,6 +209,8 @@ static int ready_reads(struct session *s, const struct options *opts)
 	m->exit_starts_fd = bpf_map__fd(k->maps.exit_starts);
 	m->vmm_starts_fd = bpf_map__fd(k->maps.vmm_starts);
 	m->flush_fd = bpf_program__fd(k->progs.flush_hot);
+	m->guest_made_fd = bpf_map__fd(k->maps.guest_keys_made);
+	m->guest_freed_fd = bpf_map__fd(k->maps.guest_keys_freed);
 	s->table.insns = &s->insns;
 	s->rb = ring_buffer__new(bpf_map__fd(k->maps.new_threads), on_new_thread, &s->table, NULL);
 	if (!s->rb) {

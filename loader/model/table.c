@@ -128,9 +128,7 @@ static struct thread *thread_of(struct trap_table *s, const struct guest *g, __u
 	if (VEC_GROW(s->threads, s->cap_threads, s->nr_threads + 1))
 		return NULL;
 	t = &s->threads[s->nr_threads++];
-	t->pid = pid;
-	t->tid = tid;
-	t->guest = g - s->guests;
+	*t = (struct thread){ .pid = pid, .tid = tid, .guest = g - s->guests };
 	t->vcpu = s->source ? s->source->thread_vcpu(pid, tid, comm) : -1;
 	index_entry(s, &s->thread_index, hash_pid_tid(pid, tid), s->nr_threads - 1, thread_hash);
 	return t;

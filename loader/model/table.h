@@ -45,12 +45,18 @@ struct guest {
 	bool retired;		/* and it is only reported: the pid is free for another */
 	bool unnamed;		/* named "pidN": no /proc and no comm seen yet */
 	size_t first_row, last_row;	/* its rows, chained by next_row: index + 1, 0 none */
+	__u64 keys_freed;	/* its trap_counts entries deleted: given back to its share */
 };
 
+/* A vCPU thread.  One that ends while its process lives on is reclaimed
+ * as an ended guest is: its rows keep their totals, its map entries go
+ * (a VMM making each KVM_RUN from a fresh thread would fill the maps). */
 struct thread {
 	__u32 pid, tid;
 	int vcpu;
 	size_t guest;		/* index in guests */
+	bool ended;		/* gone from /proc/PID/task */
+	bool reclaimed;		/* and its map entries were deleted */
 };
 
 /* Where the table learns what the maps do not say (collect/procfs.c's

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "offline/csv_read.h"
+#include "present/csv_out.h"	/* CSV_FORMULA_START */
 
 void csv_init(struct csv_reader *r, FILE *f)
 {
@@ -159,4 +160,9 @@ int csv_next(struct csv_reader *r)
 		rc = csv_step(r, &state, c);
 	} while (!rc);
 	return rc;
+}
+
+const char *csv_unformula(const char *field)
+{
+	return field[0] == '\'' && field[1] && strchr(CSV_FORMULA_START, field[1]) ? field + 1 : field;
 }

@@ -34,5 +34,8 @@ static inline const char *csv_get(const struct csv_reader *r, int i)
 	return i >= 0 && i < r->nr ? r->buf + r->start[i] : NULL;
 }
 void csv_close(struct csv_reader *r);
+/* A text field as kvmprof wrote it: without the ' it puts before a field
+ * a spreadsheet would take as a formula (present/csv_out.h). */
+const char *csv_unformula(const char *field);
 
 #endif

@@ -367,8 +367,8 @@ int run_load_histograms(struct run_data *d, const char *path)
 			rc = -1;
 			break;
 		}
-		g = guest_of(d, h.k.pid, field(&t, C_GUEST));
-		c = g ? code_of(g, h.k.class, h.k.code, field(&t, C_CODE_NAME)) : NULL;
+		g = guest_of(d, h.k.pid, csv_unformula(field(&t, C_GUEST)));
+		c = g ? code_of(g, h.k.class, h.k.code, csv_unformula(field(&t, C_CODE_NAME))) : NULL;
 		if (!c) {
 			rc = fail(path, t.r.line, "out of memory");
 			break;
@@ -434,7 +434,7 @@ int run_load_series(struct run_data *d, const char *path)
 			snprintf(prev_elapsed, sizeof(prev_elapsed), "%s", elapsed);
 			snprintf(prev_len, sizeof(prev_len), "%s", len);
 		}
-		g = guest_of(d, k.pid, field(&t, C_GUEST));
+		g = guest_of(d, k.pid, csv_unformula(field(&t, C_GUEST)));
 		if (!g) {
 			rc = fail(path, line, "out of memory");
 			break;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* CSV (RFC 4180) writers: the histograms, the time series, the instructions. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -11,11 +12,15 @@
 
 void csv_field(FILE *f, const char *s)
 {
-	if (!strpbrk(s, ",\"\r\n")) {
+	bool formula = *s && strchr(CSV_FORMULA_START, *s);
+
+	if (!formula && !strpbrk(s, ",\"\r\n")) {
 		fputs(s, f);
 		return;
 	}
 	fputc('"', f);
+	if (formula)	/* OWASP: a spreadsheet takes it as text, not a formula */
+		fputc('\'', f);
 	for (; *s; s++) {
 		if (*s == '"')
 			fputc('"', f);

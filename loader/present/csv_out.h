@@ -6,7 +6,11 @@
 #include "model/table.h"
 
 /* A field as RFC 4180 wants it: quoted when it holds a comma, quote, CR
- * or LF, with quotes doubled. */
+ * or LF, with quotes doubled.  A field a spreadsheet would run as a
+ * formula (it starts with one of OWASP's = + - @ tab CR) is quoted with a '
+ * first: "'=HYPERLINK(...)" is text; so is one that starts with a ', so
+ * that csv_unformula() (offline/csv_read.h) can take exactly that ' off. */
+#define CSV_FORMULA_START "=+-@\t\r'"
 void csv_field(FILE *f, const char *s);
 
 /* The final histograms: one row per guest/thread/class/code, and one per

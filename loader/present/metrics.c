@@ -315,7 +315,7 @@ static void put_totals(FILE *f, const struct metrics *m, const struct trap_table
 	static const char *const drop_names[NR_DROPS] = {
 		[DROP_COUNTS_FULL] = "counts_full", [DROP_LATENCY_FULL] = "latency_full",
 		[DROP_STARTS_FULL] = "starts_full", [DROP_INSNS_FULL] = "insns_full",
-		[DROP_FAILED_FULL] = "failed_full",
+		[DROP_FAILED_FULL] = "failed_full", [DROP_GUEST_FULL] = "guest_keys_full",
 	};
 	size_t live = 0, ended = 0;
 

@@ -2,6 +2,9 @@
 /* The live view: a top-style guest table with sorting, filtering and a
  * drill-down per guest, drawn with ncurses from the stats the loop reads. */
 #include <ctype.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <termios.h>
 #include <curses.h>
 #include <fnmatch.h>
 #include <stdarg.h>
@@ -51,6 +54,8 @@ struct text_line {
 
 struct tui {
 	SCREEN *screen;
+	struct termios saved;	/* the terminal's modes before the view */
+	bool stuck;		/* a draw was cut off by a stop signal: the terminal takes no output */
 	const struct options *opts;
 	char host[65], kernel[65], attach[256];
 	double interval_s;	/* the setting */
@@ -519,11 +524,38 @@ static void draw_help(void)
 	}
 }
 
+/* A terminal stopped with Ctrl-S takes no output, and ncurses retries a
+ * write a signal interrupts: a stop signal during the screen's update
+ * jumps out of it (tui_interrupt), and the run ends without touching the
+ * terminal again. */
+static sigjmp_buf update_jump;
+static volatile sig_atomic_t updating;
+
+void tui_interrupt(void)
+{
+	if (updating)
+		siglongjmp(update_jump, 1);
+}
+
+static void update_screen(struct tui *t)
+{
+	if (t->stuck)
+		return;
+	if (sigsetjmp(update_jump, 1)) {
+		updating = 0;
+		t->stuck = true;
+		return;
+	}
+	updating = 1;
+	refresh();
+	updating = 0;
+}
+
 void tui_draw(struct tui *t, struct trap_table *s, double elapsed_s)
 {
 	if (t->help) {
 		draw_help();
-		refresh();
+		update_screen(t);
 		return;
 	}
 	erase();
@@ -534,7 +566,7 @@ void tui_draw(struct tui *t, struct trap_table *s, double elapsed_s)
 	if (t->view == VIEW_GUESTS)
 		draw_guests(t);
 	draw_help_line(t);
-	refresh();
+	update_screen(t);
 }
 
 void tui_update(struct tui *t, struct trap_table *s, double interval_s, double elapsed_s)
@@ -697,6 +729,7 @@ struct tui *tui_start(const struct options *opts, const struct probe_plan *plan,
 
 	if (!t)
 		return NULL;
+	tcgetattr(STDIN_FILENO, &t->saved);
 	t->screen = newterm(NULL, stdout, stdin);
 	if (!t->screen) {
 		const char *term = getenv("TERM");
@@ -726,8 +759,12 @@ void tui_stop(struct tui *t)
 {
 	if (!t)
 		return;
-	endwin();
-	delscreen(t->screen);
+	if (t->stuck)	/* endwin would wait on the stopped terminal: its modes back only */
+		tcsetattr(STDIN_FILENO, TCSANOW, &t->saved);
+	else {
+		endwin();
+		delscreen(t->screen);
+	}
 	free(t->lines);
 	free(t->body);
 	baseline_free(&t->base);

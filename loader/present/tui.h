@@ -15,6 +15,9 @@ struct tui;
  * stderr, when it cannot.  opts->guest_globs filter the guests shown. */
 struct tui *tui_start(const struct options *opts, const struct probe_plan *plan,
 		      double interval_s);
+/* From a stop signal's handler: ends a screen update the terminal blocks
+ * (Ctrl-S); the view then draws no more. */
+void tui_interrupt(void);
 /* Gives the terminal back; the screen is as it was before tui_start. */
 void tui_stop(struct tui *t);
 

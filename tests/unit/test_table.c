@@ -96,7 +96,7 @@ static void test_pid_reuse(void)
 	struct trap_row *row;
 	char *text, want[160];
 
-	if (table_init(&s, &procfs_source) || map_reader_init(&no_maps, 1)) {
+	if (table_init(&s, &procfs_source) || map_reader_init(&no_maps, 1, 1024)) {
 		CHECK(0, "table_init");
 		return;
 	}
