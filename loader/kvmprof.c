@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include "cli/options.h"
 #include "collect/session.h"
-#include "offline/html_report.h"
+#include "offline/report_cmd.h"
 #include "present/http.h"
 #include "present/metrics.h"
 #include "present/outputs.h"

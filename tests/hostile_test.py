@@ -175,6 +175,78 @@ def test_bad_numbers_and_bytes(outdir):
     check(rc == 2 and len(err) == 1 and "more than --max-keys" in err[0], f"share above the room: {err}")
 
 
+def test_report_inputs(outdir):
+    """kvmprof report: an input named another way is never overwritten, a
+    tiny series interval or a FIFO never hangs it, <(cat run.csv) works,
+    buckets holding more samples than the key had are refused, and a
+    field's raw bytes never reach the terminal."""
+    d = f"{outdir}/rep"
+    os.makedirs(d)
+    t = start([KVMPROF, "-q", "-i", "0.3", "--csv", f"{d}/run.csv", "--csv-series", f"{d}/run-series.csv"])
+    one_run(["--pio", "20", "--sleep-us", "20000"], "rep")
+    finish(t, signal.SIGINT)
+    run = open(f"{d}/run.csv").read()
+    series = open(f"{d}/run-series.csv").read()
+
+    def report(args, timeout=20):
+        try:
+            p = subprocess.run([KVMPROF, "report"] + args, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None, ["(timed out)"]
+        return p.returncode, p.stderr.strip().splitlines()
+
+    for o in (f"{d}/./run.csv", f"{d}//run-series.csv", f"{d}/../rep/run.csv"):
+        rc, err = report([f"{d}/run.csv", "-o", o])
+        check(rc in (1, 2) and len(err) == 1 and ("that is the input" in err[0] or "overwrite an input" in err[0]),
+              f"-o {o}: refused in one line: {rc} {err}")
+    check(open(f"{d}/run.csv").read() == run and open(f"{d}/run-series.csv").read() == series,
+          "the inputs are untouched")
+    # a series whose interval is tiny: drawn, not looped over
+    lines = series.splitlines(True)
+    cols = lines[0].rstrip("\r\n").split(",")
+    tiny = [lines[0]]
+    for line in lines[1:]:
+        f = line.rstrip("\r\n").split(",")
+        f[cols.index("elapsed_s")], f[cols.index("interval_s")] = "1e-300", "1e-300"
+        tiny.append(",".join(f) + "\r\n")
+    with open(f"{d}/tiny-series.csv", "w", newline="") as f:
+        f.write("".join(tiny))
+    rc, err = report([f"{d}/run.csv", f"{d}/tiny-series.csv", "-o", f"{d}/tiny.html"])
+    check(rc is not None, f"a series of 1e-300 s intervals: no hang ({rc} {err})")
+    # FIFOs: one named as an input, one where the series would be found
+    os.mkfifo(f"{d}/fifo.csv")
+    rc, err = report([f"{d}/fifo.csv", "-o", f"{d}/f.html"])
+    check(rc == 1 and len(err) == 1, f"a FIFO no one writes: one line, no hang: {rc} {err}")
+    os.makedirs(f"{d}/fifodir")
+    with open(f"{d}/fifodir/run.csv", "w") as f:
+        f.write(run)
+    os.mkfifo(f"{d}/fifodir/run-series.csv")
+    rc, err = report([f"{d}/fifodir/run.csv", "-o", f"{d}/fifodir/r.html"])
+    check(rc == 0 and "no series" in err[-1], f"a FIFO named like the series beside: left alone: {rc} {err}")
+    p = subprocess.run(["bash", "-c", f"{KVMPROF} report <(cat {d}/run.csv) -o {d}/piped.html"],
+                       capture_output=True, text=True, timeout=20)
+    check(p.returncode == 0 and os.path.exists(f"{d}/piped.html"), f"report <(cat run.csv): {p.stderr}")
+    # buckets holding more samples than the key's lat_count
+    rows = run.splitlines(True)
+    hdr = rows[0].rstrip("\r\n").split(",")
+    bad = [rows[0]]
+    for line in rows[1:]:
+        f = line.rstrip("\r\n").split(",")
+        if f[hdr.index("bucket_count")]:
+            f[hdr.index("bucket_count")] = str(int(f[hdr.index("lat_count")]) + 1)
+        bad.append(",".join(f) + "\r\n")
+    with open(f"{d}/bad.csv", "w", newline="") as f:
+        f.write("".join(bad))
+    rc, err = report([f"{d}/bad.csv", "-o", f"{d}/bad.html"])
+    check(rc == 1 and len(err) == 1 and "more than lat_count" in err[0], f"impossible buckets refused: {err}")
+    # a field with ESC in it, quoted in the error line
+    with open(f"{d}/esc.csv", "w", newline="") as f:
+        f.write(rows[0] + rows[1].replace(",0x", ",\x1b[31mX", 1))
+    rc, err = report([f"{d}/esc.csv", "-o", f"{d}/esc.html"])
+    check(rc == 1 and len(err) == 1 and "\x1b" not in err[0] and "\\x1b" in err[0],
+          f"a field's ESC shown escaped: {err}")
+
+
 def test_blocked_stdout(outdir):
     """A reader that stops reading (-b into a pipe nobody empties) or a
     terminal stopped with Ctrl-S: SIGTERM and SIGINT still end kvmprof at
@@ -232,7 +304,7 @@ def test_blocked_stdout(outdir):
 def main():
     return kvmtest.main("hostile", [test_special_outputs, test_symlink_race, test_names_checked_at_start,
                                     test_file_size_limit, test_stale_temporaries, test_one_guest_cannot_blind, test_csv_formulas,
-                                    test_bad_numbers_and_bytes, test_blocked_stdout],
+                                    test_bad_numbers_and_bytes, test_report_inputs, test_blocked_stdout],
                         "kvmprof-hostile-", remove_outdir=True)
 
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Reading back the CSV files kvmprof writes (RFC 4180), strictly. */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include "offline/csv_read.h"
@@ -13,10 +15,60 @@ void csv_init(struct csv_reader *r, FILE *f)
 	r->next_line = 1;
 }
 
-int csv_open(struct csv_reader *r, const char *path)
+int csv_file_load(struct csv_file *f, const char *path)
 {
-	FILE *f = fopen(path, "r");
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);	/* a FIFO's open never waits */
+	size_t cap = 0;
+	ssize_t n;
 
+	*f = (struct csv_file){ .path = path };
+	if (fd < 0)
+		return -1;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);	/* its reads may */
+	for (;;) {
+		if (f->len == cap) {
+			char *more;
+
+			if (cap >= CSV_MAX_FILE) {
+				errno = EFBIG;
+				break;
+			}
+			cap = cap ? cap * 2 : 65536;
+			if (!(more = realloc(f->data, cap + 1)))
+				break;
+			f->data = more;
+		}
+		n = read(fd, f->data + f->len, cap - f->len);
+		if (n > 0)
+			f->len += n;
+		else if (!n) {
+			close(fd);
+			f->data = f->data ? f->data : malloc(1);
+			return f->data ? 0 : -1;
+		} else if (errno != EINTR) {
+			break;
+		}
+	}
+	n = errno;
+	close(fd);
+	csv_file_free(f);
+	errno = n;
+	return -1;
+}
+
+void csv_file_free(struct csv_file *f)
+{
+	free(f->data);
+	f->data = NULL;
+	f->len = 0;
+}
+
+int csv_open(struct csv_reader *r, const struct csv_file *file)
+{
+	FILE *f = fmemopen(file->data, file->len, "r");
+
+	if (!f && !file->len)	/* glibc refuses an empty buffer: an empty stream */
+		f = fopen("/dev/null", "r");
 	if (!f)
 		return -1;
 	csv_init(r, f);

@@ -22,8 +22,21 @@ struct csv_reader {
 	char err[160];		/* why csv_next failed, without the line */
 };
 
-/* 0, or -1 with errno set. */
-int csv_open(struct csv_reader *r, const char *path);
+/* An input file read whole, once: a pipe or <(...) works, a FIFO with no
+ * writer ends at once (empty) instead of hanging, and nothing is read
+ * twice.  At most CSV_MAX_FILE bytes. */
+#define CSV_MAX_FILE (1UL << 30)
+struct csv_file {
+	const char *path;
+	char *data;
+	size_t len;
+};
+
+/* 0, or -1 with errno set (EFBIG past CSV_MAX_FILE). */
+int csv_file_load(struct csv_file *f, const char *path);
+void csv_file_free(struct csv_file *f);
+/* Reads the records of f; 0, or -1 with errno set. */
+int csv_open(struct csv_reader *r, const struct csv_file *f);
 /* Reads from f (csv_close closes it). */
 void csv_init(struct csv_reader *r, FILE *f);
 /* Reads the next record: 1, 0 at the end of the file, -1 when it is

@@ -187,8 +187,10 @@ static void mix_x_axis(FILE *f, double t_end)
 	char buf[32];
 
 	nice_axis(t_end, 8, &xtop, &xstep);
-	for (double t = 0; t <= t_end + 1e-9; t += xstep) {
-		double x = x0 + t / t_end * w;
+	/* by tick number, not by adding up steps: a run of 1e-300 s (a
+	 * malformed series) must neither loop for ever nor draw a million */
+	for (int i = 0; i <= 10 && i * xstep <= t_end * (1 + 1e-9); i++) {
+		double t = i * xstep, x = x0 + t / t_end * w;
 
 		fprintf(f, "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>"
 			"<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", x, x, y0 + h,
@@ -559,108 +561,4 @@ void html_write_report(FILE *f, struct run_data *d, const char *hist_path,
 	fputs("<p class=\"meta\">Written by <code>kvmprof report</code>. Hover a bar for its exact "
 	      "numbers.</p>\n</main>\n</body>\n</html>\n", f);
 	free(order);
-}
-
-/* The --csv-series file beside a --csv file by the usual name: run.csv ->
- * run-series.csv, if it is there. */
-static char *series_beside(const char *hist_path)
-{
-	size_t n = strlen(hist_path);
-	char *p;
-
-	if (n < 4 || strcmp(hist_path + n - 4, ".csv") ||
-	    asprintf(&p, "%.*s-series.csv", (int)(n - 4), hist_path) < 0)
-		return NULL;
-	if (access(p, R_OK)) {
-		free(p);
-		return NULL;
-	}
-	return p;
-}
-
-/* -o must not name an input, however spelt: compared by device and inode. */
-static int same_as_input(const struct outpath *to, const char *hist, const char *series)
-{
-	const char *inputs[] = { hist, series };
-	struct stat st;
-
-	for (int i = 0; i < 2; i++)
-		if (inputs[i] && to->exists && !stat(inputs[i], &st) && st.st_dev == to->dev &&
-		    st.st_ino == to->ino) {
-			fprintf(stderr, "kvmprof: report -o %s: that is the input %s\n", to->path, inputs[i]);
-			return -1;
-		}
-	return 0;
-}
-
-int report_command(int argc, char **argv)
-{
-	struct report_options opts;
-	const char *hist = NULL, *series = NULL;
-	char *found = NULL, *out_path = NULL;
-	struct run_data d = {};
-	struct outpath to = { .dirfd = -1, .stream_fd = -1 };
-	struct outfile o;
-	int rc = EXIT_RUNTIME, err;
-
-	err = parse_report_options(argc, argv, &opts);
-	if (err)
-		return err < 0 ? EXIT_OK : err;
-	/* the files say what they are by their header, so either order works */
-	for (int i = 0; i < opts.nr_inputs; i++) {
-		int kind = run_file_kind(opts.inputs[i]);
-
-		if (!kind)
-			return EXIT_RUNTIME;
-		if ((kind == 'h' && hist) || (kind == 's' && series)) {
-			fprintf(stderr, "kvmprof: report: %s and %s are both %s files: give one --csv "
-				"and at most one --csv-series file\n", kind == 'h' ? hist : series,
-				opts.inputs[i], kind == 'h' ? "--csv" : "--csv-series");
-			return EXIT_USAGE;
-		}
-		*(kind == 'h' ? &hist : &series) = opts.inputs[i];
-	}
-	if (!hist) {
-		fprintf(stderr, "kvmprof: report: %s is a --csv-series file; the report needs the "
-			"run's --csv file too\n", series);
-		return EXIT_USAGE;
-	}
-	if (!series && (found = series_beside(hist))) {
-		if (run_file_kind(found) != 's') {	/* its own line if unreadable */
-			fprintf(stderr, "kvmprof: report: %s (beside %s) is not a --csv-series file: "
-				"give the series file as an argument\n", found, hist);
-			goto out;
-		}
-		series = found;
-	}
-	if (opts.out_path)
-		out_path = strdup(opts.out_path);
-	else if (strlen(hist) > 4 && !strcmp(hist + strlen(hist) - 4, ".csv")) {
-		if (asprintf(&out_path, "%.*s.html", (int)strlen(hist) - 4, hist) < 0)
-			out_path = NULL;
-	} else if (asprintf(&out_path, "%s.html", hist) < 0) {
-		out_path = NULL;
-	}
-	if (!out_path) {
-		fprintf(stderr, "kvmprof: out of memory\n");
-		goto out;
-	}
-	if (outpath_init(&to, out_path, "report -o") || same_as_input(&to, hist, series))
-		goto out;
-	if (run_load_histograms(&d, hist) || (series && run_load_series(&d, series)))
-		goto out;
-	if (outfile_open(&o, &to))
-		goto out;
-	html_write_report(o.f, &d, hist, series, opts.top);
-	if (outfile_commit(&o))
-		goto out;
-	fprintf(stderr, "kvmprof: report: wrote %s (%zu guests%s%s)\n", out_path, d.nr_guests,
-		series ? ", series from " : ", no series", series ? series : "");
-	rc = EXIT_OK;
-out:
-	outpath_free(&to);
-	run_free(&d);
-	free(found);
-	free(out_path);
-	return rc;
 }

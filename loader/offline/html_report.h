@@ -16,7 +16,5 @@ void html_text(FILE *f, const char *s);
 void html_write_report(FILE *f, struct run_data *d, const char *hist_path,
 		       const char *series_path, int top);
 
-/* `kvmprof report ...` (argv[0] is "report"): the exit status. */
-int report_command(int argc, char **argv);
 
 #endif

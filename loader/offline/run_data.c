@@ -8,6 +8,7 @@
 #include "offline/csv_read.h"
 #include "model/names.h"
 #include "offline/run_data.h"
+#include "util/text.h"
 #include "util/index.h"
 #include "util/vec.h"
 
@@ -37,19 +38,22 @@ static size_t thread_hash(const void *d, size_t i)
 	return hash_pid_tid(t->pid, t->tid);
 }
 
-/* One line for the whole load: "kvmprof: report: FILE:LINE: why". */
+/* One line for the whole load: "kvmprof: report: FILE:LINE: why", the
+ * file's name and the fields quoted in it escaped. */
 static int fail(const char *path, unsigned long line, const char *fmt, ...)
 {
+	char why[512], shown_path[1024], shown[2048];
 	va_list ap;
 
-	fprintf(stderr, "kvmprof: report: %s", path);
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	escape_text(path, shown_path, sizeof(shown_path));
+	escape_text(why, shown, sizeof(shown));
+	fprintf(stderr, "kvmprof: report: %s", shown_path);
 	if (line)
 		fprintf(stderr, ":%lu", line);
-	fprintf(stderr, ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, ": %s\n", shown);
 	return -1;
 }
 
@@ -136,12 +140,13 @@ struct table {
 
 /* Opens path and reads its header.  Returns the set of known columns it
  * has, or -1 (one line printed). */
-static int table_open(struct table *t, const char *path)
+static int table_open(struct table *t, const struct csv_file *file)
 {
+	const char *path = file->path;
 	int have = 0, rc;
 
 	t->path = path;
-	if (csv_open(&t->r, path))
+	if (csv_open(&t->r, file))
 		return fail(path, 0, "cannot read: %s", strerror(errno));
 	rc = csv_next(&t->r);
 	if (rc < 0) {
@@ -260,10 +265,11 @@ static bool add(__u64 *sum, __u64 v)
 	return true;
 }
 
-int run_file_kind(const char *path)
+int run_file_kind(const struct csv_file *file)
 {
+	const char *path = file->path;
 	struct table t;
-	int have = table_open(&t, path);
+	int have = table_open(&t, file);
 
 	if (have < 0)
 		return 0;
@@ -344,11 +350,13 @@ static int add_bucket(struct run_guest *g, const struct hist_row *h, const struc
 	return 0;
 }
 
-int run_load_histograms(struct run_data *d, const char *path)
+int run_load_histograms(struct run_data *d, const struct csv_file *file)
 {
+	const char *path = file->path;
 	struct key_row prev = { .class = -1 };
+	__u64 key_buckets = 0;	/* the samples in the key's buckets so far */
 	struct table t;
-	int have = table_open(&t, path), rc;
+	int have = table_open(&t, file), rc;
 
 	if (have < 0)
 		return -1;
@@ -379,16 +387,24 @@ int run_load_histograms(struct run_data *d, const char *path)
 			rc = -1;
 			break;
 		}
+		if (first)
+			key_buckets = 0;
+		if (!add(&key_buckets, h.n) || key_buckets > h.lat_count) {	/* what kvmprof never writes */
+			rc = fail(path, t.r.line, "the buckets hold %llu samples, more than lat_count %llu",
+				  (unsigned long long)key_buckets, (unsigned long long)h.lat_count);
+			break;
+		}
 	}
 	csv_close(&t.r);
 	return rc < 0 ? -1 : 0;
 }
 
-int run_load_series(struct run_data *d, const char *path)
+int run_load_series(struct run_data *d, const struct csv_file *file)
 {
+	const char *path = file->path;
 	char prev_elapsed[32] = "", prev_len[32] = "";
 	struct table t;
-	int have = table_open(&t, path), rc;
+	int have = table_open(&t, file), rc;
 
 	if (have < 0)
 		return -1;

@@ -57,13 +57,15 @@ struct run_data {
 	struct index thread_index;	/* threads by (pid, tid) */
 };
 
+struct csv_file;
+
 /* Each prints one line ("kvmprof: report: FILE:LINE: why") and returns -1
  * on a file that cannot be read or is not what kvmprof writes. */
-int run_load_histograms(struct run_data *d, const char *path);
-int run_load_series(struct run_data *d, const char *path);
+int run_load_histograms(struct run_data *d, const struct csv_file *file);
+int run_load_series(struct run_data *d, const struct csv_file *file);
 /* Which of kvmprof's CSV files this is, from its header: 'h' (--csv), 's'
  * (--csv-series), or 0 (prints one line) when neither or unreadable. */
-int run_file_kind(const char *path);
+int run_file_kind(const struct csv_file *file);
 void run_free(struct run_data *d);
 
 #endif

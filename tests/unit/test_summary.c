@@ -7,6 +7,7 @@
 #include "collect/procfs.h"
 #include "model/names.h"
 #include "model/table.h"
+#include "offline/csv_read.h"
 #include "offline/run_data.h"
 #include "present/csv_out.h"
 
@@ -88,7 +89,11 @@ static void test_detail_reports(void)
 		if (f) {
 			csv_write_histograms(f, &s);
 			fclose(f);
-			CHECK(run_load_histograms(&d, path) == 0 && d.nr_guests == 1, "report reads the CSV");
+			struct csv_file in;
+
+			CHECK(csv_file_load(&in, path) == 0 && run_load_histograms(&d, &in) == 0 &&
+			      d.nr_guests == 1, "report reads the CSV");
+			csv_file_free(&in);
 			if (d.nr_guests == 1) {
 				CHECK_U64(d.guests[0].class_total[CLASS_EXIT], 69);
 				CHECK_U64(d.guests[0].total, 134);
