@@ -20,10 +20,10 @@ endif
 VMLINUX := vmlinux/$(ARCH)/vmlinux.h
 CFLAGS ?= -g -O2
 CFLAGS += -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -std=gnu11 -I$(OUTPUT) -Ibpf -Iloader
-LDLIBS := -lbpf -lelf -lz -lm -lcapstone -lncurses
+LDLIBS := -lbpf -lelf -lz -lm -lcapstone -lncurses -lcap
 
 # Debian packages the build, the tests and the demo need.
-DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libcapstone-dev libxen-dev libncurses-dev \
+DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev linux-libc-dev libcapstone-dev libxen-dev libncurses-dev libcap-dev \
 	pkg-config make gcc linux-perf python3 util-linux tmux prometheus libclang-rt-dev valgrind e2fsprogs \
 	chromium
 DEB_TOOLS := clang bpftool perf pkg-config python3 setpriv tmux prometheus promtool valgrind chattr chromium
@@ -53,7 +53,7 @@ all: $(CROSS_DEPS) $(KVMPROF) $(GUESTLOAD)
 # Installs what is missing; a no-op on a machine that has it all.
 deps:
 	@missing=0; for t in $(DEB_TOOLS); do command -v $$t >/dev/null 2>&1 || [ -x /usr/sbin/$$t ] || missing=1; done; \
-	for h in /usr/include/bpf/libbpf.h /usr/include/gelf.h /usr/include/zlib.h /usr/include/linux/kvm.h /usr/include/capstone/capstone.h /usr/include/xen/xen.h /usr/include/curses.h; do \
+	for h in /usr/include/bpf/libbpf.h /usr/include/gelf.h /usr/include/zlib.h /usr/include/linux/kvm.h /usr/include/capstone/capstone.h /usr/include/xen/xen.h /usr/include/curses.h /usr/include/sys/capability.h; do \
 		[ -f $$h ] || missing=1; done; \
 	command -v $(CLANG) >/dev/null && [ -f "$$($(CLANG) -print-resource-dir)/lib/linux/libclang_rt.fuzzer-x86_64.a" ] || \
 		[ $(HOST_ARCH) != x86 ] || missing=1; \
@@ -64,10 +64,10 @@ deps:
 
 # The arm64 cross build and test bed on an x86 host (Debian multiarch).
 DEB_PACKAGES_ARM64 := gcc-aarch64-linux-gnu libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 \
-	libcapstone-dev:arm64 libncurses-dev:arm64 qemu-system-arm
+	libcapstone-dev:arm64 libncurses-dev:arm64 libcap-dev:arm64 qemu-system-arm
 deps-arm64:
 	@missing=0; command -v aarch64-linux-gnu-gcc >/dev/null || missing=1; \
-	for l in libbpf libelf libz libcapstone libncurses; do \
+	for l in libbpf libelf libz libcapstone libncurses libcap; do \
 		[ -e /usr/lib/aarch64-linux-gnu/$$l.so ] || missing=1; done; \
 	if [ $$missing = 1 ]; then \
 		echo "deps-arm64: installing $(DEB_PACKAGES_ARM64)"; \

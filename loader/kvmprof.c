@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/options.h"
+#include "collect/privileges.h"
 #include "collect/session.h"
 #include "offline/report_cmd.h"
 #include "present/http.h"
@@ -199,7 +200,10 @@ static void start_views(struct run *r)
 	bool want_tui = !r->opts.quiet && !r->opts.batch && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
 
 	print_plan_line(stderr, &r->session.plan);
-	if (r->http)
+	if (r->http && !strncmp(http_address(r->http), "unix:", 5))
+		fprintf(stderr, "kvmprof: serving metrics on the socket %s (GET /metrics)\n",
+			http_address(r->http) + 5);
+	else if (r->http)
 		fprintf(stderr, "kvmprof: serving metrics at http://%s/metrics\n", http_address(r->http));
 	if (r->opts.duration_s)
 		fprintf(stderr, "kvmprof: tracing KVM traps for %g s; Ctrl-C to stop sooner.\n",
@@ -234,7 +238,7 @@ static int trace_command(int argc, char **argv)
 		goto cleanup;
 	}
 	if (start_exporter(&r) || session_start(&r.session, &r.opts) ||
-	    outputs_open(&r.outputs))
+	    outputs_open(&r.outputs) || drop_privileges(outputs_have_files(&r.outputs)))
 		goto cleanup;
 	start_views(&r);
 	run_loop(&r);

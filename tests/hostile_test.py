@@ -247,6 +247,105 @@ def test_report_inputs(outdir):
           f"a field's ESC shown escaped: {err}")
 
 
+def capabilities(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("CapEff:"):
+            return int(line.split()[1], 16)
+    return None
+
+
+def test_privileges(outdir):
+    """Once attached, the run keeps no capability (CAP_DAC_OVERRIDE alone
+    when it writes files), so /metrics' parser never runs with root's
+    power; --listen unix:PATH keeps the exporter to who may open the socket;
+    a wider address is said to be one."""
+    import socket
+    port = socket.socket()
+    port.bind(("127.0.0.1", 0))
+    p = port.getsockname()[1]
+    port.close()
+    t = start([KVMPROF, "-q", "-i", "0.3", "--listen", f"127.0.0.1:{p}"])
+    check_eq(capabilities(t.proc.pid), 0, "--listen without files: no capability left")
+    res = one_run(["--pio", "12", "--sleep-us", "50000"], "caps")  # named while alive
+    time.sleep(0.7)
+    body = subprocess.run(["curl", "-s", f"http://127.0.0.1:{p}/metrics"], capture_output=True, text=True).stdout
+    check('guest="caps"' in body and 'code_name="out 0x3f8"} 12' in body, f"still counted and served: {[l for l in body.splitlines() if 'pio' in l][:3]}")
+    finish(t, signal.SIGINT)
+    t = start([KVMPROF, "-q", "-i", "0.3", "--csv", f"{outdir}/caps.csv"])
+    check_eq(capabilities(t.proc.pid), 1 << 1, "with --csv: CAP_DAC_OVERRIDE alone")
+    res = one_run(["--pio", "5"], "caps2")
+    rc, _, err = finish(t, signal.SIGINT)
+    check_exact(read_csv(f"{outdir}/caps.csv"), res, "counts and files exact without the capabilities")
+    sock = f"{outdir}/m.sock"
+    t = start([KVMPROF, "-q", "-i", "0.3", "--listen", f"unix:{sock}"])
+    mode = os.stat(sock).st_mode
+    check(stat.S_ISSOCK(mode) and mode & 0o777 == 0o660, f"unix socket, mode 0660: {oct(mode)}")
+    body = subprocess.run(["curl", "-s", "--unix-socket", sock, "http://kvmprof/metrics"], capture_output=True,
+                          text=True).stdout
+    check("kvmprof_traps_total" in body, "/metrics on the unix socket")
+    finish(t, signal.SIGINT)
+    check(not os.path.exists(sock), "the socket is removed at the end")
+    with open(f"{outdir}/notsock", "w") as f:
+        f.write("keep me\n")
+    rc, _, err = run_quick([KVMPROF, "-q", "-d", "0.3", "--listen", f"unix:{outdir}/notsock"])
+    check(rc == 1 and len(err) == 1 and "not a socket" in err[0] and open(f"{outdir}/notsock").read() == "keep me\n",
+          f"a file at the socket's path is kept, refused in one line: {err}")
+    rc, _, err = run_quick([KVMPROF, "-q", "-d", "0.3", "--listen", f"0.0.0.0:{p}"])
+    check(rc == 0 and any("warning" in l and "every guest's pid and name" in l for l in err),
+          f"a wider address gets a warning: {err}")
+
+
+def memory_cgroup():
+    """This process's memory cgroup folder (v2 or v1), where a child can go."""
+    for line in open("/proc/self/cgroup"):
+        n, ctrl, path = line.rstrip("\n").split(":", 2)
+        if n == "0" and os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+            return f"/sys/fs/cgroup{path}", "memory.max"
+        if "memory" in ctrl.split(","):
+            return f"/sys/fs/cgroup/memory{path}", "memory.limit_in_bytes"
+    return None, None
+
+
+def test_limits(outdir):
+    """Limits that once killed or confused kvmprof: each now one line naming
+    it, exit 1, before any tracing; a terminal that cannot move its cursor
+    gets the batch tables."""
+    rc, _, err = run_quick(["bash", "-c", f"ulimit -n 16; exec {KVMPROF} -q -d 0.3"])
+    err = [l for l in err if l.startswith("kvmprof:")]
+    check(rc == 1 and len(err) == 1 and "ulimit -n is 16" in err[0], f"ulimit -n 16: {rc} {err}")
+    rc, _, err = run_quick(["bash", "-c", f"ulimit -v 20000; exec {KVMPROF} -q -d 0.3"])
+    err = [l for l in err if l.startswith("kvmprof:")]
+    check(rc == 1 and len(err) == 1 and "ulimit -v" in err[0] and "No such process" not in err[0],
+          f"ulimit -v 20000: {rc} {err}")
+    base, limit_file = memory_cgroup()
+    check(base is not None, "a memory cgroup to make a small one in")
+    if base:
+        cg = f"{base}/kvmprof-hostile-{os.getpid()}"
+        os.makedirs(cg, exist_ok=True)
+        try:
+            with open(f"{cg}/{limit_file}", "w") as f:
+                f.write(str(34 << 20))
+            rc, _, err = run_quick(["sh", "-c", f"echo $$ > {cg}/cgroup.procs; exec {KVMPROF} -q -d 0.3"])
+            check(rc == 1 and len(err) == 1 and "memory cgroup leaves" in err[0],
+                  f"a 34 MiB memory cgroup: one line, not the OOM killer: {rc} {err}")
+            rc, _, err = run_quick(["sh", "-c", f"echo $$ > {cg}/cgroup.procs; exec {KVMPROF} -q -d 0.3 "
+                                    "--max-keys 1024"])
+            check_eq(rc, 0, f"the same with --max-keys 1024: runs ({err})")
+        finally:
+            subprocess.run(["sh", "-c", f"echo $$ > {base}/cgroup.procs; rmdir {cg}"])
+    sock = f"kvmprof-dumb-{os.getpid()}"
+    subprocess.run(["tmux", "-L", sock, "new-session", "-d", "-x", "150", "-y", "30",
+                    f"TERM=dumb {KVMPROF} -d 1.5 -i 0.3 2>&1; sleep 10"], check=True)
+    try:
+        time.sleep(3)
+        screen = subprocess.run(["tmux", "-L", sock, "capture-pane", "-p"], capture_output=True,
+                                text=True).stdout
+        check("printing tables instead" in screen and "kvmprof  elapsed" in screen and
+              "=== kvmprof summary" in screen, f"TERM=dumb: batch tables and the summary:\n{screen}")
+    finally:
+        subprocess.run(["tmux", "-L", sock, "kill-server"], capture_output=True)
+
+
 def test_blocked_stdout(outdir):
     """A reader that stops reading (-b into a pipe nobody empties) or a
     terminal stopped with Ctrl-S: SIGTERM and SIGINT still end kvmprof at
@@ -304,7 +403,8 @@ def test_blocked_stdout(outdir):
 def main():
     return kvmtest.main("hostile", [test_special_outputs, test_symlink_race, test_names_checked_at_start,
                                     test_file_size_limit, test_stale_temporaries, test_one_guest_cannot_blind, test_csv_formulas,
-                                    test_bad_numbers_and_bytes, test_report_inputs, test_blocked_stdout],
+                                    test_bad_numbers_and_bytes, test_report_inputs, test_privileges, test_limits,
+                                    test_blocked_stdout],
                         "kvmprof-hostile-", remove_outdir=True)
 
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/bpf.h>
@@ -398,6 +399,19 @@ int plan_probes(enum attach_mode mode, struct probe_plan *plan)
 		return -1;
 	}
 	tracefs_events();
+	load_kernel_btf();
+	if (!kernel_btf[0]) {	/* every choice below reads it */
+		struct rlimit as;
+		bool limited = !getrlimit(RLIMIT_AS, &as) && as.rlim_cur != RLIM_INFINITY;
+
+		if (limited)
+			fprintf(stderr, "kvmprof: cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): "
+				"too little memory under ulimit -v %llu KiB?\n",
+				(unsigned long long)as.rlim_cur >> 10);
+		else
+			fprintf(stderr, "kvmprof: cannot read the kernel's BTF (/sys/kernel/btf/vmlinux)\n");
+		return -1;
+	}
 	for (int ev = 0; ev < NR_EVENTS; ev++) {
 		const struct event_desc *e = &events[ev];
 		char why[200];

@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "kvmprof.skel.h"
+#include "collect/limits.h"
 #include "collect/procfs.h"
 #include "collect/record_btf.h"
 #include "collect/session.h"
@@ -62,7 +63,7 @@ int session_check(const struct options *opts)
 			"a kernel built with CONFIG_DEBUG_INFO_BTF=y is needed\n");
 		return -1;
 	}
-	if (!tracefs_events())
+	if (check_limits(opts) || !tracefs_events())
 		return -1;
 	snprintf(path, sizeof(path), "%s/kvm", tracefs_events());
 	if (access(path, R_OK)) {

@@ -6,10 +6,13 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include "present/http.h"
@@ -34,7 +37,8 @@ struct http_server {
 	int fd;
 	http_render_fn render;
 	void *ctx;
-	char address[80];
+	char address[128];
+	char *unix_path;	/* unix:PATH: removed at close */
 	struct client clients[MAX_CLIENTS];
 };
 
@@ -84,11 +88,71 @@ static int split_addr(const char *spec, char *host, size_t hsize, char *port, si
 	return 0;
 }
 
+#define UNIX_PREFIX "unix:"
+
+/* "unix:PATH": a socket file, reached by who may write to it (0660) */
+static bool is_unix(const char *spec)
+{
+	return !strncmp(spec, UNIX_PREFIX, strlen(UNIX_PREFIX));
+}
+
 int http_check_addr(const char *spec, char *err, size_t size)
 {
 	char host[64], port[8];
+	size_t len = strlen(spec) - strlen(UNIX_PREFIX);
 
-	return split_addr(spec, host, sizeof(host), port, sizeof(port), err, size);
+	if (!is_unix(spec))
+		return split_addr(spec, host, sizeof(host), port, sizeof(port), err, size);
+	if (!len || len >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		snprintf(err, size, "invalid --listen '%s': unix:PATH with a path of 1 to %zu bytes", spec,
+			 sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* Binds the unix socket: a socket left by a killed run is replaced,
+ * anything else at the path is refused. */
+static int listen_unix(struct http_server *h, const char *spec)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *path = spec + strlen(UNIX_PREFIX);
+	struct stat st;
+	mode_t old;
+	int err;
+
+	if (!lstat(path, &st)) {
+		if (!S_ISSOCK(st.st_mode)) {
+			fprintf(stderr, "kvmprof: --listen %s: something that is not a socket is there\n", spec);
+			return -1;
+		}
+		unlink(path);
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	h->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	old = umask(0117);	/* 0660: root and the folder's group, by setgid or chgrp */
+	err = h->fd < 0 || bind(h->fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(h->fd, 64);
+	umask(old);
+	if (err) {
+		fprintf(stderr, "kvmprof: cannot listen on %s: %s\n", spec, strerror(errno));
+		return -1;
+	}
+	snprintf(h->address, sizeof(h->address), "%s", spec);
+	h->unix_path = strdup(path);
+	return 0;
+}
+
+/* Anyone who can reach a wider address reads every guest's pid and name. */
+static void warn_if_open(const struct addrinfo *ai, const char *address)
+{
+	bool loopback = ai->ai_family == AF_INET ?
+		(ntohl(((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr) >> 24) == 127 :
+		IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr);
+
+	if (!loopback)
+		fprintf(stderr, "kvmprof: warning: /metrics at %s shows every guest's pid and name to "
+			"whoever can reach that address; loopback or --listen unix:PATH keep it local\n",
+			address);
 }
 
 struct http_server *http_listen(const char *spec, http_render_fn render, void *ctx)
@@ -99,11 +163,12 @@ struct http_server *http_listen(const char *spec, http_render_fn render, void *c
 	struct http_server *h;
 	int one = 1, rc;
 
-	if (split_addr(spec, host, sizeof(host), port, sizeof(port), err, sizeof(err))) {
+	if (http_check_addr(spec, err, sizeof(err))) {
 		fprintf(stderr, "kvmprof: %s\n", err);
 		return NULL;
 	}
-	rc = getaddrinfo(host, port, &hints, &ai);
+	rc = is_unix(spec) ? 0 : (split_addr(spec, host, sizeof(host), port, sizeof(port), err, sizeof(err)),
+				  getaddrinfo(host, port, &hints, &ai));
 	if (rc) {
 		fprintf(stderr, "kvmprof: --listen %s: %s\n", spec, gai_strerror(rc));
 		return NULL;
@@ -118,6 +183,15 @@ struct http_server *http_listen(const char *spec, http_render_fn render, void *c
 	h->ctx = ctx;
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		h->clients[i].fd = -1;
+	if (is_unix(spec)) {
+		freeaddrinfo(ai);
+		if (!listen_unix(h, spec))
+			return h;
+		if (h->fd >= 0)
+			close(h->fd);
+		free(h);
+		return NULL;
+	}
 	h->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (h->fd < 0 || setsockopt(h->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(h->fd, ai->ai_addr, ai->ai_addrlen) || listen(h->fd, 64)) {
@@ -136,6 +210,7 @@ struct http_server *http_listen(const char *spec, http_render_fn render, void *c
 		snprintf(h->address, sizeof(h->address), "%s:%s",
 			 inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, name,
 				   sizeof(name)), port);
+	warn_if_open(ai, h->address);
 	freeaddrinfo(ai);
 	return h;
 }
@@ -338,5 +413,8 @@ void http_close(struct http_server *h)
 		if (h->clients[i].fd >= 0)
 			drop_client(&h->clients[i]);
 	close(h->fd);
+	if (h->unix_path)
+		unlink(h->unix_path);
+	free(h->unix_path);
 	free(h);
 }

@@ -56,6 +56,14 @@ int outputs_open(struct outputs *o)
 	return 0;
 }
 
+bool outputs_have_files(const struct outputs *o)
+{
+	for (int i = 0; i < NR_OUTPUTS; i++)
+		if (o->paths[i].path)
+			return true;
+	return false;
+}
+
 bool outputs_have_series(const struct outputs *o)
 {
 	return o->series.f || o->jseries.f;

@@ -27,6 +27,8 @@ int outputs_init(struct outputs *o, const struct options *opts);
 /* Opens the series files; -1 after one line. */
 int outputs_open(struct outputs *o);
 bool outputs_have_series(const struct outputs *o);
+/* Are any files asked for (the run then keeps what writing them needs)? */
+bool outputs_have_files(const struct outputs *o);
 /* What the tables, summary and files show: every guest, or with -g a copy
  * holding the guests whose names match. */
 const struct trap_table *outputs_shown(struct outputs *o, const struct trap_table *all);

@@ -721,6 +721,13 @@ static void describe_attach(struct tui *t, const struct probe_plan *plan)
 	}
 }
 
+static bool can_address(void)
+{
+	char *cup = tigetstr("cup");
+
+	return cup && cup != (char *)-1;
+}
+
 struct tui *tui_start(const struct options *opts, const struct probe_plan *plan,
 		      double interval_s)
 {
@@ -731,6 +738,12 @@ struct tui *tui_start(const struct options *opts, const struct probe_plan *plan,
 		return NULL;
 	tcgetattr(STDIN_FILENO, &t->saved);
 	t->screen = newterm(NULL, stdout, stdin);
+	/* a terminal that cannot move the cursor (TERM=dumb) would show nothing */
+	if (t->screen && !can_address()) {
+		endwin();
+		delscreen(t->screen);
+		t->screen = NULL;
+	}
 	if (!t->screen) {
 		const char *term = getenv("TERM");
 
