@@ -239,6 +239,10 @@ def test_duration_cut(outdir):
     rows = read_csv(f"{outdir}/cut.csv")
     expect_guest(rows, pid, results[pid], "duration/cut", name="cut")
     check(class_total(rows, pid, "emulate") > 100000, "duration: a busy guest")
+    # KVM_RUN's errno by its symbol: the time limit's signal is EINTR
+    check(int(results[pid]["exit_intr"]) > 0, "duration: the time limit interrupted KVM_RUN")
+    check_eq(code_count(rows, pid, "userspace", "KVM_RUN -EINTR"), int(results[pid]["exit_intr"]),
+             "duration: the signal's KVM_RUN returns named KVM_RUN -EINTR")
 
 
 def test_errors(outdir):

@@ -398,6 +398,20 @@ static void emulate_code_name(__u64 code, char *buf, size_t size)
 		 code & EMUL_FAILED ? " FAILED" : "");
 }
 
+bool exit_is_halt(__u64 code)
+{
+	__u32 isa = code >> EXIT_ISA_SHIFT, reason = (__u32)code;
+
+#ifdef NAMES_X86
+	if (isa == ISA_SVM)
+		return reason == SVM_EXIT_HLT;
+	if (isa == ISA_VMX)
+		return reason == EXIT_REASON_HLT;
+#endif
+	/* arm64: a trap (type 2) of EC WFx */
+	return isa == ISA_ARM64 && reason == (ARM_EXCEPTION_TRAP << EXIT_ARM64_TYPE_SHIFT | 0x01);
+}
+
 static void exit_code_name(__u64 code, char *buf, size_t size)
 {
 	__u32 isa = code >> EXIT_ISA_SHIFT, reason = (__u32)code;
@@ -535,10 +549,14 @@ void code_name(unsigned int class, __u64 code, char *buf, size_t size)
 		return;
 	}
 	case CLASS_USERSPACE:
-		if (code & USERSPACE_ERRNO) {
+		if (code & USERSPACE_ERRNO) {	/* KVM_RUN failed: its errno by name */
 			__u32 err = (__u32)code;
+			const char *sym = err < 4096 ? strerrorname_np(err) : NULL;
 
-			snprintf(buf, size, "%s (errno %u)", err == 4 ? "restart" : "error", err);
+			if (sym)
+				snprintf(buf, size, "KVM_RUN -%s", sym);
+			else
+				snprintf(buf, size, "KVM_RUN -errno %u", err);
 			return;
 		}
 		name = kvm_exit_reason_name(code);

@@ -22,6 +22,10 @@ const char *sysreg_name(__u32 encoding);
 /* An arm64 CLASS_HYPERCALL code: "hvc #0 PSCI_0_2_FN_PSCI_VERSION". */
 void hvc_code_name(__u64 code, char *buf, size_t size);
 
+/* Is a CLASS_EXIT code a halt (SVM hlt, VMX HLT, arm64 WFx)?  Its exit ->
+ * entry time is the vCPU's halted time, not KVM's work. */
+bool exit_is_halt(__u64 code);
+
 /* The kvm_emulate_insn mode flags as the tracepoint prints them: "real",
  * "vm86", "prot16", "prot32", "prot64" ("mode?" for others). */
 const char *emulate_mode_name(unsigned int mode);

@@ -165,6 +165,9 @@ static void render_group(const struct sink *k, const struct sum_guest *g, const 
 	if (!grp->details) {
 		trap_name(c->key.class, c->key.code, 0, 0, name, sizeof(name));
 		code_line(k, v, 4, LINE_PLAIN, name, c->total, c->interval, class_total, &c->lat);
+		if (c->key.class == CLASS_EXIT && c->lat.count && exit_is_halt(c->key.code))
+			sink_printf(k, LINE_PLAIN, "      (a halt's exit -> entry time is the vCPU's halted time, "
+				    "waiting for an interrupt)");
 		return;
 	}
 	code_name(c->key.class, c->key.code, name, sizeof(name));

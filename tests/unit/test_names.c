@@ -99,7 +99,11 @@ static void test_names(void)
 	CHECK_STR(name_of(CLASS_MMIO, 0xfee00000 | 2), "write 0xfee00000");
 	CHECK_STR(name_of(CLASS_USERSPACE, KVM_EXIT_IO), "KVM_EXIT_IO");
 	CHECK_STR(name_of(CLASS_USERSPACE, 250), "KVM_EXIT 250");
-	CHECK_STR(name_of(CLASS_USERSPACE, USERSPACE_ERRNO | 4), "restart (errno 4)");
+	/* KVM_RUN's errno by its symbol: EINTR (a signal), EAGAIN (a vCPU waiting for its
+	 * start-up IPI) are normal */
+	CHECK_STR(name_of(CLASS_USERSPACE, USERSPACE_ERRNO | 4), "KVM_RUN -EINTR");
+	CHECK_STR(name_of(CLASS_USERSPACE, USERSPACE_ERRNO | 11), "KVM_RUN -EAGAIN");
+	CHECK_STR(name_of(CLASS_USERSPACE, USERSPACE_ERRNO | 4000), "KVM_RUN -errno 4000");
 	CHECK_STR(name_of(CLASS_MSR, MSR_WRITE | 0x8b), "wrmsr 0x8b");
 	CHECK_STR(name_of(CLASS_MSR, MSR_EXCEPTION | 0xc0000080), "rdmsr 0xc0000080 #GP");
 	CHECK_STR(name_of(CLASS_CPUID, 0x80000001), "cpuid 0x80000001");

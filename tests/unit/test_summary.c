@@ -113,7 +113,46 @@ static void test_detail_reports(void)
 	table_free(&s);
 }
 
+/* What a user reading the summary of a real guest stumbled on (issue 23):
+ * a halt exit's latency is its halted time (said), a long code name is cut
+ * to its column ('~', the numbers stay aligned), vCPU threads by number. */
+static void test_summary_reading(void)
+{
+	const __u32 pid = 0x7ffffff0;
+	struct trap_table s;
+	struct trap_key hlt = { .tgid = pid, .tid = pid + 3, .class = CLASS_EXIT,
+				.code = (__u64)ISA_SVM << 32 | 0x78 },
+			ecam = { .tgid = pid, .tid = pid + 1, .class = CLASS_MMIO, .code = 0xb0008000 },
+			pio = { .tgid = pid, .tid = pid + 2, .class = CLASS_PIO, .code = 0x3f8 };
+	struct trap_row *row;
+	char *text, *a, *b;
+
+	CHECK(table_init(&s, NULL) == 0, "table_init");
+	/* threads met out of order: tid +3 is vcpu1, +1 vcpu2, +2 vcpu0 */
+	table_note_thread(&s, pid, pid + 3, "CPU 1/KVM", "vm");
+	table_note_thread(&s, pid, pid + 1, "CPU 2/KVM", "vm");
+	table_note_thread(&s, pid, pid + 2, "CPU 0/KVM", "vm");
+	row = table_row(&s, &hlt, true);
+	row->count = 7;
+	row->lat = (struct trap_latency){ .count = 7, .sum_ns = 7000000000ULL, .min_ns = 1000,
+					  .max_ns = 25950000000ULL, .slots = { [31] = 7 } };
+	table_row(&s, &ecam, true)->count = 3;
+	table_row(&s, &pio, true)->count = 2;
+	for (size_t t = 0; t < s.nr_threads; t++)	/* no /proc source: by name */
+		s.threads[t].vcpu = vcpu_from_comm(t == 0 ? "CPU 1/KVM" : t == 1 ? "CPU 2/KVM" : "CPU 0/KVM");
+	text = capture(summary_of, &s);
+	CHECK(strstr(text, "(a halt's exit -> entry time is the vCPU's halted time"), "halt note: %s", text);
+	a = strstr(text, "\n    unsatisfied-read 0xb0008000 (PCIe E~ ");
+	CHECK(a && a[1 + 40] == ' ', "a long name cut to its 40 columns with ~: %s", text);
+	a = strstr(text, "vcpu0");
+	b = strstr(text, "vcpu1");
+	CHECK(a && b && a < b && b < strstr(text, "vcpu2"), "vCPU threads by number: %s", text);
+	free(text);
+	table_free(&s);
+}
+
 void unit_summary(void)
 {
+	test_summary_reading();
 	test_detail_reports();
 }

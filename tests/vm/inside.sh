@@ -231,6 +231,10 @@ done
 echo "--- kvmprof summary (auto), exit and pio classes of guest A"
 awk -v pid="$(field pid /tmp/gA.out)" '/^Guest / { on = index($0, "Guest " pid " ") == 1 }
 	on && /^  [a-z]+ / { show = $1 == "exit" || $1 == "pio" } on && show' /tmp/auto.out
+# guest A's hlt exits have an exit -> entry time: the summary says it is halted time
+awk -v pid="$(field pid /tmp/gA.out)" '/^Guest / { on = index($0, "Guest " pid " ") == 1 }
+	on && /SVM hlt/ { h = 1; next } on && h { print; exit }' /tmp/auto.out | grep -q "halted time" &&
+	ok || bad "the summary does not say an SVM hlt exit's time is halted time"
 # --insns: every mode lists the same instructions in full with the same counts; tracepoint
 # (csbase + rip from the record) and tp_btf (_eip and the VMCB's CS base) the same addresses;
 # fentry/kprobe run after the instruction: address unknown
