@@ -97,7 +97,8 @@ $(OUTPUT)/bpf/$(1)/%.o: %.bpf.c vmlinux/$(1)/vmlinux.h
 	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(1) -Ivmlinux/$(1) -Ibpf \
 		-I/usr/include/$(if $(filter arm64,$(1)),aarch64,x86_64)-linux-gnu $(DEPFLAGS) -c $$< -o $$@
 
-$(OUTPUT)/kvmprof-$(1).bpf.o: $(OUTPUT)/bpf/$(1)/bpf/kvmprof.o $(OUTPUT)/bpf/$(1)/bpf/traps_$(1).o
+$(OUTPUT)/kvmprof-$(1).bpf.o: $(OUTPUT)/bpf/$(1)/bpf/kvmprof.o $(OUTPUT)/bpf/$(1)/bpf/traps_$(1).o \
+		$(OUTPUT)/bpf/$(1)/bpf/events.o $(OUTPUT)/bpf/$(1)/bpf/events_$(1).o
 	$(BPFTOOL) gen object $$@ $$^
 endef
 $(foreach a,x86 arm64,$(eval $(call bpf_arch_rules,$(a))))

@@ -152,4 +152,13 @@ static __always_inline __u64 vcpu_cs_base(struct kvm_vcpu *vcpu)
 	return RIP_UNKNOWN;
 }
 
+#if defined(__TARGET_ARCH_x86)
+/* kvm_inj_virq's record before "KVM: x86: Trace re-injected interrupts
+ * and exceptions" and the soft flag (Linux 5.12-6.0): the vector alone,
+ * named irq (Debian 11's 5.10 has this one). */
+struct trace_event_raw_kvm_inj_virq___v510 {
+	unsigned int irq;
+} __attribute__((preserve_access_index));
+#endif
+
 #endif /* CORE_FIXES_BPF_H */

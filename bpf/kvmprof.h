@@ -18,7 +18,7 @@
 #define MAX_INSN_KEYS 8192    /* --insns: (guest, instruction, address) */
 #define MAX_FAILED_KEYS 256   /* failed emulations: (guest, instruction) */
 
-/* Trap classes.  Keep in step with class_names[] in loader/names.c. */
+/* Trap classes; every view reads them from the class table, loader/model/classes.c. */
 enum trap_class {
 	CLASS_EXIT = 0,		/* kvm_exit: code = isa << 32 | reason; IO, MSR, CR: a detail */
 	CLASS_HYPERCALL,	/* x86: code = HC_ABI_* << HC_ABI_SHIFT | nr (kvm_hypercall,
@@ -34,6 +34,13 @@ enum trap_class {
 	CLASS_WFX,		/* kvm_wfx_arm64: code = 0 wfi, 1 wfe */
 	CLASS_SYSREG,		/* kvm_handle_sys_reg: see SYSREG_* below */
 	CLASS_FAULT,		/* kvm_guest_fault (stage-2 abort): see FAULT_* below */
+	/* beyond traps, chosen with -e: see CODE_KIND_SHIFT below */
+	CLASS_IRQ,		/* interrupts: sources (lines, MSIs, IOAPIC, PIC; arm64 vgic,
+				 * timer) and injections into the guest (vectors, exceptions) */
+	CLASS_IPI,		/* x86 LAPIC: IPIs sent (ICR writes), interrupts accepted */
+	CLASS_PAGEFAULT,	/* x86 kvm_page_fault: code = page | PF_* access bits */
+	CLASS_HALT,		/* halt polling: wakeups (with the time waited), poll changes */
+	CLASS_NESTED,		/* x86 nested guests: L2 exits, exits injected into L1, L2 entries */
 	NR_CLASSES,
 };
 
@@ -85,6 +92,56 @@ enum trap_class {
  * ESR ISS; SYSREG_WRITE for msr (and sys instructions), clear for mrs. */
 #define SYSREG_WRITE (1ULL << 32)
 #define SYSREG_ENC_MASK 0x1fffe0ULL
+/* CLASS_IRQ, CLASS_IPI, CLASS_HALT and CLASS_NESTED codes: which event in
+ * the top byte, that event's fields below it. */
+#define CODE_KIND_SHIFT 56
+#define CODE_KIND(code) ((__u32)((code) >> CODE_KIND_SHIFT))
+#define CODE_OF_KIND(kind) ((__u64)(kind) << CODE_KIND_SHIFT)
+enum irq_kind {
+	IRQ_INJ_VIRQ = 1,	/* kvm_inj_virq: vector (Linux 5.10: its irq), IRQ_SOFT, IRQ_REINJECTED */
+	IRQ_INJ_EXCEPTION,	/* kvm_inj_exception: vector, IRQ_HAS_ERROR, IRQ_REINJECTED */
+	IRQ_SET_IRQ,		/* kvm_set_irq (KVM_IRQ_LINE, irqfd): gsi, IRQ_LEVEL */
+	IRQ_MSI,		/* kvm_msi_set_irq: vector, delivery mode << 8, destination << 16 */
+	IRQ_IOAPIC,		/* kvm_ioapic_set_irq: pin, vector << 8, IRQ_COALESCED */
+	IRQ_PIC,		/* kvm_pic_set_irq: chip << 8 | pin, IRQ_COALESCED */
+	IRQ_VGIC,		/* arm64 vgic_update_irq_pending: irq, IRQ_LEVEL */
+	IRQ_TIMER,		/* arm64 kvm_timer_update_irq: irq, IRQ_LEVEL */
+	IRQ_LINE,		/* arm64 kvm_irq_line: irq, type << 16, IRQ_LEVEL */
+};
+#define IRQ_SOFT (1ULL << 32)
+#define IRQ_REINJECTED (1ULL << 33)
+#define IRQ_HAS_ERROR (1ULL << 34)
+#define IRQ_LEVEL (1ULL << 35)
+#define IRQ_COALESCED (1ULL << 36)
+enum ipi_kind {
+	IPI_SEND = 1,		/* kvm_apic_ipi: vector, delivery mode << 8, shorthand << 12, dest << 16 */
+	IPI_ACCEPT,		/* kvm_apic_accept_irq: vector, delivery mode << 8, IPI_LEVEL_TRIGGER,
+				 * APIC id << 16 */
+};
+#define IPI_LEVEL_TRIGGER (1ULL << 11)
+/* CLASS_PAGEFAULT code: the guest-physical page, and the error code's
+ * present, write, user, reserved-bit and fetch bits (x86 PFERR_*). */
+#define PF_PRESENT 0x1ULL
+#define PF_WRITE 0x2ULL
+#define PF_USER 0x4ULL
+#define PF_RSVD 0x8ULL
+#define PF_FETCH 0x10ULL
+#define PF_PAGE_MASK (~0xfffULL)
+enum halt_kind {
+	HALT_WAKEUP = 1,	/* kvm_vcpu_wakeup: HALT_POLLED, HALT_BLOCKED or HALT_INVALID;
+				 * its latency is the time waited */
+	HALT_POLL_NS,		/* kvm_halt_poll_ns: the new value, HALT_GROW */
+};
+#define HALT_POLLED 0		/* a poll found the wakeup: the vCPU never blocked */
+#define HALT_BLOCKED 1		/* it blocked */
+#define HALT_INVALID 2		/* the poll was not valid */
+#define HALT_GROW (1ULL << 32)
+enum nested_kind {
+	NESTED_L2_EXIT = 1,	/* kvm_nested_vmexit: isa << 32 | the L2 exit's reason */
+	NESTED_INJECT,		/* kvm_nested_vmexit_inject: isa << 32 | the exit L1 is given */
+	NESTED_ENTER,		/* kvm_nested_vmenter (kvm_nested_vmrun before 6.1): isa << 32 */
+};
+
 /* CLASS_FAULT code: ESR EC (0x20 IABT_LOW, 0x24 DABT_LOW) << 8 | ISS bits
  * 0-7: fault status code (FSC, bits 0-5), WnR (bit 6), S1PTW (bit 7). */
 #define FAULT_EC_SHIFT 8

@@ -12,6 +12,7 @@
 #include "cli/options.h"
 #include "collect/privileges.h"
 #include "collect/session.h"
+#include "model/classes.h"
 #include "offline/report_cmd.h"
 #include "present/http.h"
 #include "present/metrics.h"
@@ -229,6 +230,7 @@ static int trace_command(int argc, char **argv)
 	if (err)
 		return err < 0 ? EXIT_OK : err;
 	session_set_verbose(r.opts.verbose);
+	classes_choose(r.opts.classes);	/* every view and the plan read the choice */
 	signal(SIGXFSZ, SIG_IGN);	/* ulimit -f: a write fails (EFBIG) in one line instead */
 	if (session_check(&r.opts) || outputs_init(&r.outputs, &r.opts) || session_plan(&r.session, &r.opts))
 		goto cleanup;

@@ -12,6 +12,7 @@
 #include "present/http.h"
 #include "present/metrics.h"
 #include "cli/options.h"
+#include "model/classes.h"
 #include "util/text.h"
 #include "util/common.h"
 
@@ -56,6 +57,8 @@ static const struct argp_option option_list[] = {
 	  "(costs a map update per emulated instruction)", 0 },
 	{ "csv-insns", OPT_CSV_INSNS, "FILE", 0, "Write emulated instructions (--insns) and failed "
 	  "emulations as CSV", 0 },
+	{ "events", 'e', "CLASS[,CLASS...]", 0, "Trace these classes only (all, default, or +CLASS "
+	  "for the default set and CLASS); see --list-probes", 0 },
 	{ "attach", 'a', "MODE", 0, "auto (default), tracepoint, btf, fentry or kprobe", 0 },
 	{ "top", 'n', "N", 0, "Codes shown per class (default 5)", 0 },
 	{ "quiet", 'q', NULL, 0, "No per-interval tables, only the summary", 0 },
@@ -208,6 +211,40 @@ static int parse_attach(struct parse_state *ps, const char *arg)
 	return 0;
 }
 
+/* -e CLASS[,CLASS...]: names, "all", "default", "+NAME" (the default set
+ * and NAME).  A bit per class in *mask; one line on a bad one. */
+static int parse_classes(struct parse_state *ps, const char *arg, unsigned long *mask)
+{
+	char copy[256], *save, *tok;
+
+	snprintf(copy, sizeof(copy), "%s", arg);
+	*mask = 0;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		bool add = *tok == '+';
+		int c = class_from_name(tok + add);
+
+		if (!strcmp(tok, "all")) {
+			for (c = 0; c < NR_CLASSES; c++)
+				*mask |= class_of_this_arch(c) ? 1UL << c : 0;
+			continue;
+		}
+		if (!strcmp(tok, "default")) {
+			*mask |= classes_default();
+			continue;
+		}
+		if (c < 0)
+			return fail(ps, "invalid -e '%s': no class '%s' (see --list-probes, or kvmprof --help)",
+				    arg, tok + add);
+		if (!class_of_this_arch(c))
+			return fail(ps, "invalid -e '%s': class %s is not traced on this architecture", arg,
+				    tok + add);
+		*mask |= 1UL << c | (add ? classes_default() : 0);
+	}
+	if (!*mask)
+		return fail(ps, "invalid -e '%s': no class chosen", arg);
+	return 0;
+}
+
 /* The options whose value is checked: 0, or EINVAL after one line;
  * ARGP_ERR_UNKNOWN for any other key. */
 static error_t parse_value_option(struct parse_state *ps, int key, char *arg)
@@ -242,6 +279,8 @@ static error_t parse_value_option(struct parse_state *ps, int key, char *arg)
 		return 0;
 	case 'a':
 		return parse_attach(ps, arg);
+	case 'e':
+		return parse_classes(ps, arg, &o->classes);
 	case 'n':
 		if (!parse_long(arg, 1, 1000, &v))
 			return fail(ps, "invalid --top '%s': expected 1 to 1000", arg);

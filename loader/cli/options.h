@@ -38,6 +38,7 @@ struct options {
 	const char *listen;	/* --listen ADDR:PORT: serve /metrics, no tables */
 	bool metrics_no_vcpu, metrics_no_code;
 	long metrics_max_series;
+	unsigned long classes;	/* -e: a bit per class; 0 the default set */
 	long max_keys;		/* --max-keys: the trap maps' room */
 	long max_guest_keys;	/* --max-guest-keys: one guest's share of it */
 	double metrics_grace_s;

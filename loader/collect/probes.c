@@ -16,6 +16,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "collect/probes.h"
+#include "model/classes.h"
 
 #define MAX_FUNCTIONS 3
 #ifndef ENOTSUPP
@@ -28,6 +29,7 @@ struct event_desc {
 	bool latency_only;		/* it only closes the class's latency intervals */
 	const char *feeds;		/* for --list-probes */
 	bool has_btf;			/* a tp_btf variant exists */
+	bool by_name;			/* a kvm record read by field name (no tp_btf variant) */
 	const char *btf_reads[2];	/* the tp_btf variant reads one of these */
 	bool direct;			/* and a _direct one, for KVM built in */
 	/* fentry/kprobe variants: the first this kernel can run is used */
@@ -41,6 +43,8 @@ struct event_desc {
  * method: tp_NAME, btf_NAME (_direct), fentry_/fexit_/kprobe_PROGRAM. */
 #define EVENT(sys, ev, cls, what) .system = sys, .name = ev, .class = cls, .feeds = what
 #define KVM_EVENT(ev, cls, what) EVENT("kvm", ev, cls, what), .has_btf = true
+/* a kvm event whose record the program reads by name: no tp_btf variant */
+#define CLASSIC(ev, cls, what) EVENT("kvm", ev, cls, what), .by_name = true
 static const struct event_desc arch_events[NR_PROBE_ARCHES][NR_EVENTS] = {
 	[PROBE_ARCH_X86] = {
 		[EV_KVM_EXIT] = { KVM_EVENT("kvm_exit", CLASS_EXIT, "exit"), .btf_reads = { "vcpu_svm", "vcpu_vmx" },
@@ -67,6 +71,26 @@ static const struct event_desc arch_events[NR_PROBE_ARCHES][NR_EVENTS] = {
 		 * or Xen (CONFIG_KVM_XEN) ones; a kernel without them skips them */
 		[EV_KVM_HV_HYPERCALL] = { KVM_EVENT("kvm_hv_hypercall", CLASS_HYPERCALL, "hypercall (Hyper-V)") },
 		[EV_KVM_XEN_HYPERCALL] = { KVM_EVENT("kvm_xen_hypercall", CLASS_HYPERCALL, "hypercall (Xen)") },
+		/* beyond traps, chosen with -e: classic tracepoints only, whose
+		 * records the programs read by field name (they differ across
+		 * kernels; no tp_btf variant) */
+		[EV_KVM_INJ_VIRQ] = { CLASSIC("kvm_inj_virq", CLASS_IRQ, "irq (injected)") },
+		[EV_KVM_INJ_EXCEPTION] = { CLASSIC("kvm_inj_exception", CLASS_IRQ, "irq (exceptions)") },
+		[EV_KVM_SET_IRQ] = { CLASSIC("kvm_set_irq", CLASS_IRQ, "irq (lines)") },
+		[EV_KVM_MSI_SET_IRQ] = { CLASSIC("kvm_msi_set_irq", CLASS_IRQ, "irq (MSIs)") },
+		[EV_KVM_IOAPIC_SET_IRQ] = { CLASSIC("kvm_ioapic_set_irq", CLASS_IRQ, "irq (IOAPIC)") },
+		[EV_KVM_PIC_SET_IRQ] = { CLASSIC("kvm_pic_set_irq", CLASS_IRQ, "irq (PIC)") },
+		[EV_KVM_APIC_IPI] = { CLASSIC("kvm_apic_ipi", CLASS_IPI, "ipi (sent)") },
+		[EV_KVM_APIC_ACCEPT_IRQ] = { CLASSIC("kvm_apic_accept_irq", CLASS_IPI, "ipi (accepted)") },
+		[EV_KVM_PAGE_FAULT] = { CLASSIC("kvm_page_fault", CLASS_PAGEFAULT, "pagefault") },
+		[EV_KVM_VCPU_WAKEUP] = { CLASSIC("kvm_vcpu_wakeup", CLASS_HALT, "halt (wakeups)") },
+		[EV_KVM_HALT_POLL_NS] = { CLASSIC("kvm_halt_poll_ns", CLASS_HALT, "halt (poll changes)") },
+		[EV_KVM_NESTED_VMEXIT] = { CLASSIC("kvm_nested_vmexit", CLASS_NESTED, "nested (L2 exits)") },
+		[EV_KVM_NESTED_VMEXIT_INJECT] = { CLASSIC("kvm_nested_vmexit_inject", CLASS_NESTED,
+							  "nested (to L1)") },
+		[EV_KVM_NESTED_VMENTER] = { CLASSIC("kvm_nested_vmenter", CLASS_NESTED, "nested (entries)") },
+		/* Linux 5.10's, before kvm_nested_vmenter */
+		[EV_KVM_NESTED_VMRUN] = { CLASSIC("kvm_nested_vmrun", CLASS_NESTED, "nested (entries, 5.10)") },
 	},
 	[PROBE_ARCH_ARM64] = {
 		/* handle_exit() runs once per exit; handle_hvc() is static, reached
@@ -83,6 +107,12 @@ static const struct event_desc arch_events[NR_PROBE_ARCHES][NR_EVENTS] = {
 		[EV_KVM_WFX] = { KVM_EVENT("kvm_wfx_arm64", CLASS_WFX, "wfx") },
 		[EV_KVM_SYSREG] = { KVM_EVENT("kvm_handle_sys_reg", CLASS_SYSREG, "sysreg") },
 		[EV_KVM_GUEST_FAULT] = { KVM_EVENT("kvm_guest_fault", CLASS_FAULT, "fault") },
+		[EV_KVM_SET_IRQ] = { CLASSIC("kvm_set_irq", CLASS_IRQ, "irq (lines)") },
+		[EV_VGIC_UPDATE_IRQ_PENDING] = { CLASSIC("vgic_update_irq_pending", CLASS_IRQ, "irq (vgic)") },
+		[EV_KVM_TIMER_UPDATE_IRQ] = { CLASSIC("kvm_timer_update_irq", CLASS_IRQ, "irq (timer)") },
+		[EV_KVM_IRQ_LINE] = { CLASSIC("kvm_irq_line", CLASS_IRQ, "irq (KVM_IRQ_LINE)") },
+		[EV_KVM_VCPU_WAKEUP] = { CLASSIC("kvm_vcpu_wakeup", CLASS_HALT, "halt (wakeups)") },
+		[EV_KVM_HALT_POLL_NS] = { CLASSIC("kvm_halt_poll_ns", CLASS_HALT, "halt (poll changes)") },
 	},
 };
 
@@ -101,6 +131,16 @@ static const char *const method_names[] = {
 const char *method_name(enum attach_method m)
 {
 	return method_names[m];
+}
+
+unsigned long plan_classes(const struct probe_plan *plan)
+{
+	unsigned long mask = 0;
+
+	for (int ev = 0; ev < NR_EVENTS; ev++)
+		if (events[ev].name && !events[ev].latency_only && plan->method[ev] != METHOD_NONE)
+			mask |= 1UL << events[ev].class;
+	return mask;
 }
 
 enum attach_method plan_class_method(const struct probe_plan *plan, unsigned int class)
@@ -375,7 +415,7 @@ static void plan_tracepoint(struct probe_plan *plan, int ev)
 	char name[128];
 
 	plan->method[ev] = METHOD_TRACEPOINT;
-	if (!events[ev].has_btf)	/* a syscall's record: fixed ABI, no type needed */
+	if (!events[ev].has_btf && !events[ev].by_name)	/* a syscall's record: fixed ABI */
 		return;
 	snprintf(name, sizeof(name), "trace_event_raw_%s", events[ev].name);
 	/* the test hook: as on a kernel without module BTF (README, Tests) */
@@ -418,6 +458,10 @@ int plan_probes(enum attach_mode mode, struct probe_plan *plan)
 
 		if (!e->name)	/* another architecture's event */
 			continue;
+		if (!class_traced_here(e->class)) {	/* not chosen: not attached, costs nothing */
+			note_add(plan, ev, "%s not chosen (-e)", class_name(e->class));
+			continue;
+		}
 		if (function_mode && e->functions[0].function) {
 			with_functions++;
 			plan->function[ev] = plan_function(plan, ev, mode == ATTACH_KPROBE, &refused);
@@ -647,6 +691,10 @@ void print_plan(FILE *out, const struct probe_plan *plan)
 			snprintf(note, sizeof(note), "%s", plan->note[ev]);
 		fprintf(out, "%-28s %-28s %-11s %s\n", event, events[ev].feeds, method_label(plan, ev), note);
 	}
+	for (unsigned int c = 0; c < NR_CLASSES; c++)	/* what this architecture has no events for */
+		if (!class_of_this_arch(c) && class_table[c].optional)
+			fprintf(out, "%-28s %-28s %-11s %s\n", "-", class_name(c), "none",
+				"KVM has no event for it on this architecture: not traced");
 }
 
 void print_plan_line(FILE *out, const struct probe_plan *plan)

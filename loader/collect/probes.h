@@ -20,6 +20,12 @@ enum probe_event {
 	EV_KVM_EXIT, EV_KVM_ENTRY, EV_KVM_HYPERCALL, EV_KVM_EMULATE_INSN, EV_KVM_PIO,
 	EV_KVM_MMIO, EV_KVM_USERSPACE_EXIT, EV_SYS_ENTER_IOCTL, EV_KVM_MSR, EV_KVM_CPUID,
 	EV_KVM_WFX, EV_KVM_SYSREG, EV_KVM_GUEST_FAULT, EV_KVM_HV_HYPERCALL, EV_KVM_XEN_HYPERCALL,
+	/* beyond traps (-e) */
+	EV_KVM_INJ_VIRQ, EV_KVM_INJ_EXCEPTION, EV_KVM_SET_IRQ, EV_KVM_MSI_SET_IRQ, EV_KVM_IOAPIC_SET_IRQ,
+	EV_KVM_PIC_SET_IRQ, EV_VGIC_UPDATE_IRQ_PENDING, EV_KVM_TIMER_UPDATE_IRQ, EV_KVM_IRQ_LINE,
+	EV_KVM_APIC_IPI, EV_KVM_APIC_ACCEPT_IRQ, EV_KVM_PAGE_FAULT, EV_KVM_VCPU_WAKEUP,
+	EV_KVM_HALT_POLL_NS, EV_KVM_NESTED_VMEXIT, EV_KVM_NESTED_VMEXIT_INJECT, EV_KVM_NESTED_VMENTER,
+	EV_KVM_NESTED_VMRUN,
 	NR_EVENTS,
 };
 
@@ -63,6 +69,8 @@ int attach_plan(struct bpf_object *obj, const struct probe_plan *plan, enum atta
 const char *plan_program_event(const struct probe_plan *plan, const char *prog_name,
 			       char *buf, size_t size);
 
+/* The classes with a counting event attached, a bit each. */
+unsigned long plan_classes(const struct probe_plan *plan);
 /* How the class's counting event is attached (METHOD_NONE: not here). */
 enum attach_method plan_class_method(const struct probe_plan *plan, unsigned int class);
 

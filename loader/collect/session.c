@@ -13,6 +13,7 @@
 #include "collect/procfs.h"
 #include "collect/record_btf.h"
 #include "collect/session.h"
+#include "model/classes.h"
 
 /* How to get KVM's tracepoints: a module on x86, built in on arm64, where
  * it only starts when the kernel was booted at EL2. */
@@ -89,6 +90,7 @@ int session_plan(struct session *s, const struct options *opts)
 {
 	if (plan_probes(opts->attach, &s->plan))
 		return -1;
+	classes_attached(plan_classes(&s->plan));
 	/* an empty events/kvm folder (KVM's tracepoints gone) would otherwise
 	 * give a run that counts nothing and says nothing */
 	for (int ev = 0; ev < NR_EVENTS; ev++)

@@ -86,6 +86,8 @@ const char *trap_device(const struct trap_key *key)
 		return pio_device(key->code & 0xffff);
 	case CLASS_MMIO:
 		return mmio_device(key->code & ~0xfffULL);
+	case CLASS_PAGEFAULT:	/* a page fault on a device's page: its MMIO */
+		return mmio_device(key->code & PF_PAGE_MASK);
 	case CLASS_EXIT:
 		if ((key->detail_flags & DETAIL_KIND_MASK) == DETAIL_IO &&
 		    !(key->detail_flags & DETAIL_UNKNOWN))

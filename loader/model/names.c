@@ -582,5 +582,6 @@ void code_name(unsigned int class, __u64 code, char *buf, size_t size)
 		fault_code_name(code, buf, size);
 		return;
 	}
-	snprintf(buf, size, "class %u code 0x%llx", class, (unsigned long long)code);
+	if (!event_code_name(class, code, buf, size))
+		snprintf(buf, size, "class %u code 0x%llx", class, (unsigned long long)code);
 }

@@ -34,6 +34,10 @@ const char *emulate_mode_name(unsigned int mode);
  * "KVM_EXIT_MMIO", "0f a2 real".  Unknown codes come out as numbers. */
 void code_name(unsigned int class, __u64 code, char *buf, size_t size);
 
+/* The code of a class beyond traps (irq, ipi, pagefault, halt, nested),
+ * model/event_names.c; false for the trap classes. */
+bool event_code_name(unsigned int class, __u64 code, char *buf, size_t size);
+
 /* An exit's detail (trap_key detail_flags, detail): "outb 0x3f8",
  * "rep insw 0x1f0", "rdmsr 0x10", "wrmsr (index unknown)", "mov to cr4",
  * "clts"; "" when flags is 0. */

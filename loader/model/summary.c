@@ -241,6 +241,8 @@ static int make_devices(struct sum_guest *g)
 				const char *name = trap_device(&g->codes[i].key);
 				size_t d = first;
 
+				if (!name && cl == CLASS_PAGEFAULT)	/* RAM beside the devices' MMIO */
+					name = "RAM (no device)";
 				if (!name)
 					continue;
 				while (d < g->nr_devices && strcmp(g->devices[d].name, name))

@@ -143,6 +143,29 @@ static void json_insns(struct json_writer *w, const struct insn_sum *sums, size_
 	jw_end_array(w);
 }
 
+/* "traced": the classes traced, "not_traced": the others of this
+ * architecture, each with why */
+static void json_classes(struct json_writer *w)
+{
+	jw_name(w, "traced");
+	jw_array(w);
+	for (int c = 0; c < NR_CLASSES; c++)
+		if (class_of_this_arch(c) && !class_untraced_why(c))
+			jw_string(w, class_name(c));
+	jw_end_array(w);
+	jw_name(w, "not_traced");
+	jw_array(w);
+	for (int c = 0; c < NR_CLASSES; c++) {
+		if (!class_of_this_arch(c) || !class_untraced_why(c))
+			continue;
+		jw_object(w);
+		jw_string_field(w, "class", class_name(c));
+		jw_string_field(w, "why", class_untraced_why(c));
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+}
+
 void json_write_summary(FILE *f, const struct trap_table *s, double elapsed_s)
 {
 	struct json_writer w;
@@ -154,6 +177,7 @@ void json_write_summary(FILE *f, const struct trap_table *s, double elapsed_s)
 	jw_name(&w, "elapsed_s");
 	jw_float(&w, "%.3f", elapsed_s);
 	jw_uint_field(&w, "dropped", table_total_drops(s));
+	json_classes(&w);
 	jw_name(&w, "guests");
 	jw_array(&w);
 	for (size_t i = 0; ok && i < sum.nr_guests; i++) {

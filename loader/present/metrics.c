@@ -342,6 +342,12 @@ static void put_totals(FILE *f, const struct metrics *m, const struct trap_table
 		"# TYPE kvmprof_guests gauge\n"
 		"kvmprof_guests{state=\"live\"} %zu\nkvmprof_guests{state=\"ended\"} %zu\n",
 		live, ended);
+	fprintf(f, "# HELP kvmprof_class_traced 1 when the class is traced, 0 when not (not chosen with "
+		"-e, or no event for it in this kernel).\n# TYPE kvmprof_class_traced gauge\n");
+	for (int c = 0; c < NR_CLASSES; c++)
+		if (class_of_this_arch(c))
+			fprintf(f, "kvmprof_class_traced{class=\"%s\"} %d\n", class_name(c),
+				!class_untraced_why(c));
 }
 
 int metrics_render(struct metrics *m, const struct trap_table *cs, double now_s, char **buf,

@@ -63,6 +63,9 @@ void report_summary(FILE *out, const struct trap_table *s, double elapsed_s, int
 	fprintf(out, "=== kvmprof summary: %.1f s, %zu guest%s, %llu dropped event%s ===\n",
 		elapsed_s, sum.nr_guests, sum.nr_guests == 1 ? "" : "s",
 		(unsigned long long)sum.drops, sum.drops == 1 ? "" : "s");
+	for (int c = 0; c < NR_CLASSES; c++)	/* chosen, but this kernel has no event for it */
+		if (class_traced_here(c) && !class_attached(c))
+			fprintf(out, "Class %s not traced: %s.\n", class_name(c), class_untraced_why(c));
 	if (!sum.nr_guests)
 		fprintf(out, "No KVM traps seen.\n");
 	for (size_t i = 0; i < sum.nr_guests; i++) {
