@@ -15,12 +15,13 @@
 #include "model/classes.h"
 #include "util/text.h"
 #include "util/common.h"
+#include "cli/version.h"
 
 #define MAX_SECONDS (366.0 * 86400)
 
 enum { OPT_CSV_SERIES = 1000, OPT_LIST_PROBES, OPT_USAGE, OPT_LISTEN, OPT_METRICS_NO_VCPU,
 	OPT_METRICS_NO_CODE, OPT_METRICS_MAX_SERIES, OPT_METRICS_GRACE, OPT_JSON_SERIES, OPT_INSNS,
-	OPT_CSV_INSNS, OPT_MAX_KEYS, OPT_MAX_GUEST_KEYS };
+	OPT_CSV_INSNS, OPT_MAX_KEYS, OPT_MAX_GUEST_KEYS, OPT_PROM_FILE };
 
 static const char doc[] =
 "Profile KVM hypervisor traps per guest: exits, hypercalls, emulated\n"
@@ -40,6 +41,8 @@ static const char doc[] =
 "  kvmprof --list-probes        # what each event would attach to here\n"
 "  kvmprof --attach tracepoint  # classic tracepoints only\n"
 "  kvmprof --listen :9464       # Prometheus metrics at http://127.0.0.1:9464/metrics\n"
+"  kvmprof -q --prom-file /var/lib/prometheus/node-exporter/kvmprof.prom\n"
+"                               # the same metrics for node_exporter's textfile collector\n"
 "\n"
 "Exit status: 0 done, 1 could not trace or write output, 2 bad command line.";
 
@@ -75,7 +78,10 @@ static const struct argp_option option_list[] = {
 	  "kernel's maps (default 16384)", 0 },
 	{ "max-guest-keys", OPT_MAX_GUEST_KEYS, "N", 0, "At most N of them for one guest, so that "
 	  "no guest can take the others' room (default a quarter of --max-keys)", 0 },
+	{ "prom-file", OPT_PROM_FILE, "FILE", 0, "Write the Prometheus metrics to FILE, whole, every "
+	  "interval (for node_exporter's textfile collector: a name ending in .prom)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
+	{ "version", 'V', NULL, 0, "Print the version and exit", -1 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1 },
 	{},
@@ -177,7 +183,7 @@ static const struct simple_option {
 	PATH('j', json_path), PATH(OPT_JSON_SERIES, json_series_path), FLAG(OPT_INSNS, insns),
 	PATH(OPT_CSV_INSNS, csv_insns_path), FLAG('q', quiet), FLAG('v', verbose),
 	FLAG(OPT_LIST_PROBES, list_probes), FLAG(OPT_METRICS_NO_VCPU, metrics_no_vcpu),
-	FLAG(OPT_METRICS_NO_CODE, metrics_no_code),
+	FLAG(OPT_METRICS_NO_CODE, metrics_no_code), PATH(OPT_PROM_FILE, prom_path),
 };
 
 /* True when key is one of simple_options (then it is set). */
@@ -319,12 +325,13 @@ static int check_output_names(struct parse_state *ps)
 {
 	const struct options *o = ps->opts;
 	const char *const paths[] = { o->csv_path, o->csv_series_path, o->json_path,
-				      o->json_series_path, o->csv_insns_path };
+				      o->json_series_path, o->csv_insns_path, o->prom_path };
 	static const char *const clash[] = {
 		NULL, "--csv and --csv-series name the same file '%s'",
 		"--json and a CSV option name the same file '%s'",
 		"--json-series and another output name the same file '%s'",
 		"--csv-insns and another output option name the same file '%s'",
+		"--prom-file and another output option name the same file '%s'",
 	};
 
 	for (size_t j = 1; j < ARRAY_SIZE(paths); j++)
@@ -346,13 +353,13 @@ static int check_options(struct parse_state *ps)
 		return fail(ps, "--max-guest-keys %ld is more than --max-keys %ld", o->max_guest_keys,
 			    o->max_keys);
 	if (o->list_probes && (o->csv_path || o->csv_series_path || o->json_path ||
-			       o->json_series_path || o->csv_insns_path))
+			       o->json_series_path || o->csv_insns_path || o->prom_path))
 		return fail(ps, "--list-probes writes no files: drop --csv/--csv-series/--json/"
-			    "--json-series/--csv-insns");
-	if (!o->listen && (o->metrics_no_vcpu || o->metrics_no_code ||
+			    "--json-series/--csv-insns/--prom-file");
+	if (!o->listen && !o->prom_path && (o->metrics_no_vcpu || o->metrics_no_code ||
 			   o->metrics_max_series != METRICS_DEFAULT_MAX_SERIES ||
 			   o->metrics_grace_s != METRICS_DEFAULT_GRACE_S))
-		return fail(ps, "--metrics-* options need --listen ADDR:PORT");
+		return fail(ps, "--metrics-* options need --listen ADDR:PORT or --prom-file FILE");
 	return 0;
 }
 
@@ -367,6 +374,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_USAGE:
 		argp_help(state->root_argp, stdout, key == 'h' ? ARGP_HELP_STD_HELP : ARGP_HELP_USAGE,
 			  state->name);
+		ps->helped = true;
+		return 0;
+	case 'V':
+		printf("kvmprof %s\n", kvmprof_version);
 		ps->helped = true;
 		return 0;
 	case ARGP_KEY_ARG:

@@ -36,6 +36,7 @@ struct options {
 	bool batch;		/* plain tables even on a terminal */
 	bool list_probes;
 	const char *listen;	/* --listen ADDR:PORT: serve /metrics, no tables */
+	const char *prom_path;	/* --prom-file: /metrics' text, rewritten every interval */
 	bool metrics_no_vcpu, metrics_no_code;
 	long metrics_max_series;
 	unsigned long classes;	/* -e: a bit per class; 0 the default set */

@@ -2,11 +2,13 @@
 /* The run's outputs: series per interval, summary and files at the end. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include "model/guest_filter.h"
 #include "present/csv_out.h"
 #include "present/json_out.h"
 #include "present/outputs.h"
 #include "present/text.h"
+#include "util/common.h"
 
 int outputs_init(struct outputs *o, const struct options *opts)
 {
@@ -16,9 +18,12 @@ int outputs_init(struct outputs *o, const struct options *opts)
 		[OUT_JSON] = { opts->json_path, "--json" },
 		[OUT_JSON_SERIES] = { opts->json_series_path, "--json-series" },
 		[OUT_CSV_INSNS] = { opts->csv_insns_path, "--csv-insns" },
+		[OUT_PROM] = { opts->prom_path, "--prom-file" },
 	};
 
 	o->opts = opts;
+	metrics_init(&o->prom, opts->metrics_no_vcpu, opts->metrics_no_code, opts->metrics_max_series,
+		     opts->metrics_grace_s);
 	for (int i = 0; i < NR_OUTPUTS; i++)
 		o->paths[i] = (struct outpath){ .dirfd = -1, .stream_fd = -1 };
 	for (int i = 0; i < NR_OUTPUTS; i++) {
@@ -79,9 +84,46 @@ const struct trap_table *outputs_shown(struct outputs *o, const struct trap_tabl
 	return &o->chosen;
 }
 
+/* --prom-file: the text a scrape of /metrics would get, renamed over FILE
+ * whole (node_exporter's textfile collector reads only *.prom, never the
+ * temporary NAME.tmp.XXXXXX beside it).  A write that fails is one line;
+ * the next tries are 1, 2, 4 ... up to 64 reads later, so a full disk is
+ * not a line a second. */
+static void write_prom(struct outputs *o, const struct trap_table *shown)
+{
+	struct outfile f;
+	char *text;
+	size_t len;
+
+	if (!o->paths[OUT_PROM].path)
+		return;
+	if (o->prom_wait) {
+		o->prom_wait--;
+		return;
+	}
+	if (metrics_render(&o->prom, shown, now_s(), &text, &len)) {
+		fprintf(stderr, "kvmprof: --prom-file %s: out of memory\n", o->paths[OUT_PROM].path);
+		o->failed = true;
+		return;
+	}
+	if (!outfile_open(&f, &o->paths[OUT_PROM])) {
+		fwrite(text, 1, len, f.f);
+		if (!outfile_commit(&f)) {
+			o->prom_backoff = 0;
+			free(text);
+			return;
+		}
+	}
+	free(text);
+	o->failed = true;
+	o->prom_wait = o->prom_backoff;
+	o->prom_backoff = o->prom_backoff ? (o->prom_backoff < 64 ? o->prom_backoff * 2 : 64) : 1;
+}
+
 void outputs_interval(struct outputs *o, const struct trap_table *shown, double elapsed_s,
 		      double interval_s)
 {
+	write_prom(o, shown);
 	if (o->series.f)
 		csv_write_series(o->series.f, shown, elapsed_s, interval_s);
 	if (o->jseries.f)
@@ -143,6 +185,10 @@ int outputs_final(struct outputs *o, const struct trap_table *shown, double elap
 	write_file(o, OUT_CSV, shown, elapsed_s, write_histograms);
 	write_file(o, OUT_JSON, shown, elapsed_s, json_write_summary);
 	write_file(o, OUT_CSV_INSNS, shown, elapsed_s, write_insns);
+	if (o->prom_wait) {	/* the last read's was skipped after a failure: try once more */
+		o->prom_wait = 0;
+		write_prom(o, shown);
+	}
 	if (o->series.f && outfile_commit(&o->series))
 		o->failed = true;
 	if (o->jseries.f && outfile_commit(&o->jseries))
@@ -159,4 +205,5 @@ void outputs_close(struct outputs *o)
 		if (o->paths[i].path)
 			outpath_free(&o->paths[i]);
 	table_free(&o->chosen);
+	metrics_free(&o->prom);
 }

@@ -5,13 +5,16 @@
 #include <stdbool.h>
 #include "cli/options.h"
 #include "model/table.h"
+#include "present/metrics.h"
 #include "util/outfile.h"
 
 /* What a run writes: the series files per interval (rotated at SIGHUP),
  * the summary on stdout and the --csv, --json and --csv-insns files at the
  * end, each written whole or not at all; with -g only the chosen guests.
+ * --prom-file is /metrics' text, written whole and renamed every interval.
  * Zero-initialised, outputs_close frees what exists on every path. */
-enum output_file { OUT_CSV, OUT_CSV_SERIES, OUT_JSON, OUT_JSON_SERIES, OUT_CSV_INSNS, NR_OUTPUTS };
+enum output_file { OUT_CSV, OUT_CSV_SERIES, OUT_JSON, OUT_JSON_SERIES, OUT_CSV_INSNS, OUT_PROM,
+		   NR_OUTPUTS };
 
 struct outputs {
 	const struct options *opts;
@@ -19,6 +22,8 @@ struct outputs {
 	struct outfile series, jseries;	/* --csv-series, --json-series */
 	struct trap_table chosen;	/* -g: the chosen guests of the last read */
 	bool failed;			/* a file could not be written: exit 1 */
+	struct metrics prom;		/* --prom-file's label sets, as /metrics keeps its own */
+	unsigned int prom_wait, prom_backoff;	/* reads to skip after a failed write */
 };
 
 /* Checks every file asked for (util/outfile.h), and that no two name the
@@ -32,7 +37,7 @@ bool outputs_have_files(const struct outputs *o);
 /* What the tables, summary and files show: every guest, or with -g a copy
  * holding the guests whose names match. */
 const struct trap_table *outputs_shown(struct outputs *o, const struct trap_table *all);
-/* The series rows of a read. */
+/* The series rows of a read, and the --prom-file. */
 void outputs_interval(struct outputs *o, const struct trap_table *shown, double elapsed_s,
 		      double interval_s);
 /* SIGHUP: the series rows so far become the files, renamed into place
