@@ -240,3 +240,118 @@ bench: all bench/floor
 	./bench/bench.sh
 
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
+
+# ---- Installing: make install / uninstall, the man pages, make deb ----
+# The version: git describe of this tree (a tag, or debian/changelog's
+# version and the commit when no tag is there), else the changelog's.  It is
+# compiled into loader/cli/version.c alone, which a new version (a stamp
+# rewritten only when it changes) recompiles, and nothing else.
+DEB_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
+ifeq ($(origin VERSION),undefined)
+VERSION := $(shell git describe --tags --dirty 2>/dev/null || \
+	{ h=$$(git describe --always --dirty 2>/dev/null) && echo "$(DEB_VERSION)-g$$h"; })
+VERSION := $(or $(VERSION),$(DEB_VERSION),unknown)
+endif
+VERSION_STAMP := $(OUTPUT)/version-stamp
+$(shell mkdir -p $(OUTPUT) && { [ "$$(cat $(VERSION_STAMP) 2>/dev/null)" = '$(VERSION)' ] || \
+	printf '%s\n' '$(VERSION)' > $(VERSION_STAMP); })
+VERSION_OBJS := $(foreach d,obj asan fuzz,$(OUTPUT)/$(d)/loader/cli/version.o)
+$(VERSION_OBJS): CFLAGS += -DKVMPROF_VERSION='"$(VERSION)"'
+$(VERSION_OBJS): $(VERSION_STAMP)
+
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/kvmprof
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# systemd looks in /usr/local/lib/systemd/system too; Debian 12's own units
+# are in /lib/systemd/system (debian/rules says so)
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+
+# Man pages: scdoc sources in docs/man, the version in their footer.
+SCDOC ?= scdoc
+MAN_SRCS := $(wildcard docs/man/*.scd)
+MAN_PAGES := $(MAN_SRCS:docs/man/%.scd=$(OUTPUT)/man/%)
+$(OUTPUT)/man/%: docs/man/%.scd $(VERSION_STAMP)
+	@mkdir -p $(@D)
+	sed 's/@VERSION@/$(VERSION)/g' $< | $(SCDOC) > $@
+
+DOCS := README.md $(wildcard docs/*.md docs/*.png)
+EXAMPLES := contrib/grafana/kvmprof-dashboard.json contrib/prometheus/prometheus.yml
+UNIT := contrib/systemd/kvmprof-exporter.service
+
+.PHONY: build install uninstall man deb deps-deb version
+man: $(MAN_PAGES)
+
+version:
+	@echo $(VERSION)
+
+# What make install installs, built; no test programs.
+build: $(KVMPROF) man
+
+install: build
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(SYSCONFDIR)/default
+	install -m 0755 $(KVMPROF) $(DESTDIR)$(SBINDIR)/kvmprof
+	install -m 0644 $(filter %.8,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(filter %.1,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 completion/kvmprof.bash $(DESTDIR)$(BASHCOMPDIR)/kvmprof
+	sed 's|/usr/sbin/kvmprof|$(SBINDIR)/kvmprof|' $(UNIT) > $(DESTDIR)$(SYSTEMDUNITDIR)/kvmprof-exporter.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/kvmprof-exporter.service
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples
+	@# the admin's settings are kept
+	[ -e $(DESTDIR)$(SYSCONFDIR)/default/kvmprof-exporter ] || \
+		install -m 0644 contrib/systemd/kvmprof-exporter.default $(DESTDIR)$(SYSCONFDIR)/default/kvmprof-exporter
+
+# Removes what install put there (the settings only when unchanged).
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/kvmprof $(DESTDIR)$(BASHCOMPDIR)/kvmprof \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/kvmprof-exporter.service
+	rm -f $(foreach p,$(MAN_SRCS:docs/man/%.scd=%),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(p))
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS))) \
+		$(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(EXAMPLES)))
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
+	! cmp -s contrib/systemd/kvmprof-exporter.default $(DESTDIR)$(SYSCONFDIR)/default/kvmprof-exporter || \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/default/kvmprof-exporter
+
+# The Debian package, kvmprof_VERSION_ARCH.deb here, built by debian/rules
+# (dpkg-buildpackage) from a copy of this tree (what git tracks and what it
+# does not ignore) in $(OUTPUT)/deb; make deb ARCH=arm64 cross-builds.
+DEB_ARCH := $(if $(filter arm64,$(ARCH)),arm64,amd64)
+DEB_FILE := kvmprof_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_TREE := $(OUTPUT)/deb/kvmprof-$(DEB_VERSION)
+DEB_HOST_FLAG := $(if $(filter arm64,$(DEB_ARCH)),$(if $(filter arm64,$(HOST_ARCH)),,-aarm64))
+# debian/control's Build-Depends, for this architecture (apt as root)
+deps-deb:
+	@command -v dpkg-checkbuilddeps >/dev/null || $(MAKE) -s deps
+	@missing=$$(dpkg-checkbuilddeps $(DEB_HOST_FLAG) 2>&1 | sed -n 's/.*Unmet build dependencies: //p' | \
+		sed -e 's/([^)]*)//g' -e 's/debhelper-compat/debhelper/' | \
+		tr ' ' '\n' | sed -e '/^$$/d' $(if $(DEB_HOST_FLAG),-e '/:native$$/!s/$$/:$(DEB_ARCH)/') -e 's/:native$$//'); \
+	if [ -n "$$missing" ]; then \
+		echo "deps-deb: installing $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			$$missing >/dev/null; \
+	fi
+
+deb: $(CROSS_DEPS) deps-deb
+	rm -rf $(OUTPUT)/deb && mkdir -p $(DEB_TREE)
+	{ git ls-files --cached --others --exclude-standard 2>/dev/null || \
+		find . -path './.output*' -prune -o -type f -print; } | \
+		while IFS= read -r f; do [ -f "$$f" ] && printf '%s\n' "$$f"; done | \
+		grep -v -e '^\./\.output' -e '\.deb$$' | tar -cf - -T - | tar -xf - -C $(DEB_TREE)
+	cd $(DEB_TREE) && DEB_BUILD_OPTIONS="parallel=$$(nproc) $(DEB_BUILD_OPTIONS)" $(if $(DEB_HOST_FLAG),CC=$(TRIPLE)-gcc) \
+		dpkg-buildpackage -b -us -uc $(DEB_HOST_FLAG)
+	cp $(OUTPUT)/deb/$(DEB_FILE) .
+	@echo "built $(DEB_FILE)"
+
+clean: clean-install
+clean-install:
+	rm -f kvmprof_*.deb
+.PHONY: clean-install
+
+# What the packaging, its lint and the install test need (make deps).
+DEB_PACKAGES += debhelper lintian scdoc man-db bash-completion prometheus-node-exporter
+DEB_TOOLS += dh lintian scdoc man prometheus-node-exporter
