@@ -9,6 +9,8 @@ CC ?= cc
 TRIPLE := $(if $(filter arm64,$(ARCH)),aarch64,x86_64)-linux-gnu
 KVMPROF := kvmprof
 GUESTLOAD := $(if $(filter arm64,$(ARCH)),tests/guestload_arm64,tests/guestload)
+# the interrupt, IPI and halt load: x86 only (no arm64 variant)
+IRQLOAD := $(if $(filter arm64,$(ARCH)),,tests/irqload)
 ifneq ($(ARCH),$(HOST_ARCH))
 # make ARCH=arm64 on x86: Debian's cross compiler and the target's multiarch
 # libraries, into their own output folder and binary (kvmprof-arm64).
@@ -48,7 +50,7 @@ DEPFLAGS = -MMD -MP
 .PHONY: all deps deps-arm64 vmlinux clean demo test unit-test integration-test bpf-test vmtest vmtest-arm64 bench \
 	asan fuzz soak
 
-all: $(CROSS_DEPS) $(KVMPROF) $(GUESTLOAD)
+all: $(CROSS_DEPS) $(KVMPROF) $(GUESTLOAD) $(IRQLOAD)
 
 # Installs what is missing; a no-op on a machine that has it all.
 deps:
@@ -136,6 +138,9 @@ $(KVMPROF): $(OUTPUT)/obj/$(LOADER_MAIN:.c=.o) $(LOADER_LIB)
 tests/guestload: tests/guestload.c
 	$(CC) -O2 -g -Wall -Wextra -o $@ $< -lpthread
 
+tests/irqload: tests/irqload.c
+	$(CC) -O2 -g -Wall -Wextra -o $@ $< -lpthread
+
 tests/guestload_arm64: tests/guestload_arm64.c
 	$(CC) -O2 -g -Wall -Wextra -o $@ $< -lpthread
 
@@ -213,7 +218,7 @@ soak: deps
 	FUZZ_SECONDS=300 ./tests/fuzz/run.sh || rc=1; exit $$rc
 
 clean:
-	rm -rf $(OUTPUT) .output-arm64 kvmprof kvmprof-arm64 tests/guestload tests/guestload_arm64 \
+	rm -rf $(OUTPUT) .output-arm64 kvmprof kvmprof-arm64 tests/guestload tests/guestload_arm64 tests/irqload \
 		tests/unit_tests tests/bpf_drive kvmprof-asan tests/unit_tests-asan tests/bpf_drive-asan \
 		$(FUZZ_TARGETS)
 
