@@ -24,6 +24,52 @@ static __always_inline void count_drop(__u32 reason)
 		(*n)++;
 }
 
+/* The vCPU number in the current thread's name, as vcpu_from_comm() in
+ * loader/collect/procfs.c reads it: QEMU "CPU 3/KVM", cloud-hypervisor
+ * "vcpu3", crosvm "crosvm_vcpu3", Firecracker "fc_vcpu 3"; -1 none. */
+static __always_inline __s32 comm_vcpu(void)
+{
+	char c[16] = {};
+	__u32 n = 0;
+	int i, start;
+	bool qemu = false;
+
+	bpf_get_current_comm(c, sizeof(c));
+	if (c[0] == 'C' && c[1] == 'P' && c[2] == 'U' && c[3] == ' ')
+		start = 4, qemu = true;
+	else if (c[0] == 'v' && c[1] == 'c' && c[2] == 'p' && c[3] == 'u')
+		start = 4;
+	else if (c[0] == 'c' && c[1] == 'r' && c[6] == '_' && c[7] == 'v' && c[8] == 'c' && c[9] == 'p' &&
+		 c[10] == 'u' && c[2] == 'o' && c[3] == 's' && c[4] == 'v' && c[5] == 'm')
+		start = 11;
+	else if (c[0] == 'f' && c[1] == 'c' && c[2] == '_' && c[3] == 'v' && c[4] == 'c' && c[5] == 'p' &&
+		 c[6] == 'u' && c[7] == ' ')
+		start = 8;
+	else
+		return -1;
+	for (i = start; i < 15 && c[i] >= '0' && c[i] <= '9'; i++)
+		n = n * 10 + (c[i] - '0');
+	if (i == start || n > 0x7fffffff)
+		return -1;
+	if (qemu)
+		return i < 12 && c[i] == '/' && c[i + 1] == 'K' && c[i + 2] == 'V' && c[i + 3] == 'M' ? n : -1;
+	return i < 16 && !c[i] ? n : -1;
+}
+
+/* --tid and --vcpu, after -p: is the current thread one of those chosen? */
+static __always_inline bool thread_chosen(__u32 tid)
+{
+	struct vcpu_thread *v;
+
+	if (filter_tids && !bpf_map_lookup_elem(&tid_filter, &tid))
+		return false;
+	if (!filter_by_vcpu)
+		return true;
+	/* the number a thread's record keeps, else its name now */
+	v = bpf_map_lookup_elem(&vcpu_threads, &tid);
+	return (v ? v->vcpu : comm_vcpu()) == filter_vcpu;
+}
+
 /* The current thread's trap key, or false when its guest is filtered out. */
 static __always_inline bool current_key(struct trap_key *key, __u32 class, __u64 code)
 {
@@ -31,6 +77,8 @@ static __always_inline bool current_key(struct trap_key *key, __u32 class, __u64
 	__u32 tgid = pid_tgid >> 32;
 
 	if (filter_pids && !bpf_map_lookup_elem(&pid_filter, &tgid))
+		return false;
+	if ((filter_tids || filter_by_vcpu) && !thread_chosen((__u32)pid_tgid))
 		return false;
 	key->tgid = tgid;
 	key->tid = (__u32)pid_tgid;
@@ -223,6 +271,18 @@ static __always_inline void count_trap(__u32 class, __u64 code)
 		count_key(&key);
 }
 
+/* Adds ns to the squares: fine below 2^LAT_SQ_FINE ns, coarse above. */
+static __always_inline void add_square(struct trap_latency *l, __u64 ns)
+{
+	if (ns < 1ULL << LAT_SQ_FINE) {
+		__sync_fetch_and_add(&l->sum_sq_fine, ns * ns);
+	} else {
+		__u64 c = ns >> LAT_SQ_COARSE_SHIFT;
+
+		__sync_fetch_and_add(&l->sum_sq_coarse, c * c);
+	}
+}
+
 static __always_inline void record_latency(const struct trap_key *key, __u32 vcpu, __u64 ns)
 {
 	static const struct trap_latency zero;
@@ -239,6 +299,7 @@ static __always_inline void record_latency(const struct trap_key *key, __u32 vcp
 	l->vcpu = vcpu;
 	__sync_fetch_and_add(&l->count, 1);
 	__sync_fetch_and_add(&l->sum_ns, ns);
+	add_square(l, ns);
 	__sync_fetch_and_add(&l->slots[slot], 1);
 	if (!ns)
 		ns = 1;	/* min_ns 0 means no sample yet */
@@ -249,45 +310,91 @@ static __always_inline void record_latency(const struct trap_key *key, __u32 vcp
 		l->min_ns = ns;
 }
 
-/* Open a latency interval for key's thread in starts. */
-static __always_inline void open_interval(void *starts, const struct trap_key *key, __u32 vcpu)
+/* The current thread's record, made if need be in state before: the state
+ * it was in before the event that first saw it.  NULL when the map
+ * refuses one.  A record of another process's thread (a dead one whose id
+ * was reused) or of one that ended is started afresh. */
+static __always_inline struct vcpu_thread *vcpu_thread_of(__u32 tid, __u32 tgid, __u64 now,
+							  __u32 before)
 {
-	struct trap_start *s = bpf_map_lookup_elem(starts, &key->tid);
+	struct vcpu_thread *v = bpf_map_lookup_elem(&vcpu_threads, &tid);
 
-	if (s) {	/* reuse the thread's slot: no update on the hot path */
-		s->ts_ns = bpf_ktime_get_ns();
-		s->code = key->code;
-		s->vcpu = vcpu;
-		s->detail = key->detail;
-		s->detail_flags = key->detail_flags;
-		s->tgid = key->tgid;
-		return;
+	if (v && v->tgid == tgid && !v->end_ns)
+		return v;
+	struct vcpu_thread init = { .first_ns = now, .since_ns = now, .state = before, .tgid = tgid,
+				    .vcpu = comm_vcpu() };
+
+	if (bpf_map_update_elem(&vcpu_threads, &tid, &init, BPF_ANY)) {
+		count_drop(DROP_STARTS_FULL);
+		return NULL;
 	}
-	struct trap_start init = { .ts_ns = bpf_ktime_get_ns(), .code = key->code, .vcpu = vcpu,
-				   .detail = key->detail, .detail_flags = key->detail_flags,
-				   .tgid = key->tgid };
-
-	bpf_map_update_elem(starts, &key->tid, &init, BPF_ANY);
+	return bpf_map_lookup_elem(&vcpu_threads, &tid);
 }
 
-/* Close the current thread's open interval in starts, if any, into class. */
-static __always_inline void close_interval(void *starts, __u32 class)
+/* The thread's time since its state began goes to that state. */
+static __always_inline void time_to(struct vcpu_thread *v, __u32 state, __u64 now)
 {
-	struct trap_key key;
-	struct trap_start *s;
-	__u64 now;
+	__u32 was = v->state, idx = was;
 
-	if (!current_key(&key, class, 0))
+	barrier_var(idx);	/* else clang drops the mask the verifier needs */
+	if (was < NR_TIME_STATES && now > v->since_ns)
+		v->time_ns[idx & 7] += now - v->since_ns;
+	v->state = state;
+	v->since_ns = now;
+}
+
+static __always_inline void open_interval(struct trap_start *s, const struct trap_key *key, __u32 vcpu,
+					  __u64 rip, __u64 now)
+{
+	s->ts_ns = now;
+	s->code = key->code;
+	s->rip = rip;
+	s->vcpu = vcpu;
+	s->detail = key->detail;
+	s->detail_flags = key->detail_flags;
+}
+
+/* --slow: the record of one slow trap; lost ones are counted. */
+static __always_inline void log_slow(const struct trap_key *key, const struct trap_start *s, __u64 ns,
+				     __u64 now)
+{
+	struct slow_trap *t = bpf_ringbuf_reserve(&slow_traps, sizeof(*t), 0);
+
+	if (!t) {
+		count_drop(DROP_SLOW_LOG);
 		return;
-	s = bpf_map_lookup_elem(starts, &key.tid);
-	/* a start of another process is a dead thread's whose id was reused */
-	if (!s || !s->ts_ns || s->tgid != key.tgid)
+	}
+	t->end_ns = now;
+	t->duration_ns = ns;
+	t->code = s->code;
+	t->rip = s->rip;
+	t->tgid = key->tgid;
+	t->tid = key->tid;
+	t->vcpu = s->vcpu;
+	t->detail = s->detail;
+	t->class = key->class;
+	t->detail_flags = s->detail_flags;
+	t->pad = 0;
+	bpf_ringbuf_submit(t, 0);
+}
+
+/* Closes the thread's open interval s, if any, into class's latency. */
+static __always_inline void close_interval(struct trap_start *s, const struct trap_key *cur, __u32 class,
+					   __u64 now)
+{
+	struct trap_key key = *cur;
+	__u64 ns;
+
+	if (!s->ts_ns)
 		return;
-	now = bpf_ktime_get_ns();
+	ns = now > s->ts_ns ? now - s->ts_ns : 0;
+	key.class = class;
 	key.code = s->code;
 	key.detail = s->detail;
 	key.detail_flags = s->detail_flags;
-	record_latency(&key, s->vcpu, now > s->ts_ns ? now - s->ts_ns : 0);
+	record_latency(&key, s->vcpu, ns);
+	if (slow_ns && ns > slow_ns)
+		log_slow(&key, s, ns, now);
 	s->ts_ns = 0;
 }
 
@@ -299,39 +406,159 @@ static __always_inline __u32 exit_code_reason(__u32 isa, __u32 reason)
 }
 
 /* reason as exit_code_reason() made it; detail and flags as DETAIL_* says,
- * 0 for exits without detail. */
-static __always_inline void on_exit(__u32 isa, __u32 reason, __u32 vcpu, __u32 detail, __u16 flags)
+ * 0 for exits without detail; rip the guest's, RIP_UNKNOWN. */
+static __always_inline void on_exit(__u32 isa, __u32 reason, __u32 vcpu, __u32 detail, __u16 flags,
+				    __u64 rip)
 {
 	struct trap_key key;
-	__u64 code = (__u64)isa << EXIT_ISA_SHIFT | reason;
+	__u64 code = (__u64)isa << EXIT_ISA_SHIFT | reason, now;
+	struct vcpu_thread *v;
 
 	if (!current_key(&key, CLASS_EXIT, code))
 		return;
 	key.detail = detail;
 	key.detail_flags = flags;
-	if (count_key(&key))	/* a dropped exit gets no latency entry either */
-		open_interval(&exit_starts, &key, vcpu);
+	now = bpf_ktime_get_ns();
+	v = vcpu_thread_of(key.tid, key.tgid, now, TIME_GUEST);
+	if (v)
+		time_to(v, TIME_EXIT, now);
+	if (count_key(&key) && v)	/* a dropped exit gets no latency entry either */
+		open_interval(&v->exit, &key, vcpu, rip, now);
 }
 
 static __always_inline void on_entry(void)
 {
-	close_interval(&exit_starts, CLASS_EXIT);
+	struct trap_key key;
+	struct vcpu_thread *v;
+	__u64 now;
+
+	if (!current_key(&key, CLASS_EXIT, 0))
+		return;
+	now = bpf_ktime_get_ns();
+	v = vcpu_thread_of(key.tid, key.tgid, now, TIME_EXIT);
+	if (!v)
+		return;
+	close_interval(&v->exit, &key, CLASS_EXIT, now);
+	time_to(v, TIME_GUEST, now);
+	if (!v->entries)
+		v->entries = 1;
 }
 
 static __always_inline void on_userspace_exit(__u32 reason, int err)
 {
 	struct trap_key key;
-	__u64 code = err < 0 ? USERSPACE_ERRNO | (__u32)-err : reason;
+	__u64 code = err < 0 ? USERSPACE_ERRNO | (__u32)-err : reason, now;
+	struct vcpu_thread *v;
 
 	if (!current_key(&key, CLASS_USERSPACE, code))
 		return;
-	if (count_key(&key))
-		open_interval(&vmm_starts, &key, VCPU_UNKNOWN);
+	now = bpf_ktime_get_ns();
+	v = vcpu_thread_of(key.tid, key.tgid, now, TIME_EXIT);
+	if (v)
+		time_to(v, TIME_VMM, now);
+	if (count_key(&key) && v)
+		open_interval(&v->vmm, &key, VCPU_UNKNOWN, RIP_UNKNOWN, now);
+}
+
+/* The thread's bit in vcpu_tids, so the context switch program knows it. */
+static __always_inline void mark_vcpu_tid(__u32 tid)
+{
+	__u32 idx = tid >> 6;
+	__u64 *w = bpf_map_lookup_elem(&vcpu_tids, &idx), bit = 1ULL << (tid & 63);
+
+	if (w && !(*w & bit))
+		__sync_fetch_and_or(w, bit);
 }
 
 static __always_inline void on_kvm_run(void)
 {
-	close_interval(&vmm_starts, CLASS_USERSPACE);
+	struct trap_key key;
+	struct vcpu_thread *v;
+	__u64 now;
+
+	if (!current_key(&key, CLASS_USERSPACE, 0))
+		return;
+	now = bpf_ktime_get_ns();
+	v = vcpu_thread_of(key.tid, key.tgid, now, TIME_OUTSIDE);
+	if (!v)
+		return;
+	close_interval(&v->vmm, &key, CLASS_USERSPACE, now);
+	time_to(v, TIME_EXIT, now);
+	mark_vcpu_tid(key.tid);
+}
+
+/* kvm_vcpu_wakeup: the halt that ends now began ns ago.  The thread's time
+ * on the CPU in it (halt polling, and the way back after a block) went to
+ * exit: it moves to halted. */
+static __always_inline void on_halt_end(__u64 ns, bool waited)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct vcpu_thread *v = bpf_map_lookup_elem(&vcpu_threads, &tid);
+	__u64 now, start, from;
+
+	if (!v || v->state != TIME_EXIT || v->end_ns)
+		return;
+	now = bpf_ktime_get_ns();
+	start = now > ns ? now - ns : 0;
+	from = v->since_ns > start ? v->since_ns : start;
+	time_to(v, TIME_HALTED, from);	/* since_ns..from stays exit */
+	time_to(v, TIME_EXIT, now);	/* from..now is halted */
+	/* the polling before it blocked */
+	if (waited && v->blocked_ns > start) {
+		__u64 moved = v->blocked_ns - (v->blocked_from_ns > start ? v->blocked_from_ns : start);
+
+		if (moved <= v->time_ns[TIME_EXIT]) {
+			v->time_ns[TIME_EXIT] -= moved;
+			v->time_ns[TIME_HALTED] += moved;
+		}
+	}
+	v->blocked_ns = 0;
+}
+
+/* Could tid be a vCPU thread?  The one test every context switch makes. */
+static __always_inline bool maybe_vcpu(__u32 tid)
+{
+	__u32 idx = tid >> 6;
+	__u64 *w;
+
+	if (idx >= VCPU_TID_WORDS)
+		return true;	/* past the bitmap: the hash decides */
+	w = bpf_map_lookup_elem(&vcpu_tids, &idx);
+	return w && (*w >> (tid & 63) & 1);
+}
+
+/* A context switch: a vCPU thread leaving the CPU in KVM_RUN is halted (it
+ * blocks) or preempted (still runnable); one coming back resumes; one that
+ * ended stops counting, and its time since its last trip to the VMM began
+ * is outside (it left KVM_RUN for good). */
+static __always_inline void on_switch(__u32 prev, __u32 prev_tgid, bool runnable, bool dead, __u32 next)
+{
+	struct vcpu_thread *v;
+	__u64 now = 0;
+
+	if (maybe_vcpu(prev) && (v = bpf_map_lookup_elem(&vcpu_threads, &prev)) && !v->end_ns &&
+	    v->tgid == prev_tgid) {
+		now = bpf_ktime_get_ns();
+		if (dead) {
+			if (v->state == TIME_VMM) {
+				v->state = TIME_OUTSIDE;
+				v->vmm.ts_ns = 0;	/* never closed: no latency */
+			}
+			time_to(v, TIME_OUTSIDE, now);
+			v->end_ns = now;
+		} else if (v->state == TIME_EXIT || v->state == TIME_GUEST) {
+			v->resume = v->state;
+			if (!runnable) {
+				v->blocked_from_ns = v->since_ns;
+				v->blocked_ns = now;
+			}
+			time_to(v, runnable ? TIME_PREEMPTED : TIME_HALTED, now);
+		}
+	}
+	if (maybe_vcpu(next) && (v = bpf_map_lookup_elem(&vcpu_threads, &next)) && !v->end_ns &&
+	    (v->state == TIME_HALTED || v->state == TIME_PREEMPTED))
+		time_to(v, v->resume < NR_TIME_STATES ? v->resume : TIME_EXIT,
+			now ? now : bpf_ktime_get_ns());
 }
 
 #endif /* AGGREGATE_BPF_H */

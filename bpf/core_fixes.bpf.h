@@ -15,6 +15,8 @@
 #include <bpf/bpf_core_read.h>
 #include "kvmprof.h"
 
+#if defined(__TARGET_ARCH_x86)
+
 /* SVM: the tp_btf kvm_exit gets (vcpu, isa), no exit reason (the tracepoint
  * fetches it through kvm_x86_ops.get_exit_info), and the exit handlers'
  * fentry/kprobe only the vcpu: the reason and EXITINFO1 are read from the
@@ -152,13 +154,39 @@ static __always_inline __u64 vcpu_cs_base(struct kvm_vcpu *vcpu)
 	return RIP_UNKNOWN;
 }
 
-#if defined(__TARGET_ARCH_x86)
+/* The guest's RIP in vcpu->arch.regs, as kvm_rip_read() has it: SVM copies
+ * it from the VMCB at every exit; VMX reads the VMCS on demand, so it is
+ * this exit's only while regs_avail has VCPU_REGS_RIP.  RIP_UNKNOWN else. */
+static __always_inline __u64 vcpu_rip(struct kvm_vcpu *vcpu)
+{
+	if (bpf_core_field_exists(struct kvm_vcpu_arch___kvmprof, regs_avail)) {
+		struct kvm_vcpu_arch___kvmprof *arch = (void *)&vcpu->arch;
+
+		if (!(BPF_CORE_READ(arch, regs_avail) & 1U << bpf_core_enum_value(enum kvm_reg, VCPU_REGS_RIP)))
+			return RIP_UNKNOWN;
+	}
+	return BPF_CORE_READ(vcpu, arch.regs[VCPU_REGS_RIP]);
+}
+
 /* kvm_inj_virq's record before "KVM: x86: Trace re-injected interrupts
  * and exceptions" and the soft flag (Linux 5.12-6.0): the vector alone,
  * named irq (Debian 11's 5.10 has this one). */
 struct trace_event_raw_kvm_inj_virq___v510 {
 	unsigned int irq;
 } __attribute__((preserve_access_index));
-#endif
+#endif /* __TARGET_ARCH_x86 */
+
+/* The task's state: task_struct.state became __state in Linux 5.14
+ * ("sched: Change task_struct::state"); 5.10's is the old name. */
+struct task_struct___pre514 {
+	long state;
+} __attribute__((preserve_access_index));
+
+static __always_inline long task_state(struct task_struct *t)
+{
+	if (bpf_core_field_exists(t->__state))
+		return BPF_CORE_READ(t, __state);
+	return BPF_CORE_READ((struct task_struct___pre514 *)t, state);
+}
 
 #endif /* CORE_FIXES_BPF_H */

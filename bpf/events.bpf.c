@@ -16,15 +16,18 @@ int tp_kvm_set_irq(struct trace_event_raw_kvm_set_irq *ctx)
 	return TP_PASS;
 }
 
-/* The time the vCPU waited, polling or blocked, as the code's latency. */
+/* The time the vCPU waited, polling or blocked, as the code's latency
+ * (-e halt), and as halted time in the vCPU time accounting. */
 SEC("tracepoint/kvm/kvm_vcpu_wakeup")
 int tp_kvm_vcpu_wakeup(struct trace_event_raw_kvm_vcpu_wakeup *ctx)
 {
 	__u64 outcome = !ctx->valid ? HALT_INVALID : ctx->waited ? HALT_BLOCKED : HALT_POLLED;
 	struct trap_key key;
 
-	if (current_key(&key, CLASS_HALT, CODE_OF_KIND(HALT_WAKEUP) | outcome) && count_key(&key))
+	if (count_halt && current_key(&key, CLASS_HALT, CODE_OF_KIND(HALT_WAKEUP) | outcome) &&
+	    count_key(&key))
 		record_latency(&key, VCPU_UNKNOWN, ctx->ns);
+	on_halt_end(ctx->ns, ctx->waited);
 	return TP_PASS;
 }
 

@@ -12,6 +12,7 @@
 #include <bpf/bpf_core_read.h>
 #define KVMPROF_DEFINE_STATE
 #include "aggregate.bpf.h"
+#include "core_fixes.bpf.h"
 
 #define KVM_RUN_IOCTL 0xae80	/* _IO(KVMIO, 0x80) */
 
@@ -55,7 +56,37 @@ int tp_sys_enter_ioctl(struct sys_enter_ioctl_record *ctx)
 	return TP_PASS;
 }
 
+/* A context switch, for the vCPU time accounting: prev_state is
+ * TASK_REPORT_MAX when prev was preempted, else the reported state as one
+ * bit (0 running; EXIT_DEAD 0x10 or EXIT_ZOMBIE 0x20 at a task's last). */
+#define SWITCH_PREEMPTED 0x100	/* TASK_REPORT_MAX */
+#define SWITCH_EXITED 0x30
+
+SEC("tracepoint/sched/sched_switch")
+int tp_sched_switch(struct trace_event_raw_sched_switch *ctx)
+{
+	long state = ctx->prev_state;
+
+	/* prev is the current task: its tgid from the helper */
+	on_switch(ctx->prev_pid, bpf_get_current_pid_tgid() >> 32,
+		  !state || (state & SWITCH_PREEMPTED), state & SWITCH_EXITED && !(state & SWITCH_PREEMPTED),
+		  ctx->next_pid);
+	return TP_PASS;
+}
+
 /* ---- BTF tracepoints: typed arguments, no record is built ---- */
+
+#define TASK_DEAD 0x80	/* __state at a task's last switch */
+
+/* (preempt, prev, next) in every kernel; 5.18 added prev_state after them */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(btf_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	long state = task_state(prev);
+
+	on_switch(prev->pid, prev->tgid, preempt || !state, state & TASK_DEAD, next->pid);
+	return 0;
+}
 
 SEC("tp_btf/kvm_entry")
 int BPF_PROG(btf_kvm_entry)

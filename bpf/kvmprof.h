@@ -234,20 +234,81 @@ struct trap_latency {
 	__u64 sum_ns;
 	__u64 min_ns;	/* 0 until the first sample; samples count as >= 1 ns */
 	__u64 max_ns;
+	/* The samples' squares, for the deviation: those below 2^LAT_SQ_FINE ns
+	 * in ns^2, the longer ones in (ns >> LAT_SQ_COARSE_SHIFT)^2.  Both wrap;
+	 * the loader takes each read's difference, which stays below 2^64 for
+	 * anything one key's thread can spend between two reads. */
+	__u64 sum_sq_fine;
+	__u64 sum_sq_coarse;
 	__u64 slots[LAT_SLOTS];
 };
+#define LAT_SQ_FINE 20		/* about 1 ms */
+#define LAT_SQ_COARSE_SHIFT 10	/* about 1 us */
 
-/* Per-thread start of an exit or a trip to the VMM, until it is closed.
- * Keyed by thread id alone: tgid tells a start a dead thread left from one
- * a new thread that reuses its id in another process may close. */
+/* The start of an exit or a trip to the VMM, until it is closed. */
 struct trap_start {
-	__u64 ts_ns;
+	__u64 ts_ns;	/* 0: none open */
 	__u64 code;
+	__u64 rip;	/* the guest's, where the exit event has it; RIP_UNKNOWN else */
 	__u32 vcpu;
 	__u32 detail;
 	__u16 detail_flags;
 	__u16 pad;
+	__u32 pad2;
+};
+
+/* A vCPU thread's wall time, in states that sum to it. */
+enum time_state {
+	TIME_OUTSIDE,	/* neither in KVM_RUN nor in a trip to the VMM: before the first, after the last */
+	TIME_GUEST,	/* running guest code: kvm_entry -> kvm_exit */
+	TIME_EXIT,	/* in KVM_RUN, out of the guest, on a CPU: handling exits (all of
+			 * KVM_RUN where kvm_exit and kvm_entry do not fire) */
+	TIME_VMM,	/* in the VMM: kvm_userspace_exit -> the next KVM_RUN */
+	TIME_HALTED,	/* in KVM_RUN, blocked: halted, waiting for an interrupt */
+	TIME_PREEMPTED,	/* in KVM_RUN, runnable but off the CPU: host steal */
+	NR_TIME_STATES,
+};
+
+/* Per vCPU thread (vcpu_threads, by thread id): its open exit and VMM trip,
+ * and where its time went.  tgid tells a dead thread's record from that of
+ * a new thread reusing the id in another process. */
+struct vcpu_thread {
+	struct trap_start exit, vmm;
+	__u64 first_ns;		/* its first event: before it the loader counts TIME_OUTSIDE */
+	__u64 since_ns;		/* when state began */
+	__u64 end_ns;		/* when the thread ended (a dead task's last switch); 0 live */
+	__u32 state;		/* enum time_state */
+	__u32 resume;		/* the state TIME_HALTED or TIME_PREEMPTED returns to */
 	__u32 tgid;
+	__s32 vcpu;		/* from the thread's name (as the loader reads it); -1 unknown */
+	__u32 entries;		/* kvm_entry seen (counted up to 1): guest time is told from exit time */
+	__u32 pad;
+	/* the last block in KVM_RUN, for kvm_vcpu_wakeup to move the halt
+	 * polling before it from exit to halted */
+	__u64 blocked_ns;	/* when it blocked */
+	__u64 blocked_from_ns;	/* when the on-CPU segment that ended there began */
+	/* closed segments; the open one is now - since_ns.  Room for 8, so the
+	 * programs index it by state & 7, which the verifier can bound */
+	__u64 time_ns[8];
+};
+
+/* vcpu_tids: a bit per thread id that ran KVM_RUN, the one test the context
+ * switch program makes for every other task on the host. */
+#define VCPU_TID_WORDS 65536	/* thread ids below 2^22; above it the hash decides */
+
+/* --slow: one exit or VMM trip that took longer than slow_ns, through
+ * the slow_traps ring buffer. */
+struct slow_trap {
+	__u64 end_ns;		/* CLOCK_MONOTONIC, when it ended */
+	__u64 duration_ns;
+	__u64 code;
+	__u64 rip;		/* RIP_UNKNOWN where the event has none */
+	__u32 tgid, tid;
+	__u32 vcpu;		/* the exit event's; VCPU_UNKNOWN */
+	__u32 detail;
+	__u16 class;
+	__u16 detail_flags;
+	__u32 pad;
 };
 
 /* Sent once per new trap key, so the loader reads a new guest's name and
@@ -262,10 +323,11 @@ struct new_thread {
 enum drop_reason {
 	DROP_COUNTS_FULL = 0,	/* trap_counts had no room for a new key */
 	DROP_LATENCY_FULL,	/* trap_latency had no room */
-	DROP_STARTS_FULL,	/* too many exits in flight */
+	DROP_STARTS_FULL,	/* vcpu_threads had no room: a thread's latency and time not kept */
 	DROP_INSNS_FULL,	/* --insns: insn_counts had no room */
 	DROP_FAILED_FULL,	/* failed_insns had no room */
 	DROP_GUEST_FULL,	/* the guest had all the keys one guest may have (--max-guest-keys) */
+	DROP_SLOW_LOG,		/* --slow: the ring buffer had no room for a slow trap's record */
 	NR_DROPS,
 };
 

@@ -28,6 +28,17 @@ __kvmprof_state const volatile bool emul_insns;
  * that one guest (a VMM running each KVM_RUN from a fresh thread, say)
  * cannot fill the map for all; 0: no bound */
 __kvmprof_state const volatile __u32 guest_key_limit;
+/* --tid: count only the threads in tid_filter.  --vcpu: only the vCPU
+ * threads of number filter_vcpu (from the thread's name, as the loader
+ * reads it) */
+__kvmprof_state const volatile bool filter_tids;
+__kvmprof_state const volatile bool filter_by_vcpu;
+__kvmprof_state const volatile __s32 filter_vcpu;
+/* --slow: exits and VMM trips longer than this go to slow_traps; 0 off */
+__kvmprof_state const volatile __u64 slow_ns;
+/* -e halt: kvm_vcpu_wakeup counts as well; it is attached for the time
+ * accounting's halt polling without it */
+__kvmprof_state const volatile bool count_halt;
 
 __kvmprof_state struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -52,21 +63,21 @@ __kvmprof_state struct {
 	__type(value, struct trap_latency);
 } trap_latency SEC(".maps");
 
-/* Open exits and open VMM trips, by thread.  LRU: a thread that dies with
- * one open just ages out. */
+/* vCPU threads: open exits and VMM trips, and time accounting.  LRU: a
+ * thread that dies unseen just ages out. */
 __kvmprof_state struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MAX_THREADS);
 	__type(key, __u32);
-	__type(value, struct trap_start);
-} exit_starts SEC(".maps");
+	__type(value, struct vcpu_thread);
+} vcpu_threads SEC(".maps");
 
 __kvmprof_state struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, MAX_THREADS);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VCPU_TID_WORDS);
 	__type(key, __u32);
-	__type(value, struct trap_start);
-} vmm_starts SEC(".maps");
+	__type(value, __u64);
+} vcpu_tids SEC(".maps");
 
 /* Per guest (tgid): trap_counts entries made (the programs count them) and
  * deleted (the loader counts those, when it reclaims a dead thread's or an
@@ -99,6 +110,19 @@ __kvmprof_state struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } pid_filter SEC(".maps");
+
+__kvmprof_state struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_PID_FILTER);
+	__type(key, __u32);
+	__type(value, __u8);
+} tid_filter SEC(".maps");
+
+/* --slow: the slow traps, struct slow_trap each (56 bytes) */
+__kvmprof_state struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} slow_traps SEC(".maps");
 
 /* New keys' records (40 bytes each): room for a burst of thousands of
  * short-lived guests between two reads, so their names are not lost. */

@@ -15,14 +15,14 @@
 
 /* The exit code as the kvm_exit tracepoint records it: the exception type
  * without the SError flag, and the EC only for traps. */
-static __always_inline void arm64_exit(int ret, __u32 ec, __u32 vcpu)
+static __always_inline void arm64_exit(int ret, __u32 ec, __u32 vcpu, __u64 pc)
 {
 	__u32 type = (__u32)ret & ~(1U << ARM_EXIT_WITH_SERROR_BIT);
 
 	if (type != ARM_EXCEPTION_TRAP)
 		ec = 0;
 	on_exit(ISA_ARM64, (type & 0xffffff) << EXIT_ARM64_TYPE_SHIFT | (ec & EXIT_ARM64_EC_MASK),
-		vcpu, 0, 0);
+		vcpu, 0, 0, pc);
 }
 
 static __always_inline void arm64_hvc(__u64 r0, __u64 imm)
@@ -51,7 +51,7 @@ static __always_inline void arm64_guest_fault(__u64 esr)
 SEC("tracepoint/kvm/kvm_exit")
 int tp_kvm_exit(struct trace_event_raw_kvm_exit *ctx)
 {
-	arm64_exit(ctx->ret, ctx->esr_ec, VCPU_UNKNOWN);
+	arm64_exit(ctx->ret, ctx->esr_ec, VCPU_UNKNOWN, ctx->vcpu_pc);
 	return TP_PASS;
 }
 
@@ -88,7 +88,7 @@ int tp_kvm_guest_fault(struct trace_event_raw_kvm_guest_fault *ctx)
 SEC("tp_btf/kvm_exit")
 int BPF_PROG(btf_kvm_exit, int ret, unsigned int esr_ec, unsigned long vcpu_pc)
 {
-	arm64_exit(ret, esr_ec, VCPU_UNKNOWN);
+	arm64_exit(ret, esr_ec, VCPU_UNKNOWN, vcpu_pc);
 	return 0;
 }
 
@@ -134,7 +134,8 @@ static __always_inline __u64 vcpu_esr(struct kvm_vcpu *vcpu)
 
 static __always_inline void handled_exit(struct kvm_vcpu *vcpu, int exception_index)
 {
-	arm64_exit(exception_index, vcpu_esr(vcpu) >> ESR_EC_SHIFT, BPF_CORE_READ(vcpu, vcpu_id));
+	arm64_exit(exception_index, vcpu_esr(vcpu) >> ESR_EC_SHIFT, BPF_CORE_READ(vcpu, vcpu_id),
+		   BPF_CORE_READ(vcpu, arch.ctxt.regs.pc));
 }
 
 static __always_inline void handled_hvc(struct kvm_vcpu *vcpu)

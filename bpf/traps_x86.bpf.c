@@ -37,7 +37,7 @@ int tp_kvm_exit(struct trace_event_raw_kvm_exit *ctx)
 	if (flags)
 		decode_exit_detail(isa, reason, &detail, &flags, ctx->info1, true, 0, false);
 	on_exit(isa, reason, bpf_core_field_exists(ctx->vcpu_id) ? ctx->vcpu_id : VCPU_UNKNOWN,
-		detail, flags);
+		detail, flags, ctx->guest_rip);
 	return TP_PASS;
 }
 
@@ -116,7 +116,7 @@ static __always_inline void vcpu_exit(struct kvm_vcpu *vcpu, __u32 isa, __u32 vc
 			rcx = BPF_CORE_READ(vcpu, arch.regs[VCPU_REGS_RCX]);
 		decode_exit_detail(isa, reason, &detail, &flags, info1, info1_ok, rcx, flags == DETAIL_MSR);
 	}
-	on_exit(isa, reason, vcpu_id, detail, flags);
+	on_exit(isa, reason, vcpu_id, detail, flags, vcpu_rip(vcpu));
 }
 
 /* Linear address of the instruction the emulator just decoded: the

@@ -148,7 +148,7 @@ static void read_once(struct run *r, double t, bool final)
 	if (!final && r->tui)
 		tui_update(r->tui, &r->session.table, t - r->last, t - r->start);
 	else if (!final && !r->opts.quiet)
-		report_interval(stdout, shown, t - r->last, t - r->start);
+		report_interval(stdout, shown, t - r->last, t - r->start, r->opts.sort);
 	outputs_interval(&r->outputs, shown, t - r->start, t - r->last);
 	if (!final && rotate) {		/* after this read: the part ends at the signal */
 		rotate = 0;
@@ -239,6 +239,8 @@ static int trace_command(int argc, char **argv)
 		rc = EXIT_OK;
 		goto cleanup;
 	}
+	r.session.on_slow = outputs_slow;
+	r.session.slow_ctx = &r.outputs;
 	if (start_exporter(&r) || session_start(&r.session, &r.opts) ||
 	    outputs_open(&r.outputs) || drop_privileges(outputs_have_files(&r.outputs)))
 		goto cleanup;

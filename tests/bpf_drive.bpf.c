@@ -21,7 +21,7 @@ int drive(__u64 *args)
 	__u64 a = args[1], b = args[2], c = args[3];
 
 	switch (args[0]) {
-	case DRIVE_EXIT: on_exit(a, exit_code_reason(a, b), c, 0, 0); break;
+	case DRIVE_EXIT: on_exit(a, exit_code_reason(a, b), c, 0, 0, args[4]); break;
 #if defined(__TARGET_ARCH_x86)
 	case DRIVE_EXIT_INFO: {
 		__u32 reason = exit_code_reason(a, b), detail = 0;
@@ -30,7 +30,7 @@ int drive(__u64 *args)
 		if (flags)
 			decode_exit_detail(a, reason, &detail, &flags, args[4], args[6] & DRIVE_INFO1_OK,
 					   args[5], args[6] & DRIVE_RCX_OK);
-		on_exit(a, reason, c, detail, flags);
+		on_exit(a, reason, c, detail, flags, RIP_UNKNOWN);
 		break;
 	}
 #endif
@@ -38,6 +38,15 @@ int drive(__u64 *args)
 	case DRIVE_HYPERCALL: count_trap(CLASS_HYPERCALL, HC_CODE(b, a)); break;
 	case DRIVE_USERSPACE_EXIT: on_userspace_exit(a, (int)b); break;
 	case DRIVE_KVM_RUN: on_kvm_run(); break;
+	/* the driver's own thread switched out (a: runnable, b: dead) and in */
+	case DRIVE_SWITCH_OUT: {
+		__u64 id = bpf_get_current_pid_tgid();
+
+		on_switch((__u32)id, id >> 32, a, b, 0);
+		break;
+	}
+	case DRIVE_SWITCH_IN: on_switch(0, 0, false, false, (__u32)bpf_get_current_pid_tgid()); break;
+	case DRIVE_HALT_END: on_halt_end(a, b); break;
 	case DRIVE_EMULATE: {
 		__u8 insn[INSN_MAX];
 #define DRIVE_INSN_BYTE(i) ((i) < 8 ? (__u8)(a >> (8 * (i))) : (__u8)(c >> (8 * ((i) - 8))))

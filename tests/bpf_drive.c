@@ -30,7 +30,7 @@
 #include "collect/map_reader.h"
 #include "collect/procfs.h"
 
-static int prog_fd, counts_fd, hot_fd, latency_fd, drops_fd, insns_fd, failed_fd, vmm_starts_fd;
+static int prog_fd, counts_fd, hot_fd, latency_fd, drops_fd, insns_fd, failed_fd, threads_fd;
 static struct map_reader reader;
 
 /* The instruction maps alone into t (the trap maps go to a table thrown away). */
@@ -666,7 +666,7 @@ static void test_reused_pid(struct trap_table *s)
 	int go[2], ready[2];
 	pid_t first, second;
 	struct trap_key key;
-	struct trap_start start;
+	struct vcpu_thread rec;
 	const struct guest *g;
 	struct trap_row *row;
 	char c;
@@ -689,8 +689,8 @@ static void test_reused_pid(struct trap_table *s)
 	write(go[1], "g", 1);
 	waitpid(first, NULL, 0);
 	read_reclaim(s, 2);
-	CHECK(bpf_map_lookup_elem(vmm_starts_fd, &first, &start) && errno == ENOENT,
-	      "the dead guest's open trip is deleted");
+	CHECK(bpf_map_lookup_elem(threads_fd, &first, &rec) && errno == ENOENT,
+	      "the dead guest's thread record (its open trip) is deleted");
 	second = fork_as(first);
 	if (!second) {
 		pin_cpu0();
@@ -746,7 +746,7 @@ static void test_reused_pid(struct trap_table *s)
 
 static void summary_of(FILE *f, void *s)
 {
-	report_summary(f, s, 1.0, 5);
+	report_summary(f, s, 1.0, &(struct summary_view){ .top = 5 });
 }
 
 static void csv_of(FILE *f, void *s)
@@ -855,7 +855,7 @@ int main(void)
 	drops_fd = bpf_map__fd(skel->maps.drops);
 	insns_fd = bpf_map__fd(skel->maps.insn_counts);
 	failed_fd = bpf_map__fd(skel->maps.failed_insns);
-	vmm_starts_fd = bpf_map__fd(skel->maps.vmm_starts);
+	threads_fd = bpf_map__fd(skel->maps.vcpu_threads);
 	table_init(&s, &procfs_source);
 	map_reader_init(&reader, libbpf_num_possible_cpus(), MAX_TRAP_KEYS);
 	reader.counts_fd = counts_fd;
@@ -864,8 +864,7 @@ int main(void)
 	reader.drops_fd = drops_fd;
 	reader.insns_fd = insns_fd;
 	reader.failed_fd = failed_fd;
-	reader.exit_starts_fd = bpf_map__fd(skel->maps.exit_starts);
-	reader.vmm_starts_fd = vmm_starts_fd;
+	reader.threads_fd = threads_fd;
 	reader.flush_fd = bpf_program__fd(skel->progs.flush_hot);
 
 	test_exits();	/* one thread: vCPU 3 throughout */

@@ -21,7 +21,8 @@
 
 enum { OPT_CSV_SERIES = 1000, OPT_LIST_PROBES, OPT_USAGE, OPT_LISTEN, OPT_METRICS_NO_VCPU,
 	OPT_METRICS_NO_CODE, OPT_METRICS_MAX_SERIES, OPT_METRICS_GRACE, OPT_JSON_SERIES, OPT_INSNS,
-	OPT_CSV_INSNS, OPT_MAX_KEYS, OPT_MAX_GUEST_KEYS, OPT_PROM_FILE };
+	OPT_CSV_INSNS, OPT_MAX_KEYS, OPT_MAX_GUEST_KEYS, OPT_PROM_FILE, OPT_NO_TIME, OPT_SORT,
+	OPT_PER_VCPU, OPT_VCPU, OPT_TID, OPT_SLOW, OPT_SLOW_LOG };
 
 static const char doc[] =
 "Profile KVM hypervisor traps per guest: exits, hypercalls, emulated\n"
@@ -80,6 +81,15 @@ static const struct argp_option option_list[] = {
 	  "no guest can take the others' room (default a quarter of --max-keys)", 0 },
 	{ "prom-file", OPT_PROM_FILE, "FILE", 0, "Write the Prometheus metrics to FILE, whole, every "
 	  "interval (for node_exporter's textfile collector: a name ending in .prom)", 0 },
+	{ "no-time", OPT_NO_TIME, NULL, 0, "No vCPU time accounting (leaves the context-switch "
+	  "program out)", 0 },
+	{ "sort", OPT_SORT, "KEY", 0, "Order codes by count (default), total (time), mean or max", 0 },
+	{ "per-vcpu", OPT_PER_VCPU, NULL, 0, "The summary's classes and codes per vCPU thread too", 0 },
+	{ "vcpu", OPT_VCPU, "N", 0, "Only vCPU N (by the thread's name, as QEMU's \"CPU N/KVM\")", 0 },
+	{ "tid", OPT_TID, "TID", 0, "Only this vCPU thread; repeatable", 0 },
+	{ "slow", OPT_SLOW, "DURATION", 0, "Log every exit and VMM trip longer than DURATION "
+	  "(e.g. 500us, 10ms, 1s) as a JSON line", 0 },
+	{ "slow-log", OPT_SLOW_LOG, "FILE", 0, "Where --slow writes (default stderr)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
 	{ "version", 'V', NULL, 0, "Print the version and exit", -1 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
@@ -102,6 +112,15 @@ static const char *const attach_names[] = {
 const char *attach_mode_name(enum attach_mode mode)
 {
 	return attach_names[mode];
+}
+
+static const char *const order_names[NR_CODE_ORDERS] = {
+	[ORDER_COUNT] = "count", [ORDER_TOTAL] = "total", [ORDER_MEAN] = "mean", [ORDER_MAX] = "max",
+};
+
+const char *code_order_name(enum code_order k)
+{
+	return order_names[k];
 }
 
 /* One line, the arguments in it escaped as guest names are: an argument
@@ -156,6 +175,36 @@ static bool parse_seconds(const char *arg, double *out)
 	return true;
 }
 
+/* A duration: a plain decimal with a unit, ns, us, ms or s. */
+static bool parse_duration_ns(const char *arg, __u64 *out)
+{
+	static const struct { const char *unit; double ns; } units[] = {
+		{ "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
+	};
+	char num[64];
+	size_t len = strlen(arg), n;
+
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+		size_t ul = strlen(units[i].unit);
+		double v;
+
+		if (len <= ul || strcmp(arg + len - ul, units[i].unit) || (n = len - ul) >= sizeof(num))
+			continue;
+		memcpy(num, arg, n);
+		num[n] = '\0';
+		if (!isdigit((unsigned char)num[n - 1]) && num[n - 1] != '.')
+			continue;	/* "1ms" is not 1m + "s" */
+		if (!decimal(num, true))
+			return false;
+		v = strtod(num, NULL) * units[i].ns;
+		if (!isfinite(v) || v < 1 || v > MAX_SECONDS * 1e9)
+			return false;
+		*out = (__u64)v;
+		return true;
+	}
+	return false;
+}
+
 static bool parse_long(const char *arg, long min, long max, long *out)
 {
 	char *end;
@@ -184,6 +233,7 @@ static const struct simple_option {
 	PATH(OPT_CSV_INSNS, csv_insns_path), FLAG('q', quiet), FLAG('v', verbose),
 	FLAG(OPT_LIST_PROBES, list_probes), FLAG(OPT_METRICS_NO_VCPU, metrics_no_vcpu),
 	FLAG(OPT_METRICS_NO_CODE, metrics_no_code), PATH(OPT_PROM_FILE, prom_path),
+	FLAG(OPT_NO_TIME, no_time), FLAG(OPT_PER_VCPU, per_vcpu), PATH(OPT_SLOW_LOG, slow_log_path),
 };
 
 /* True when key is one of simple_options (then it is set). */
@@ -315,6 +365,30 @@ static error_t parse_value_option(struct parse_state *ps, int key, char *arg)
 			return fail(ps, "invalid --max-guest-keys '%s': expected 1 to %d", arg, 1 << 22);
 		o->max_guest_keys = v;
 		return 0;
+	case OPT_SORT:
+		for (int k = 0; k < NR_CODE_ORDERS; k++)
+			if (!strcmp(arg, order_names[k])) {
+				o->sort = k;
+				return 0;
+			}
+		return fail(ps, "invalid --sort '%s': expected count, total, mean or max", arg);
+	case OPT_VCPU:
+		if (!parse_long(arg, 0, 0x7fffffff, &v))
+			return fail(ps, "invalid --vcpu '%s': expected a vCPU number >= 0", arg);
+		o->vcpu = v;
+		return 0;
+	case OPT_TID:
+		if (!parse_long(arg, 1, 0x7fffffff, &v))
+			return fail(ps, "invalid --tid '%s': expected a thread id > 0", arg);
+		if (o->nr_tids == MAX_PID_FILTER)
+			return fail(ps, "too many --tid options (at most %d)", MAX_PID_FILTER);
+		o->tids[o->nr_tids++] = v;
+		return 0;
+	case OPT_SLOW:
+		if (!parse_duration_ns(arg, &o->slow_ns))
+			return fail(ps, "invalid --slow '%s': expected a duration with its unit, "
+				    "such as 500us, 10ms or 1s", arg);
+		return 0;
 	}
 	return ARGP_ERR_UNKNOWN;
 }
@@ -325,13 +399,15 @@ static int check_output_names(struct parse_state *ps)
 {
 	const struct options *o = ps->opts;
 	const char *const paths[] = { o->csv_path, o->csv_series_path, o->json_path,
-				      o->json_series_path, o->csv_insns_path, o->prom_path };
+				      o->json_series_path, o->csv_insns_path, o->prom_path,
+				      o->slow_log_path };
 	static const char *const clash[] = {
 		NULL, "--csv and --csv-series name the same file '%s'",
 		"--json and a CSV option name the same file '%s'",
 		"--json-series and another output name the same file '%s'",
 		"--csv-insns and another output option name the same file '%s'",
 		"--prom-file and another output option name the same file '%s'",
+		"--slow-log and another output option name the same file '%s'",
 	};
 
 	for (size_t j = 1; j < ARRAY_SIZE(paths); j++)
@@ -353,9 +429,12 @@ static int check_options(struct parse_state *ps)
 		return fail(ps, "--max-guest-keys %ld is more than --max-keys %ld", o->max_guest_keys,
 			    o->max_keys);
 	if (o->list_probes && (o->csv_path || o->csv_series_path || o->json_path ||
-			       o->json_series_path || o->csv_insns_path || o->prom_path))
+			       o->json_series_path || o->csv_insns_path || o->prom_path ||
+			       o->slow_log_path))
 		return fail(ps, "--list-probes writes no files: drop --csv/--csv-series/--json/"
-			    "--json-series/--csv-insns/--prom-file");
+			    "--json-series/--csv-insns/--prom-file/--slow-log");
+	if (o->slow_log_path && !o->slow_ns)
+		return fail(ps, "--slow-log needs --slow DURATION");
 	if (!o->listen && !o->prom_path && (o->metrics_no_vcpu || o->metrics_no_code ||
 			   o->metrics_max_series != METRICS_DEFAULT_MAX_SERIES ||
 			   o->metrics_grace_s != METRICS_DEFAULT_GRACE_S))
@@ -399,7 +478,7 @@ int parse_options(int argc, char **argv, struct options *opts)
 	int err;
 
 	*opts = (struct options){ .interval_s = 1.0, .top = 5, .attach = ATTACH_AUTO,
-				   .max_keys = MAX_TRAP_KEYS,
+				   .max_keys = MAX_TRAP_KEYS, .vcpu = -1,
 				   .metrics_max_series = METRICS_DEFAULT_MAX_SERIES,
 				   .metrics_grace_s = METRICS_DEFAULT_GRACE_S };
 	/* Our own one-line errors; argp would print two lines and exit 64. */

@@ -9,6 +9,10 @@
 #define MAX_GUEST_GLOBS 64
 #define MIN_INTERVAL_S 0.1	/* the live view's shortest interval */
 
+/* --sort: codes by count, total time, mean or longest */
+enum code_order { ORDER_COUNT, ORDER_TOTAL, ORDER_MEAN, ORDER_MAX, NR_CODE_ORDERS };
+const char *code_order_name(enum code_order k);
+
 enum attach_mode { ATTACH_AUTO, ATTACH_TRACEPOINT, ATTACH_BTF, ATTACH_FENTRY, ATTACH_KPROBE };
 
 /* Exit codes, documented in README. */
@@ -43,13 +47,23 @@ struct options {
 	long max_keys;		/* --max-keys: the trap maps' room */
 	long max_guest_keys;	/* --max-guest-keys: one guest's share of it */
 	double metrics_grace_s;
+	bool no_time;		/* --no-time: no vCPU time accounting (no sched_switch program) */
+	enum code_order sort;	/* --sort: the order of codes in the summary and batch tables */
+	bool per_vcpu;		/* --per-vcpu: each vCPU thread's classes and codes */
+	int vcpu;		/* --vcpu N: only that vCPU; -1 all */
+	__u32 tids[MAX_PID_FILTER];	/* --tid: only these threads */
+	int nr_tids;
+	__u64 slow_ns;		/* --slow: log exits and VMM trips longer; 0 off */
+	const char *slow_log_path;	/* --slow-log: where (stderr without it) */
 };
 
-/* kvmprof report [-o FILE] [-n N] CSV [SERIES_CSV] */
+/* kvmprof report [-o FILE] [-n N] CSV [SERIES_CSV] [CSV [SERIES_CSV]...]:
+ * each --csv file a run, its --csv-series file after it (offline/runs.h) */
+#define MAX_REPORT_INPUTS 16
 struct report_options {
-	const char *inputs[2];	/* --csv and --csv-series files, in either order */
+	const char *inputs[MAX_REPORT_INPUTS];	/* --csv and --csv-series files */
 	int nr_inputs;
-	const char *out_path;	/* NULL: the --csv file's name with .html */
+	const char *out_path;	/* NULL: the first --csv file's name with .html */
 	int top;		/* codes in each guest's table */
 };
 

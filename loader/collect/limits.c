@@ -38,12 +38,14 @@ unsigned long run_memory_estimate(const struct options *opts, int ncpus)
 	unsigned long keys = opts->max_keys, cpu8 = 8UL * ncpus;
 	unsigned long maps = keys * (sizeof(struct trap_key) + HTAB_ELEM + cpu8) +
 			     keys * (sizeof(struct trap_key) + HTAB_ELEM + sizeof(struct trap_latency)) +
-			     2UL * MAX_THREADS * (4 + HTAB_ELEM + sizeof(struct trap_start)) +
+			     MAX_THREADS * (4 + HTAB_ELEM + sizeof(struct vcpu_thread)) + VCPU_TID_WORDS * 8UL +
+			     (opts->slow_ns ? 256UL << 10 : 0) +
 			     (opts->insns ? MAX_INSN_KEYS * (sizeof(struct insn_key) + HTAB_ELEM + cpu8) : 0) +
 			     MAX_FAILED_KEYS * (sizeof(struct insn_key) + HTAB_ELEM + sizeof(struct failed_insn)) +
 			     2UL * MAX_GUESTS * (4 + HTAB_ELEM + 8) + (256UL << 10) +
 			     HOT_SLOTS * ncpus * sizeof(struct hot_slot);
 	unsigned long reader = keys * (sizeof(struct trap_key) + cpu8 + sizeof(struct trap_latency)) +
+			       MAX_THREADS * (4 + sizeof(struct vcpu_thread)) +
 			       3UL * HOT_SLOTS * ncpus * sizeof(struct hot_slot);
 
 	return BASE_BYTES + maps + reader;

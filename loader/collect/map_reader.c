@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -21,7 +22,7 @@ int map_reader_init(struct map_reader *m, int ncpus, size_t max_keys)
 {
 	*m = (struct map_reader){ .ncpus = ncpus, .counts_fd = -1, .hot_fd = -1, .latency_fd = -1,
 				  .drops_fd = -1, .insns_fd = -1, .failed_fd = -1,
-				  .exit_starts_fd = -1, .vmm_starts_fd = -1, .flush_fd = -1,
+				  .threads_fd = -1, .flush_fd = -1,
 				  .guest_made_fd = -1, .guest_freed_fd = -1, .max_keys = max_keys };
 	/* per-CPU values are the largest; one buffer fits any map */
 	m->keys = calloc(max_keys, sizeof(struct trap_key));
@@ -30,7 +31,9 @@ int map_reader_init(struct map_reader *m, int ncpus, size_t max_keys)
 	m->hot = calloc(ncpus, sizeof(*m->hot));
 	m->snap[0] = calloc(HOT_SLOTS * ncpus, sizeof(*m->snap[0]));
 	m->snap[1] = calloc(HOT_SLOTS * ncpus, sizeof(*m->snap[1]));
-	if (!m->keys || !m->values || !m->hot || !m->snap[0] || !m->snap[1])
+	m->tids = calloc(MAX_THREADS, sizeof(*m->tids));
+	m->records = calloc(MAX_THREADS, sizeof(*m->records));
+	if (!m->keys || !m->values || !m->hot || !m->snap[0] || !m->snap[1] || !m->tids || !m->records)
 		return -ENOMEM;
 	return 0;
 }
@@ -42,6 +45,8 @@ void map_reader_free(struct map_reader *m)
 	free(m->hot);
 	free(m->snap[0]);
 	free(m->snap[1]);
+	free(m->tids);
+	free(m->records);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -62,9 +67,10 @@ long map_walk(int fd, void *keys, size_t key_size, void *values, size_t value_si
 	return n;
 }
 
-/* Fetches every entry of a map into m->keys/m->values; returns the count or
- * -errno.  Batch lookups where the kernel has them, else a key walk. */
-static long read_map(struct map_reader *m, int fd, size_t value_size)
+/* Fetches up to max entries of a map into keys/values; returns the count
+ * or -errno.  Batch lookups where the kernel has them, else a key walk. */
+static long read_entries(struct map_reader *m, int fd, void *keys, size_t key_size, void *values,
+			 size_t value_size, size_t max)
 {
 	__u32 batch = 0, n;
 	long total = 0;
@@ -73,12 +79,12 @@ static long read_map(struct map_reader *m, int fd, size_t value_size)
 	while (!m->no_batch) {
 		LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
-		n = m->max_keys - total;
+		n = max - total;
 		if (!n)
 			return total;
 		err = bpf_map_lookup_batch(fd, total ? &batch : NULL, &batch,
-					   (char *)m->keys + total * sizeof(struct trap_key),
-					   (char *)m->values + total * value_size, &n, &opts);
+					   (char *)keys + total * key_size,
+					   (char *)values + total * value_size, &n, &opts);
 		total += n;
 		if (!err)
 			continue;
@@ -88,7 +94,13 @@ static long read_map(struct map_reader *m, int fd, size_t value_size)
 			return -errno;
 		m->no_batch = true;	/* older kernel: walk the keys instead */
 	}
-	return map_walk(fd, m->keys, sizeof(struct trap_key), m->values, value_size, m->max_keys);
+	return map_walk(fd, keys, key_size, values, value_size, max);
+}
+
+/* A trap map's entries into m->keys/m->values. */
+static long read_map(struct map_reader *m, int fd, size_t value_size)
+{
+	return read_entries(m, fd, m->keys, sizeof(struct trap_key), m->values, value_size, m->max_keys);
 }
 
 /* Adds the per-CPU cache slots' counts to the rows of their keys.  Slots of
@@ -273,6 +285,7 @@ static int read_traps(struct map_reader *m, struct trap_table *s)
 			return -ENOMEM;
 		latency_delta(&delta, lat, &row->map_lat);
 		latency_add(&row->lat, &delta);
+		row->lat_sq += latency_sq_delta(lat, &row->map_lat);
 		row->interval_lat_count = delta.count;
 		row->interval_lat_sum = delta.sum_ns;
 		row->interval_lat_max = latency_delta_max(lat, &row->map_lat, &delta);
@@ -306,12 +319,13 @@ static bool guest_alive(const struct guest *g)
 	return g->start_time && process_start_time(g->pid) == g->start_time;
 }
 
-/* Deletes thread tid's open start in a start map if guest pid left it. */
-static void delete_start(int fd, __u32 pid, __u32 tid)
+/* Deletes thread tid's record if guest pid left it (read for the last
+ * time by now). */
+static void delete_thread_record(int fd, __u32 pid, __u32 tid)
 {
-	struct trap_start start;
+	struct vcpu_thread rec;
 
-	if (fd >= 0 && !bpf_map_lookup_elem(fd, &tid, &start) && start.tgid == pid)
+	if (fd >= 0 && !bpf_map_lookup_elem(fd, &tid, &rec) && rec.tgid == pid)
 		bpf_map_delete_elem(fd, &tid);
 }
 
@@ -368,16 +382,15 @@ static void reclaim_traps(struct map_reader *m, struct trap_table *s)
 		row->map_count = 0;
 		memset(&row->map_lat, 0, sizeof(row->map_lat));
 	}
-	/* a dead thread's open exit or VMM trip: a new thread with its id in
-	 * the same pid would close it */
+	/* a dead thread's record: a new thread with its id in the same pid
+	 * would close its open exit or VMM trip */
 	for (size_t i = 0; any && i < s->nr_threads; i++) {
 		struct thread *t = &s->threads[i];
 		struct guest *g = &s->guests[t->guest];
 
 		if ((!g->ended || g->reclaimed) && (!t->ended || t->reclaimed))
 			continue;
-		delete_start(m->exit_starts_fd, t->pid, t->tid);
-		delete_start(m->vmm_starts_fd, t->pid, t->tid);
+		delete_thread_record(m->threads_fd, t->pid, t->tid);
 	}
 	if (any)
 		flush_hot_slots(m);
@@ -475,9 +488,56 @@ static void reclaim_insns(struct map_reader *m, struct insn_table *t, const stru
 }
 
 
+/* Each vCPU thread's time from its record (vcpu_time.h). */
+static int read_times(struct map_reader *m, struct trap_table *s)
+{
+	struct timespec ts;
+	__u64 now, prev;
+	long n;
+
+	if (m->threads_fd < 0 || !(s->time_flags & TIME_ON))
+		return 0;
+	n = read_entries(m, m->threads_fd, m->tids, sizeof(*m->tids), m->records, sizeof(*m->records),
+			 MAX_THREADS);
+	if (n < 0)
+		return n;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	prev = s->read_ns ? s->read_ns : s->run_start_ns;
+	for (long i = 0; i < n; i++) {
+		struct thread *t;
+
+		if (!m->records[i].tgid)
+			continue;
+		t = table_thread(s, m->records[i].tgid, m->tids[i]);
+		if (!t)
+			return -ENOMEM;
+		if (t->vcpu < 0 && m->records[i].vcpu >= 0)
+			t->vcpu = m->records[i].vcpu;
+		thread_time_update(&t->time, &m->records[i], s->run_start_ns, prev, now);
+		if ((s->time_flags & TIME_ENTRIES) && t->time.entered)
+			s->time_flags |= TIME_SPLIT_GUEST;
+	}
+	/* threads whose record is gone (reclaimed, or lost to the LRU) keep
+	 * their totals and add nothing */
+	for (size_t i = 0; i < s->nr_threads; i++) {
+		struct thread_time *tt = &s->threads[i].time;
+
+		if (tt->seen && tt->read_at != now) {
+			memset(tt->interval, 0, sizeof(tt->interval));
+			tt->interval_wall = 0;
+		}
+	}
+	s->read_ns = now;
+	return 0;
+}
+
 int map_read(struct map_reader *m, struct trap_table *s, struct insn_table *insns)
 {
 	int err = read_traps(m, s);
+
+	if (!err)
+		err = read_times(m, s);
 
 	return err || !insns ? err : read_insns(m, insns);
 }

@@ -12,7 +12,7 @@ struct insn_table;
  * (the start maps and the flush program, for table copies in tests). */
 struct map_reader {
 	int counts_fd, hot_fd, latency_fd, drops_fd, insns_fd, failed_fd;
-	int exit_starts_fd, vmm_starts_fd;	/* per-thread open intervals */
+	int threads_fd;		/* vcpu_threads: open intervals and time, per thread */
 	int flush_fd;		/* the program that clears reclaimed keys' cache slots */
 	int guest_made_fd, guest_freed_fd;	/* each guest's share of the keys */
 	size_t max_keys;	/* the trap maps' room (--max-keys) */
@@ -21,6 +21,8 @@ struct map_reader {
 	void *keys, *values;	/* read buffers, sized for the largest map */
 	struct hot_slot *hot;	/* one slot on every CPU */
 	struct hot_slot *snap[2];	/* all slots, twice: HOT_SLOTS * ncpus each */
+	__u32 *tids;			/* vcpu_threads read buffers: MAX_THREADS each */
+	struct vcpu_thread *records;
 };
 
 /* Buffers for ncpus possible CPUs and max_keys keys, every fd -1: the

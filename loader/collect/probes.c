@@ -36,6 +36,7 @@ struct event_desc {
 	struct function_probe functions[MAX_FUNCTIONS];
 	bool fexit;			/* the data exists only after the function */
 	bool kretprobe;			/* the kprobe variant has a return half */
+	bool timed;			/* the time accounting attaches it, class chosen or not */
 };
 
 /* Each architecture's events (traps_ARCH.bpf.h has their programs); an
@@ -45,6 +46,10 @@ struct event_desc {
 #define KVM_EVENT(ev, cls, what) EVENT("kvm", ev, cls, what), .has_btf = true
 /* a kvm event whose record the program reads by name: no tp_btf variant */
 #define CLASSIC(ev, cls, what) EVENT("kvm", ev, cls, what), .by_name = true
+/* every context switch on the host: halted and preempted vCPU time (the
+ * program leaves other tasks after one bitmap test) */
+#define SCHED_SWITCH EVENT("sched", "sched_switch", CLASS_USERSPACE, "vCPU time (halted, preempted)"), \
+	.has_btf = true, .latency_only = true, .timed = true
 static const struct event_desc arch_events[NR_PROBE_ARCHES][NR_EVENTS] = {
 	[PROBE_ARCH_X86] = {
 		[EV_KVM_EXIT] = { KVM_EVENT("kvm_exit", CLASS_EXIT, "exit"), .btf_reads = { "vcpu_svm", "vcpu_vmx" },
@@ -83,7 +88,8 @@ static const struct event_desc arch_events[NR_PROBE_ARCHES][NR_EVENTS] = {
 		[EV_KVM_APIC_IPI] = { CLASSIC("kvm_apic_ipi", CLASS_IPI, "ipi (sent)") },
 		[EV_KVM_APIC_ACCEPT_IRQ] = { CLASSIC("kvm_apic_accept_irq", CLASS_IPI, "ipi (accepted)") },
 		[EV_KVM_PAGE_FAULT] = { CLASSIC("kvm_page_fault", CLASS_PAGEFAULT, "pagefault") },
-		[EV_KVM_VCPU_WAKEUP] = { CLASSIC("kvm_vcpu_wakeup", CLASS_HALT, "halt (wakeups)") },
+		[EV_KVM_VCPU_WAKEUP] = { CLASSIC("kvm_vcpu_wakeup", CLASS_HALT, "halt (wakeups)"),
+			.timed = true },
 		[EV_KVM_HALT_POLL_NS] = { CLASSIC("kvm_halt_poll_ns", CLASS_HALT, "halt (poll changes)") },
 		[EV_KVM_NESTED_VMEXIT] = { CLASSIC("kvm_nested_vmexit", CLASS_NESTED, "nested (L2 exits)") },
 		[EV_KVM_NESTED_VMEXIT_INJECT] = { CLASSIC("kvm_nested_vmexit_inject", CLASS_NESTED,
@@ -91,6 +97,7 @@ static const struct event_desc arch_events[NR_PROBE_ARCHES][NR_EVENTS] = {
 		[EV_KVM_NESTED_VMENTER] = { CLASSIC("kvm_nested_vmenter", CLASS_NESTED, "nested (entries)") },
 		/* Linux 5.10's, before kvm_nested_vmenter */
 		[EV_KVM_NESTED_VMRUN] = { CLASSIC("kvm_nested_vmrun", CLASS_NESTED, "nested (entries, 5.10)") },
+		[EV_SCHED_SWITCH] = { SCHED_SWITCH },
 	},
 	[PROBE_ARCH_ARM64] = {
 		/* handle_exit() runs once per exit; handle_hvc() is static, reached
@@ -111,8 +118,10 @@ static const struct event_desc arch_events[NR_PROBE_ARCHES][NR_EVENTS] = {
 		[EV_VGIC_UPDATE_IRQ_PENDING] = { CLASSIC("vgic_update_irq_pending", CLASS_IRQ, "irq (vgic)") },
 		[EV_KVM_TIMER_UPDATE_IRQ] = { CLASSIC("kvm_timer_update_irq", CLASS_IRQ, "irq (timer)") },
 		[EV_KVM_IRQ_LINE] = { CLASSIC("kvm_irq_line", CLASS_IRQ, "irq (KVM_IRQ_LINE)") },
-		[EV_KVM_VCPU_WAKEUP] = { CLASSIC("kvm_vcpu_wakeup", CLASS_HALT, "halt (wakeups)") },
+		[EV_KVM_VCPU_WAKEUP] = { CLASSIC("kvm_vcpu_wakeup", CLASS_HALT, "halt (wakeups)"),
+			.timed = true },
 		[EV_KVM_HALT_POLL_NS] = { CLASSIC("kvm_halt_poll_ns", CLASS_HALT, "halt (poll changes)") },
+		[EV_SCHED_SWITCH] = { SCHED_SWITCH },
 	},
 };
 
@@ -138,14 +147,15 @@ unsigned long plan_classes(const struct probe_plan *plan)
 	unsigned long mask = 0;
 
 	for (int ev = 0; ev < NR_EVENTS; ev++)
-		if (events[ev].name && !events[ev].latency_only && plan->method[ev] != METHOD_NONE)
+		if (events[ev].name && !events[ev].latency_only && plan->method[ev] != METHOD_NONE &&
+		    class_traced_here(events[ev].class))	/* not one attached for the time alone */
 			mask |= 1UL << events[ev].class;
 	return mask;
 }
 
 enum attach_method plan_class_method(const struct probe_plan *plan, unsigned int class)
 {
-	for (int ev = 0; ev < NR_EVENTS; ev++)
+	for (int ev = 0; ev < NR_EVENTS && class_traced_here(class); ev++)
 		if (events[ev].name && !events[ev].latency_only && events[ev].class == class)
 			return plan->method[ev];
 	return METHOD_NONE;
@@ -425,7 +435,22 @@ static void plan_tracepoint(struct probe_plan *plan, int ev)
 	note_add(plan, ev, "record layout from tracefs (struct %s is in no BTF)", name);
 }
 
-int plan_probes(enum attach_mode mode, struct probe_plan *plan)
+bool plan_timed(const struct probe_plan *plan)
+{
+	return plan->method[EV_SCHED_SWITCH] != METHOD_NONE && plan->method[EV_SYS_ENTER_IOCTL] != METHOD_NONE;
+}
+
+bool plan_splits_guest(const struct probe_plan *plan)
+{
+	return plan->method[EV_KVM_EXIT] != METHOD_NONE && plan->method[EV_KVM_ENTRY] != METHOD_NONE;
+}
+
+bool plan_times_polling(const struct probe_plan *plan)
+{
+	return plan->method[EV_KVM_VCPU_WAKEUP] != METHOD_NONE;
+}
+
+int plan_probes(enum attach_mode mode, bool timed, struct probe_plan *plan)
 {
 	bool want_btf = mode != ATTACH_TRACEPOINT, function_mode = mode == ATTACH_KPROBE || mode == ATTACH_FENTRY;
 	bool refused = false;
@@ -458,7 +483,13 @@ int plan_probes(enum attach_mode mode, struct probe_plan *plan)
 
 		if (!e->name)	/* another architecture's event */
 			continue;
-		if (!class_traced_here(e->class)) {	/* not chosen: not attached, costs nothing */
+		if (e->timed && e->class == CLASS_USERSPACE && !timed) {
+			note_add(plan, ev, "%s", class_traced_here(e->class) ? "--no-time" :
+				 "userspace not chosen (-e): no time accounting");
+			continue;
+		}
+		if (!class_traced_here(e->class) && !(e->timed && timed)) {
+			/* not chosen: not attached, costs nothing */
 			note_add(plan, ev, "%s not chosen (-e)", class_name(e->class));
 			continue;
 		}
@@ -481,7 +512,7 @@ int plan_probes(enum attach_mode mode, struct probe_plan *plan)
 		}
 		if (e->has_btf && want_btf && btf_usable(ev, why, sizeof(why))) {
 			plan->method[ev] = METHOD_BTF;
-			btf_used++;
+			btf_used += !strcmp(e->system, "kvm");
 			/* the verifier follows vcpu->arch.emulate_ctxt only where the
 			 * struct is defined in vmlinux's BTF (KVM built in) */
 			if (e->direct && btf_in_vmlinux(e->btf_reads[0], BTF_KIND_STRUCT)) {

@@ -26,6 +26,8 @@ enum probe_event {
 	EV_KVM_APIC_IPI, EV_KVM_APIC_ACCEPT_IRQ, EV_KVM_PAGE_FAULT, EV_KVM_VCPU_WAKEUP,
 	EV_KVM_HALT_POLL_NS, EV_KVM_NESTED_VMEXIT, EV_KVM_NESTED_VMEXIT_INJECT, EV_KVM_NESTED_VMENTER,
 	EV_KVM_NESTED_VMRUN,
+	/* the vCPU time accounting's */
+	EV_SCHED_SWITCH,
 	NR_EVENTS,
 };
 
@@ -49,9 +51,14 @@ struct probe_plan {
 	char note[NR_EVENTS][256];	/* why this method, or why none */
 };
 
-/* What this kernel offers each event, and the choice for mode.  Returns 0,
- * or -1 after printing one line when mode cannot be had here at all. */
-int plan_probes(enum attach_mode mode, struct probe_plan *plan);
+/* What this kernel offers each event, and the choice for mode; timed: the
+ * vCPU time accounting's events too (sched_switch, kvm_vcpu_wakeup).
+ * Returns 0, or -1 after printing one line when mode cannot be had here. */
+int plan_probes(enum attach_mode mode, bool timed, struct probe_plan *plan);
+/* Is the time accounting on, and which of its states can it tell apart? */
+bool plan_timed(const struct probe_plan *plan);
+bool plan_splits_guest(const struct probe_plan *plan);	/* kvm_exit and kvm_entry */
+bool plan_times_polling(const struct probe_plan *plan);	/* kvm_vcpu_wakeup */
 
 /* Enables exactly the planned programs of obj and sets their attach
  * targets (between open and load).  -1 after one line if the object lacks

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "collect/procfs.h"
 
@@ -316,6 +317,26 @@ __u64 process_start_time(__u32 pid)
 	return n > 0 ? start_time_from_stat(buf, n) : 0;
 }
 
+__u64 thread_start_ns(__u32 pid, __u32 tid)
+{
+	char path[64], buf[1024];
+	struct timespec boot, mono;
+	long tck = sysconf(_SC_CLK_TCK);
+	__u64 ticks, since_boot, gap;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/stat", pid, tid);
+	n = read_file(path, buf, sizeof(buf));
+	ticks = n > 0 ? start_time_from_stat(buf, n) : 0;
+	if (!ticks || tck <= 0 || clock_gettime(CLOCK_BOOTTIME, &boot) || clock_gettime(CLOCK_MONOTONIC, &mono))
+		return 0;
+	/* the start is in CLOCK_BOOTTIME ticks; BPF's clock is CLOCK_MONOTONIC,
+	 * behind it by the time the machine was suspended */
+	since_boot = ticks * (1000000000ULL / tck);
+	gap = (boot.tv_sec - mono.tv_sec) * 1000000000ULL + boot.tv_nsec - mono.tv_nsec;
+	return since_boot > gap ? since_boot - gap : 0;
+}
+
 bool process_alive(__u32 pid)
 {
 	return kill(pid, 0) == 0 || errno == EPERM;
@@ -354,4 +375,5 @@ static int thread_vcpu(__u32 pid, __u32 tid, const char *comm)
 
 const struct table_source procfs_source = {
 	.guest_name = guest_name, .start_time = process_start_time, .thread_vcpu = thread_vcpu,
+	.thread_start_ns = thread_start_ns,
 };

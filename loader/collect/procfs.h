@@ -41,6 +41,9 @@ bool process_has_vm(__u32 pid);
 /* When pid's process started (clock ticks after boot, /proc/PID/stat field
  * 22), 0 when there is none: a pid and its start time name one process. */
 __u64 process_start_time(__u32 pid);
+/* When thread tid of pid started, CLOCK_MONOTONIC ns (clock-tick
+ * resolution); 0 when it is gone. */
+__u64 thread_start_ns(__u32 pid, __u32 tid);
 __u64 start_time_from_stat(const char *stat, size_t len);
 
 /* The live table's source of names, start times and vCPU numbers. */

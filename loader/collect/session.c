@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -34,14 +35,18 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 {
 	char msg[512];
 	const char *p;
+	va_list copy;
 
 	if (level != LIBBPF_WARN && !verbose)
 		return 0;
-	vsnprintf(msg, sizeof(msg), fmt, args);
+	va_copy(copy, args);
+	vsnprintf(msg, sizeof(msg), fmt, copy);
+	va_end(copy);
 	if (level == LIBBPF_WARN && (p = strstr(msg, "prog '")) &&
 	    sscanf(p, "prog '%63[^']'", refused_prog) != 1)
 		refused_prog[0] = '\0';
-	return fputs(msg, stderr);
+	/* whole: a verifier log is one message of many lines */
+	return vfprintf(stderr, fmt, args);
 }
 
 void session_set_verbose(bool on)
@@ -88,13 +93,13 @@ int session_check(const struct options *opts)
 
 int session_plan(struct session *s, const struct options *opts)
 {
-	if (plan_probes(opts->attach, &s->plan))
+	if (plan_probes(opts->attach, !opts->no_time, &s->plan))
 		return -1;
 	classes_attached(plan_classes(&s->plan));
 	/* an empty events/kvm folder (KVM's tracepoints gone) would otherwise
 	 * give a run that counts nothing and says nothing */
 	for (int ev = 0; ev < NR_EVENTS; ev++)
-		if (ev != EV_SYS_ENTER_IOCTL && s->plan.method[ev] != METHOD_NONE)
+		if (ev != EV_SYS_ENTER_IOCTL && ev != EV_SCHED_SWITCH && s->plan.method[ev] != METHOD_NONE)
 			return 0;
 	fprintf(stderr, "kvmprof: no KVM tracepoints in this kernel: load KVM first " KVM_LOAD_HINT "\n");
 	return -1;
@@ -144,10 +149,17 @@ static int load(struct session *s, const struct options *opts)
 	s->skel->rodata->filter_pids = opts->nr_pids > 0;
 	s->skel->rodata->emul_insns = opts->insns;
 	s->skel->rodata->guest_key_limit = opts->max_guest_keys;
+	s->skel->rodata->filter_tids = opts->nr_tids > 0;
+	s->skel->rodata->filter_by_vcpu = opts->vcpu >= 0;
+	s->skel->rodata->filter_vcpu = opts->vcpu;
+	s->skel->rodata->slow_ns = opts->slow_ns;
+	s->skel->rodata->count_halt = class_traced_here(CLASS_HALT);
 	bpf_map__set_max_entries(s->skel->maps.trap_counts, opts->max_keys);
 	bpf_map__set_max_entries(s->skel->maps.trap_latency, opts->max_keys);
 	if (!opts->insns)	/* never written: no memory for it */
 		bpf_map__set_max_entries(s->skel->maps.insn_counts, 1);
+	if (!opts->slow_ns)
+		bpf_map__set_max_entries(s->skel->maps.slow_traps, getpagesize());
 	if (apply_plan(s->skel->obj, &s->plan))
 		return -1;
 	bpf_program__set_autoload(s->skel->progs.flush_hot, true);	/* run, never attached */
@@ -161,22 +173,32 @@ static int load(struct session *s, const struct options *opts)
 	return 0;
 }
 
-/* -p: the guests the programs count, set before anything is attached */
-static int set_pid_filter(struct session *s, const struct options *opts)
+/* -p and --tid: the guests and threads the programs count, set before
+ * anything is attached */
+static int set_filter(struct bpf_map *map, const char *option, const __u32 *ids, int n)
 {
 	__u8 one = 1;
 
-	for (int i = 0; i < opts->nr_pids; i++) {
-		__u32 pid = opts->pids[i];
-		int err = bpf_map__update_elem(s->skel->maps.pid_filter, &pid, sizeof(pid), &one,
-					       sizeof(one), 0);
+	for (int i = 0; i < n; i++) {
+		int err = bpf_map__update_elem(map, &ids[i], sizeof(ids[i]), &one, sizeof(one), 0);
 
-		if (err) {	/* else -p would trace nothing, silently */
-			fprintf(stderr, "kvmprof: cannot set the -p %u filter: %s\n", pid, strerror(-err));
+		if (err) {	/* else the filter would trace nothing, silently */
+			fprintf(stderr, "kvmprof: cannot set the %s %u filter: %s\n", option, ids[i],
+				strerror(-err));
 			return -1;
 		}
 	}
 	return 0;
+}
+
+static int set_filters(struct session *s, const struct options *opts)
+{
+	__u32 pids[MAX_PID_FILTER];
+
+	for (int i = 0; i < opts->nr_pids; i++)
+		pids[i] = opts->pids[i];
+	return set_filter(s->skel->maps.pid_filter, "-p", pids, opts->nr_pids) ||
+	       set_filter(s->skel->maps.tid_filter, "--tid", opts->tids, opts->nr_tids) ? -1 : 0;
 }
 
 static int on_new_thread(void *ctx, void *data, size_t size)
@@ -189,6 +211,15 @@ static int on_new_thread(void *ctx, void *data, size_t size)
 	memcpy(comm, nt->comm, 16);
 	memcpy(leader, nt->leader_comm, 16);
 	table_note_thread(ctx, nt->tgid, nt->tid, comm, leader);
+	return 0;
+}
+
+static int on_slow_trap(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+
+	if (size >= sizeof(struct slow_trap) && s->on_slow)
+		s->on_slow(s->slow_ctx, &s->table, data);
 	return 0;
 }
 
@@ -209,14 +240,19 @@ static int ready_reads(struct session *s, const struct options *opts)
 	m->drops_fd = bpf_map__fd(k->maps.drops);
 	m->insns_fd = opts->insns ? bpf_map__fd(k->maps.insn_counts) : -1;
 	m->failed_fd = bpf_map__fd(k->maps.failed_insns);
-	m->exit_starts_fd = bpf_map__fd(k->maps.exit_starts);
-	m->vmm_starts_fd = bpf_map__fd(k->maps.vmm_starts);
+	m->threads_fd = bpf_map__fd(k->maps.vcpu_threads);
 	m->flush_fd = bpf_program__fd(k->progs.flush_hot);
 	m->guest_made_fd = bpf_map__fd(k->maps.guest_keys_made);
 	m->guest_freed_fd = bpf_map__fd(k->maps.guest_keys_freed);
 	s->table.insns = &s->insns;
+	/* guest and exit apart once some thread was seen entering (PVM has
+	 * the tracepoints, and never fires them) */
+	s->table.time_flags = plan_timed(&s->plan) ? TIME_ON | (plan_splits_guest(&s->plan) ? TIME_ENTRIES : 0) |
+			      (plan_times_polling(&s->plan) ? TIME_POLLING : 0) : 0;
 	s->rb = ring_buffer__new(bpf_map__fd(k->maps.new_threads), on_new_thread, &s->table, NULL);
-	if (!s->rb) {
+	/* the new threads first: a slow trap's guest is named by then */
+	if (!s->rb || (opts->slow_ns &&
+		       ring_buffer__add(s->rb, bpf_map__fd(k->maps.slow_traps), on_slow_trap, s))) {
 		fprintf(stderr, "kvmprof: cannot set up the ring buffer: %s\n", strerror(errno));
 		return -1;
 	}
@@ -227,8 +263,12 @@ int session_start(struct session *s, const struct options *opts)
 {
 	s->record_btf_fd = -1;
 	s->insns_on = opts->insns;
-	if (load(s, opts) || set_pid_filter(s, opts) || ready_reads(s, opts))
+	struct timespec ts;
+
+	if (load(s, opts) || set_filters(s, opts) || ready_reads(s, opts))
 		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	s->table.run_start_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	return attach_plan(s->skel->obj, &s->plan, opts->attach, skeleton_link, s->skel);
 }
 

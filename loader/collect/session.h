@@ -11,6 +11,7 @@
 
 struct kvmprof_bpf;
 struct ring_buffer;
+struct slow_trap;
 
 /* Everything that talks to the kernel for one run: the BPF skeleton (open,
  * load, attach, detach), the new-thread ring buffer, the map reader, and
@@ -24,6 +25,9 @@ struct session {
 	struct trap_table table;
 	struct insn_table insns;
 	bool insns_on;		/* --insns: instructions in full */
+	/* --slow: each slow trap's record as it comes (set before session_start) */
+	void (*on_slow)(void *ctx, struct trap_table *table, const struct slow_trap *t);
+	void *slow_ctx;
 	int record_btf_fd;	/* the tracepoint record types' memfd until load, else -1 or 0 */
 };
 

@@ -16,4 +16,8 @@ bool guest_name_matches(const char *name, const char *const *globs, int nr_globs
 int table_select(struct trap_table *dst, const struct trap_table *src, const char *const *globs,
 		 int nr_globs);
 
+/* dst = thread (an index in src->threads) alone, with its guest and its
+ * rows: --per-vcpu's tables.  0 or -ENOMEM. */
+int table_select_thread(struct trap_table *dst, const struct trap_table *src, size_t thread);
+
 #endif

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Sums and differences of log2 latency histograms. */
+#include <math.h>
 #include <stdbool.h>
 #include "model/latency.h"
 
@@ -55,4 +56,50 @@ void slot_bounds(int i, __u64 *lo, __u64 *hi)
 {
 	*lo = i ? 1ULL << i : 0;
 	*hi = i == LAT_SLOTS - 1 ? ~0ULL : (1ULL << (i + 1)) - 1;
+}
+
+double latency_sq_delta(const struct trap_latency *now, const struct trap_latency *before)
+{
+	bool restarted = now->count < before->count;
+	__u64 fine = now->sum_sq_fine - (restarted ? 0 : before->sum_sq_fine);
+	__u64 coarse = now->sum_sq_coarse - (restarted ? 0 : before->sum_sq_coarse);
+
+	return (double)fine + (double)coarse * (double)(1ULL << (2 * LAT_SQ_COARSE_SHIFT));
+}
+
+double latency_stddev(const struct trap_latency *l, double sq)
+{
+	double n = l->count, mean, var;
+
+	if (l->count < 2)
+		return 0;
+	mean = l->sum_ns / n;
+	var = sq / n - mean * mean;
+	return var > 0 ? sqrt(var) : 0;
+}
+
+double latency_quantile(const struct trap_latency *l, double q)
+{
+	__u64 n = 0, below = 0, lo, hi;
+	double rank, v;
+
+	for (int i = 0; i < LAT_SLOTS; i++)
+		n += l->slots[i];
+	if (!n)
+		return 0;
+	rank = q * n;
+	for (int i = 0; i < LAT_SLOTS; i++) {
+		if (!l->slots[i] || below + l->slots[i] < rank) {
+			below += l->slots[i];
+			continue;
+		}
+		slot_bounds(i, &lo, &hi);
+		if (i == LAT_SLOTS - 1 || (l->max_ns && hi > l->max_ns))
+			hi = l->max_ns ? l->max_ns : lo;
+		if (l->min_ns && lo < l->min_ns && l->min_ns <= hi)
+			lo = l->min_ns;
+		v = lo + (rank - below) / l->slots[i] * (double)(hi - lo);
+		return v;
+	}
+	return l->max_ns;
 }

@@ -15,5 +15,16 @@ __u64 latency_delta_max(const struct trap_latency *now, const struct trap_latenc
 			const struct trap_latency *delta);
 /* Bucket i of the log2 histogram covers [lo, hi] ns. */
 void slot_bounds(int i, __u64 *lo, __u64 *hi);
+/* The squares the map added from before to now, in ns^2: each field's
+ * difference (they wrap), the coarse one scaled. */
+double latency_sq_delta(const struct trap_latency *now, const struct trap_latency *before);
+/* The samples' standard deviation from their count, sum and squares (ns). */
+double latency_stddev(const struct trap_latency *l, double sq);
+/* The q-quantile (0 < q <= 1) of l's samples, estimated from the log2
+ * histogram: the bucket that holds the sample of rank q * count, and
+ * within it linearly between its bounds (samples spread evenly over the
+ * bucket), kept within the smallest and largest sample where known.
+ * 0 without samples. */
+double latency_quantile(const struct trap_latency *l, double q);
 
 #endif

@@ -19,10 +19,11 @@ static __u64 row_total(const struct baseline *b, const struct trap_table *s, siz
  * maximum per key since start, so a maximum older than the baseline is
  * bounded by the highest bucket filled since; the minimum is not known. */
 static void row_latency(const struct baseline *b, const struct trap_table *s, size_t r,
-			struct trap_latency *out)
+			struct trap_latency *out, double *sq)
 {
 	const struct trap_latency *now = &s->rows[r].lat;
 
+	*sq = s->rows[r].lat_sq;
 	if (!b || r >= b->nr || !b->lat[r].count) {
 		*out = *now;
 		return;
@@ -30,33 +31,52 @@ static void row_latency(const struct baseline *b, const struct trap_table *s, si
 	latency_delta(out, now, &b->lat[r]);
 	out->max_ns = latency_delta_max(now, &b->lat[r], out);
 	out->min_ns = 0;
+	*sq -= b->lat_sq[r];
 }
 
-int summary_build(struct summary *sum, const struct trap_table *s, const struct baseline *base)
+/* A row's figure in the last interval for the top code. */
+static double interval_figure(const struct trap_row *row, enum code_order order)
+{
+	switch (order) {
+	case ORDER_TOTAL: return row->interval_lat_sum;
+	case ORDER_MEAN: return row->interval_lat_count ? (double)row->interval_lat_sum / row->interval_lat_count : 0;
+	case ORDER_MAX: return row->interval_lat_max;
+	default: return row->interval;
+	}
+}
+
+int summary_build(struct summary *sum, const struct trap_table *s, const struct baseline *base,
+		  enum code_order order)
 {
 	memset(sum, 0, sizeof(*sum));
+	sum->order = order;
 	sum->guests = calloc(s->nr_guests + 1, sizeof(*sum->guests));
 	if (!sum->guests)
 		return -ENOMEM;
 	sum->nr_guests = s->nr_guests;
 	sum->drops = table_total_drops(s);
+	sum->time_flags = s->time_flags;
 	for (size_t i = 0; i < s->nr_guests; i++) {
 		sum->guests[i].guest = &s->guests[i];
 		sum->live += !s->guests[i].ended;
 	}
-	for (size_t t = 0; t < s->nr_threads; t++)
+	for (size_t t = 0; t < s->nr_threads; t++) {
 		sum->guests[s->threads[t].guest].vcpus++;
+		time_sum_add(&sum->guests[s->threads[t].guest].time, &s->threads[t].time);
+	}
 	for (size_t r = 0; r < s->nr_rows; r++) {
 		const struct trap_row *row = &s->rows[r];
 		struct sum_guest *g = &sum->guests[row->guest];
 		__u64 total = row_total(base, s, r);
 		struct sum_class *c;
 		struct trap_latency lat;
+		double sq;
 
 		if (row->key.class >= NR_CLASSES)
 			continue;
 		c = &g->classes[row->key.class];
-		row_latency(base, s, r, &lat);
+		row_latency(base, s, r, &lat, &sq);
+		c->lat_sq += sq;
 		g->total += total;
 		g->interval += row->interval;
 		c->total += total;
@@ -66,7 +86,8 @@ int summary_build(struct summary *sum, const struct trap_table *s, const struct 
 		c->int_lat_sum += row->interval_lat_sum;
 		if (row->interval_lat_max > c->int_lat_max)
 			c->int_lat_max = row->interval_lat_max;
-		if (row->interval && (!g->has_top || row->interval > s->rows[g->top_row].interval)) {
+		if (interval_figure(row, order) > 0 &&
+		    (!g->has_top || interval_figure(row, order) > interval_figure(&s->rows[g->top_row], order))) {
 			g->has_top = true;
 			g->top_row = r;
 			g->top = row->key;
@@ -93,11 +114,28 @@ static int code_key_order(const void *a, const void *b)
 	return key_order(&((const struct sum_code *)a)->key, &((const struct sum_code *)b)->key);
 }
 
-/* By class, a code by its details' total, a detail by its own; qsort_r's
- * argument: each code's group total, by the code's index before sorting. */
+/* The figure --sort orders by, of count samples summing sum_ns, max max_ns. */
+static double order_figure(enum code_order order, __u64 total, const struct trap_latency *l)
+{
+	switch (order) {
+	case ORDER_TOTAL: return l->sum_ns;
+	case ORDER_MEAN: return l->count ? (double)l->sum_ns / l->count : 0;
+	case ORDER_MAX: return l->max_ns;
+	default: return total;
+	}
+}
+
+double group_order_figure(const struct sum_group *g, enum code_order order)
+{
+	return order_figure(order, g->total, &g->lat);
+}
+
+/* By class, a code by its details' figure (--sort: count, time, mean or
+ * max), a detail by its own; qsort_r's argument: each code's group figure
+ * and its own, by the code's index before sorting. */
 struct order_ctx {
 	const struct sum_code *codes;
-	const __u64 *group_total;
+	const double *group_total, *own;
 };
 
 static int code_order(const void *a, const void *b, void *arg)
@@ -112,17 +150,18 @@ static int code_order(const void *a, const void *b, void *arg)
 		return o->group_total[i] > o->group_total[j] ? -1 : 1;
 	if (x->key.code != y->key.code)
 		return x->key.code < y->key.code ? -1 : 1;
-	if (x->total != y->total)
-		return x->total > y->total ? -1 : 1;
+	if (o->own[i] != o->own[j])
+		return o->own[i] > o->own[j] ? -1 : 1;
 	return key_order(&x->key, &y->key);
 }
 
 /* The guest's rows merged by (class, code, detail), sorted for showing. */
-static int merge_codes(struct sum_guest *g, const struct trap_table *s, const struct baseline *base)
+static int merge_codes(struct sum_guest *g, const struct trap_table *s, const struct baseline *base,
+		       enum code_order by)
 {
 	size_t gi = g->guest - s->guests, n = 0, merged = 0, *order = NULL;
 	struct sum_code *codes = NULL, *sorted = NULL;
-	__u64 *group_total = NULL;
+	double *group_total = NULL, *own = NULL;
 	int err = -ENOMEM;
 
 	for (size_t r = table_rows_first(s, g->guest); r < s->nr_rows; r = table_rows_next(s, r))
@@ -138,7 +177,7 @@ static int merge_codes(struct sum_guest *g, const struct trap_table *s, const st
 		codes[n].key.tgid = codes[n].key.tid = 0;
 		codes[n].total = row_total(base, s, r);
 		codes[n].interval = s->rows[r].interval;
-		row_latency(base, s, r, &codes[n].lat);
+		row_latency(base, s, r, &codes[n].lat, &codes[n].lat_sq);
 		n++;
 	}
 	qsort(codes, n, sizeof(*codes), code_key_order);
@@ -149,29 +188,35 @@ static int merge_codes(struct sum_guest *g, const struct trap_table *s, const st
 			m->total += codes[i].total;
 			m->interval += codes[i].interval;
 			latency_add(&m->lat, &codes[i].lat);
+			m->lat_sq += codes[i].lat_sq;
 		} else {
 			codes[merged++] = codes[i];
 		}
 	}
 	/* a code's details are adjacent now: their total orders the code */
 	group_total = calloc(merged + 1, sizeof(*group_total));
+	own = calloc(merged + 1, sizeof(*own));
 	order = calloc(merged + 1, sizeof(*order));
 	sorted = calloc(merged + 1, sizeof(*sorted));
-	if (!group_total || !order || !sorted)
+	if (!group_total || !own || !order || !sorted)
 		goto out;
 	for (size_t i = 0, e; i < merged; i = e) {
+		struct trap_latency lat = {};
 		__u64 total = 0;
 
 		for (e = i; e < merged && codes[e].key.class == codes[i].key.class &&
-			    codes[e].key.code == codes[i].key.code; e++)
+			    codes[e].key.code == codes[i].key.code; e++) {
 			total += codes[e].total;
+			latency_add(&lat, &codes[e].lat);
+			own[e] = order_figure(by, codes[e].total, &codes[e].lat);
+		}
 		for (size_t j = i; j < e; j++)
-			group_total[j] = total;
+			group_total[j] = order_figure(by, total, &lat);
 	}
 	for (size_t i = 0; i < merged; i++)
 		order[i] = i;
 	qsort_r(order, merged, sizeof(*order), code_order,
-		&(struct order_ctx){ .codes = codes, .group_total = group_total });
+		&(struct order_ctx){ .codes = codes, .group_total = group_total, .own = own });
 	for (size_t i = 0; i < merged; i++)
 		sorted[i] = codes[order[i]];
 	g->codes = sorted;
@@ -183,6 +228,7 @@ out:
 	free(sorted);
 	free(order);
 	free(group_total);
+	free(own);
 	return err;
 }
 
@@ -200,6 +246,7 @@ static int make_groups(struct sum_guest *g)
 			grp->total += g->codes[e].total;
 			grp->interval += g->codes[e].interval;
 			latency_add(&grp->lat, &g->codes[e].lat);
+			grp->lat_sq += g->codes[e].lat_sq;
 		}
 		grp->first = k;
 		grp->end = e;
@@ -283,6 +330,7 @@ static int make_threads(struct sum_guest *g, const struct trap_table *s, const s
 		th = &g->threads[g->nr_threads++];
 		th->tid = s->threads[t].tid;
 		th->vcpu = s->threads[t].vcpu;
+		th->time = s->threads[t].time;
 		for (size_t r = table_rows_first(s, g->guest); r < s->nr_rows; r = table_rows_next(s, r)) {
 			if (s->rows[r].thread != t || s->rows[r].guest != gi)
 				continue;
@@ -301,7 +349,7 @@ int summary_detail(struct summary *sum, const struct trap_table *s, const struct
 	if (g->detailed)
 		return 0;
 	g->detailed = true;
-	if (merge_codes(g, s, base) || make_groups(g) || make_devices(g) || make_threads(g, s, base))
+	if (merge_codes(g, s, base, sum->order) || make_groups(g) || make_devices(g) || make_threads(g, s, base))
 		return -ENOMEM;
 	if (s->insns) {
 		g->insns = insn_sums(s->insns, g->guest->pid, false, &g->nr_insns);
@@ -310,9 +358,9 @@ int summary_detail(struct summary *sum, const struct trap_table *s, const struct
 	return 0;
 }
 
-int summary_build_all(struct summary *sum, const struct trap_table *s)
+int summary_build_all(struct summary *sum, const struct trap_table *s, enum code_order order)
 {
-	int err = summary_build(sum, s, NULL);
+	int err = summary_build(sum, s, NULL, order);
 
 	for (size_t i = 0; !err && i < sum->nr_guests; i++)
 		err = summary_detail(sum, s, NULL, i);
@@ -339,6 +387,7 @@ int baseline_take(struct baseline *b, const struct trap_table *s, double at_s)
 {
 	__u64 *count = realloc(b->count, (s->nr_rows + 1) * sizeof(*count));
 	struct trap_latency *lat;
+	double *sq;
 
 	if (!count)
 		return -ENOMEM;
@@ -347,9 +396,14 @@ int baseline_take(struct baseline *b, const struct trap_table *s, double at_s)
 	if (!lat)
 		return -ENOMEM;
 	b->lat = lat;
+	sq = realloc(b->lat_sq, (s->nr_rows + 1) * sizeof(*sq));
+	if (!sq)
+		return -ENOMEM;
+	b->lat_sq = sq;
 	for (size_t r = 0; r < s->nr_rows; r++) {
 		count[r] = s->rows[r].count;
 		lat[r] = s->rows[r].lat;
+		sq[r] = s->rows[r].lat_sq;
 	}
 	b->nr = s->nr_rows;
 	b->at_s = at_s > 0 ? at_s : 0.001;
@@ -360,5 +414,6 @@ void baseline_free(struct baseline *b)
 {
 	free(b->count);
 	free(b->lat);
+	free(b->lat_sq);
 	memset(b, 0, sizeof(*b));
 }

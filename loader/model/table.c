@@ -130,6 +130,8 @@ static struct thread *thread_of(struct trap_table *s, const struct guest *g, __u
 	t = &s->threads[s->nr_threads++];
 	*t = (struct thread){ .pid = pid, .tid = tid, .guest = g - s->guests };
 	t->vcpu = s->source ? s->source->thread_vcpu(pid, tid, comm) : -1;
+	if (s->source && s->source->thread_start_ns)
+		t->time.start_ns = s->source->thread_start_ns(pid, tid);
 	index_entry(s, &s->thread_index, hash_pid_tid(pid, tid), s->nr_threads - 1, thread_hash);
 	return t;
 }
@@ -220,6 +222,13 @@ void table_note_thread(struct trap_table *s, __u32 pid, __u32 tid, const char *c
 	if (g->unnamed && leader_comm && *leader_comm)
 		g->unnamed = !name_guest(s, g, leader_comm);
 	thread_of(s, g, tid, comm);
+}
+
+struct thread *table_thread(struct trap_table *s, __u32 pid, __u32 tid)
+{
+	struct guest *g = guest_of(s, pid, NULL);
+
+	return g ? thread_of(s, g, tid, NULL) : NULL;
 }
 
 struct trap_row *table_row(struct trap_table *s, const struct trap_key *key, bool create)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include "kvmprof.h"
 #include "util/index.h"
+#include "model/vcpu_time.h"
 
 #define GUEST_NAME_MAX 128
 
@@ -20,7 +21,8 @@ struct trap_row {
 	__u64 map_count;	/* the highest count the maps showed (a cache slot
 				 * moving to the hash can hide a few for a read) */
 	__u64 read_count;	/* scratch: this read's sum */
-	struct trap_latency lat;	/* since start */
+	struct trap_latency lat;	/* since start (its sum_sq_* unused: lat_sq) */
+	double lat_sq;			/* the samples' squares since start, ns^2 */
 	struct trap_latency map_lat;	/* the map's value at the last read */
 	__u64 interval_lat_count;
 	__u64 interval_lat_sum;
@@ -57,6 +59,7 @@ struct thread {
 	size_t guest;		/* index in guests */
 	bool ended;		/* gone from /proc/PID/task */
 	bool reclaimed;		/* and its map entries were deleted */
+	struct thread_time time;	/* where its time went (vcpu_time.h) */
 };
 
 /* Where the table learns what the maps do not say (collect/procfs.c's
@@ -67,6 +70,7 @@ struct table_source {
 	bool (*guest_name)(__u32 pid, const char *fallback_comm, char *out, size_t size);
 	__u64 (*start_time)(__u32 pid);	/* 0: no such process */
 	int (*thread_vcpu)(__u32 pid, __u32 tid, const char *comm);	/* -1: unknown */
+	__u64 (*thread_start_ns)(__u32 pid, __u32 tid);	/* CLOCK_MONOTONIC; 0: unknown */
 };
 
 struct trap_table {
@@ -84,6 +88,8 @@ struct trap_table {
 	const struct insn_table *insns;	/* emulated instructions in full and
 					 * failures, owned by the caller; NULL none */
 	const struct table_source *source;
+	unsigned int time_flags;	/* TIME_* (vcpu_time.h); 0: no time accounting */
+	__u64 run_start_ns, read_ns;	/* CLOCK_MONOTONIC: the run's start, the last read */
 };
 
 int table_init(struct trap_table *s, const struct table_source *source);
@@ -93,6 +99,8 @@ void table_free(struct trap_table *s);
  * source, else from the comms BPF saw (either may be NULL). */
 void table_note_thread(struct trap_table *s, __u32 pid, __u32 tid, const char *comm,
 		       const char *leader_comm);
+/* The thread tid of pid's live guest, made if need be; NULL without memory. */
+struct thread *table_thread(struct trap_table *s, __u32 pid, __u32 tid);
 /* The row of a map key: its live (not retired) guest's. */
 struct trap_row *table_row(struct trap_table *s, const struct trap_key *key, bool create);
 /* The live guest of pid, created if need be. */

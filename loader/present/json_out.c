@@ -170,7 +170,7 @@ void json_write_summary(FILE *f, const struct trap_table *s, double elapsed_s)
 {
 	struct json_writer w;
 	struct summary sum;
-	bool ok = !summary_build_all(&sum, s);
+	bool ok = !summary_build_all(&sum, s, ORDER_COUNT);
 
 	jw_init(&w, f);
 	jw_object(&w);

@@ -109,26 +109,41 @@ static double rate(const struct detail_view *v, __u64 total, __u64 interval)
 	return v->seconds > 0 ? (v->interval_rates ? interval : total) / v->seconds : 0;
 }
 
-/* min avg max, or nothing without samples; a min not known (since c) is "-" */
-static void latency_cols(char *buf, size_t size, const struct trap_latency *lat)
+/* A count's latency: its samples' squares, and the time of the class it
+ * is a part of (the share's whole). */
+struct lat_cols {
+	const struct trap_latency *lat;
+	double sq;
+	__u64 class_ns;
+};
+
+/* min avg max p50 p90 p99 stddev time time%, or nothing without samples;
+ * a min not known (since c) is "-" */
+static void latency_cols(char *buf, size_t size, const struct lat_cols *c)
 {
-	char a[16] = "-", b[16], c[16];
+	const struct trap_latency *lat = c ? c->lat : NULL;
+	char f[7][16] = { "-" };
 
 	if (!lat || !lat->count) {
 		buf[0] = '\0';
 		return;
 	}
 	if (lat->min_ns)
-		format_ns(lat->min_ns, a, sizeof(a));
-	snprintf(buf, size, "  %9s %9s %9s", a, format_ns(lat->sum_ns / lat->count, b, sizeof(b)),
-		 format_ns(lat->max_ns, c, sizeof(c)));
+		format_ns(lat->min_ns, f[0], sizeof(f[0]));
+	format_ns(lat->sum_ns / lat->count, f[1], sizeof(f[1]));
+	format_ns(lat->max_ns, f[2], sizeof(f[2]));
+	format_ns(latency_quantile(lat, 0.50), f[3], sizeof(f[3]));
+	format_ns(latency_quantile(lat, 0.90), f[4], sizeof(f[4]));
+	format_ns(latency_quantile(lat, 0.99), f[5], sizeof(f[5]));
+	format_ns(latency_stddev(lat, c->sq), f[6], sizeof(f[6]));
+	snprintf(buf, size, "  %9s %9s %9s %9s %9s %9s %9s %9.3f %6.2f%%", f[0], f[1], f[2], f[3], f[4],
+		 f[5], f[6], lat->sum_ns / 1e9, c->class_ns ? 100.0 * lat->sum_ns / c->class_ns : 0);
 }
 
 static void code_line(const struct sink *k, const struct detail_view *v, int indent, enum line_attr attr,
-		      const char *name, __u64 total, __u64 interval, __u64 of,
-		      const struct trap_latency *lat)
+		      const char *name, __u64 total, __u64 interval, __u64 of, const struct lat_cols *lat)
 {
-	char shown[NAME_W + 1], cols[48];
+	char shown[NAME_W + 1], cols[160];
 
 	snprintf(shown, sizeof(shown), "%s", name);
 	fit_text(shown, NAME_W - indent);
@@ -152,10 +167,71 @@ static void render_threads(const struct sink *k, const struct sum_guest *g, cons
 	}
 }
 
+/* Which states the accounting folds together here, said once. */
+static void time_notes(const struct sink *k, unsigned int flags)
+{
+	if (!(flags & TIME_SPLIT_GUEST))
+		sink_printf(k, LINE_PLAIN, "  (guest and exit are one, \"in KVM_RUN\": %s)", flags & TIME_ENTRIES ?
+			    "no kvm_entry seen, this kernel's KVM does not fire it" :
+			    "kvm_exit and kvm_entry are not traced on this kernel");
+	if (!(flags & TIME_POLLING))
+		sink_printf(k, LINE_PLAIN, "  (halt polling counts as %s: kvm_vcpu_wakeup is not traced)",
+			    flags & TIME_SPLIT_GUEST ? "exit" : "in KVM_RUN");
+}
+
+/* Where the vCPU threads' time went: the guest's sum on one line, then
+ * each thread's states as shares of its wall time (the summary: over the
+ * run; the live view: over the last interval). */
+static void render_time(const struct sink *k, const struct sum_guest *g, const struct detail_view *v)
+{
+	enum time_column cols[NR_TIME_COLUMNS];
+	int n = time_columns(v->time_flags, cols);
+	char line[400], heading[200];
+	__u64 wall = v->interval_rates ? g->time.interval_wall : g->time.wall;
+	const __u64 *ns = v->interval_rates ? g->time.interval : g->time.ns;
+	size_t used;
+
+	if (!(v->time_flags & TIME_ON) || !g->time.threads)
+		return;
+	used = snprintf(line, sizeof(line), "  vCPU time, %d thread%s, %.3f s:", g->time.threads,
+			g->time.threads == 1 ? "" : "s", wall / 1e9);
+	snprintf(heading, sizeof(heading), "  %-12s %-10s %10s", "VCPU", "TID", "WALL(s)");
+	for (int i = 0; i < n; i++) {
+		__u64 x = time_column_ns(cols[i], ns);
+
+		if (used < sizeof(line))
+			used += snprintf(line + used, sizeof(line) - used, "%s %s %.3f s (%.1f%%)", i ? "," : "",
+					 time_column_heading(cols[i]), x / 1e9, wall ? 100.0 * x / wall : 0);
+		snprintf(heading + strlen(heading), sizeof(heading) - strlen(heading), " %11s",
+			 time_column_heading(cols[i]));
+	}
+	sink_printf(k, LINE_BOLD, "%s", line);
+	time_notes(k, v->time_flags);
+	sink_printf(k, LINE_TITLE, "%s", heading);
+	for (size_t t = 0; t < g->nr_threads; t++) {
+		const struct thread_time *tt = &g->threads[t].time;
+		__u64 w = v->interval_rates ? tt->interval_wall : tt->wall;
+		char vcpu[16] = "-";
+
+		if (!tt->seen)
+			continue;
+		if (g->threads[t].vcpu >= 0)
+			snprintf(vcpu, sizeof(vcpu), "vcpu%d", g->threads[t].vcpu);
+		snprintf(line, sizeof(line), "  %-12s %-10u %10.3f", vcpu, g->threads[t].tid, w / 1e9);
+		for (int i = 0; i < n; i++) {
+			__u64 x = time_column_ns(cols[i], v->interval_rates ? tt->interval : tt->ns);
+
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), " %10.2f%%",
+				 w ? 100.0 * x / w : 0);
+		}
+		sink_printf(k, LINE_PLAIN, "%s", line);
+	}
+}
+
 /* A code: one line, or with details its total and a line per detail (at
  * most v->top, the rest summed). */
 static void render_group(const struct sink *k, const struct sum_guest *g, const struct sum_group *grp,
-			 __u64 class_total, const struct detail_view *v)
+			 __u64 class_total, __u64 class_ns, const struct detail_view *v)
 {
 	const struct sum_code *c = &g->codes[grp->first];
 	__u64 rest = 0, rest_interval = 0;
@@ -164,14 +240,16 @@ static void render_group(const struct sink *k, const struct sum_guest *g, const 
 
 	if (!grp->details) {
 		trap_name(c->key.class, c->key.code, 0, 0, name, sizeof(name));
-		code_line(k, v, 4, LINE_PLAIN, name, c->total, c->interval, class_total, &c->lat);
+		code_line(k, v, 4, LINE_PLAIN, name, c->total, c->interval, class_total,
+			  &(struct lat_cols){ &c->lat, c->lat_sq, class_ns });
 		if (c->key.class == CLASS_EXIT && c->lat.count && exit_is_halt(c->key.code))
 			sink_printf(k, LINE_PLAIN, "      (a halt's exit -> entry time is the vCPU's halted time, "
 				    "waiting for an interrupt)");
 		return;
 	}
 	code_name(c->key.class, c->key.code, name, sizeof(name));
-	code_line(k, v, 4, LINE_PLAIN, name, grp->total, grp->interval, class_total, &grp->lat);
+	code_line(k, v, 4, LINE_PLAIN, name, grp->total, grp->interval, class_total,
+		  &(struct lat_cols){ &grp->lat, grp->lat_sq, class_ns });
 	for (size_t i = grp->first; i < grp->end; i++) {
 		const struct sum_code *d = &g->codes[i];
 		const char *device = trap_device(&d->key);
@@ -190,7 +268,8 @@ static void render_group(const struct sink *k, const struct sum_guest *g, const 
 		n = strlen(name);
 		if (device)
 			snprintf(name + n, sizeof(name) - n, " (%s)", device);
-		code_line(k, v, 6, LINE_PLAIN, name, d->total, d->interval, class_total, &d->lat);
+		code_line(k, v, 6, LINE_PLAIN, name, d->total, d->interval, class_total,
+			  &(struct lat_cols){ &d->lat, d->lat_sq, class_ns });
 	}
 	if (rest_n) {
 		snprintf(name, sizeof(name), "... %zu more", rest_n);
@@ -205,7 +284,8 @@ static void render_class(const struct sink *k, const struct sum_guest *g, int cl
 	size_t shown = 0;
 	char name[96];
 
-	code_line(k, v, 2, LINE_BOLD, class_name(cl), c->total, c->interval, g->total, &c->lat);
+	code_line(k, v, 2, LINE_BOLD, class_name(cl), c->total, c->interval, g->total,
+		  &(struct lat_cols){ &c->lat, c->lat_sq, c->lat.sum_ns });
 	for (size_t i = c->first_group; i < c->end_group; i++, shown++) {
 		if (v->top && (int)shown == v->top) {
 			size_t rest = c->end_group - i;
@@ -213,7 +293,7 @@ static void render_class(const struct sink *k, const struct sum_guest *g, int cl
 			sink_printf(k, LINE_PLAIN, "    ... %zu more code%s (see --csv)", rest, rest == 1 ? "" : "s");
 			break;
 		}
-		render_group(k, g, &g->groups[i], c->total, v);
+		render_group(k, g, &g->groups[i], c->total, c->lat.sum_ns, v);
 	}
 	for (size_t i = c->first_device; i < c->end_device; i++) {
 		snprintf(name, sizeof(name), "device %s", g->devices[i].name);
@@ -266,8 +346,10 @@ static void render_insns(const struct sink *k, const struct insn_sum *sums, size
 void render_guest_detail(const struct sink *k, const struct sum_guest *g, const struct detail_view *v)
 {
 	render_threads(k, g, v);
-	sink_printf(k, LINE_TITLE, "  %-*s %12s %7s %12s  %9s %9s %9s", NAME_W - 2, "CLASS / CODE", "TOTAL",
-		    "%", "RATE/s", "MIN", "AVG", "MAX");
+	render_time(k, g, v);
+	sink_printf(k, LINE_TITLE, "  %-*s %12s %7s %12s  %9s %9s %9s %9s %9s %9s %9s %9s %7s", NAME_W - 2,
+		    "CLASS / CODE", "TOTAL", "%", "RATE/s", "MIN", "AVG", "MAX", "P50", "P90", "P99", "STDDEV",
+		    "TIME(s)", "TIME%");
 	if (!g->total)
 		sink_printf(k, LINE_PLAIN, "  No traps.");
 	for (int c = 0; c < NR_CLASSES; c++)

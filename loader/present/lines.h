@@ -40,6 +40,7 @@ struct detail_view {
 	bool interval_rates;
 	double seconds;		/* the interval or the run; 0: no rates yet */
 	int top;		/* codes per class and instructions listed; 0: all */
+	unsigned int time_flags;	/* TIME_* (vcpu_time.h): the vCPU time table, and its notes */
 };
 
 /* A guest's details, as the summary and the live view's drill-down show

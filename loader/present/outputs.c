@@ -7,6 +7,7 @@
 #include "present/csv_out.h"
 #include "present/json_out.h"
 #include "present/outputs.h"
+#include "present/slow_log.h"
 #include "present/text.h"
 #include "util/common.h"
 
@@ -19,6 +20,7 @@ int outputs_init(struct outputs *o, const struct options *opts)
 		[OUT_JSON_SERIES] = { opts->json_series_path, "--json-series" },
 		[OUT_CSV_INSNS] = { opts->csv_insns_path, "--csv-insns" },
 		[OUT_PROM] = { opts->prom_path, "--prom-file" },
+		[OUT_SLOW_LOG] = { opts->slow_log_path, "--slow-log" },
 	};
 
 	o->opts = opts;
@@ -58,7 +60,23 @@ int outputs_open(struct outputs *o)
 		return -1;
 	if (o->paths[OUT_JSON_SERIES].path && open_series(&o->jseries, &o->paths[OUT_JSON_SERIES], false))
 		return -1;
+	if (o->paths[OUT_SLOW_LOG].path && open_series(&o->slow, &o->paths[OUT_SLOW_LOG], false))
+		return -1;
 	return 0;
+}
+
+void outputs_slow(void *outputs, struct trap_table *table, const struct slow_trap *t)
+{
+	struct outputs *o = outputs;
+	const struct guest *g;
+
+	if (o->opts->nr_guest_globs) {
+		table_note_thread(table, t->tgid, t->tid, NULL, NULL);
+		g = table_find_guest(table, t->tgid);
+		if (!g || !guest_name_matches(g->name, o->opts->guest_globs, o->opts->nr_guest_globs))
+			return;
+	}
+	slow_log_line(o->slow.f ? o->slow.f : stderr, table, t);
 }
 
 bool outputs_have_files(const struct outputs *o)
@@ -71,7 +89,7 @@ bool outputs_have_files(const struct outputs *o)
 
 bool outputs_have_series(const struct outputs *o)
 {
-	return o->series.f || o->jseries.f;
+	return o->series.f || o->jseries.f || o->slow.f;
 }
 
 const struct trap_table *outputs_shown(struct outputs *o, const struct trap_table *all)
@@ -130,6 +148,7 @@ void outputs_interval(struct outputs *o, const struct trap_table *shown, double 
 		json_write_series(o->jseries.f, shown, elapsed_s, interval_s);
 	outfile_flush(&o->series);
 	outfile_flush(&o->jseries);
+	outfile_flush(&o->slow);
 }
 
 /* Commits a part of a series (replacing FILE: a rotation moves the
@@ -148,6 +167,7 @@ void outputs_rotate(struct outputs *o)
 {
 	rotate_series(o, &o->series, OUT_CSV_SERIES, true);
 	rotate_series(o, &o->jseries, OUT_JSON_SERIES, false);
+	rotate_series(o, &o->slow, OUT_SLOW_LOG, false);
 }
 
 /* One file written whole by write(f, shown, elapsed_s) */
@@ -193,7 +213,10 @@ int outputs_final(struct outputs *o, const struct trap_table *shown, double elap
 		o->failed = true;
 	if (o->jseries.f && outfile_commit(&o->jseries))
 		o->failed = true;
-	report_summary(stdout, shown, elapsed_s, o->opts->top);
+	if (o->slow.f && outfile_commit(&o->slow))
+		o->failed = true;
+	report_summary(stdout, shown, elapsed_s, &(struct summary_view){ .top = o->opts->top,
+		       .order = o->opts->sort, .per_vcpu = o->opts->per_vcpu });
 	return o->failed ? EXIT_RUNTIME : EXIT_OK;
 }
 
@@ -201,6 +224,7 @@ void outputs_close(struct outputs *o)
 {
 	outfile_abort(&o->series);
 	outfile_abort(&o->jseries);
+	outfile_abort(&o->slow);
 	for (int i = 0; i < NR_OUTPUTS; i++)
 		if (o->paths[i].path)
 			outpath_free(&o->paths[i]);

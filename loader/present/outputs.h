@@ -14,12 +14,13 @@
  * --prom-file is /metrics' text, written whole and renamed every interval.
  * Zero-initialised, outputs_close frees what exists on every path. */
 enum output_file { OUT_CSV, OUT_CSV_SERIES, OUT_JSON, OUT_JSON_SERIES, OUT_CSV_INSNS, OUT_PROM,
-		   NR_OUTPUTS };
+		   OUT_SLOW_LOG, NR_OUTPUTS };
 
 struct outputs {
 	const struct options *opts;
 	struct outpath paths[NR_OUTPUTS];	/* the ones asked for have a path */
 	struct outfile series, jseries;	/* --csv-series, --json-series */
+	struct outfile slow;		/* --slow-log, a series of its own */
 	struct trap_table chosen;	/* -g: the chosen guests of the last read */
 	bool failed;			/* a file could not be written: exit 1 */
 	struct metrics prom;		/* --prom-file's label sets, as /metrics keeps its own */
@@ -40,6 +41,9 @@ const struct trap_table *outputs_shown(struct outputs *o, const struct trap_tabl
 /* The series rows of a read, and the --prom-file. */
 void outputs_interval(struct outputs *o, const struct trap_table *shown, double elapsed_s,
 		      double interval_s);
+/* --slow: one slow trap's line, to --slow-log or stderr (-g: the chosen
+ * guests'); the session's on_slow. */
+void outputs_slow(void *outputs, struct trap_table *table, const struct slow_trap *t);
 /* SIGHUP: the series rows so far become the files, renamed into place
  * whole, and the next rows go to new parts with their own headers. */
 void outputs_rotate(struct outputs *o);

@@ -2,18 +2,42 @@
 /* Plain text: the per-interval batch table and the final summary. */
 #include <string.h>
 #include <time.h>
+#include "model/guest_filter.h"
 #include "model/names.h"
 #include "model/summary.h"
 #include "present/lines.h"
 #include "present/text.h"
 
-void report_interval(FILE *out, const struct trap_table *s, double interval_s, double elapsed_s)
+/* The batch table's time columns: the guest's vCPU time in the interval. */
+static void time_heading(FILE *out, unsigned int flags)
+{
+	enum time_column cols[NR_TIME_COLUMNS];
+	int n = time_columns(flags, cols);
+
+	for (int i = 0; (flags & TIME_ON) && i < n; i++)
+		if (cols[i] != TCOL_OUTSIDE)
+			fprintf(out, " %10.10s%%", time_column_heading(cols[i]));
+}
+
+static void time_cells(FILE *out, const struct time_sum *t, unsigned int flags)
+{
+	enum time_column cols[NR_TIME_COLUMNS];
+	int n = time_columns(flags, cols);
+
+	for (int i = 0; (flags & TIME_ON) && i < n; i++)
+		if (cols[i] != TCOL_OUTSIDE)
+			fprintf(out, " %10.1f%%", t->interval_wall ?
+				100.0 * time_column_ns(cols[i], t->interval) / t->interval_wall : 0);
+}
+
+void report_interval(FILE *out, const struct trap_table *s, double interval_s, double elapsed_s,
+		     enum code_order order)
 {
 	struct summary sum;
 	char now[16];
 	time_t t = time(NULL);
 
-	if (summary_build(&sum, s, NULL))
+	if (summary_build(&sum, s, NULL, order))
 		return;
 	strftime(now, sizeof(now), "%H:%M:%S", localtime(&t));
 	fprintf(out, "%s  kvmprof  elapsed %.1fs  interval %.2fs  traps %.0f/s  guests %zu live, %zu ended"
@@ -23,7 +47,10 @@ void report_interval(FILE *out, const struct trap_table *s, double interval_s, d
 	for (int c = 0; c < NR_CLASSES; c++)	/* only the classes this architecture has */
 		if (class_traced_here(c))
 			fprintf(out, " %8s", class_table[c].column);
-	fprintf(out, "  %-24s %-19s %-19s\n", "TOP CODE", "EXIT AVG/MAX", "VMM AVG/MAX");
+	fprintf(out, "  %-24s %-19s %-19s", order == ORDER_COUNT ? "TOP CODE" : "TOP CODE (time)",
+		"EXIT AVG/MAX", "VMM AVG/MAX");
+	time_heading(out, sum.time_flags);
+	fputc('\n', out);
 	for (size_t i = 0; i < sum.nr_guests; i++) {
 		const struct sum_guest *g = &sum.guests[i];
 		const struct sum_class *exit = &g->classes[CLASS_EXIT], *vmm = &g->classes[CLASS_USERSPACE];
@@ -42,27 +69,60 @@ void report_interval(FILE *out, const struct trap_table *s, double interval_s, d
 		for (int c = 0; c < NR_CLASSES; c++)
 			if (class_traced_here(c))
 				fprintf(out, " %8.0f", g->classes[c].interval / interval_s);
-		fprintf(out, "  %-24.24s %-19s %-19s\n", top, exit_lat, vmm_lat);
+		fprintf(out, "  %-24.24s %-19s %-19s", top, exit_lat, vmm_lat);
+		time_cells(out, &g->time, sum.time_flags);
+		fputc('\n', out);
 	}
 	fputc('\n', out);
 	fflush(out);
 	summary_free(&sum);
 }
 
-void report_summary(FILE *out, const struct trap_table *s, double elapsed_s, int top)
+/* --per-vcpu: each vCPU thread of guest g on its own, as a guest is shown. */
+static void render_vcpus(FILE *out, const struct trap_table *s, const struct guest *g,
+			 const struct detail_view *view, enum code_order order)
 {
-	struct detail_view view = { .seconds = elapsed_s, .top = top };
+	struct sink sink = file_sink(out);
+
+	for (size_t t = 0; t < s->nr_threads; t++) {
+		struct trap_table one;
+		struct summary sum;
+		char vcpu[16] = "vCPU ?";
+
+		if (&s->guests[s->threads[t].guest] != g)
+			continue;
+		if (table_select_thread(&one, s, t) || summary_build_all(&sum, &one, order)) {
+			table_free(&one);
+			fprintf(stderr, "kvmprof: out of memory for the per-vCPU summary\n");
+			return;
+		}
+		if (s->threads[t].vcpu >= 0)
+			snprintf(vcpu, sizeof(vcpu), "vCPU %d", s->threads[t].vcpu);
+		fprintf(out, "\n  %s, thread %u: %llu traps\n", vcpu, s->threads[t].tid,
+			(unsigned long long)sum.guests[0].total);
+		render_guest_detail(&sink, &sum.guests[0], view);
+		summary_free(&sum);
+		table_free(&one);
+	}
+}
+
+void report_summary(FILE *out, const struct trap_table *s, double elapsed_s, const struct summary_view *sv)
+{
+	struct detail_view view = { .seconds = elapsed_s, .top = sv->top };
 	struct sink sink = file_sink(out);
 	struct summary sum;
 
-	if (summary_build_all(&sum, s)) {
+	if (summary_build_all(&sum, s, sv->order)) {
 		summary_free(&sum);
 		fprintf(stderr, "kvmprof: out of memory for the summary\n");
 		return;
 	}
-	fprintf(out, "=== kvmprof summary: %.1f s, %zu guest%s, %llu dropped event%s ===\n",
+	view.time_flags = sum.time_flags;
+	fprintf(out, "=== kvmprof summary: %.1f s, %zu guest%s, %llu dropped event%s%s%s ===\n",
 		elapsed_s, sum.nr_guests, sum.nr_guests == 1 ? "" : "s",
-		(unsigned long long)sum.drops, sum.drops == 1 ? "" : "s");
+		(unsigned long long)sum.drops, sum.drops == 1 ? "" : "s",
+		sv->order != ORDER_COUNT ? ", codes by " : "", sv->order != ORDER_COUNT ?
+		code_order_name(sv->order) : "");
 	for (int c = 0; c < NR_CLASSES; c++)	/* chosen, but this kernel has no event for it */
 		if (class_traced_here(c) && !class_attached(c))
 			fprintf(out, "Class %s not traced: %s.\n", class_name(c), class_untraced_why(c));
@@ -75,6 +135,8 @@ void report_summary(FILE *out, const struct trap_table *s, double elapsed_s, int
 			g->guest->name, g->guest->ended ? " (ended)" : "", g->vcpus, g->vcpus == 1 ? "" : "s",
 			(unsigned long long)g->total, g->total / elapsed_s);
 		render_guest_detail(&sink, g, &view);
+		if (sv->per_vcpu)
+			render_vcpus(out, s, g->guest, &view, sv->order);
 	}
 	fflush(out);
 	summary_free(&sum);

@@ -3,12 +3,21 @@
 #define TEXT_H
 
 #include <stdio.h>
+#include "cli/options.h"
 #include "model/table.h"
 
 /* The batch table of one interval (-b, or stdout not a terminal). */
-void report_interval(FILE *out, const struct trap_table *s, double interval_s, double elapsed_s);
+void report_interval(FILE *out, const struct trap_table *s, double interval_s, double elapsed_s,
+		     enum code_order order);
 /* The summary at the end: per guest its details (present/lines.h), at
  * most top codes per class. */
-void report_summary(FILE *out, const struct trap_table *s, double elapsed_s, int top);
+/* How the summary shows codes: at most top per class (0 all), in order,
+ * and with per_vcpu each vCPU thread's too. */
+struct summary_view {
+	int top;
+	enum code_order order;
+	bool per_vcpu;
+};
+void report_summary(FILE *out, const struct trap_table *s, double elapsed_s, const struct summary_view *sv);
 
 #endif

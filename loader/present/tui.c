@@ -44,6 +44,7 @@ struct guest_line {
 	__u64 total;		/* since start, or since c */
 	char top[48];		/* the interval's most frequent code */
 	__u64 exit_n, exit_sum, exit_max, vmm_n, vmm_sum, vmm_max;	/* the interval's */
+	double time_share[NR_TIME_COLUMNS];	/* t: each state's % of its vCPUs' wall time, the interval's */
 };
 
 /* A line of the drill-down's scrolling body. */
@@ -63,6 +64,10 @@ struct tui {
 
 	bool have_data, paused, quit, help, editing;
 	enum view view;
+	unsigned int time_flags;	/* the table's, at the last build */
+	bool time_view;		/* t: the guest table shows where vCPU time goes, not trap rates */
+	bool per_vcpu;		/* v: the drill-down per vCPU thread too */
+	enum code_order order;	/* o: codes by count, time, mean or max */
 	int sort;
 	bool reverse;
 	__u32 selected_pid;
@@ -167,8 +172,11 @@ static void build_lines(struct tui *t, struct trap_table *s)
 	free(t->lines);
 	t->lines = calloc(s->nr_guests + 1, sizeof(*t->lines));
 	t->nr_lines = 0;
-	if (!t->lines || summary_build(&sum, s, t->base.at_s > 0 ? &t->base : NULL))
+	if (!t->lines || summary_build(&sum, s, t->base.at_s > 0 ? &t->base : NULL, t->order))
 		return;
+	t->time_flags = s->time_flags;
+	if (!(t->time_flags & TIME_ON))
+		t->time_view = false;
 	for (size_t i = 0; i < sum.nr_guests; i++) {
 		const struct sum_guest *g = &sum.guests[i];
 		struct guest_line *l;
@@ -194,6 +202,9 @@ static void build_lines(struct tui *t, struct trap_table *s)
 			l->vmm_sum = g->classes[CLASS_USERSPACE].int_lat_sum;
 			l->vmm_max = g->classes[CLASS_USERSPACE].int_lat_max;
 		}
+		for (int c = 0; c < NR_TIME_COLUMNS; c++)
+			l->time_share[c] = g->time.interval_wall ?
+				100.0 * time_column_ns(c, g->time.interval) / g->time.interval_wall : 0;
 		snprintf(l->top, sizeof(l->top), "-");
 		if (iv > 0 && g->has_top)
 			trap_name_fit(g->top.class, g->top.code, g->top.detail_flags, g->top.detail, l->top,
@@ -252,11 +263,11 @@ static void draw_help_line(struct tui *t)
 	}
 	fill_line(y, A_REVERSE);
 	if (t->view == VIEW_GUESTS)
-		put(y, 0, A_REVERSE, " q quit  Enter details  s/r sort  / filter  p pause  c clear  "
+		put(y, 0, A_REVERSE, " q quit  Enter details  s/r sort  t time  / filter  p pause  c clear  "
 		    "+/- interval  h help");
 	else
-		put(y, 0, A_REVERSE, " Esc back  Up/Down/PgUp/PgDn scroll  p pause  c clear  "
-		    "+/- interval  h help  q quit");
+		put(y, 0, A_REVERSE, " Esc back  Up/Down/PgUp/PgDn scroll  o order  v per vCPU  p pause  "
+		    "c clear  +/- interval  h help  q quit");
 }
 
 /* Guest table columns, in screen order; the least important drop first
@@ -264,13 +275,15 @@ static void draw_help_line(struct tui *t)
 enum column {
 	COL_PID, COL_NAME, COL_STATE, COL_VCPUS, COL_TRAPS, COL_CLASS,
 	COL_SHARE = COL_CLASS + NR_CLASSES, COL_TOTAL, COL_TOP, COL_EXIT_LAT, COL_VMM_LAT,
-	NR_COLUMNS,
+	COL_TIME,	/* COL_TIME + enum time_column: the time view's */
+	NR_COLUMNS = COL_TIME + NR_TIME_COLUMNS,
 };
 
 static const int column_width[NR_COLUMNS] = {
 	[COL_PID] = 7, [COL_NAME] = 16, [COL_STATE] = 5, [COL_VCPUS] = 5, [COL_TRAPS] = 10,
 	[COL_CLASS ... COL_CLASS + NR_CLASSES - 1] = 8,
 	[COL_SHARE] = 6, [COL_TOTAL] = 11, [COL_TOP] = 22, [COL_EXIT_LAT] = 17, [COL_VMM_LAT] = 17,
+	[COL_TIME ... COL_TIME + NR_TIME_COLUMNS - 1] = 10,
 };
 
 /* Which columns fit: name, pid and rate first, then by usefulness; class
@@ -287,7 +300,14 @@ static int fit_columns(const struct tui *t, bool shown[NR_COLUMNS])
 			class_sum[c] += t->lines[i].class_rate[c];
 	for (size_t i = 0; i < sizeof(first) / sizeof(first[0]); i++)
 		order[n++] = first[i];
-	for (int k = 0; k < NR_CLASSES; k++) {	/* busiest class next, ties in class order */
+	if (t->time_view) {	/* the states this kernel tells apart, in place of the classes */
+		enum time_column cols[NR_TIME_COLUMNS];
+		int nc = time_columns(t->time_flags, cols);
+
+		for (int i = 0; i < nc; i++)
+			order[n++] = COL_TIME + cols[i];
+	}
+	for (int k = 0; !t->time_view && k < NR_CLASSES; k++) {	/* busiest class next, ties in class order */
 		int best = -1;
 
 		for (int c = 0; c < NR_CLASSES; c++) {
@@ -340,9 +360,14 @@ static void format_row(char *buf, size_t size, const struct guest_line *l,
 				[COL_EXIT_LAT] = "EXIT AVG/MAX", [COL_VMM_LAT] = "VMM AVG/MAX",
 			};
 
-			snprintf(cell, sizeof(cell), "%s",
-				 c >= COL_CLASS && c < COL_SHARE ? class_table[c - COL_CLASS].column : titles[c]);
+			if (c >= COL_TIME)
+				snprintf(cell, sizeof(cell), "%.8s%%", time_column_heading(c - COL_TIME));
+			else
+				snprintf(cell, sizeof(cell), "%s",
+					 c >= COL_CLASS && c < COL_SHARE ? class_table[c - COL_CLASS].column : titles[c]);
 			left |= c == COL_PID;
+		} else if (c >= COL_TIME) {
+			snprintf(cell, sizeof(cell), "%.1f%%", l->time_share[c - COL_TIME]);
 		} else if (c == COL_PID) {
 			snprintf(cell, sizeof(cell), "%u", l->guest->pid);
 			left = true;
@@ -439,16 +464,42 @@ static void body_line(void *ctx, enum line_attr attr, const char *text)
 	snprintf(l->text, sizeof(l->text), "%s", text);
 }
 
+/* v: each vCPU thread of guest g on its own, as the guest is shown. */
+static void render_vcpus(const struct sink *sink, const struct trap_table *s, const struct guest *g,
+			 const struct detail_view *view, enum code_order order)
+{
+	for (size_t i = 0; i < s->nr_threads; i++) {
+		struct trap_table one;
+		struct summary sum;
+
+		if (&s->guests[s->threads[i].guest] != g)
+			continue;
+		if (table_select_thread(&one, s, i) || summary_build_all(&sum, &one, order)) {
+			table_free(&one);
+			return;
+		}
+		sink_printf(sink, LINE_PLAIN, "%s", "");
+		if (s->threads[i].vcpu >= 0)
+			sink_printf(sink, LINE_BOLD, "vCPU %d, thread %u", s->threads[i].vcpu, s->threads[i].tid);
+		else
+			sink_printf(sink, LINE_BOLD, "vCPU ?, thread %u", s->threads[i].tid);
+		render_guest_detail(sink, &sum.guests[0], view);
+		summary_free(&sum);
+		table_free(&one);
+	}
+}
+
 static void draw_guest(struct tui *t, struct trap_table *s)
 {
 	const struct baseline *base = t->base.at_s > 0 ? &t->base : NULL;
-	struct detail_view view = { .interval_rates = true, .seconds = t->have_data ? t->last_interval_s : 0 };
+	struct detail_view view = { .interval_rates = true, .seconds = t->have_data ? t->last_interval_s : 0,
+				    .time_flags = s->time_flags };
 	struct sink sink = { .line = body_line, .ctx = t, .width = COLS };
 	int rows = LINES - HEADER_LINES - 1;
 	const struct sum_guest *g = NULL;
 	struct summary sum;
 
-	if (summary_build(&sum, s, base))
+	if (summary_build(&sum, s, base, t->order))
 		return;
 	for (size_t i = 0; i < sum.nr_guests; i++)
 		if (sum.guests[i].guest->pid == t->selected_pid && !summary_detail(&sum, s, base, i))
@@ -465,7 +516,11 @@ static void draw_guest(struct tui *t, struct trap_table *s)
 	    view.seconds > 0 ? g->interval / view.seconds : 0, (unsigned long long)g->total,
 	    base ? "c" : "start");
 	t->nr_body = 0;
+	if (t->order != ORDER_COUNT)
+		sink_printf(&sink, LINE_PLAIN, "  codes by %s (o)", code_order_name(t->order));
 	render_guest_detail(&sink, g, &view);
+	if (t->per_vcpu)
+		render_vcpus(&sink, s, g->guest, &view, t->order);
 	summary_free(&sum);
 	if (t->scroll > (int)t->nr_body - rows)
 		t->scroll = (int)t->nr_body - rows;
@@ -490,6 +545,10 @@ static void draw_help(void)
 		"  T I N V O E M                       sort by traps/s, pid, name, vCPUs, total, exit",
 		"                                      latency, time in VMM",
 		NULL,	/* the class keys, from the class table */
+		"  t                                   the guest table: trap rates, or where vCPU time goes",
+		"                                      (each state's share of the vCPUs' wall time)",
+		"  o                                   codes by count, total time, mean or max (details)",
+		"  v                                   details per vCPU thread too",
 		"  /                                   filter guests by name or pid (substring or glob);",
 		"                                      an empty filter shows all",
 		"  p                                   pause (the numbers stay; the next read covers the pause)",
@@ -662,6 +721,9 @@ static void handle_key(struct tui *t, struct trap_table *s, int ch, double elaps
 	case 'h': case '?': t->help = true; break;
 	case 's': t->sort = (t->sort + 1) % NR_SORTS; break;
 	case 'r': t->reverse = !t->reverse; break;
+	case 't': t->time_view = !t->time_view && (t->time_flags & TIME_ON); break;
+	case 'o': t->order = (t->order + 1) % NR_CODE_ORDERS; break;
+	case 'v': t->per_vcpu = !t->per_vcpu; break;
 	case 'p': t->paused = !t->paused; break;
 	case 'c': clear_totals(t, s, elapsed_s); break;
 	case '+': case '=': step_interval(t, 1); break;
@@ -754,6 +816,8 @@ struct tui *tui_start(const struct options *opts, const struct probe_plan *plan,
 	}
 	t->opts = opts;
 	t->interval_s = interval_s;
+	t->order = opts->sort;
+	t->per_vcpu = opts->per_vcpu;
 	if (!uname(&u)) {
 		snprintf(t->host, sizeof(t->host), "%s", u.nodename);
 		snprintf(t->kernel, sizeof(t->kernel), "%s", u.release);

@@ -29,7 +29,7 @@ char *capture(void (*fn)(FILE *, void *), void *arg)
 
 void summary_of(FILE *f, void *arg)
 {
-	report_summary(f, arg, 1.0, 5);
+	report_summary(f, arg, 1.0, &(struct summary_view){ .top = 5 });
 }
 
 void json_of(FILE *f, void *arg)

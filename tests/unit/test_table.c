@@ -75,7 +75,7 @@ static void test_many_guests(void)
 		struct summary sum;
 		size_t gi = table_find_guest(&s, 4000007) - s.guests;
 
-		CHECK(!summary_build(&sum, &s, NULL) && !summary_detail(&sum, &s, NULL, gi), "summary");
+		CHECK(!summary_build(&sum, &s, NULL, ORDER_COUNT) && !summary_detail(&sum, &s, NULL, gi), "summary");
 		CHECK_U64(sum.guests[gi].nr_codes, 1);
 		summary_free(&sum);
 	}

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/* vCPU time accounting: the states' nanoseconds from each thread's record,
+ * and the outside time that fills its wall time. */
+#include "model/vcpu_time.h"
+
+static __u64 max_u64(__u64 a, __u64 b)
+{
+	return a > b ? a : b;
+}
+
+void thread_time_update(struct thread_time *t, const struct vcpu_thread *rec, __u64 run_start,
+			__u64 prev_read, __u64 now)
+{
+	__u64 measured[NR_TIME_STATES], before[NR_TIME_STATES], wall_start, wall_end, first, sum = 0;
+
+	for (int s = 0; s < NR_TIME_STATES; s++) {
+		measured[s] = rec->time_ns[s];
+		before[s] = t->ns[s];
+	}
+	/* the open segment, up to this read */
+	if (!rec->end_ns && rec->state < NR_TIME_STATES && now > rec->since_ns)
+		measured[rec->state] += now - rec->since_ns;
+	t->seen = true;
+	t->read_at = now;
+	t->entered |= rec->entries > 0;
+	t->first_ns = rec->first_ns;
+	t->end_ns = rec->end_ns;
+	wall_start = max_u64(run_start, t->start_ns);
+	if (wall_start > rec->first_ns)	/* the start from /proc is in clock ticks */
+		wall_start = rec->first_ns;
+	wall_end = rec->end_ns ? rec->end_ns : now;
+	first = rec->first_ns > wall_start ? rec->first_ns - wall_start : 0;
+	/* a record read while its program updates it can be behind by a
+	 * segment: states never go back */
+	for (int s = TIME_OUTSIDE + 1; s < NR_TIME_STATES; s++)
+		t->ns[s] = max_u64(t->ns[s], measured[s]);
+	t->ns[TIME_OUTSIDE] = max_u64(t->ns[TIME_OUTSIDE], first + measured[TIME_OUTSIDE]);
+	t->wall = wall_end > wall_start ? wall_end - wall_start : 0;
+	wall_start = max_u64(wall_start, prev_read);
+	t->interval_wall = wall_end > wall_start ? wall_end - wall_start : 0;
+	for (int s = TIME_OUTSIDE + 1; s < NR_TIME_STATES; s++) {
+		t->interval[s] = t->ns[s] - before[s];
+		sum += t->interval[s];
+	}
+	t->interval[TIME_OUTSIDE] = t->interval_wall > sum ? t->interval_wall - sum : 0;
+}
+
+void time_sum_add(struct time_sum *sum, const struct thread_time *t)
+{
+	if (!t->seen)
+		return;
+	for (int s = 0; s < NR_TIME_STATES; s++) {
+		sum->ns[s] += t->ns[s];
+		sum->interval[s] += t->interval[s];
+	}
+	sum->wall += t->wall;
+	sum->interval_wall += t->interval_wall;
+	sum->threads++;
+}
+
+int time_columns(unsigned int flags, enum time_column cols[NR_TIME_COLUMNS])
+{
+	int n = 0;
+
+	if (flags & TIME_SPLIT_GUEST) {
+		cols[n++] = TCOL_GUEST;
+		cols[n++] = TCOL_EXIT;
+	} else {
+		cols[n++] = TCOL_KVM_RUN;
+	}
+	cols[n++] = TCOL_VMM;
+	cols[n++] = TCOL_HALTED;
+	cols[n++] = TCOL_PREEMPTED;
+	cols[n++] = TCOL_OUTSIDE;
+	return n;
+}
+
+__u64 time_column_ns(enum time_column c, const __u64 ns[NR_TIME_STATES])
+{
+	switch (c) {
+	case TCOL_GUEST: return ns[TIME_GUEST];
+	case TCOL_EXIT: return ns[TIME_EXIT];
+	case TCOL_KVM_RUN: return ns[TIME_GUEST] + ns[TIME_EXIT];
+	case TCOL_VMM: return ns[TIME_VMM];
+	case TCOL_HALTED: return ns[TIME_HALTED];
+	case TCOL_PREEMPTED: return ns[TIME_PREEMPTED];
+	case TCOL_OUTSIDE: return ns[TIME_OUTSIDE];
+	case NR_TIME_COLUMNS: break;
+	}
+	return 0;
+}
+
+static const char *const column_names[NR_TIME_COLUMNS] = {
+	[TCOL_GUEST] = "guest", [TCOL_EXIT] = "exit", [TCOL_KVM_RUN] = "kvm_run", [TCOL_VMM] = "vmm",
+	[TCOL_HALTED] = "halted", [TCOL_PREEMPTED] = "preempted", [TCOL_OUTSIDE] = "outside",
+};
+
+const char *time_column_name(enum time_column c)
+{
+	return column_names[c];
+}
+
+const char *time_column_heading(enum time_column c)
+{
+	return c == TCOL_KVM_RUN ? "in KVM_RUN" : column_names[c];
+}
+
+const char *time_state_name(unsigned int state)
+{
+	static const char *const names[NR_TIME_STATES] = {
+		[TIME_OUTSIDE] = "outside", [TIME_GUEST] = "guest", [TIME_EXIT] = "exit",
+		[TIME_VMM] = "vmm", [TIME_HALTED] = "halted", [TIME_PREEMPTED] = "preempted",
+	};
+
+	return state < NR_TIME_STATES ? names[state] : "?";
+}
