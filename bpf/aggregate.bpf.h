@@ -277,7 +277,10 @@ static __always_inline void add_square(struct trap_latency *l, __u64 ns)
 	if (ns < 1ULL << LAT_SQ_FINE) {
 		__sync_fetch_and_add(&l->sum_sq_fine, ns * ns);
 	} else {
-		__u64 c = ns >> LAT_SQ_COARSE_SHIFT;
+		/* rounded, not cut: a cut would bias every square down by
+		 * about ns * 2^LAT_SQ_COARSE_SHIFT, more than a tight
+		 * distribution's whole variance */
+		__u64 c = (ns + (1ULL << (LAT_SQ_COARSE_SHIFT - 1))) >> LAT_SQ_COARSE_SHIFT;
 
 		__sync_fetch_and_add(&l->sum_sq_coarse, c * c);
 	}

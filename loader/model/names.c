@@ -585,3 +585,15 @@ void code_name(unsigned int class, __u64 code, char *buf, size_t size)
 	if (!event_code_name(class, code, buf, size))
 		snprintf(buf, size, "class %u code 0x%llx", class, (unsigned long long)code);
 }
+
+const char *drop_reason_name(unsigned int reason)
+{
+	static const char *const names[NR_DROPS] = {
+		[DROP_COUNTS_FULL] = "counts_full", [DROP_LATENCY_FULL] = "latency_full",
+		[DROP_STARTS_FULL] = "starts_full", [DROP_INSNS_FULL] = "insns_full",
+		[DROP_FAILED_FULL] = "failed_full", [DROP_GUEST_FULL] = "guest_keys_full",
+		[DROP_SLOW_LOG] = "slow_log_full",
+	};
+
+	return reason < NR_DROPS && names[reason] ? names[reason] : "?";
+}

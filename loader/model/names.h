@@ -51,4 +51,8 @@ void trap_name(__u16 class, __u64 code, __u16 flags, __u32 detail, char *buf, si
 void trap_name_fit(__u16 class, __u64 code, __u16 flags, __u32 detail, char *buf, size_t size,
 		   size_t width);
 
+/* A drop reason (enum drop_reason) as /metrics and the JSON name it:
+ * "counts_full", ..., "slow_log_full". */
+const char *drop_reason_name(unsigned int reason);
+
 #endif

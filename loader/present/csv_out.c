@@ -46,9 +46,9 @@ static void key_fields(FILE *f, const struct trap_table *s, const struct trap_ro
 	csv_field(f, name);
 }
 
-/* ,detail,detail_name,device and the row's end: appended after the older
- * columns, so their positions hold */
-static void end_fields(FILE *f, const struct trap_row *row)
+/* ,detail,detail_name,device: appended after the older columns, so their
+ * positions hold */
+static void detail_fields(FILE *f, const struct trap_row *row)
 {
 	const char *device = trap_device(&row->key);
 	char name[64];
@@ -62,13 +62,71 @@ static void end_fields(FILE *f, const struct trap_row *row)
 	}
 	fputc(',', f);
 	csv_field(f, device ? device : "");
-	fprintf(f, "\r\n");
+}
+
+/* The latency figures after those (issue 15): squares, quantiles,
+ * deviation; then wall_ns, the vcpu_time rows' alone */
+static void latency_fields(FILE *f, const struct trap_row *row)
+{
+	const struct trap_latency *l = &row->lat;
+
+	if (!l->count) {
+		fprintf(f, ",,,,,,\r\n");
+		return;
+	}
+	fprintf(f, ",%.0f,%.0f,%.0f,%.0f,%.0f,\r\n", row->lat_sq, latency_quantile(l, 0.50),
+		latency_quantile(l, 0.90), latency_quantile(l, 0.99), latency_stddev(l, row->lat_sq));
+}
+
+static void end_fields(FILE *f, const struct trap_row *row)
+{
+	detail_fields(f, row);
+	latency_fields(f, row);
+}
+
+/* Class vcpu_time: a row per vCPU thread and state, its nanoseconds as the
+ * count (the interval's in the series), its wall time last. */
+static void time_rows(FILE *f, const struct trap_table *s, bool series, const char *prefix)
+{
+	enum time_column cols[NR_TIME_COLUMNS];
+	int n = time_columns(s->time_flags, cols);
+
+	for (size_t i = 0; (s->time_flags & TIME_ON) && i < s->nr_threads; i++) {
+		const struct thread *t = &s->threads[i];
+		const __u64 *ns = series ? t->time.interval : t->time.ns;
+		__u64 wall = series ? t->time.interval_wall : t->time.wall;
+
+		if (!t->time.seen || (series && !wall))
+			continue;
+		for (int c = 0; c < n; c++) {
+			__u64 x = time_column_ns(cols[c], ns);
+
+			fputs(prefix, f);
+			fprintf(f, "%u,", t->pid);
+			csv_field(f, s->guests[t->guest].name);
+			if (t->vcpu >= 0)
+				fprintf(f, ",%d,", t->vcpu);
+			else
+				fprintf(f, ",,");
+			fprintf(f, "%u,vcpu_time,%d,%s,%llu", t->tid, cols[c], time_column_name(cols[c]),
+				(unsigned long long)x);
+			/* the series: rate_per_s is the share of the wall time, 0..1,
+			 * then lat_count .. device empty; the histograms: lat_count ..
+			 * lat_stddev_ns empty */
+			if (series)
+				fprintf(f, ",%.6f,,,,,,", wall ? (double)x / wall : 0);
+			else
+				fprintf(f, ",,,,,,,,,,,,,,,");
+			fprintf(f, ",%llu\r\n", (unsigned long long)wall);
+		}
+	}
 }
 
 void csv_write_histograms(FILE *f, const struct trap_table *s)
 {
 	fprintf(f, "pid,guest,vcpu,tid,class,code,code_name,count,lat_count,lat_sum_ns,"
-		   "lat_min_ns,lat_max_ns,bucket_lo_ns,bucket_hi_ns,bucket_count,detail,detail_name,device\r\n");
+		   "lat_min_ns,lat_max_ns,bucket_lo_ns,bucket_hi_ns,bucket_count,detail,detail_name,device,"
+		   "lat_sq_ns2,lat_p50_ns,lat_p90_ns,lat_p99_ns,lat_stddev_ns,wall_ns\r\n");
 	for (size_t r = 0; r < s->nr_rows; r++) {
 		const struct trap_row *row = &s->rows[r];
 		const struct trap_latency *l = &row->lat;
@@ -98,33 +156,38 @@ void csv_write_histograms(FILE *f, const struct trap_table *s)
 			end_fields(f, row);
 		}
 	}
+	time_rows(f, s, false, "");
 }
 
 void csv_write_series_header(FILE *f)
 {
 	fprintf(f, "time_unix,elapsed_s,interval_s,pid,guest,vcpu,tid,class,code,code_name,"
-		   "count,rate_per_s,lat_count,lat_sum_ns,lat_max_ns,detail,detail_name,device\r\n");
+		   "count,rate_per_s,lat_count,lat_sum_ns,lat_max_ns,detail,detail_name,device,wall_ns\r\n");
 }
 
 void csv_write_series(FILE *f, const struct trap_table *s, double elapsed_s, double interval_s)
 {
 	struct timeval tv;
+	char prefix[96];
 
 	gettimeofday(&tv, NULL);
+	snprintf(prefix, sizeof(prefix), "%ld.%03ld,%.3f,%.3f,", (long)tv.tv_sec, (long)tv.tv_usec / 1000,
+		 elapsed_s, interval_s);
 	for (size_t r = 0; r < s->nr_rows; r++) {
 		const struct trap_row *row = &s->rows[r];
 
 		if (!row->interval && !row->interval_lat_count)
 			continue;
-		fprintf(f, "%ld.%03ld,%.3f,%.3f,", (long)tv.tv_sec, (long)tv.tv_usec / 1000,
-			elapsed_s, interval_s);
+		fputs(prefix, f);
 		key_fields(f, s, row);
 		fprintf(f, ",%llu,%.3f,%llu,%llu,%llu", (unsigned long long)row->interval,
 			row->interval / interval_s, (unsigned long long)row->interval_lat_count,
 			(unsigned long long)row->interval_lat_sum,
 			(unsigned long long)row->interval_lat_max);
-		end_fields(f, row);
+		detail_fields(f, row);
+		fprintf(f, ",\r\n");
 	}
+	time_rows(f, s, true, prefix);
 }
 
 /* One row per guest and distinct instruction, failures apart (kind). */

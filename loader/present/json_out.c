@@ -3,12 +3,16 @@
 #include <sys/time.h>
 #include "model/devices.h"
 #include "model/insns.h"
+#include "model/latency.h"
 #include "model/names.h"
 #include "model/summary.h"
 #include "present/json_out.h"
 #include "util/json_writer.h"
 
-static void json_latency(struct json_writer *w, const char *name, const struct trap_latency *l)
+/* A count's latency: sq its samples' squares, class_ns the time of its
+ * class (the share's whole). */
+static void json_latency(struct json_writer *w, const char *name, const struct trap_latency *l, double sq,
+			 __u64 class_ns)
 {
 	if (!l->count)
 		return;
@@ -18,6 +22,12 @@ static void json_latency(struct json_writer *w, const char *name, const struct t
 	jw_uint_field(w, "sum_ns", l->sum_ns);
 	jw_uint_field(w, "min_ns", l->min_ns);
 	jw_uint_field(w, "max_ns", l->max_ns);
+	jw_uint_field(w, "p50_ns", (__u64)latency_quantile(l, 0.50));
+	jw_uint_field(w, "p90_ns", (__u64)latency_quantile(l, 0.90));
+	jw_uint_field(w, "p99_ns", (__u64)latency_quantile(l, 0.99));
+	jw_uint_field(w, "stddev_ns", (__u64)(latency_stddev(l, sq) + 0.5));
+	jw_name(w, "share_of_class");
+	jw_float(w, "%.6f", class_ns ? (double)l->sum_ns / class_ns : 0);
 	jw_name(w, "log2_slots");
 	jw_array(w);
 	for (int i = 0; i < LAT_SLOTS; i++)
@@ -41,7 +51,8 @@ static void json_detail(struct json_writer *w, const struct trap_key *key, const
 		jw_string_field(w, "device", device);
 }
 
-static void json_group(struct json_writer *w, const struct sum_guest *g, const struct sum_group *grp)
+static void json_group(struct json_writer *w, const struct sum_guest *g, const struct sum_group *grp,
+		       __u64 class_ns)
 {
 	const struct sum_code *c = &g->codes[grp->first];
 	char name[64];
@@ -53,7 +64,7 @@ static void json_group(struct json_writer *w, const struct sum_guest *g, const s
 	jw_uint_field(w, "count", grp->total);
 	if (!grp->details)
 		json_detail(w, &c->key, NULL);
-	json_latency(w, "latency", &grp->lat);
+	json_latency(w, "latency", &grp->lat, grp->lat_sq, class_ns);
 	if (grp->details) {
 		jw_name(w, "details");
 		jw_array(w);
@@ -66,7 +77,7 @@ static void json_group(struct json_writer *w, const struct sum_guest *g, const s
 			jw_string_field(w, "name", name);
 			json_detail(w, &d->key, NULL);
 			jw_uint_field(w, "count", d->total);
-			json_latency(w, "latency", &d->lat);
+			json_latency(w, "latency", &d->lat, d->lat_sq, class_ns);
 			jw_end_object(w);
 		}
 		jw_end_array(w);
@@ -81,11 +92,11 @@ static void json_class(struct json_writer *w, const struct sum_guest *g, int cl)
 	jw_object(w);
 	jw_string_field(w, "class", class_name(cl));
 	jw_uint_field(w, "total", c->total);
-	json_latency(w, "latency", &c->lat);
+	json_latency(w, "latency", &c->lat, c->lat_sq, c->lat.sum_ns);
 	jw_name(w, "codes");
 	jw_array(w);
 	for (size_t i = c->first_group; i < c->end_group; i++)
-		json_group(w, g, &g->groups[i]);
+		json_group(w, g, &g->groups[i], c->lat.sum_ns);
 	jw_end_array(w);
 	if (c->end_device > c->first_device) {
 		jw_name(w, "devices");
@@ -166,6 +177,75 @@ static void json_classes(struct json_writer *w)
 	jw_end_array(w);
 }
 
+/* "time": nanoseconds per state; guest and exit null where they are not
+ * told apart (then in_kvm_run holds them), in_kvm_run always */
+static void json_time(struct json_writer *w, const __u64 ns[NR_TIME_STATES], unsigned int flags)
+{
+	jw_name(w, "time");
+	jw_object(w);
+	for (int st = TIME_GUEST; st < NR_TIME_STATES; st++) {
+		jw_name(w, time_state_name(st));
+		if ((st == TIME_GUEST || st == TIME_EXIT) && !(flags & TIME_SPLIT_GUEST))
+			jw_null(w);
+		else
+			jw_uint(w, ns[st]);
+	}
+	jw_uint_field(w, "outside", ns[TIME_OUTSIDE]);
+	jw_uint_field(w, "in_kvm_run", ns[TIME_GUEST] + ns[TIME_EXIT]);
+	jw_end_object(w);
+}
+
+/* "vcpus": one object per vCPU thread with a time record; interval: the
+ * last read's time (the series) */
+static void json_vcpus(struct json_writer *w, const struct trap_table *s, size_t guest, bool interval)
+{
+	jw_name(w, "vcpus");
+	jw_array(w);
+	for (size_t i = 0; i < s->nr_threads; i++) {
+		const struct thread *t = &s->threads[i];
+
+		if (t->guest != guest || !t->time.seen || (interval && !t->time.interval_wall))
+			continue;
+		jw_object(w);
+		jw_uint_field(w, "tid", t->tid);
+		jw_name(w, "vcpu");
+		if (t->vcpu >= 0)
+			jw_int(w, t->vcpu);
+		else
+			jw_null(w);
+		json_time(w, interval ? t->time.interval : t->time.ns, s->time_flags);
+		jw_uint_field(w, "wall", interval ? t->time.interval_wall : t->time.wall);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+}
+
+/* "time_accounting": what this run could tell apart, or null when off */
+static void json_time_accounting(struct json_writer *w, unsigned int flags)
+{
+	jw_name(w, "time_accounting");
+	if (!(flags & TIME_ON)) {
+		jw_null(w);
+		return;
+	}
+	jw_object(w);
+	jw_name(w, "guest_and_exit_apart");
+	jw_bool(w, flags & TIME_SPLIT_GUEST);
+	jw_name(w, "halt_polling_as_halted");
+	jw_bool(w, flags & TIME_POLLING);
+	jw_end_object(w);
+}
+
+static void json_drops(struct json_writer *w, const struct trap_table *s)
+{
+	jw_uint_field(w, "dropped", table_total_drops(s));
+	jw_name(w, "dropped_by");
+	jw_object(w);
+	for (int d = 0; d < NR_DROPS; d++)
+		jw_uint_field(w, drop_reason_name(d), s->drops[d]);
+	jw_end_object(w);
+}
+
 void json_write_summary(FILE *f, const struct trap_table *s, double elapsed_s)
 {
 	struct json_writer w;
@@ -176,8 +256,9 @@ void json_write_summary(FILE *f, const struct trap_table *s, double elapsed_s)
 	jw_object(&w);
 	jw_name(&w, "elapsed_s");
 	jw_float(&w, "%.3f", elapsed_s);
-	jw_uint_field(&w, "dropped", table_total_drops(s));
+	json_drops(&w, s);
 	json_classes(&w);
+	json_time_accounting(&w, s->time_flags);
 	jw_name(&w, "guests");
 	jw_array(&w);
 	for (size_t i = 0; ok && i < sum.nr_guests; i++) {
@@ -190,6 +271,11 @@ void json_write_summary(FILE *f, const struct trap_table *s, double elapsed_s)
 		jw_bool(&w, g->guest->ended);
 		jw_uint_field(&w, "vcpu_threads", g->vcpus);
 		jw_uint_field(&w, "total", g->total);
+		if (s->time_flags & TIME_ON) {
+			json_time(&w, g->time.ns, s->time_flags);
+			jw_uint_field(&w, "wall", g->time.wall);
+			json_vcpus(&w, s, g->guest - s->guests, false);
+		}
 		jw_name(&w, "classes");
 		jw_array(&w);
 		for (int c = 0; c < NR_CLASSES; c++)
@@ -251,6 +337,18 @@ void json_write_series(FILE *f, const struct trap_table *s, double elapsed_s, do
 		jw_end_object(&w);
 	}
 	jw_end_array(&w);
+	if (s->time_flags & TIME_ON) {	/* per guest, its vCPU threads' time in the interval */
+		jw_name(&w, "time");
+		jw_array(&w);
+		for (size_t g = 0; g < s->nr_guests; g++) {
+			jw_object(&w);
+			jw_uint_field(&w, "pid", s->guests[g].pid);
+			jw_string_field(&w, "guest", s->guests[g].name);
+			json_vcpus(&w, s, g, true);
+			jw_end_object(&w);
+		}
+		jw_end_array(&w);
+	}
 	jw_end_object(&w);
 	fputc('\n', f);
 }

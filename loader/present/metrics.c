@@ -308,15 +308,73 @@ static int sum_series(struct metrics *m, const struct trap_table *s, struct seri
 	return 0;
 }
 
+/* One vCPU's time: its threads' summed (a thread-per-run VMM has many). */
+struct vcpu_time_series {
+	__u32 pid;
+	int vcpu;	/* -1 unknown, -2 summed (--metrics-no-vcpu) */
+	__u64 ns[NR_TIME_STATES];
+};
+
+static int cmp_vcpu_time(const void *a, const void *b)
+{
+	const struct vcpu_time_series *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return x->vcpu < y->vcpu ? -1 : x->vcpu > y->vcpu;
+}
+
+/* kvmprof_vcpu_seconds_total{state}: where each vCPU's wall time went; guest
+ * and exit as one state, in_kvm_run, where they are not told apart. */
+static int put_vcpu_time(FILE *f, const struct metrics *m, struct trap_table *s)
+{
+	struct vcpu_time_series *v = calloc(s->nr_threads + 1, sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->nr_threads; i++) {
+		const struct thread *t = &s->threads[i];
+
+		if (!t->time.seen || dropped(m, &s->guests[t->guest]))
+			continue;
+		v[n].pid = t->pid;
+		v[n].vcpu = m->no_vcpu ? -2 : t->vcpu;
+		memcpy(v[n++].ns, t->time.ns, sizeof(t->time.ns));
+	}
+	qsort(v, n, sizeof(*v), cmp_vcpu_time);
+	fprintf(f, "# HELP kvmprof_vcpu_seconds_total Wall time of the vCPU threads by state: guest, exit "
+		"(or in_kvm_run where they are not told apart), vmm, halted, preempted, outside.\n"
+		"# TYPE kvmprof_vcpu_seconds_total counter\n");
+	for (size_t i = 0, e; i < n; i = e) {
+		__u64 ns[NR_TIME_STATES] = {};
+		struct series_key k = { .pid = v[i].pid, .vcpu = v[i].vcpu };
+
+		for (e = i; e < n && !cmp_vcpu_time(&v[e], &v[i]); e++)
+			for (int st = 0; st < NR_TIME_STATES; st++)
+				ns[st] += v[e].ns[st];
+		for (int st = TIME_OUTSIDE; st < NR_TIME_STATES; st++) {
+			bool folded = !(s->time_flags & TIME_SPLIT_GUEST);
+			__u64 x = ns[st];
+
+			if (folded && st == TIME_EXIT)
+				continue;
+			if (folded && st == TIME_GUEST)
+				x += ns[TIME_EXIT];
+			fprintf(f, "kvmprof_vcpu_seconds_total{");
+			put_labels(f, &(struct metrics){ .no_code = true }, s, &k, false);
+			fprintf(f, ",state=\"%s\"} %.9f\n", folded && st == TIME_GUEST ? "in_kvm_run" :
+				time_state_name(st), x / 1e9);
+		}
+	}
+	free(v);
+	return 0;
+}
+
 /* What is not per series: folded traps, drops, guests. */
 static void put_totals(FILE *f, const struct metrics *m, const struct trap_table *s,
 		       __u64 folded_now)
 {
-	static const char *const drop_names[NR_DROPS] = {
-		[DROP_COUNTS_FULL] = "counts_full", [DROP_LATENCY_FULL] = "latency_full",
-		[DROP_STARTS_FULL] = "starts_full", [DROP_INSNS_FULL] = "insns_full",
-		[DROP_FAILED_FULL] = "failed_full", [DROP_GUEST_FULL] = "guest_keys_full",
-	};
 	size_t live = 0, ended = 0;
 
 	fprintf(f, "# HELP kvmprof_traps_folded_total Traps of label sets folded away by --metrics-max-series.\n"
@@ -330,7 +388,7 @@ static void put_totals(FILE *f, const struct metrics *m, const struct trap_table
 	fprintf(f, "# HELP kvmprof_dropped_events_total Events lost because a BPF map was full.\n"
 		"# TYPE kvmprof_dropped_events_total counter\n");
 	for (int d = 0; d < NR_DROPS; d++)
-		fprintf(f, "kvmprof_dropped_events_total{reason=\"%s\"} %llu\n", drop_names[d],
+		fprintf(f, "kvmprof_dropped_events_total{reason=\"%s\"} %llu\n", drop_reason_name(d),
 			(unsigned long long)s->drops[d]);
 	for (size_t i = 0; i < s->nr_guests; i++) {
 		if (!s->guests[i].ended)
@@ -385,6 +443,12 @@ int metrics_render(struct metrics *m, const struct trap_table *cs, double now_s,
 		      CLASS_USERSPACE, v, n);
 	put_totals(f, m, s, folded_now);
 	free(v);
+	if ((s->time_flags & TIME_ON) && put_vcpu_time(f, m, s)) {
+		fclose(f);
+		free(*buf);
+		*buf = NULL;
+		return -ENOMEM;
+	}
 	if (fclose(f) || !*buf) {
 		free(*buf);
 		*buf = NULL;
