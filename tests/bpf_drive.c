@@ -27,6 +27,7 @@
 #include "present/text.h"
 #include "model/latency.h"
 #include "model/table.h"
+#include "model/vcpu_time.h"
 #include "collect/map_reader.h"
 #include "collect/procfs.h"
 
@@ -831,6 +832,118 @@ static void test_full_map(void)
 	CHECK_U64(count_of(CLASS_HYPERCALL, 11), 6);
 }
 
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void sleep_ms(int ms)
+{
+	usleep(ms * 1000);
+}
+
+static int slow_records, slow_fd;
+static struct slow_trap slow_seen[4];
+
+static int on_slow(void *ctx, void *data, size_t size)
+{
+	if (slow_records < 4)
+		memcpy(&slow_seen[slow_records], data, sizeof(slow_seen[0]));
+	slow_records++;
+	return 0;
+}
+
+/* The time accounting's state machine, in a thread named as QEMU names a
+ * vCPU: each state gets the time scripted in it (sleeps: at least that,
+ * and a few ms more on a busy machine), the states sum exactly to the
+ * record's span, halt polling moves to halted, a thread's end is outside,
+ * and the two exits longer than --slow (15 ms) are logged, not the
+ * shorter VMM trip. */
+static void *time_thread(void *arg)
+{
+	__u64 *halt_begin = arg;
+
+	prctl(PR_SET_NAME, "CPU 5/KVM");
+	drive(DRIVE_KVM_RUN, 0, 0, 0);		/* exit (in KVM_RUN, on CPU) */
+	sleep_ms(10);
+	drive(DRIVE_EXIT, ISA_SVM, 0x7b, 5);
+	drive(DRIVE_ENTRY, 0, 0, 5);		/* guest */
+	sleep_ms(10);
+	drive(DRIVE_EXIT, ISA_SVM, 0x7b, 5);	/* exit, 5 ms, then preempted 20 ms: a 25 ms exit */
+	sleep_ms(5);
+	drive(DRIVE_SWITCH_OUT, 1, 0, 0);
+	sleep_ms(20);
+	drive(DRIVE_SWITCH_IN, 0, 0, 0);
+	drive(DRIVE_ENTRY, 0, 0, 5);
+	/* a hlt at guest RIP 0x1234: polls 8 ms, blocks 20 ms, wakes 2 ms on */
+	drive_args((__u64[DRIVE_ARGS]){ DRIVE_EXIT, ISA_SVM, 0x78, 5, 0x1234 });
+	*halt_begin = mono_ns();
+	sleep_ms(8);
+	drive(DRIVE_SWITCH_OUT, 0, 0, 0);
+	sleep_ms(20);
+	drive(DRIVE_SWITCH_IN, 0, 0, 0);
+	sleep_ms(2);
+	drive(DRIVE_HALT_END, mono_ns() - *halt_begin, 1, 0);
+	drive(DRIVE_ENTRY, 0, 0, 5);
+	drive(DRIVE_USERSPACE_EXIT, 2, 0, 0);	/* vmm 10 ms */
+	sleep_ms(10);
+	drive(DRIVE_KVM_RUN, 0, 0, 0);
+	drive(DRIVE_USERSPACE_EXIT, 2, 0, 0);	/* its last trip: 5 ms, then it ends: outside */
+	sleep_ms(5);
+	drive(DRIVE_SWITCH_OUT, 0, 1, 0);
+	return NULL;
+}
+
+static void test_time_accounting(void)
+{
+	static const struct { int state; __u64 ms; } want[] = {
+		{ TIME_GUEST, 10 }, { TIME_EXIT, 15 }, { TIME_VMM, 10 }, { TIME_HALTED, 30 },
+		{ TIME_PREEMPTED, 20 }, { TIME_OUTSIDE, 5 },
+	};
+	struct ring_buffer *rb = ring_buffer__new(slow_fd, on_slow, NULL, NULL);
+	struct vcpu_thread rec;
+	__u64 halt_begin, sum = 0;
+	pthread_t th;
+	__u32 tid;
+
+	if (!rb || pthread_create(&th, NULL, time_thread, &halt_begin)) {
+		CHECK(0, "ring buffer and thread");
+		return;
+	}
+	pthread_join(th, NULL);
+	ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	/* the thread's record: the only one named CPU 5 */
+	tid = 0;
+	for (__u32 k, *prev = NULL; !bpf_map_get_next_key(threads_fd, prev, &k); prev = &tid) {
+		tid = k;
+		if (!bpf_map_lookup_elem(threads_fd, &k, &rec) && rec.vcpu == 5 && rec.tgid == (__u32)getpid())
+			break;
+	}
+	CHECK(rec.vcpu == 5 && rec.end_ns, "the record of 'CPU 5/KVM': vCPU 5 from its name, ended");
+	CHECK(rec.entries == 1 && rec.state == TIME_OUTSIDE, "it entered; it is outside after its end");
+	for (int i = 0; i < NR_TIME_STATES; i++)
+		sum += rec.time_ns[i];
+	CHECK_U64(sum, rec.end_ns - rec.first_ns);	/* every moment in exactly one state */
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		__u64 ms = rec.time_ns[want[i].state] / 1000000;
+
+		CHECK(ms >= want[i].ms && ms < want[i].ms + 8, "%s: %llu ms, scripted %llu",
+		      time_state_name(want[i].state), (unsigned long long)ms, (unsigned long long)want[i].ms);
+	}
+	CHECK(slow_records == 2, "two slow traps: %d", slow_records);
+	CHECK(slow_seen[0].class == CLASS_EXIT && slow_seen[0].code == ((__u64)ISA_SVM << 32 | 0x7b) &&
+	      slow_seen[0].vcpu == 5 && slow_seen[0].tid == tid && slow_seen[0].duration_ns >= 25000000 &&
+	      slow_seen[0].duration_ns < 33000000, "the 25 ms io exit: %llu ns",
+	      (unsigned long long)slow_seen[0].duration_ns);
+	CHECK(slow_seen[1].code == ((__u64)ISA_SVM << 32 | 0x78) && slow_seen[1].duration_ns >= 30000000 &&
+	      slow_seen[1].duration_ns < 38000000 && slow_seen[1].rip == 0x1234,
+	      "the 30 ms hlt exit: %llu ns", (unsigned long long)slow_seen[1].duration_ns);
+}
+
 int main(void)
 {
 	struct bpf_drive_bpf *skel = bpf_drive_bpf__open();
@@ -844,6 +957,7 @@ int main(void)
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, prog == skel->progs.drive || prog == skel->progs.flush_hot);
 	skel->rodata->emul_insns = true;	/* --insns */
+	skel->rodata->slow_ns = 15000000;	/* --slow 15ms */
 	if (bpf_drive_bpf__load(skel)) {
 		fprintf(stderr, "bpf_drive: cannot load the drive program\n");
 		return 1;
@@ -856,6 +970,7 @@ int main(void)
 	insns_fd = bpf_map__fd(skel->maps.insn_counts);
 	failed_fd = bpf_map__fd(skel->maps.failed_insns);
 	threads_fd = bpf_map__fd(skel->maps.vcpu_threads);
+	slow_fd = bpf_map__fd(skel->maps.slow_traps);
 	table_init(&s, &procfs_source);
 	map_reader_init(&reader, libbpf_num_possible_cpus(), MAX_TRAP_KEYS);
 	reader.counts_fd = counts_fd;
@@ -879,6 +994,7 @@ int main(void)
 	test_reused_tid();
 	test_reused_pid(&s);
 	test_64bit(&s);
+	test_time_accounting();
 	test_full_map();
 
 	table_free(&s);

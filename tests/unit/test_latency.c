@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Histogram maths: log2 slots, time formats, deltas of map values. */
+#include <math.h>
 #include <string.h>
 #include "unit.h"
 #include "model/latency.h"
+#include "model/vcpu_time.h"
 #include "present/lines.h"
 
 static void test_histogram_maths(void)
@@ -42,7 +44,112 @@ static void test_histogram_maths(void)
 	CHECK_U64(d.sum_ns, 10);
 }
 
+/* Quantiles from the log2 histogram, within the bucket; the deviation
+ * from the squares; the squares' wrap-safe differences. */
+static void test_quantiles(void)
+{
+	struct trap_latency l = { .count = 100, .min_ns = 1100, .max_ns = 7000 };
+	struct trap_latency now = {}, before = {};
+	double q, sq;
+
+	/* 50 samples in [1024, 2047], 50 in [4096, 8191] (capped by max 7000) */
+	l.slots[10] = 50;
+	l.slots[12] = 50;
+	l.sum_ns = 50 * 1500 + 50 * 6000;
+	q = latency_quantile(&l, 0.5);
+	CHECK(q >= 1100 && q <= 2047, "p50 in the low bucket, above the min: %.0f", q);
+	CHECK(fabs(q - 2047) < 1, "p50: rank 50 of 50 ends the low bucket: %.0f", q);
+	q = latency_quantile(&l, 0.9);	/* rank 90: 40 of 50 into [4096, 7000] */
+	CHECK(fabs(q - (4096 + 0.8 * (7000 - 4096))) < 1, "p90 interpolated within the bucket: %.0f", q);
+	CHECK(fabs(latency_quantile(&l, 1.0) - 7000) < 1, "p100 is the max");
+	CHECK(latency_quantile(&(struct trap_latency){}, 0.5) == 0, "no samples: 0");
+	/* two equal halves at 1500 and 6000: deviation 2250 */
+	sq = 50 * 1500.0 * 1500 + 50 * 6000.0 * 6000;
+	CHECK(fabs(latency_stddev(&l, sq) - 2250) < 0.5, "stddev %.2f", latency_stddev(&l, sq));
+	CHECK(latency_stddev(&(struct trap_latency){ .count = 1, .sum_ns = 5 }, 25) == 0, "one sample: 0");
+	/* the map's squares wrapped between two reads: the difference holds */
+	before.count = 1;
+	before.sum_sq_fine = ~0ULL - 99;	/* 100 below the wrap */
+	before.sum_sq_coarse = ~0ULL;
+	now = before;
+	now.count = 3;
+	now.sum_sq_fine = 400;			/* + 500 */
+	now.sum_sq_coarse = 1;			/* + 2 */
+	CHECK(latency_sq_delta(&now, &before) == 500.0 + 2.0 * (1 << 20), "wrapped squares: %.0f",
+	      latency_sq_delta(&now, &before));
+	now.count = 0;	/* deleted and made again: all of now */
+	CHECK(latency_sq_delta(&now, &before) == 400.0 + 1.0 * (1 << 20), "restarted squares");
+}
+
+/* A thread's record into its time: the open segment, outside before its
+ * first event, intervals, states that never go back. */
+static void test_thread_time(void)
+{
+	struct vcpu_thread rec = { .first_ns = 1500, .since_ns = 2000, .state = TIME_VMM, .tgid = 1 };
+	struct thread_time t = { .start_ns = 0 };
+	__u64 sum = 0;
+
+	rec.time_ns[TIME_EXIT] = 300;	/* 1500..1800 */
+	rec.time_ns[TIME_HALTED] = 200;	/* 1800..2000 */
+	thread_time_update(&t, &rec, 1000, 1000, 3000);	/* run from 1000, read at 3000 */
+	CHECK_U64(t.wall, 2000);
+	CHECK_U64(t.ns[TIME_OUTSIDE], 500);	/* 1000..1500, before its first event */
+	CHECK_U64(t.ns[TIME_VMM], 1000);	/* the open segment, to the read */
+	for (int s = 0; s < NR_TIME_STATES; s++)
+		sum += t.ns[s];
+	CHECK_U64(sum, t.wall);
+	CHECK_U64(t.interval_wall, 2000);
+	CHECK_U64(t.interval[TIME_OUTSIDE], 500);
+	/* the next read: the VMM trip closed at 3500, exit since */
+	rec.time_ns[TIME_VMM] = 1500;
+	rec.state = TIME_EXIT;
+	rec.since_ns = 3500;
+	thread_time_update(&t, &rec, 1000, 3000, 4000);
+	CHECK_U64(t.interval_wall, 1000);
+	CHECK_U64(t.interval[TIME_VMM], 500);
+	CHECK_U64(t.interval[TIME_EXIT], 500);
+	CHECK_U64(t.interval[TIME_OUTSIDE], 0);
+	/* a record read mid-update, a segment behind: no state goes back */
+	rec.time_ns[TIME_VMM] = 1400;
+	thread_time_update(&t, &rec, 1000, 4000, 4100);
+	CHECK_U64(t.ns[TIME_VMM], 1500);
+	/* a thread started in the run: its wall from its start */
+	memset(&t, 0, sizeof(t));
+	t.start_ns = 1200;
+	rec = (struct vcpu_thread){ .first_ns = 1300, .since_ns = 1300, .state = TIME_EXIT, .tgid = 1 };
+	thread_time_update(&t, &rec, 1000, 1000, 2300);
+	CHECK_U64(t.wall, 1100);
+	CHECK_U64(t.ns[TIME_OUTSIDE], 100);
+	/* it ended at 2000, 200 after its last trip to the VMM began (outside) */
+	rec.end_ns = 2000;
+	rec.time_ns[TIME_EXIT] = 500;
+	rec.time_ns[TIME_OUTSIDE] = 200;
+	rec.state = TIME_OUTSIDE;
+	thread_time_update(&t, &rec, 1000, 2300, 2600);
+	CHECK_U64(t.wall, 800);
+	CHECK_U64(t.ns[TIME_OUTSIDE], 300);
+	CHECK_U64(t.interval_wall, 0);
+}
+
+/* The states shown: guest and exit folded where they are not told apart. */
+static void test_time_columns(void)
+{
+	enum time_column cols[NR_TIME_COLUMNS];
+	__u64 ns[NR_TIME_STATES] = { [TIME_GUEST] = 5, [TIME_EXIT] = 7, [TIME_VMM] = 11 };
+	int n = time_columns(TIME_ON, cols);
+
+	CHECK(n == 5 && cols[0] == TCOL_KVM_RUN && cols[4] == TCOL_OUTSIDE, "folded: %d columns", n);
+	CHECK_U64(time_column_ns(TCOL_KVM_RUN, ns), 12);
+	CHECK_STR(time_column_heading(TCOL_KVM_RUN), "in KVM_RUN");
+	n = time_columns(TIME_ON | TIME_SPLIT_GUEST, cols);
+	CHECK(n == 6 && cols[0] == TCOL_GUEST && cols[1] == TCOL_EXIT, "apart: %d columns", n);
+	CHECK_STR(time_state_name(TIME_PREEMPTED), "preempted");
+}
+
 void unit_latency(void)
 {
 	test_histogram_maths();
+	test_quantiles();
+	test_thread_time();
+	test_time_columns();
 }

@@ -26,7 +26,8 @@ static void test_options(void)
 		"-p -5", "--attach nope", "--bogus", "-i", "extra", "-n 0",
 		"--csv a.csv --csv-series a.csv", "--list-probes --csv x.csv", "--json a --csv a",
 		"--csv-insns a --csv a", "--csv-insns a --json a", "--list-probes --csv-insns x",
-		"--csv-insns",
+		"--csv-insns", "--slow 10", "--slow -1ms", "--slow 1x", "--slow ms", "--slow 0ns",
+		"--slow-log s.log", "--sort size", "--vcpu -1", "--tid 0", "--slow 1ms --slow-log a --csv a",
 	};
 	struct options o;
 	int saved = dup(2), null = open("/dev/null", O_WRONLY);
@@ -51,6 +52,17 @@ static void test_options(void)
 	CHECK_STR(o.guest_globs[1], "db*");
 	CHECK_STR(o.guest_globs[2], "x?y");
 	CHECK(parse("--batch", &o) == 0 && o.batch, "--batch");
+	CHECK(parse("", &o) == 0 && o.vcpu == -1 && !o.slow_ns && o.sort == ORDER_COUNT && !o.no_time,
+	      "no filters, no slow log, codes by count, time on by default");
+	CHECK(parse("--slow 1.5ms --slow-log s.log --sort mean --vcpu 3 --tid 7 --tid 9 --per-vcpu "
+		    "--no-time", &o) == 0, "issue 15's options");
+	CHECK_U64(o.slow_ns, 1500000);
+	CHECK_STR(o.slow_log_path, "s.log");
+	CHECK(o.sort == ORDER_MEAN && o.vcpu == 3 && o.nr_tids == 2 && o.tids[1] == 9 && o.per_vcpu &&
+	      o.no_time, "--sort, --vcpu, --tid, --per-vcpu, --no-time");
+	CHECK(parse("--slow 250us", &o) == 0 && o.slow_ns == 250000, "us");
+	CHECK(parse("--slow 2s", &o) == 0 && o.slow_ns == 2000000000ULL, "s");
+	CHECK(parse("--slow 800ns", &o) == 0 && o.slow_ns == 800, "ns");
 	CHECK(parse("--attach btf", &o) == 0 && o.attach == ATTACH_BTF, "btf");
 	CHECK(parse("--attach=kprobe", &o) == 0 && o.attach == ATTACH_KPROBE, "kprobe");
 	CHECK(parse("-a fentry", &o) == 0 && o.attach == ATTACH_FENTRY, "fentry");
