@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* bench/floor: attaches bench/floor.bpf.c's empty program, says so, and
- * holds it until SIGINT or SIGTERM. */
+/* bench/floor [emulate|sched_switch]: attaches one of bench/floor.bpf.c's
+ * empty programs (emulate by default), says so, and holds it until SIGINT
+ * or SIGTERM. */
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "floor.skel.h"
@@ -14,11 +16,20 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	struct floor_bpf *skel = floor_bpf__open_and_load();
+	bool sched = argc > 1 && !strcmp(argv[1], "sched_switch");
+	struct floor_bpf *skel = floor_bpf__open();
 
-	if (!skel || floor_bpf__attach(skel)) {
+	if (argc > 1 && !sched && strcmp(argv[1], "emulate")) {
+		fprintf(stderr, "usage: floor [emulate|sched_switch]\n");
+		return 2;
+	}
+	if (skel) {
+		bpf_program__set_autoload(skel->progs.floor_emulate_insn, !sched);
+		bpf_program__set_autoload(skel->progs.floor_sched_switch, sched);
+	}
+	if (!skel || floor_bpf__load(skel) || floor_bpf__attach(skel)) {
 		fprintf(stderr, "floor: could not load or attach the empty program\n");
 		return 1;
 	}
