@@ -70,13 +70,50 @@ static __always_inline bool thread_chosen(__u32 tid)
 	return (v ? v->vcpu : comm_vcpu()) == filter_vcpu;
 }
 
+#define TREE_DEPTH 16	/* ancestors looked at: VMMs started through a few scripts */
+
+/* kvmprof -- COMMAND: is the current process below tree_root?  Walked once
+ * per process (tree_verdicts); kvmprof is the command's subreaper, so a
+ * guest whose starter exited is still below it. */
+static __always_inline bool in_tree(__u32 tgid)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+	struct tree_verdict verdict = { .start_ns = BPF_CORE_READ(leader, start_time) };
+	struct tree_verdict *known = bpf_map_lookup_elem(&tree_verdicts, &tgid);
+
+	if (known && known->start_ns == verdict.start_ns)
+		return known->in_tree;
+	for (int i = 0; i < TREE_DEPTH; i++) {
+		__u32 id = BPF_CORE_READ(leader, tgid);
+
+		if (id == tree_root) {
+			verdict.in_tree = 1;
+			break;
+		}
+		if (id <= 1)
+			break;
+		leader = BPF_CORE_READ(leader, real_parent);
+	}
+	bpf_map_update_elem(&tree_verdicts, &tgid, &verdict, BPF_ANY);
+	return verdict.in_tree;
+}
+
+/* -p and -- COMMAND: is guest tgid one of those counted? */
+static __always_inline bool guest_chosen(__u32 tgid)
+{
+	if (filter_pids && !bpf_map_lookup_elem(&pid_filter, &tgid))
+		return false;
+	return !tree_root || in_tree(tgid);
+}
+
 /* The current thread's trap key, or false when its guest is filtered out. */
 static __always_inline bool current_key(struct trap_key *key, __u32 class, __u64 code)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
 
-	if (filter_pids && !bpf_map_lookup_elem(&pid_filter, &tgid))
+	if (!guest_chosen(tgid))
 		return false;
 	if ((filter_tids || filter_by_vcpu) && !thread_chosen((__u32)pid_tgid))
 		return false;

@@ -88,7 +88,7 @@ static __always_inline void record_insn(const __u8 *insn, __u8 len, __u8 mode, b
 	struct insn_count *c;
 	struct failed_insn *f;
 
-	if (filter_pids && !bpf_map_lookup_elem(&pid_filter, &tgid))
+	if (!guest_chosen(tgid))
 		return;
 	key.len = len > INSN_MAX ? INSN_MAX : len;
 	/* the fetch buffer holds the next instruction's bytes past len */

@@ -296,6 +296,13 @@ struct vcpu_thread {
  * switch program makes for every other task on the host. */
 #define VCPU_TID_WORDS 65536	/* thread ids below 2^22; above it the hash decides */
 
+/* kvmprof -- COMMAND: is process tgid (started at start_ns) below tree_root? */
+struct tree_verdict {
+	__u64 start_ns;		/* its group leader's start_time */
+	__u32 in_tree;
+	__u32 pad;
+};
+
 /* --slow: one exit or VMM trip that took longer than slow_ns, through
  * the slow_traps ring buffer. */
 struct slow_trap {

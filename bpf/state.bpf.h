@@ -34,6 +34,9 @@ __kvmprof_state const volatile __u32 guest_key_limit;
 __kvmprof_state const volatile bool filter_tids;
 __kvmprof_state const volatile bool filter_by_vcpu;
 __kvmprof_state const volatile __s32 filter_vcpu;
+/* kvmprof -- COMMAND: count only the processes below this one (kvmprof
+ * itself, the command's subreaper); 0 off */
+__kvmprof_state const volatile __u32 tree_root;
 /* --slow: exits and VMM trips longer than this go to slow_traps; 0 off */
 __kvmprof_state const volatile __u64 slow_ns;
 /* -e halt: kvm_vcpu_wakeup counts as well; it is attached for the time
@@ -117,6 +120,15 @@ __kvmprof_state struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } tid_filter SEC(".maps");
+
+/* kvmprof -- COMMAND: each process's verdict, in the tree or not, found
+ * once by walking its parents; a reused pid is told by its start time */
+__kvmprof_state struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_GUESTS);
+	__type(key, __u32);
+	__type(value, struct tree_verdict);
+} tree_verdicts SEC(".maps");
 
 /* --slow: the slow traps, struct slow_trap each (56 bytes) */
 __kvmprof_state struct {

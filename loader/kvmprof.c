@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/options.h"
+#include "collect/command.h"
 #include "collect/privileges.h"
 #include "collect/session.h"
 #include "model/classes.h"
@@ -31,6 +32,7 @@ struct run {
 	struct tui *tui;		/* the live view, or NULL: batch tables or -q */
 	struct http_server *http;	/* --listen */
 	struct metrics metrics;
+	struct traced_command cmd;		/* -- COMMAND */
 	double start, last, interval;	/* monotonic seconds */
 };
 
@@ -39,6 +41,11 @@ static void on_signal(int sig)
 	exiting = sig;
 	stop_signals++;
 	tui_interrupt();
+}
+
+/* -- COMMAND: its exit wakes the poll loop */
+static void on_child(int sig)
+{
 }
 
 /* SIGHUP with a series and no live view: start new parts (README) */
@@ -55,6 +62,8 @@ static void set_signals(const struct run *r, bool tui)
 	sigaction(SIGINT, &stop, NULL);
 	sigaction(SIGTERM, &stop, NULL);
 	sigaction(SIGPIPE, &stop, NULL);
+	if (r->cmd.pid)
+		sigaction(SIGCHLD, &(struct sigaction){ .sa_handler = on_child }, NULL);
 	/* SIGHUP rotates the series as kvm_stat's log mode reopens its log; in
 	 * the live view it is the terminal hanging up: stop as at SIGTERM (so
 	 * files are written), unless it was ignored from the start (nohup) */
@@ -63,9 +72,9 @@ static void set_signals(const struct run *r, bool tui)
 		signal(SIGHUP, SIG_IGN);
 }
 
-static bool stopping(const struct run *r)
+static bool stopping(struct run *r)
 {
-	return exiting || (r->tui && tui_quit(r->tui));
+	return exiting || (r->tui && tui_quit(r->tui)) || command_reap(&r->cmd);
 }
 
 /* A scrape: the counts of the last read, as the tables would show them. */
@@ -106,12 +115,13 @@ static void wait_until(struct run *r, double until)
 	double now;
 
 	while (!stopping(r) && !rotate && (now = now_s()) < until) {
-		struct pollfd fds[2 + HTTP_MAX_FDS] = {
+		struct pollfd fds[3 + HTTP_MAX_FDS] = {
 			{ .fd = session_ring_fd(&r->session), .events = POLLIN },
 			{ .fd = r->tui ? tui_input_fd(r->tui) : -1, .events = POLLIN },
+			{ .fd = r->cmd.pid && !r->cmd.exited ? r->cmd.pidfd : -1, .events = POLLIN },
 		};
 		double deadline = until;
-		int n = 2 + (r->http ? http_poll_fds(r->http, fds + 2, &deadline) : 0);
+		int n = 3 + (r->http ? http_poll_fds(r->http, fds + 3, &deadline) : 0);
 		int ready = poll(fds, n, (int)((deadline - now) * 1000) + 1);
 
 		if (ready < 0 && errno != EINTR)
@@ -119,7 +129,7 @@ static void wait_until(struct run *r, double until)
 		if (ready > 0 && fds[0].revents)
 			session_consume(&r->session);
 		if (ready > 0 && r->http)
-			http_serve(r->http, fds + 2, n - 2);
+			http_serve(r->http, fds + 3, n - 3);
 		if (!r->tui || (ready > 0 && !fds[1].revents))
 			continue;
 		if (ready > 0 && fds[1].revents & (POLLHUP | POLLERR | POLLNVAL)) {
@@ -157,6 +167,26 @@ static void read_once(struct run *r, double t, bool final)
 	if (!final)
 		session_reclaim(&r->session);
 	r->last = t;
+}
+
+/* -- COMMAND: a stop signal (SIGINT from the terminal reaches both) goes
+ * to the command too, and the run traces on while it ends, for at most
+ * COMMAND_GRACE_S or until a second signal. */
+#define COMMAND_GRACE_S 10.0
+static void let_command_end(struct run *r)
+{
+	double until = now_s() + COMMAND_GRACE_S;
+	int seen = stop_signals;
+
+	if (!r->cmd.pid || command_reap(&r->cmd) || !exiting)
+		return;
+	kill(r->cmd.pid, exiting == SIGHUP ? SIGHUP : exiting == SIGINT ? SIGINT : SIGTERM);
+	exiting = 0;
+	while (!command_reap(&r->cmd) && stop_signals == seen && now_s() < until) {
+		wait_until(r, now_s() + 0.1 < until ? now_s() + 0.1 : until);
+		if (exiting)
+			break;
+	}
 }
 
 /* Reads every interval until the end of -d, a signal or q; a read cut
@@ -209,6 +239,8 @@ static void start_views(struct run *r)
 	if (r->opts.duration_s)
 		fprintf(stderr, "kvmprof: tracing KVM traps for %g s; Ctrl-C to stop sooner.\n",
 			r->opts.duration_s);
+	else if (r->cmd.pid)
+		fprintf(stderr, "kvmprof: tracing the guests of the command until it exits; Ctrl-C stops both.\n");
 	else
 		fprintf(stderr, "kvmprof: tracing KVM traps; Ctrl-C to stop.\n");
 	set_signals(r, want_tui);
@@ -241,11 +273,19 @@ static int trace_command(int argc, char **argv)
 	}
 	r.session.on_slow = outputs_slow;
 	r.session.slow_ctx = &r.outputs;
+	if (r.opts.command && command_prepare(&r.cmd, r.opts.command))
+		goto cleanup;
+	r.session.tree_root = r.cmd.pid ? getpid() : 0;
 	if (start_exporter(&r) || session_start(&r.session, &r.opts) ||
 	    outputs_open(&r.outputs) || drop_privileges(outputs_have_files(&r.outputs)))
 		goto cleanup;
 	start_views(&r);
+	if (r.cmd.pid && command_start(&r.cmd)) {
+		rc = 127;
+		goto cleanup;
+	}
 	run_loop(&r);
+	let_command_end(&r);
 	if (r.tui) {	/* the summary goes to the normal screen */
 		tui_stop(r.tui);
 		r.tui = NULL;
@@ -258,7 +298,12 @@ static int trace_command(int argc, char **argv)
 	if (unwritten && poll(&(struct pollfd){ .fd = STDERR_FILENO, .events = POLLOUT }, 1, 0) == 1)
 		fprintf(stderr, "kvmprof: stdout is not being read: %zu bytes of tables and summary not "
 			"written (the files are)\n", unwritten);
+	if (r.cmd.pid && !r.cmd.exited)
+		fprintf(stderr, "kvmprof: the command (pid %d) is still running\n", r.cmd.pid);
+	else if (r.cmd.pid && rc == EXIT_OK)	/* as perf stat: the command's status */
+		rc = command_exit_status(&r.cmd);
 cleanup:
+	command_abandon(&r.cmd);
 	tui_stop(r.tui);
 	outputs_close(&r.outputs);
 	http_close(r.http);

@@ -157,11 +157,14 @@ def run_quick(argv, **kw):
 def read_csv(path):
     """Per (pid, class, code_name): count, latency count, min; one entry per key row.
     A key's bucket rows come one after another (a pid reused by a later guest
-    can repeat pid, tid, class and code further down: another key row)."""
+    can repeat pid, tid, class and code further down: another key row).
+    The vcpu_time rows (time, not traps) are read_time_csv's."""
     rows = {}
     prev = None
     with open(path, newline="") as f:
         for r in csv.DictReader(f):
+            if r["class"] == "vcpu_time":
+                continue
             # a key is (tid, code, detail); exits split by detail under one code_name
             key = (int(r["pid"]), r["guest"], r["class"], r["code"], r["tid"], r["detail"])
             agg = rows.setdefault((int(r["pid"]), r["class"], r["code_name"]),
@@ -184,6 +187,18 @@ def read_csv(path):
                 lo = int(r["bucket_lo_ns"])
                 agg["lowest_bucket"] = lo if "lowest_bucket" not in agg else min(agg["lowest_bucket"], lo)
     return rows
+
+
+def read_time_csv(path):
+    """The vcpu_time rows: {(pid, tid): {state: ns, ..., "wall": ns}}."""
+    out = {}
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            if r["class"] == "vcpu_time":
+                t = out.setdefault((int(r["pid"]), int(r["tid"])), {})
+                t[r["code_name"]] = int(r["count"])
+                t["wall"] = int(r["wall_ns"])
+    return out
 
 
 def class_total(rows, pid, cls):

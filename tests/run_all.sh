@@ -37,6 +37,7 @@ run_suite metrics ./tests/metrics_test.py
 run_suite report ./tests/report_test.py
 run_suite robustness ./tests/robustness.py
 run_suite hostile ./tests/hostile_test.py
+run_suite command ./tests/command_test.py
 run_suite install ./tests/install_test.py
 run_suite fuzz ./tests/fuzz/run.sh
 [ -n "${KVMPROF_SKIP_VMTEST:-}" ] || run_suite vmtest ./tests/vm/vmtest.sh

@@ -40,12 +40,15 @@ static const char doc[] =
 "                               # an HTML report of the run (see: kvmprof report --help)\n"
 "  kvmprof --insns -p 1234      # which instructions KVM emulates, and where\n"
 "  kvmprof --list-probes        # what each event would attach to here\n"
+"  kvmprof -- ./start-vms.sh    # trace only the guests the command starts, until it exits\n"
 "  kvmprof --attach tracepoint  # classic tracepoints only\n"
 "  kvmprof --listen :9464       # Prometheus metrics at http://127.0.0.1:9464/metrics\n"
 "  kvmprof -q --prom-file /var/lib/prometheus/node-exporter/kvmprof.prom\n"
 "                               # the same metrics for node_exporter's textfile collector\n"
 "\n"
-"Exit status: 0 done, 1 could not trace or write output, 2 bad command line.";
+"Exit status: 0 done, 1 could not trace or write output, 2 bad command line;\n"
+"with -- COMMAND the command's (128 + N when signal N killed it), 127 when it\n"
+"cannot be run.";
 
 static const struct argp_option option_list[] = {
 	{ "pid", 'p', "PID", 0, "Only this guest (VMM process id); repeatable", 0 },
@@ -435,6 +438,10 @@ static int check_options(struct parse_state *ps)
 			    "--json-series/--csv-insns/--prom-file/--slow-log");
 	if (o->slow_log_path && !o->slow_ns)
 		return fail(ps, "--slow-log needs --slow DURATION");
+	if (o->command && o->nr_pids)
+		return fail(ps, "-p and -- COMMAND: the command's process tree chooses the guests");
+	if (o->command && o->list_probes)
+		return fail(ps, "--list-probes runs no command: drop -- COMMAND");
 	if (!o->listen && !o->prom_path && (o->metrics_no_vcpu || o->metrics_no_code ||
 			   o->metrics_max_series != METRICS_DEFAULT_MAX_SERIES ||
 			   o->metrics_grace_s != METRICS_DEFAULT_GRACE_S))
@@ -473,14 +480,28 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 int parse_options(int argc, char **argv, struct options *opts)
 {
-	static const struct argp argp = { option_list, parse_opt, NULL, doc, NULL, NULL, NULL };
+	static const struct argp argp = { option_list, parse_opt, "[-- COMMAND [ARGS...]]", doc, NULL,
+					  NULL, NULL };
 	struct parse_state ps = { .opts = opts };
+	char **command = NULL;
 	int err;
+
+	/* -- COMMAND: what follows is the command's, never kvmprof's */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			command = argv + i + 1;
+			argc = i;
+			break;
+		}
+	if (command && !*command) {
+		fprintf(stderr, "kvmprof: -- must be followed by a command to run\n");
+		return EXIT_USAGE;
+	}
 
 	*opts = (struct options){ .interval_s = 1.0, .top = 5, .attach = ATTACH_AUTO,
 				   .max_keys = MAX_TRAP_KEYS, .vcpu = -1,
 				   .metrics_max_series = METRICS_DEFAULT_MAX_SERIES,
-				   .metrics_grace_s = METRICS_DEFAULT_GRACE_S };
+				   .metrics_grace_s = METRICS_DEFAULT_GRACE_S, .command = command };
 	/* Our own one-line errors; argp would print two lines and exit 64. */
 	err = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_NO_ERRS | ARGP_NO_HELP,
 			 NULL, &ps);

@@ -55,6 +55,7 @@ struct options {
 	int nr_tids;
 	__u64 slow_ns;		/* --slow: log exits and VMM trips longer; 0 off */
 	const char *slow_log_path;	/* --slow-log: where (stderr without it) */
+	char **command;		/* -- COMMAND [ARGS...]: NULL-terminated; NULL none */
 };
 
 /* kvmprof report [-o FILE] [-n N] CSV [SERIES_CSV] [CSV [SERIES_CSV]...]:

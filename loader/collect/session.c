@@ -153,6 +153,7 @@ static int load(struct session *s, const struct options *opts)
 	s->skel->rodata->filter_by_vcpu = opts->vcpu >= 0;
 	s->skel->rodata->filter_vcpu = opts->vcpu;
 	s->skel->rodata->slow_ns = opts->slow_ns;
+	s->skel->rodata->tree_root = s->tree_root;
 	s->skel->rodata->count_halt = class_traced_here(CLASS_HALT);
 	bpf_map__set_max_entries(s->skel->maps.trap_counts, opts->max_keys);
 	bpf_map__set_max_entries(s->skel->maps.trap_latency, opts->max_keys);

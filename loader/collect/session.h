@@ -28,6 +28,7 @@ struct session {
 	/* --slow: each slow trap's record as it comes (set before session_start) */
 	void (*on_slow)(void *ctx, struct trap_table *table, const struct slow_trap *t);
 	void *slow_ctx;
+	__u32 tree_root;	/* -- COMMAND: only processes below this one (set before session_start) */
 	int record_btf_fd;	/* the tracepoint record types' memfd until load, else -1 or 0 */
 };
 
