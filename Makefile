@@ -109,6 +109,15 @@ PLAN_OBJS := $(OUTPUT)/kvmprof-x86.bpf.o $(OUTPUT)/kvmprof-arm64.bpf.o
 $(SKEL): $(OUTPUT)/kvmprof-$(ARCH).bpf.o
 	$(BPFTOOL) gen skeleton $< name kvmprof_bpf > $@
 
+# KVM's counters: the task_file iterator, an object of its own (no maps of
+# kvmprof's), run by collect/kvm_stats.c once per read
+STATS_SKEL := $(OUTPUT)/kvm_stats.skel.h
+$(OUTPUT)/kvm_stats.bpf.o: $(OUTPUT)/bpf/$(ARCH)/bpf/kvm_stats.o
+	$(BPFTOOL) gen object $@ $^	# as the others: without the DWARF
+
+$(STATS_SKEL): $(OUTPUT)/kvm_stats.bpf.o
+	$(BPFTOOL) gen skeleton $< name kvm_stats_bpf > $@
+
 # The test driver's own object: tests/bpf_drive.bpf.c linked with
 # kvmprof.bpf.c (kvmprof's maps, aggregation and flush_hot); kvmprof's
 # object has no driver.  tests/bpf_drive.c includes its skeleton (order-only
@@ -125,7 +134,7 @@ $(OUTPUT)/obj/tests/bpf_drive.o $(OUTPUT)/asan/tests/bpf_drive.o: | $(DRIVE_SKEL
 # Objects: one rule per layer file, with dependency files, so touching one
 # .c recompiles that file alone.  The skeleton comes before any object
 # (order-only: the dependency files say who really includes it).
-$(OUTPUT)/obj/%.o: %.c | $(SKEL)
+$(OUTPUT)/obj/%.o: %.c | $(SKEL) $(STATS_SKEL)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
@@ -175,7 +184,7 @@ test: deps
 # The loader and its unit/BPF tests built with ASan + UBSan (gcc's libasan);
 # make test runs them, and robustness.py runs kvmprof-asan around guests.
 SAN_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
-$(OUTPUT)/asan/%.o: %.c | $(SKEL)
+$(OUTPUT)/asan/%.o: %.c | $(SKEL) $(STATS_SKEL)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN_FLAGS) $(DEPFLAGS) -c $< -o $@
 
@@ -197,7 +206,7 @@ asan: kvmprof-asan tests/unit_tests-asan tests/bpf_drive-asan
 # JSON and option parsers; tests/fuzz/run.sh runs each for FUZZ_SECONDS.
 FUZZ_TARGETS := $(patsubst %.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined
-$(OUTPUT)/fuzz/%.o: %.c | $(SKEL)
+$(OUTPUT)/fuzz/%.o: %.c | $(SKEL) $(STATS_SKEL)
 	@mkdir -p $(@D)
 	$(CLANG) $(CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
 

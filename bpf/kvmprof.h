@@ -41,6 +41,7 @@ enum trap_class {
 	CLASS_PAGEFAULT,	/* x86 kvm_page_fault: code = page | PF_* access bits */
 	CLASS_HALT,		/* halt polling: wakeups (with the time waited), poll changes */
 	CLASS_NESTED,		/* x86 nested guests: L2 exits, exits injected into L1, L2 entries */
+	CLASS_COUNTER,		/* --counters: KVM's own statistics, code = enum kvm_stat */
 	NR_CLASSES,
 };
 
@@ -295,6 +296,35 @@ struct vcpu_thread {
 /* vcpu_tids: a bit per thread id that ran KVM_RUN, the one test the context
  * switch program makes for every other task on the host. */
 #define VCPU_TID_WORDS 65536	/* thread ids below 2^22; above it the hash decides */
+
+/* KVM's own per-vCPU statistics (struct kvm_vcpu_stat) as the counters
+ * iterator (bpf/kvm_stats.bpf.c) reads them; CLASS_COUNTER codes.  Which
+ * exist depends on the kernel and architecture: present says. */
+enum kvm_stat {
+	KSTAT_EXITS, KSTAT_IO_EXITS, KSTAT_MMIO_EXITS, KSTAT_HALT_EXITS, KSTAT_IRQ_EXITS,
+	KSTAT_SIGNAL_EXITS, KSTAT_INSN_EMULATION, KSTAT_INSN_EMULATION_FAIL, KSTAT_HYPERCALLS,
+	KSTAT_IRQ_INJECTIONS, KSTAT_NMI_INJECTIONS, KSTAT_PF_TAKEN, KSTAT_PF_FIXED, KSTAT_PF_EMULATE,
+	KSTAT_HVC_EXIT, KSTAT_WFE_EXIT, KSTAT_WFI_EXIT, KSTAT_MMIO_EXIT_USER, KSTAT_MMIO_EXIT_KERNEL,
+	KSTAT_HALT_SUCCESSFUL_POLL, KSTAT_HALT_ATTEMPTED_POLL, KSTAT_HALT_POLL_INVALID, KSTAT_HALT_WAKEUP,
+	KSTAT_HALT_POLL_SUCCESS_NS, KSTAT_HALT_POLL_FAIL_NS, KSTAT_HALT_WAIT_NS,
+	NR_KVM_STATS,
+};
+/* the halt-poll log2 histograms (Linux 5.15+): bucket i counts values of
+ * fls64() i, [2^(i-1), 2^i) ns */
+enum kvm_stat_hist { KHIST_POLL_SUCCESS, KHIST_POLL_FAIL, KHIST_WAIT, NR_KVM_HISTS };
+#define KVM_HIST_BUCKETS 32
+
+/* One vCPU's statistics, written by the iterator to its seq file. */
+struct vcpu_stats {
+	__u32 tgid;		/* the process holding the vCPU's file */
+	__u32 tid;		/* the thread that last ran it (vcpu->pid); 0 none yet */
+	__u32 vcpu_id;
+	__u32 hists;		/* a bit per enum kvm_stat_hist present */
+	__u64 present;		/* a bit per enum kvm_stat present */
+	__u64 vm;		/* the struct kvm's address: tells VMs of one process apart */
+	__u64 value[NR_KVM_STATS];
+	__u64 hist[NR_KVM_HISTS][KVM_HIST_BUCKETS];
+};
 
 /* kvmprof -- COMMAND: is process tgid (started at start_ns) below tree_root? */
 struct tree_verdict {

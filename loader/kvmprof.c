@@ -149,9 +149,7 @@ static void read_once(struct run *r, double t, bool final)
 {
 	const struct trap_table *shown;
 
-	if (final)
-		session_detach(&r->session);
-	session_read(&r->session);
+	session_read(&r->session, final);
 	if (final)
 		t = now_s();
 	shown = outputs_shown(&r->outputs, &r->session.table);
@@ -262,7 +260,8 @@ static int trace_command(int argc, char **argv)
 	if (err)
 		return err < 0 ? EXIT_OK : err;
 	session_set_verbose(r.opts.verbose);
-	classes_choose(r.opts.classes);	/* every view and the plan read the choice */
+	/* every view and the plan read the choice; --counters shows KVM's alone */
+	classes_choose(r.opts.counters ? 1UL << CLASS_COUNTER : r.opts.classes);
 	signal(SIGXFSZ, SIG_IGN);	/* ulimit -f: a write fails (EFBIG) in one line instead */
 	if (session_check(&r.opts) || outputs_init(&r.outputs, &r.opts) || session_plan(&r.session, &r.opts))
 		goto cleanup;

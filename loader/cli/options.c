@@ -22,7 +22,7 @@
 enum { OPT_CSV_SERIES = 1000, OPT_LIST_PROBES, OPT_USAGE, OPT_LISTEN, OPT_METRICS_NO_VCPU,
 	OPT_METRICS_NO_CODE, OPT_METRICS_MAX_SERIES, OPT_METRICS_GRACE, OPT_JSON_SERIES, OPT_INSNS,
 	OPT_CSV_INSNS, OPT_MAX_KEYS, OPT_MAX_GUEST_KEYS, OPT_PROM_FILE, OPT_NO_TIME, OPT_SORT,
-	OPT_PER_VCPU, OPT_VCPU, OPT_TID, OPT_SLOW, OPT_SLOW_LOG };
+	OPT_PER_VCPU, OPT_VCPU, OPT_TID, OPT_SLOW, OPT_SLOW_LOG, OPT_COUNTERS, OPT_SINCE_START };
 
 static const char doc[] =
 "Profile KVM hypervisor traps per guest: exits, hypercalls, emulated\n"
@@ -93,6 +93,10 @@ static const struct argp_option option_list[] = {
 	{ "slow", OPT_SLOW, "DURATION", 0, "Log every exit and VMM trip longer than DURATION "
 	  "(e.g. 500us, 10ms, 1s) as a JSON line", 0 },
 	{ "slow-log", OPT_SLOW_LOG, "FILE", 0, "Where --slow writes (default stderr)", 0 },
+	{ "counters", OPT_COUNTERS, NULL, 0, "KVM's own counters per guest and vCPU, nothing traced "
+	  "(no program on any event)", 0 },
+	{ "since-start", OPT_SINCE_START, NULL, 0, "--counters: counts since each VM was made, not since "
+	  "kvmprof started", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's messages", 0 },
 	{ "version", 'V', NULL, 0, "Print the version and exit", -1 },
 	{ "help", 'h', NULL, 0, "Show this help", -1 },
@@ -237,6 +241,7 @@ static const struct simple_option {
 	FLAG(OPT_LIST_PROBES, list_probes), FLAG(OPT_METRICS_NO_VCPU, metrics_no_vcpu),
 	FLAG(OPT_METRICS_NO_CODE, metrics_no_code), PATH(OPT_PROM_FILE, prom_path),
 	FLAG(OPT_NO_TIME, no_time), FLAG(OPT_PER_VCPU, per_vcpu), PATH(OPT_SLOW_LOG, slow_log_path),
+	FLAG(OPT_COUNTERS, counters), FLAG(OPT_SINCE_START, since_start),
 };
 
 /* True when key is one of simple_options (then it is set). */
@@ -284,7 +289,7 @@ static int parse_classes(struct parse_state *ps, const char *arg, unsigned long 
 
 		if (!strcmp(tok, "all")) {
 			for (c = 0; c < NR_CLASSES; c++)
-				*mask |= class_of_this_arch(c) ? 1UL << c : 0;
+				*mask |= class_of_this_arch(c) && !class_table[c].counters ? 1UL << c : 0;
 			continue;
 		}
 		if (!strcmp(tok, "default")) {
@@ -297,6 +302,8 @@ static int parse_classes(struct parse_state *ps, const char *arg, unsigned long 
 		if (!class_of_this_arch(c))
 			return fail(ps, "invalid -e '%s': class %s is not traced on this architecture", arg,
 				    tok + add);
+		if (class_table[c].counters)
+			return fail(ps, "invalid -e '%s': KVM's counters are --counters, not a class to trace", arg);
 		*mask |= 1UL << c | (add ? classes_default() : 0);
 	}
 	if (!*mask)
@@ -438,6 +445,11 @@ static int check_options(struct parse_state *ps)
 			    "--json-series/--csv-insns/--prom-file/--slow-log");
 	if (o->slow_log_path && !o->slow_ns)
 		return fail(ps, "--slow-log needs --slow DURATION");
+	if (o->since_start && !o->counters)
+		return fail(ps, "--since-start needs --counters");
+	if (o->counters && (o->classes || o->slow_ns || o->insns || o->nr_tids || o->vcpu >= 0 ||
+			    o->attach != ATTACH_AUTO))
+		return fail(ps, "--counters traces nothing: drop -e, --slow, --insns, --tid, --vcpu and --attach");
 	if (o->command && o->nr_pids)
 		return fail(ps, "-p and -- COMMAND: the command's process tree chooses the guests");
 	if (o->command && o->list_probes)

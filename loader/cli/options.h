@@ -56,6 +56,8 @@ struct options {
 	__u64 slow_ns;		/* --slow: log exits and VMM trips longer; 0 off */
 	const char *slow_log_path;	/* --slow-log: where (stderr without it) */
 	char **command;		/* -- COMMAND [ARGS...]: NULL-terminated; NULL none */
+	bool counters;		/* --counters: KVM's counters alone, nothing attached to any event */
+	bool since_start;	/* --since-start: --counters since each VM was made */
 };
 
 /* kvmprof report [-o FILE] [-n N] CSV [SERIES_CSV] [CSV [SERIES_CSV]...]:

@@ -93,6 +93,12 @@ int session_check(const struct options *opts)
 
 int session_plan(struct session *s, const struct options *opts)
 {
+	s->counters_mode = opts->counters;
+	if (opts->counters) {	/* nothing on any event: an empty plan */
+		memset(&s->plan, 0, sizeof(s->plan));
+		classes_attached(1UL << CLASS_COUNTER);
+		return 0;
+	}
 	if (plan_probes(opts->attach, !opts->no_time, &s->plan))
 		return -1;
 	classes_attached(plan_classes(&s->plan));
@@ -260,27 +266,80 @@ static int ready_reads(struct session *s, const struct options *opts)
 	return 0;
 }
 
-int session_start(struct session *s, const struct options *opts)
-{
-	s->record_btf_fd = -1;
-	s->insns_on = opts->insns;
-	struct timespec ts;
-
-	if (load(s, opts) || set_filters(s, opts) || ready_reads(s, opts))
-		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	s->table.run_start_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	return attach_plan(s->skel->obj, &s->plan, opts->attach, skeleton_link, s->skel);
-}
-
-int session_read(struct session *s)
+/* One pass of KVM's counters in phase; a failure (memory) says so once and
+ * ends the counters. */
+static void take_counters(struct session *s, enum counters_phase phase)
 {
 	int err;
 
+	if (!s->counters.readable)
+		return;
+	err = kvm_stats_read(&s->stats);
+	if (!err)
+		err = counters_take(&s->counters, s->stats.recs, s->stats.nr, phase, process_start_time);
+	if (err) {
+		s->counters.readable = false;
+		snprintf(s->counters.why, sizeof(s->counters.why), "reading them failed: %s", strerror(-err));
+		fprintf(stderr, "kvmprof: KVM's counters: %s\n", s->counters.why);
+	}
+}
+
+/* KVM's counters: the iterator loaded while kvmprof still has its
+ * capabilities; where it cannot be, one line says so (--counters has
+ * nothing else to show: it stops there). */
+static int open_counters(struct session *s, const struct options *opts)
+{
+	s->counters.since_start = opts->since_start;
+	s->counters.readable = !kvm_stats_open(&s->stats);
+	s->table.counters = &s->counters;
+	if (s->counters.readable)
+		return 0;
+	snprintf(s->counters.why, sizeof(s->counters.why), "%s", s->stats.why);
+	if (opts->counters) {
+		fprintf(stderr, "kvmprof: --counters: KVM's counters cannot be read here: %s\n", s->stats.why);
+		return -1;
+	}
+	fprintf(stderr, "kvmprof: no check against KVM's counters: %s\n", s->stats.why);
+	return 0;
+}
+
+int session_start(struct session *s, const struct options *opts)
+{
+	struct timespec ts;
+	int err;
+
+	s->record_btf_fd = -1;
+	s->insns_on = opts->insns;
+	if (load(s, opts) || set_filters(s, opts) || ready_reads(s, opts) || open_counters(s, opts))
+		return -1;
+	take_counters(s, COUNTERS_BEFORE_ATTACH);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	s->table.run_start_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	err = attach_plan(s->skel->obj, &s->plan, opts->attach, skeleton_link, s->skel);
+	take_counters(s, COUNTERS_AFTER_ATTACH);
+	return err;
+}
+
+int session_read(struct session *s, bool final)
+{
+	int err;
+
+	take_counters(s, COUNTERS_PRE);
+	/* the last read detached (see session.h), the counters read on both
+	 * sides of the detach: a window as tight as it can be */
+	if (final && s->skel) {
+		kvmprof_bpf__detach(s->skel);
+		take_counters(s, COUNTERS_POST);
+	}
 	ring_buffer__consume(s->rb);
 	err = map_read(&s->reader, &s->table, &s->insns);
 	if (err)
 		fprintf(stderr, "kvmprof: reading the maps failed: %s\n", strerror(-err));
+	if (!final)
+		take_counters(s, COUNTERS_POST);
+	if (!err && s->counters_mode && s->counters.readable &&
+	    (err = counters_to_rows(&s->counters, &s->table)))
+		fprintf(stderr, "kvmprof: out of memory for KVM's counters\n");
 	return err;
 }
 
@@ -299,16 +358,12 @@ void session_consume(struct session *s)
 	ring_buffer__consume(s->rb);
 }
 
-void session_detach(struct session *s)
-{
-	if (s->skel)
-		kvmprof_bpf__detach(s->skel);
-}
-
 void session_close(struct session *s)
 {
 	ring_buffer__free(s->rb);
 	insns_free(&s->insns);	/* each frees what exists: zeroed or half made */
+	kvm_stats_close(&s->stats);
+	counters_free(&s->counters);
 	table_free(&s->table);
 	map_reader_free(&s->reader);
 	kvmprof_bpf__destroy(s->skel);

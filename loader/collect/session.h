@@ -4,8 +4,10 @@
 
 #include <stdbool.h>
 #include "cli/options.h"
+#include "collect/kvm_stats.h"
 #include "collect/map_reader.h"
 #include "collect/probes.h"
+#include "model/counters.h"
 #include "model/insns.h"
 #include "model/table.h"
 
@@ -24,6 +26,9 @@ struct session {
 	struct map_reader reader;
 	struct trap_table table;
 	struct insn_table insns;
+	struct kvm_stats stats;		/* KVM's counters, read around every read */
+	struct kvm_counters counters;
+	bool counters_mode;		/* --counters: nothing attached, the counters shown */
 	bool insns_on;		/* --insns: instructions in full */
 	/* --slow: each slow trap's record as it comes (set before session_start) */
 	void (*on_slow)(void *ctx, struct trap_table *table, const struct slow_trap *t);
@@ -43,16 +48,16 @@ int session_plan(struct session *s, const struct options *opts);
  * -1 after one line naming what failed. */
 int session_start(struct session *s, const struct options *opts);
 /* One read: the ring buffer's new guests first (their names come while
- * they exist), then the maps.  0 or -errno (printed). */
-int session_read(struct session *s);
+ * they exist), then the maps, between two reads of KVM's counters; final:
+ * the programs are detached after the first (so no count moves between a
+ * cache slot and the hash, and the counters bound the window).  0 or
+ * -errno (printed). */
+int session_read(struct session *s, bool final);
 /* After the views have seen a read: the entries of ended guests go. */
 void session_reclaim(struct session *s);
 /* The ring buffer's fd to poll, and its records taken. */
 int session_ring_fd(const struct session *s);
 void session_consume(struct session *s);
-/* Detaches every program: for the final read, so no count moves between
- * a cache slot and the hash under it. */
-void session_detach(struct session *s);
 void session_close(struct session *s);
 
 #endif

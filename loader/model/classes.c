@@ -30,6 +30,9 @@ const struct class_desc class_table[NR_CLASSES] = {
 			 .x86 = true, .arm64 = true, .optional = true },
 	[CLASS_NESTED] = { .name = "nested", .column = "NESTED", .color = "#aec7e8", .x86 = true,
 			   .optional = true },
+	/* --counters: KVM's statistics, no event traced */
+	[CLASS_COUNTER] = { .name = "kvm", .column = "KVM", .latency = "KVM's halt histogram",
+			    .color = "#ffbb78", .x86 = true, .arm64 = true, .optional = true, .counters = true },
 };
 
 /* -e's choice; 0 until classes_choose: the default set */

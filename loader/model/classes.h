@@ -15,6 +15,7 @@ struct class_desc {
 	const char *color;	/* the HTML report's */
 	bool x86, arm64;	/* the architectures that have it */
 	bool optional;		/* not in the default set: -e chooses it */
+	bool counters;		/* KVM's own counters: --counters alone shows it, never -e */
 };
 
 extern const struct class_desc class_table[NR_CLASSES];

@@ -17,6 +17,7 @@
 #include <linux/kvm_para.h>
 #include <linux/psci.h>
 #include "kvmprof.h"
+#include "model/counters.h"
 #include "model/devices.h"
 #include "model/names.h"
 #include "util/common.h"
@@ -519,6 +520,9 @@ void code_name(unsigned int class, __u64 code, char *buf, size_t size)
 	switch (class) {
 	case CLASS_EXIT:
 		exit_code_name(code, buf, size);
+		return;
+	case CLASS_COUNTER:	/* KVM's own name for it */
+		snprintf(buf, size, "%s", kvm_stat_name(code));
 		return;
 	case CLASS_HYPERCALL:
 #if defined(__aarch64__)

@@ -4,10 +4,19 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "model/classes.h"
+#include "model/counters.h"
 #include "model/devices.h"
 #include "model/insns.h"
 #include "model/latency.h"
 #include "model/summary.h"
+
+/* Does the row's count add to its guest's traps?  KVM's counters
+ * (--counters) overlap (exits holds io_exits ...): only exits do. */
+static bool counts_as_traps(const struct trap_row *row)
+{
+	return row->key.class != CLASS_COUNTER || row->key.code == KSTAT_EXITS;
+}
 
 /* Row r's count since start, or since the baseline. */
 static __u64 row_total(const struct baseline *b, const struct trap_table *s, size_t r)
@@ -56,6 +65,7 @@ int summary_build(struct summary *sum, const struct trap_table *s, const struct 
 	sum->nr_guests = s->nr_guests;
 	sum->drops = table_total_drops(s);
 	sum->time_flags = s->time_flags;
+	sum->counters_why = s->counters && !s->counters->readable ? s->counters->why : NULL;
 	for (size_t i = 0; i < s->nr_guests; i++) {
 		sum->guests[i].guest = &s->guests[i];
 		sum->live += !s->guests[i].ended;
@@ -76,6 +86,8 @@ int summary_build(struct summary *sum, const struct trap_table *s, const struct 
 			continue;
 		c = &g->classes[row->key.class];
 		row_latency(base, s, r, &lat, &sq);
+		if (!counts_as_traps(row))	/* the code shows it, not the totals */
+			total = 0;
 		c->lat_sq += sq;
 		g->total += total;
 		g->interval += row->interval;
@@ -332,7 +344,7 @@ static int make_threads(struct sum_guest *g, const struct trap_table *s, const s
 		th->vcpu = s->threads[t].vcpu;
 		th->time = s->threads[t].time;
 		for (size_t r = table_rows_first(s, g->guest); r < s->nr_rows; r = table_rows_next(s, r)) {
-			if (s->rows[r].thread != t || s->rows[r].guest != gi)
+			if (s->rows[r].thread != t || s->rows[r].guest != gi || !counts_as_traps(&s->rows[r]))
 				continue;
 			th->total += row_total(base, s, r);
 			th->interval += s->rows[r].interval;
@@ -355,6 +367,13 @@ int summary_detail(struct summary *sum, const struct trap_table *s, const struct
 		g->insns = insn_sums(s->insns, g->guest->pid, false, &g->nr_insns);
 		g->failed = insn_sums(s->insns, g->guest->pid, true, &g->nr_failed);
 	}
+	/* the self-check, where the counters were read and something traced */
+	if (s->counters && s->counters->readable && !class_traced_here(CLASS_COUNTER)) {
+		g->checks = calloc(nr_check_pairs, sizeof(*g->checks));
+		if (!g->checks)
+			return -ENOMEM;
+		g->nr_checks = counters_check(s->counters, s, g->guest, g->checks);
+	}
 	return 0;
 }
 
@@ -376,6 +395,7 @@ void summary_free(struct summary *sum)
 		free(g->groups);
 		free(g->devices);
 		free(g->threads);
+		free(g->checks);
 		insn_sums_free(g->insns, g->nr_insns);
 		insn_sums_free(g->failed, g->nr_failed);
 	}

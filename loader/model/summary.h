@@ -8,6 +8,7 @@
 #include "model/table.h"
 
 struct insn_sum;
+struct check_result;
 
 /* What the views show, built once per read from the table: per guest its
  * totals, per class its totals and latency, and (summary_detail) its codes
@@ -85,6 +86,8 @@ struct sum_guest {
 	size_t nr_threads;
 	struct insn_sum *insns, *failed;	/* most frequent first */
 	size_t nr_insns, nr_failed;
+	struct check_result *checks;	/* against KVM's counters (model/counters.h) */
+	size_t nr_checks;
 };
 
 struct summary {
@@ -94,6 +97,7 @@ struct summary {
 	__u64 drops;
 	unsigned int time_flags;	/* the table's: TIME_* (vcpu_time.h) */
 	enum code_order order;		/* codes within a class (summary_detail) */
+	const char *counters_why;	/* KVM's counters unreadable: why; NULL when read (or not tried) */
 };
 
 /* The guest-level sums of every guest of s, with the baseline's totals

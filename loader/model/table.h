@@ -11,6 +11,7 @@
 #define GUEST_NAME_MAX 128
 
 struct insn_table;
+struct kvm_counters;
 
 /* One (guest, thread, class, code), accumulated in user space so that
  * totals outlive the map entries of guests that ended. */
@@ -88,6 +89,8 @@ struct trap_table {
 	const struct insn_table *insns;	/* emulated instructions in full and
 					 * failures, owned by the caller; NULL none */
 	const struct table_source *source;
+	const struct kvm_counters *counters;	/* KVM's own (model/counters.h), owned by the
+						 * caller; NULL: none read */
 	unsigned int time_flags;	/* TIME_* (vcpu_time.h); 0: no time accounting */
 	__u64 run_start_ns, read_ns;	/* CLOCK_MONOTONIC: the run's start, the last read */
 };

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include "model/counters.h"
 #include "model/devices.h"
+#include "model/summary.h"
 #include "model/insns.h"
 #include "model/names.h"
 #include "model/latency.h"
@@ -71,10 +73,10 @@ static void latency_fields(FILE *f, const struct trap_row *row)
 	const struct trap_latency *l = &row->lat;
 
 	if (!l->count) {
-		fprintf(f, ",,,,,,\r\n");
+		fprintf(f, ",,,,,,,,,\r\n");
 		return;
 	}
-	fprintf(f, ",%.0f,%.0f,%.0f,%.0f,%.0f,\r\n", row->lat_sq, latency_quantile(l, 0.50),
+	fprintf(f, ",%.0f,%.0f,%.0f,%.0f,%.0f,,,,\r\n", row->lat_sq, latency_quantile(l, 0.50),
 		latency_quantile(l, 0.90), latency_quantile(l, 0.99), latency_stddev(l, row->lat_sq));
 }
 
@@ -117,16 +119,49 @@ static void time_rows(FILE *f, const struct trap_table *s, bool series, const ch
 				fprintf(f, ",%.6f,,,,,,", wall ? (double)x / wall : 0);
 			else
 				fprintf(f, ",,,,,,,,,,,,,,,");
-			fprintf(f, ",%llu\r\n", (unsigned long long)wall);
+			if (series)
+				fprintf(f, ",%llu\r\n", (unsigned long long)wall);
+			else
+				fprintf(f, ",%llu,,,\r\n", (unsigned long long)wall);
 		}
 	}
+}
+
+/* Class check: per guest and pair, kvmprof's count, and the range KVM's
+ * counters allow (kvm_high empty: no upper bound), its verdict last. */
+static void check_rows(FILE *f, const struct trap_table *s)
+{
+	static const char *const verdicts[] = { "equal", "within", "differs" };
+	struct summary sum;
+
+	if (!s->counters || !s->counters->readable || summary_build_all(&sum, s, ORDER_COUNT)) {
+		if (s->counters && s->counters->readable)
+			summary_free(&sum);
+		return;
+	}
+	for (size_t i = 0; i < sum.nr_guests; i++) {
+		const struct sum_guest *g = &sum.guests[i];
+
+		for (size_t c = 0; c < g->nr_checks; c++) {
+			const struct check_result *r = &g->checks[c];
+
+			fprintf(f, "%u,", g->guest->pid);
+			csv_field(f, g->guest->name);
+			fprintf(f, ",,,check,%u,%s,%llu,,,,,,,,,,,,,,,,,%llu,", r->pair->stat, kvm_stat_name(r->pair->stat),
+				(unsigned long long)r->kvmprof, (unsigned long long)r->kvm_low);
+			if (r->kvm_high != ~0ULL)
+				fprintf(f, "%llu", (unsigned long long)r->kvm_high);
+			fprintf(f, ",%s\r\n", verdicts[r->verdict]);
+		}
+	}
+	summary_free(&sum);
 }
 
 void csv_write_histograms(FILE *f, const struct trap_table *s)
 {
 	fprintf(f, "pid,guest,vcpu,tid,class,code,code_name,count,lat_count,lat_sum_ns,"
 		   "lat_min_ns,lat_max_ns,bucket_lo_ns,bucket_hi_ns,bucket_count,detail,detail_name,device,"
-		   "lat_sq_ns2,lat_p50_ns,lat_p90_ns,lat_p99_ns,lat_stddev_ns,wall_ns\r\n");
+		   "lat_sq_ns2,lat_p50_ns,lat_p90_ns,lat_p99_ns,lat_stddev_ns,wall_ns,kvm_low,kvm_high,verdict\r\n");
 	for (size_t r = 0; r < s->nr_rows; r++) {
 		const struct trap_row *row = &s->rows[r];
 		const struct trap_latency *l = &row->lat;
@@ -157,6 +192,7 @@ void csv_write_histograms(FILE *f, const struct trap_table *s)
 		}
 	}
 	time_rows(f, s, false, "");
+	check_rows(f, s);
 }
 
 void csv_write_series_header(FILE *f)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The summary and the time series as JSON, through the streaming writer. */
 #include <sys/time.h>
+#include "model/classes.h"
+#include "model/counters.h"
 #include "model/devices.h"
 #include "model/insns.h"
 #include "model/latency.h"
@@ -236,6 +238,62 @@ static void json_time_accounting(struct json_writer *w, unsigned int flags)
 	jw_end_object(w);
 }
 
+static const char *const verdict_names[] = {
+	[CHECK_EQUAL] = "equal", [CHECK_WITHIN] = "within", [CHECK_DIFFERS] = "differs",
+};
+
+/* "check": the guest's counts against KVM's counters, a pair each */
+static void json_checks(struct json_writer *w, const struct sum_guest *g)
+{
+	if (!g->checks)
+		return;
+	jw_name(w, "check");
+	jw_array(w);
+	for (size_t i = 0; i < g->nr_checks; i++) {
+		const struct check_result *r = &g->checks[i];
+
+		jw_object(w);
+		jw_string_field(w, "pair", kvm_stat_name(r->pair->stat));
+		jw_string_field(w, "class", class_name(r->pair->class));
+		jw_uint_field(w, "kvmprof", r->kvmprof);
+		jw_uint_field(w, "kvm_low", r->kvm_low);
+		jw_name(w, "kvm_high");
+		if (r->kvm_high == ~0ULL)
+			jw_null(w);
+		else
+			jw_uint(w, r->kvm_high);
+		jw_name(w, "equal");
+		jw_bool(w, r->verdict == CHECK_EQUAL);
+		jw_string_field(w, "verdict", verdict_names[r->verdict]);
+		jw_name(w, "why");
+		if (r->why)
+			jw_string(w, r->why);
+		else
+			jw_null(w);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+}
+
+/* "kvm_counters": were KVM's counters read, else why not */
+static void json_counters(struct json_writer *w, const struct trap_table *s)
+{
+	jw_name(w, "kvm_counters");
+	if (!s->counters) {
+		jw_null(w);
+		return;
+	}
+	jw_object(w);
+	jw_name(w, "readable");
+	jw_bool(w, s->counters->readable);
+	jw_name(w, "why");
+	if (s->counters->readable)
+		jw_null(w);
+	else
+		jw_string(w, s->counters->why);
+	jw_end_object(w);
+}
+
 static void json_drops(struct json_writer *w, const struct trap_table *s)
 {
 	jw_uint_field(w, "dropped", table_total_drops(s));
@@ -259,6 +317,7 @@ void json_write_summary(FILE *f, const struct trap_table *s, double elapsed_s)
 	json_drops(&w, s);
 	json_classes(&w);
 	json_time_accounting(&w, s->time_flags);
+	json_counters(&w, s);
 	jw_name(&w, "guests");
 	jw_array(&w);
 	for (size_t i = 0; ok && i < sum.nr_guests; i++) {
@@ -284,6 +343,7 @@ void json_write_summary(FILE *f, const struct trap_table *s, double elapsed_s)
 		jw_end_array(&w);
 		json_insns(&w, g->insns, g->nr_insns, false);
 		json_insns(&w, g->failed, g->nr_failed, true);
+		json_checks(&w, g);
 		jw_end_object(&w);
 	}
 	jw_end_array(&w);

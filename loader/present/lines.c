@@ -2,6 +2,7 @@
 /* Lines both the summary and the live view show, rendered once into a sink. */
 #include <stdarg.h>
 #include <string.h>
+#include "model/counters.h"
 #include "model/devices.h"
 #include "model/insns.h"
 #include "model/latency.h"
@@ -148,8 +149,12 @@ static void code_line(const struct sink *k, const struct detail_view *v, int ind
 	snprintf(shown, sizeof(shown), "%s", name);
 	fit_text(shown, NAME_W - indent);
 	latency_cols(cols, sizeof(cols), lat);
-	sink_printf(k, attr, "%*s%-*s %12llu %6.2f%% %12.1f%s", indent, "", NAME_W - indent, shown,
-		    (unsigned long long)total, of ? 100.0 * total / of : 0, rate(v, total, interval), cols);
+	char share[16] = "      -";	/* of no whole: KVM's counters, each its own */
+
+	if (of)
+		snprintf(share, sizeof(share), "%6.2f%%", 100.0 * total / of);
+	sink_printf(k, attr, "%*s%-*s %12llu %s %12.1f%s", indent, "", NAME_W - indent, shown,
+		    (unsigned long long)total, share, rate(v, total, interval), cols);
 }
 
 static void render_threads(const struct sink *k, const struct sum_guest *g, const struct detail_view *v)
@@ -164,6 +169,40 @@ static void render_threads(const struct sink *k, const struct sum_guest *g, cons
 		sink_printf(k, LINE_PLAIN, "  %-12s %-10u %12.1f %14llu %7.2f%%", vcpu, t->tid,
 			    rate(v, t->total, t->interval), (unsigned long long)t->total,
 			    g->total ? 100.0 * t->total / g->total : 0);
+	}
+}
+
+/* "exits 1234 = KVM 1234", "exits 1230 within KVM 1228..1236", or the
+ * difference and its likely cause. */
+void check_text(const struct check_result *r, char *buf, size_t size)
+{
+	const char *name = kvm_stat_name(r->pair->stat);
+	unsigned long long k = r->kvmprof, lo = r->kvm_low, hi = r->kvm_high;
+
+	if (r->verdict == CHECK_EQUAL)
+		snprintf(buf, size, "%s %llu = KVM %llu", name, k, lo);
+	else if (r->verdict == CHECK_WITHIN && r->kvm_high == ~0ULL)
+		snprintf(buf, size, "%s %llu, KVM >= %llu (the guest ended: its last counts are not read)",
+			 name, k, lo);
+	else if (r->verdict == CHECK_WITHIN)
+		snprintf(buf, size, "%s %llu within KVM %llu..%llu (busy at the window's ends)", name, k, lo, hi);
+	else if (r->kvm_high == ~0ULL || lo == hi)
+		snprintf(buf, size, "%s %llu != KVM %s%llu (%+lld: %s)", name, k, r->kvm_high == ~0ULL ? ">= " : "",
+			 lo, (long long)(k - lo), r->why);
+	else
+		snprintf(buf, size, "%s %llu != KVM %llu..%llu (%s)", name, k, lo, hi, r->why);
+}
+
+static void render_checks(const struct sink *k, const struct sum_guest *g)
+{
+	char text[400];
+
+	if (g->checks && !g->nr_checks)	/* read, but never while this guest lived */
+		sink_printf(k, LINE_PLAIN, "  check: none (the guest came and went between two reads of KVM's "
+			    "counters)");
+	for (size_t i = 0; i < g->nr_checks; i++) {
+		check_text(&g->checks[i], text, sizeof(text));
+		sink_printf(k, g->checks[i].verdict == CHECK_DIFFERS ? LINE_ALERT : LINE_PLAIN, "  check: %s", text);
 	}
 }
 
@@ -293,7 +332,7 @@ static void render_class(const struct sink *k, const struct sum_guest *g, int cl
 			sink_printf(k, LINE_PLAIN, "    ... %zu more code%s (see --csv)", rest, rest == 1 ? "" : "s");
 			break;
 		}
-		render_group(k, g, &g->groups[i], c->total, c->lat.sum_ns, v);
+		render_group(k, g, &g->groups[i], cl == CLASS_COUNTER ? 0 : c->total, c->lat.sum_ns, v);
 	}
 	for (size_t i = c->first_device; i < c->end_device; i++) {
 		snprintf(name, sizeof(name), "device %s", g->devices[i].name);
@@ -357,4 +396,5 @@ void render_guest_detail(const struct sink *k, const struct sum_guest *g, const 
 			render_class(k, g, c, v);
 	render_insns(k, g->insns, g->nr_insns, false, v);
 	render_insns(k, g->failed, g->nr_failed, true, v);
+	render_checks(k, g);
 }

@@ -30,6 +30,10 @@ void latency_cell(char *buf, size_t size, __u64 count, __u64 sum, __u64 max);
 /* text cut to width bytes, its end marked '~' when cut. */
 void fit_text(char *text, size_t width);
 
+struct check_result;
+/* A check against KVM's counters as one line's text. */
+void check_text(const struct check_result *r, char *buf, size_t size);
+
 /* A log2 histogram as bars, like bcc's print_log2_hist, each line
  * indented by indent. */
 void render_histogram(const struct sink *k, const __u64 *slots, int indent);

@@ -126,6 +126,8 @@ void report_summary(FILE *out, const struct trap_table *s, double elapsed_s, con
 	for (int c = 0; c < NR_CLASSES; c++)	/* chosen, but this kernel has no event for it */
 		if (class_traced_here(c) && !class_attached(c))
 			fprintf(out, "Class %s not traced: %s.\n", class_name(c), class_untraced_why(c));
+	if (sum.counters_why)
+		fprintf(out, "No check against KVM's counters: %s.\n", sum.counters_why);
 	if (!sum.nr_guests)
 		fprintf(out, "No KVM traps seen.\n");
 	for (size_t i = 0; i < sum.nr_guests; i++) {

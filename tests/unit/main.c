@@ -22,5 +22,6 @@ int main(void)
 	unit_outfile();
 	unit_insns();
 	unit_util();
+	unit_counters();
 	return check_report("unit");
 }

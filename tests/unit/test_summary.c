@@ -72,11 +72,11 @@ static void test_detail_reports(void)
 
 	text = capture(csv_histograms_of, &s);
 	CHECK(strstr(text, ",bucket_count,detail,detail_name,device,lat_sq_ns2,lat_p50_ns,lat_p90_ns,"
-			  "lat_p99_ns,lat_stddev_ns,wall_ns\r\n") != NULL, "CSV header");
-	CHECK(strstr(text, ",exit,0x20000007b,SVM io,40,0,0,,,,,,0x109000003f8,outb 0x3f8,serial COM1,,,,,,\r\n") &&
-	      strstr(text, ",exit,0x20000007c,SVM msr,2,0,0,,,,,,0xe00000000,wrmsr (index unknown),,,,,,,\r\n") &&
-	      strstr(text, ",exit,0x200000078,SVM hlt,3,0,0,,,,,,,,,,,,,,\r\n") &&
-	      strstr(text, ",pio,0x103f8,out 0x3f8,40,0,0,,,,,,,,serial COM1,,,,,,\r\n"), "CSV rows: %s", text);
+			  "lat_p99_ns,lat_stddev_ns,wall_ns,kvm_low,kvm_high,verdict\r\n") != NULL, "CSV header");
+	CHECK(strstr(text, ",exit,0x20000007b,SVM io,40,0,0,,,,,,0x109000003f8,outb 0x3f8,serial COM1,,,,,,,,,\r\n") &&
+	      strstr(text, ",exit,0x20000007c,SVM msr,2,0,0,,,,,,0xe00000000,wrmsr (index unknown),,,,,,,,,,\r\n") &&
+	      strstr(text, ",exit,0x200000078,SVM hlt,3,0,0,,,,,,,,,,,,,,,,,\r\n") &&
+	      strstr(text, ",pio,0x103f8,out 0x3f8,40,0,0,,,,,,,,serial COM1,,,,,,,,,\r\n"), "CSV rows: %s", text);
 	free(text);
 
 	/* kvmprof report reads a key's rows once: an exit's details are keys of their own */

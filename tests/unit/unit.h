@@ -24,6 +24,7 @@ void unit_table(void);
 void unit_outfile(void);
 void unit_insns(void);
 void unit_util(void);
+void unit_counters(void);
 
 /* helpers.c */
 char *capture(void (*fn)(FILE *, void *), void *arg);

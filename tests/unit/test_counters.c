@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+/* KVM's counters and the self-check: the window's bounds, a pair that
+ * holds, a busy window, an ended guest, and a wrong pair, which must be
+ * reported, never hidden. */
+#include <string.h>
+#include <linux/kvm.h>
+#include "unit.h"
+#include "model/classes.h"
+#include "model/counters.h"
+#include "present/lines.h"
+
+static __u64 no_start(__u32 pid)
+{
+	return 0;
+}
+
+static struct vcpu_stats rec(__u32 pid, __u32 vcpu, __u64 exits, __u64 io)
+{
+	struct vcpu_stats r = { .tgid = pid, .tid = pid + 1 + vcpu, .vcpu_id = vcpu, .vm = 0xffff0000,
+				.present = 1ULL << KSTAT_EXITS | 1ULL << KSTAT_IO_EXITS };
+
+	r.value[KSTAT_EXITS] = exits;
+	r.value[KSTAT_IO_EXITS] = io;
+	return r;
+}
+
+static const struct check_result *find(const struct check_result *r, size_t n, enum kvm_stat stat)
+{
+	for (size_t i = 0; i < n; i++)
+		if (r[i].pair->stat == stat)
+			return &r[i];
+	return NULL;
+}
+
+static void test_check(void)
+{
+	struct kvm_counters c = { .readable = true };
+	struct trap_table s;
+	struct check_result out[64];
+	const struct check_result *exits, *io;
+	struct trap_key ek = { .tgid = 100, .tid = 101, .class = CLASS_EXIT, .code = (__u64)ISA_SVM << 32 | 0x7b };
+	struct trap_key uk = { .tgid = 100, .tid = 101, .class = CLASS_USERSPACE, .code = KVM_EXIT_IO };
+	struct vcpu_stats r[2];
+	char text[256];
+	size_t n;
+
+	classes_choose(0);
+	classes_attached(~0UL);
+	table_init(&s, NULL);
+	/* before attaching: vCPU 0 of guest 100 at 1000 exits; after: 1010 */
+	r[0] = rec(100, 0, 1000, 50);
+	CHECK(!counters_take(&c, r, 1, COUNTERS_BEFORE_ATTACH, no_start), "before attach");
+	r[0] = rec(100, 0, 1010, 50);
+	CHECK(!counters_take(&c, r, 1, COUNTERS_AFTER_ATTACH, no_start), "after attach");
+	/* the final read: 1510 before the detach, 1515 after; vCPU 1 made in the window */
+	r[0] = rec(100, 0, 1510, 80);
+	r[1] = rec(100, 1, 200, 7);
+	CHECK(!counters_take(&c, r, 2, COUNTERS_PRE, no_start), "pre");
+	r[0] = rec(100, 0, 1515, 80);
+	CHECK(!counters_take(&c, r, 2, COUNTERS_POST, no_start), "post");
+	/* kvmprof saw 700 exits (500..515 of vCPU 0's + 200 of vCPU 1's) */
+	table_row(&s, &ek, true)->count = 700;
+	table_row(&s, &uk, true)->count = 37;
+	n = counters_check(&c, &s, table_guest(&s, 100), out);
+	exits = find(out, n, KSTAT_EXITS);
+	io = find(out, n, KSTAT_IO_EXITS);
+	CHECK(exits && exits->kvm_low == 500 + 200 && exits->kvm_high == 515 + 200, "the window: %llu..%llu",
+	      exits ? (unsigned long long)exits->kvm_low : 0, exits ? (unsigned long long)exits->kvm_high : 0);
+	CHECK(exits && exits->verdict == CHECK_WITHIN, "700 in 700..715: within");
+	CHECK(io && io->kvm_low == 37 && io->kvm_high == 37 && io->verdict == CHECK_EQUAL, "io_exits 37 = 37");
+	check_text(io, text, sizeof(text));
+	CHECK_STR(text, "io_exits 37 = KVM 37");
+	/* a wrong pair: kvmprof's count off by one is a difference, said */
+	table_row(&s, &uk, false)->count = 38;
+	n = counters_check(&c, &s, table_guest(&s, 100), out);
+	io = find(out, n, KSTAT_IO_EXITS);
+	CHECK(io && io->verdict == CHECK_DIFFERS && io->why, "38 against 37 differs, with a cause");
+	check_text(io, text, sizeof(text));
+	CHECK(strstr(text, "io_exits 38 != KVM 37 (+1:") == text, "said: %s", text);
+	/* the guest ended: vCPUs gone at the last read, only a lower bound */
+	CHECK(!counters_take(&c, r, 0, COUNTERS_PRE, no_start) && !counters_take(&c, r, 0, COUNTERS_POST, no_start),
+	      "a read without them");
+	n = counters_check(&c, &s, table_guest(&s, 100), out);
+	exits = find(out, n, KSTAT_EXITS);
+	CHECK(exits && exits->kvm_high == ~0ULL && exits->verdict == CHECK_WITHIN, "ended: at least");
+	table_row(&s, &ek, false)->count = 600;	/* below what KVM had counted already */
+	n = counters_check(&c, &s, table_guest(&s, 100), out);
+	exits = find(out, n, KSTAT_EXITS);
+	CHECK(exits && exits->verdict == CHECK_DIFFERS, "600 below KVM's 700 at its last read differs");
+	/* not traced (-e): no check for its pairs */
+	classes_choose(1UL << CLASS_EXIT);
+	n = counters_check(&c, &s, table_guest(&s, 100), out);
+	CHECK(!find(out, n, KSTAT_IO_EXITS) && find(out, n, KSTAT_EXITS), "userspace not chosen: no io_exits check");
+	classes_choose(0);
+	CHECK_STR(kvm_stat_name(KSTAT_HALT_WAIT_NS), "halt_wait_ns");
+	table_free(&s);
+	counters_free(&c);
+}
+
+void unit_counters(void)
+{
+	test_check();
+}
