@@ -111,8 +111,9 @@ def test_live_view(outdir):
     build = start_guest(f"{PREFIX}-build", ["--pio", "5", "--mmio-write", "30", "--sleep-us", "200"])
     names = {web: f"{PREFIX}-web", db: f"{PREFIX}-db", build: f"{PREFIX}-build"}
     port = free_port()
+    # tall enough for the drill-down (vCPU time and KVM's check above the classes)
     pane = Pane("live", [KVMPROF, "-g", f"'{PREFIX}-*'", "-i", "0.5", "--csv",
-                         f"{outdir}/live.csv", "--listen", f"127.0.0.1:{port}"])
+                         f"{outdir}/live.csv", "--listen", f"127.0.0.1:{port}"], height=80)
     try:
         screen = pane.wait_for(lambda s: len(table(s)) == 3 and
                                all(float(r[4]) > 0 for r in table(s)))
@@ -173,7 +174,7 @@ def test_live_view(outdir):
                      "device serial COM1", "mmio",
                      "read 0xd0000", "userspace", "KVM_EXIT_IO", "KVM_EXIT_MMIO", "KVM_EXIT_HLT",
                      "cpuid 0x0", "time in VMM latency", "->"):
-            check(want in screen, f"drill-down shows {want!r}")
+            check(want in screen, f"drill-down shows {want!r}:\n{screen}")
         lines = {l.split()[0]: l.split() for l in screen.splitlines() if l.strip()}
         check(len(lines.get("userspace", [])) >= 6, f"drill-down: userspace has avg and max latency: "
               f"{lines.get('userspace')}")
@@ -293,7 +294,8 @@ def test_hostile_name(outdir):
         check(f'Guest {evil} "{shown}"' in history, "hostile name: the summary shows it escaped")
         with open(f"{outdir}/evil.csv", newline="") as f:
             rows = list(csv.reader(f))
-        check(all(len(r) == 18 for r in rows), "hostile name: every CSV row has 18 fields")
+        check(all(len(r) == len(rows[0]) for r in rows) and len(rows[0]) >= 18,
+              f"hostile name: every CSV row has the header's {len(rows[0])} fields")
         names = {r[1] for r in rows[1:] if r[0] == str(evil)}
         check_eq(names, {shown}, "hostile name: the CSV field round-trips")
         with open(f"{outdir}/evil.json") as f:
@@ -387,7 +389,7 @@ def test_insns_drilldown(outdir):
     their addresses (CS base 0x1000 + IP), and its failed emulations."""
     g = start_guest(f"{PREFIX}-insns", ["--pio", "20", "--emul-fail", "3", "--cs-base",
                                         "--sleep-us", "100"])
-    pane = Pane("insns", [KVMPROF, "--insns", "-g", f"'{PREFIX}-insns'", "-i", "0.5"])
+    pane = Pane("insns", [KVMPROF, "--insns", "-g", f"'{PREFIX}-insns'", "-i", "0.5"], height=80)
     try:
         pane.wait_for(lambda s: len(table(s)) == 1)
         pane.keys("Enter")
@@ -472,8 +474,41 @@ def test_rates(outdir):
         kill_leftovers()
 
 
+def test_time_view(outdir):
+    """t: the guest table shows where the vCPUs' time went, the states this
+    kernel tells apart as shares of their wall time (they sum to 100%); in
+    the details, v lists each vCPU thread and o orders codes by time."""
+    g = start_guest(f"{PREFIX}-time", ["-c", "2", "--pio", "100000", "--sleep-us", "2000"])
+    pane = Pane("time", [KVMPROF, "-g", f"'{PREFIX}-time'", "-i", "0.5"], height=80)
+    try:
+        pane.wait_for(lambda s: len(table(s)) == 1)
+        pane.keys("t")
+        screen = pane.wait_for(lambda s: "vmm%" in s and len(table(s)) == 1)
+        head = next(l for l in screen.splitlines() if l.startswith("PID "))
+        check("kvm_run%" in head and "halted%" in head and "preempted%" in head and "outside%" in head,
+              f"t: the time columns: {head}")
+        row = table(screen)[0]
+        shares = [float(f[:-1]) for f in row[-5:] if f.endswith("%")]  # the last five: the states
+        check(len(shares) == 5 and abs(sum(shares) - 100) < 1.5, f"t: the shares sum to 100%: {row}")
+        check(shares and shares[1] > 80, f"t: a guest sleeping 2 ms per trip is mostly in its VMM: {row}")
+        pane.keys("t")
+        check("EMUL" in pane.wait_for(lambda s: "EMUL" in s), "t again: the trap rates")
+        pane.keys("Enter")
+        pane.wait_for(lambda s: "CLASS / CODE" in s)
+        pane.keys("v")
+        screen = pane.wait_for(lambda s: "vCPU 1, thread" in s)
+        check(f"vCPU 0, thread" in screen, f"v: each vCPU thread's details:\n{screen}")
+        pane.keys("o")
+        screen = pane.wait_for(lambda s: "codes by total (o)" in s)
+        check("codes by total (o)" in screen, "o: codes by total time")
+    finally:
+        pane.close()
+        kill_leftovers()
+
+
 def main():
-    return kvmtest.main("tui", [test_live_view, test_hostile_name, test_batch, test_insns_drilldown, test_rates],
+    return kvmtest.main("tui", [test_live_view, test_hostile_name, test_batch, test_insns_drilldown, test_rates,
+                                test_time_view],
                         "kvmprof-tui-", at_end=lambda: tmux("kill-server"))
 
 

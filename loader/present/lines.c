@@ -193,17 +193,28 @@ void check_text(const struct check_result *r, char *buf, size_t size)
 		snprintf(buf, size, "%s %llu != KVM %llu..%llu (%s)", name, k, lo, hi, r->why);
 }
 
-static void render_checks(const struct sink *k, const struct sum_guest *g)
+/* The check against KVM's counters: a line per pair (the summary), or, in
+ * the live view, the pairs that hold on one line and each other on its own. */
+static void render_checks(const struct sink *k, const struct sum_guest *g, bool compact)
 {
-	char text[400];
+	char text[400], held[600] = "";
 
 	if (g->checks && !g->nr_checks)	/* read, but never while this guest lived */
 		sink_printf(k, LINE_PLAIN, "  check: none (the guest came and went between two reads of KVM's "
 			    "counters)");
 	for (size_t i = 0; i < g->nr_checks; i++) {
-		check_text(&g->checks[i], text, sizeof(text));
-		sink_printf(k, g->checks[i].verdict == CHECK_DIFFERS ? LINE_ALERT : LINE_PLAIN, "  check: %s", text);
+		const struct check_result *r = &g->checks[i];
+
+		if (compact && r->verdict == CHECK_EQUAL) {
+			snprintf(held + strlen(held), sizeof(held) - strlen(held), "%s%s %llu", *held ? ", " : "",
+				 kvm_stat_name(r->pair->stat), (unsigned long long)r->kvmprof);
+			continue;
+		}
+		check_text(r, text, sizeof(text));
+		sink_printf(k, r->verdict == CHECK_DIFFERS ? LINE_ALERT : LINE_PLAIN, "  check: %s", text);
 	}
+	if (*held)
+		sink_printf(k, LINE_PLAIN, "  check: = KVM: %s", held);
 }
 
 /* Which states the accounting folds together here, said once. */
@@ -386,6 +397,8 @@ void render_guest_detail(const struct sink *k, const struct sum_guest *g, const 
 {
 	render_threads(k, g, v);
 	render_time(k, g, v);
+	if (v->interval_rates)	/* the live view: where the eye is */
+		render_checks(k, g, true);
 	sink_printf(k, LINE_TITLE, "  %-*s %12s %7s %12s  %9s %9s %9s %9s %9s %9s %9s %9s %7s", NAME_W - 2,
 		    "CLASS / CODE", "TOTAL", "%", "RATE/s", "MIN", "AVG", "MAX", "P50", "P90", "P99", "STDDEV",
 		    "TIME(s)", "TIME%");
@@ -396,5 +409,6 @@ void render_guest_detail(const struct sink *k, const struct sum_guest *g, const 
 			render_class(k, g, c, v);
 	render_insns(k, g->insns, g->nr_insns, false, v);
 	render_insns(k, g->failed, g->nr_failed, true, v);
-	render_checks(k, g);
+	if (!v->interval_rates)
+		render_checks(k, g, false);
 }

@@ -14,6 +14,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #include "model/guest_filter.h"
+#include "model/counters.h"
 #include "model/devices.h"
 #include "model/insns.h"
 #include "model/names.h"
@@ -224,9 +225,39 @@ static void format_elapsed(double s, char *buf, size_t size)
 		snprintf(buf, size, "%dh%02dm%02ds", (int)s / 3600, (int)s / 60 % 60, (int)s % 60);
 }
 
+/* "  KVM check: 9 hold, 2 differ (Enter: which)" over the guests shown, or
+ * why KVM's counters are not read; "" without a check (--counters). */
+static const char *check_summary(const struct trap_table *s, const struct tui *t, char *buf, size_t size)
+{
+	struct check_result r[64];
+	size_t hold = 0, differ = 0;
+
+	if (!s->counters || class_traced_here(CLASS_COUNTER))
+		return "";
+	if (!s->counters->readable) {
+		snprintf(buf, size, "  no KVM check: %s", s->counters->why);
+		return buf;
+	}
+	for (size_t i = 0; i < s->nr_guests && nr_check_pairs <= 64; i++) {
+		size_t n;
+
+		if (!guest_name_matches(s->guests[i].name, t->opts->guest_globs, t->opts->nr_guest_globs))
+			continue;
+		n = counters_check(s->counters, s, &s->guests[i], r);
+		for (size_t j = 0; j < n; j++) {
+			if (r[j].verdict == CHECK_DIFFERS)
+				differ++;
+			else
+				hold++;
+		}
+	}
+	snprintf(buf, size, "  KVM check: %zu hold, %zu differ%s", hold, differ, differ ? " (details: Enter)" : "");
+	return buf;
+}
+
 static void draw_header(struct tui *t, struct trap_table *s, double elapsed_s)
 {
-	char el[32], since[48] = "";
+	char el[256], since[48] = "";
 	double all = 0;
 	size_t live = 0, shown = 0;
 
@@ -248,7 +279,7 @@ static void draw_header(struct tui *t, struct trap_table *s, double elapsed_s)
 	    all, shown, live, shown - live, (unsigned long long)table_total_drops(s),
 	    sort_name(t->sort), t->reverse ? " (reversed)" : "",
 	    t->filter[0] ? "  filter '" : "", t->filter, t->filter[0] ? "'" : "");
-	put(2, 0, 0, "attach %s", t->attach);
+	put(2, 0, 0, "attach %s%s", t->attach, check_summary(s, t, el, sizeof(el)));
 }
 
 static void draw_help_line(struct tui *t)
@@ -361,7 +392,7 @@ static void format_row(char *buf, size_t size, const struct guest_line *l,
 			};
 
 			if (c >= COL_TIME)
-				snprintf(cell, sizeof(cell), "%.8s%%", time_column_heading(c - COL_TIME));
+				snprintf(cell, sizeof(cell), "%.9s%%", time_column_name(c - COL_TIME));
 			else
 				snprintf(cell, sizeof(cell), "%s",
 					 c >= COL_CLASS && c < COL_SHARE ? class_table[c - COL_CLASS].column : titles[c]);
