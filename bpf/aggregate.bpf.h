@@ -445,6 +445,21 @@ static __always_inline __u32 exit_code_reason(__u32 isa, __u32 reason)
 	return isa == ISA_VMX ? reason & 0x8000ffff : reason;
 }
 
+/* --rip: the exit's guest address, counted per key. */
+static __always_inline void count_rip(const struct trap_key *k, __u64 rip)
+{
+	static const __u64 zero;
+	struct rip_key rk = { .tgid = k->tgid, .class = k->class, .detail_flags = k->detail_flags,
+			      .detail = k->detail, .code = k->code, .rip = rip };
+	__u64 *n = lookup_or_try_init(&rip_counts, &rk, &zero);
+
+	if (!n) {
+		count_drop(DROP_RIPS_FULL);
+		return;
+	}
+	(*n)++;
+}
+
 /* reason as exit_code_reason() made it; detail and flags as DETAIL_* says,
  * 0 for exits without detail; rip the guest's, RIP_UNKNOWN. */
 static __always_inline void on_exit(__u32 isa, __u32 reason, __u32 vcpu, __u32 detail, __u16 flags,
@@ -464,6 +479,8 @@ static __always_inline void on_exit(__u32 isa, __u32 reason, __u32 vcpu, __u32 d
 		time_to(v, TIME_EXIT, now);
 	if (count_key(&key) && v)	/* a dropped exit gets no latency entry either */
 		open_interval(&v->exit, &key, vcpu, rip, now);
+	if (count_rips && rip != RIP_UNKNOWN)
+		count_rip(&key, rip);
 }
 
 static __always_inline void on_entry(void)

@@ -15,6 +15,7 @@
 #define MAX_GUESTS 8192       /* guests whose keys count against their share */
 #define MAX_THREADS 8192      /* vCPU threads with an exit or VMM trip in flight */
 #define MAX_PID_FILTER 64
+#define MAX_RIP_KEYS 16384    /* --rip: (guest, exit reason and detail, guest address) */
 #define MAX_INSN_KEYS 8192    /* --insns: (guest, instruction, address) */
 #define MAX_FAILED_KEYS 256   /* failed emulations: (guest, instruction) */
 
@@ -333,6 +334,18 @@ struct tree_verdict {
 	__u32 pad;
 };
 
+/* --rip: one guest address an exit of one reason and detail came from;
+ * per-CPU count in rip_counts. */
+struct rip_key {
+	__u32 tgid;
+	__u16 class;
+	__u16 detail_flags;
+	__u32 detail;
+	__u32 pad;
+	__u64 code;
+	__u64 rip;	/* the guest's (x86 RIP, arm64 PC) */
+};
+
 /* --slow: one exit or VMM trip that took longer than slow_ns, through
  * the slow_traps ring buffer. */
 struct slow_trap {
@@ -365,6 +378,7 @@ enum drop_reason {
 	DROP_FAILED_FULL,	/* failed_insns had no room */
 	DROP_GUEST_FULL,	/* the guest had all the keys one guest may have (--max-guest-keys) */
 	DROP_SLOW_LOG,		/* --slow: the ring buffer had no room for a slow trap's record */
+	DROP_RIPS_FULL,		/* --rip: rip_counts had no room */
 	NR_DROPS,
 };
 

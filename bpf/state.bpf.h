@@ -39,6 +39,9 @@ __kvmprof_state const volatile __s32 filter_vcpu;
 __kvmprof_state const volatile __u32 tree_root;
 /* --slow: exits and VMM trips longer than this go to slow_traps; 0 off */
 __kvmprof_state const volatile __u64 slow_ns;
+/* --rip: each exit's guest address into rip_counts; off, the verifier
+ * drops that code */
+__kvmprof_state const volatile bool count_rips;
 /* -e halt: kvm_vcpu_wakeup counts as well; it is attached for the time
  * accounting's halt polling without it */
 __kvmprof_state const volatile bool count_halt;
@@ -150,6 +153,14 @@ __kvmprof_state struct {
 	__type(key, struct insn_key);
 	__type(value, struct insn_count);
 } insn_counts SEC(".maps");
+
+/* --rip: per CPU, no atomics */
+__kvmprof_state struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, MAX_RIP_KEYS);
+	__type(key, struct rip_key);
+	__type(value, __u64);
+} rip_counts SEC(".maps");
 
 /* Failed emulations, always: only events with the failed flag touch it. */
 __kvmprof_state struct {

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "cli/options.h"
@@ -250,6 +251,27 @@ static void start_views(struct run *r)
 	r->interval = r->opts.interval_s;
 }
 
+/* --guest-syms GUEST=FILE and --guest-kaslr GUEST=OFFSET, read before any
+ * tracing: -1 after one line. */
+static int load_guest_syms(struct run *r)
+{
+	for (int i = 0; i < r->opts.nr_guest_syms; i++) {
+		char *arg = (char *)r->opts.guest_syms[i], *eq = strchr(arg, '=');
+
+		*eq = '\0';	/* GUEST, FILE: argv's own storage */
+		if (guest_syms_load(&r->session.syms, arg, eq + 1))
+			return -1;
+	}
+	for (int i = 0; i < r->opts.nr_guest_kaslr; i++) {
+		char *arg = (char *)r->opts.guest_kaslr[i], *eq = strchr(arg, '=');
+
+		*eq = '\0';
+		if (guest_syms_kaslr(&r->session.syms, arg, strtoull(eq + 1, NULL, 16)))
+			return -1;
+	}
+	return 0;
+}
+
 static int trace_command(int argc, char **argv)
 {
 	struct run r = {};
@@ -270,6 +292,8 @@ static int trace_command(int argc, char **argv)
 		rc = EXIT_OK;
 		goto cleanup;
 	}
+	if (load_guest_syms(&r))
+		goto cleanup;
 	r.session.on_slow = outputs_slow;
 	r.session.slow_ctx = &r.outputs;
 	if (r.opts.command && command_prepare(&r.cmd, r.opts.command))

@@ -27,6 +27,8 @@
 #include "present/text.h"
 #include "model/latency.h"
 #include "model/table.h"
+#include "model/guest_syms.h"
+#include "model/rips.h"
 #include "model/vcpu_time.h"
 #include "collect/map_reader.h"
 #include "collect/procfs.h"
@@ -38,7 +40,7 @@ static struct map_reader reader;
 static int insns_read(struct insn_table *t)
 {
 	struct trap_table scratch;
-	int err = table_init(&scratch, NULL) ?: map_read(&reader, &scratch, t);
+	int err = table_init(&scratch, NULL) ?: map_read(&reader, &scratch, t, NULL);
 
 	table_free(&scratch);
 	return err;
@@ -454,10 +456,10 @@ static void test_reclaim(struct trap_table *s)
 		_exit(0);
 	}
 	waitpid(child, &status, 0);
-	CHECK(map_read(&reader, s, NULL) == 0, "read");
-	map_reclaim(&reader, s, NULL);	/* notices the end */
-	CHECK(map_read(&reader, s, NULL) == 0, "read");
-	map_reclaim(&reader, s, NULL);	/* deletes its entries */
+	CHECK(map_read(&reader, s, NULL, NULL) == 0, "read");
+	map_reclaim(&reader, s, NULL, NULL);	/* notices the end */
+	CHECK(map_read(&reader, s, NULL, NULL) == 0, "read");
+	map_reclaim(&reader, s, NULL, NULL);	/* deletes its entries */
 	key = (struct trap_key){ .tgid = child, .tid = child, .class = CLASS_HYPERCALL, .code = 77 };
 	g = table_find_guest(s, child);
 	CHECK(g && g->ended && g->retired, "guest marked ended, then retired");
@@ -472,7 +474,7 @@ static void test_reclaim(struct trap_table *s)
 		CHECK(bpf_map_lookup_elem(counts_fd, &key, v) && errno == ENOENT,
 		      "ended guest's map entry reclaimed");
 	}
-	CHECK(map_read(&reader, s, NULL) == 0, "read");
+	CHECK(map_read(&reader, s, NULL, NULL) == 0, "read");
 	CHECK(row->count == 9 && row->interval == 0, "total stays after reclaim");
 }
 
@@ -501,9 +503,9 @@ static void test_insns_reclaim(struct trap_table *s)
 	waitpid(child, &status, 0);
 	insns_init(&t);
 	for (int round = 0; round < 2; round++) {	/* notice the end, then delete */
-		CHECK(map_read(&reader, s, NULL) == 0, "read");
+		CHECK(map_read(&reader, s, NULL, NULL) == 0, "read");
 		CHECK(insns_read(&t) == 0, "insns_read");
-		map_reclaim(&reader, s, &t);
+		map_reclaim(&reader, s, &t, NULL);
 	}
 	for (int fd = insns_fd; ; fd = failed_fd) {
 		struct insn_key *prev = NULL;
@@ -531,13 +533,13 @@ static void test_loader_read(struct trap_table *s)
 	struct trap_key key = key_of(CLASS_EXIT, (__u64)ISA_SVM << 32 | 0x7b);
 	struct trap_row *row;
 
-	CHECK(map_read(&reader, s, NULL) == 0, "map_read");
+	CHECK(map_read(&reader, s, NULL, NULL) == 0, "map_read");
 	row = table_row(s, &key, false);
 	CHECK(row && row->count == 7 && row->lat.count == 7, "loader sees 7 io exits");
 	CHECK(row && row->vcpu == 3, "vCPU learnt from the exit");
 	drive(DRIVE_EXIT, ISA_SVM, 0x7b, 3);
 	drive(DRIVE_ENTRY, 0, 0, 3);
-	CHECK(map_read(&reader, s, NULL) == 0, "map_read");
+	CHECK(map_read(&reader, s, NULL, NULL) == 0, "map_read");
 	CHECK(row->count == 8 && row->interval == 1, "interval counts the new exit");
 	CHECK(row->lat.count == 8 && row->interval_lat_count == 1, "interval latency");
 	/* the quick exit above is the interval's max, not the 300 us ones before */
@@ -641,8 +643,8 @@ static void test_reused_tid(void)
 static void read_reclaim(struct trap_table *s, int times)
 {
 	for (int i = 0; i < times; i++) {
-		CHECK(map_read(&reader, s, NULL) == 0, "read");
-		map_reclaim(&reader, s, NULL);
+		CHECK(map_read(&reader, s, NULL, NULL) == 0, "read");
+		map_reclaim(&reader, s, NULL, NULL);
 	}
 }
 
@@ -686,7 +688,7 @@ static void test_reused_pid(struct trap_table *s)
 		_exit(0);
 	}
 	read(ready[0], &c, 1);
-	CHECK(map_read(&reader, s, NULL) == 0, "read");	/* named */
+	CHECK(map_read(&reader, s, NULL, NULL) == 0, "read");	/* named */
 	write(go[1], "g", 1);
 	waitpid(first, NULL, 0);
 	read_reclaim(s, 2);
@@ -707,7 +709,7 @@ static void test_reused_pid(struct trap_table *s)
 	if (second != first)
 		return;
 	read(ready[0], &c, 1);
-	CHECK(map_read(&reader, s, NULL) == 0, "read");
+	CHECK(map_read(&reader, s, NULL, NULL) == 0, "read");
 	key = (struct trap_key){ .tgid = first, .tid = first, .class = CLASS_HYPERCALL, .code = 77 };
 	row = table_row(s, &key, false);
 	g = table_find_guest(s, first);
@@ -796,13 +798,13 @@ static void test_64bit(struct trap_table *s)
 	for (int i = 0; i < 3; i++)
 		drive(DRIVE_HYPERCALL, 0x64, 0, 0);
 	CHECK_U64(count_of(CLASS_HYPERCALL, 0x64), 0x100000008ULL);
-	CHECK(map_read(&reader, s, NULL) == 0, "read");
+	CHECK(map_read(&reader, s, NULL, NULL) == 0, "read");
 	row = table_row(s, &key, false);
 	CHECK(row && row->count == 0x100000008ULL && row->interval == 0x100000008ULL,
 	      "read past 2^32: %llu", row ? (unsigned long long)row->count : 0ULL);
 	for (int i = 0; i < 2; i++)
 		drive(DRIVE_HYPERCALL, 0x64, 0, 0);
-	CHECK(map_read(&reader, s, NULL) == 0, "read");
+	CHECK(map_read(&reader, s, NULL, NULL) == 0, "read");
 	CHECK(row && row->count == 0x10000000aULL && row->interval == 2, "and on: %llu, %llu",
 	      row ? (unsigned long long)row->count : 0ULL, row ? (unsigned long long)row->interval : 0ULL);
 	CHECK(row && row->lat.count == 0x100000002ULL && row->lat.sum_ns == 0x300000000000ULL,
@@ -845,7 +847,7 @@ static void sleep_ms(int ms)
 	usleep(ms * 1000);
 }
 
-static int slow_records, slow_fd;
+static int slow_records, slow_fd, rips_fd;
 static struct slow_trap slow_seen[4];
 
 static int on_slow(void *ctx, void *data, size_t size)
@@ -895,6 +897,78 @@ static void *time_thread(void *arg)
 	sleep_ms(5);
 	drive(DRIVE_SWITCH_OUT, 0, 1, 0);
 	return NULL;
+}
+
+/* --rip: exits counted per guest address, in a thread of its own (a new
+ * key); named with a System.map the test writes, a KASLR offset applied;
+ * the guest kernel's share by the address's top bit. */
+static void *rip_thread(void *arg)
+{
+	static const __u64 rips[] = { 0xffffffff81001010ULL, 0xffffffff81001010ULL, 0xffffffff81001010ULL,
+				      0xffffffff81002004ULL, 0x401000 };
+
+	for (size_t i = 0; i < sizeof(rips) / sizeof(rips[0]); i++)
+		drive_args((__u64[DRIVE_ARGS]){ DRIVE_EXIT, ISA_SVM, 0x7c, 7, rips[i] });
+	*(__u32 *)arg = gettid();
+	return NULL;
+}
+
+static void test_rips(void)
+{
+	static const char map[] = "ffffffff80000000 T _text\nffffffff80001000 T native_write_msr\n"
+				  "ffffffff80002000 t native_read_msr_safe\nffffffff80003000 D some_data\n"
+				  "ffffffff80004000 T _etext\n";
+	char path[] = "/tmp/kvmprof-sysmap-XXXXXX", name[160];
+	struct guest_syms syms = {};
+	struct rip_table t;
+	struct trap_table s;
+	struct rip_sum *sums;
+	size_t nr = 0;
+	pthread_t th;
+	__u32 tid = 0;
+	bool found = false;
+	int fd = mkstemp(path);
+
+	if (fd < 0 || write(fd, map, sizeof(map) - 1) != sizeof(map) - 1 || rips_init(&t) ||
+	    table_init(&s, NULL) || pthread_create(&th, NULL, rip_thread, &tid)) {
+		CHECK(0, "set up");
+		return;
+	}
+	close(fd);
+	pthread_join(th, NULL);
+	reader.rips_fd = rips_fd;
+	CHECK(map_read(&reader, &s, NULL, &t) == 0, "read");
+	reader.rips_fd = -1;
+	CHECK(guest_syms_load(&syms, "drive*", path) == 0 && guest_syms_kaslr(&syms, "drive*", 0x1000000) == 0,
+	      "the System.map and a KASLR offset");
+	unlink(path);
+	t.syms = &syms;
+	CHECK(rip_sums(&t, getpid(), &sums, &nr) == 0 && nr >= 1, "sums");
+	for (size_t i = 0; i < nr; i++) {
+		const struct rip_sum *r = &sums[i];
+
+		if (r->key.code != ((__u64)ISA_SVM << 32 | 0x7c) || r->nr != 3)
+			continue;
+		CHECK(r->total == 5 && r->kernel == 4, "5 msr exits, 4 in the guest kernel: %llu %llu",
+		      (unsigned long long)r->total, (unsigned long long)r->kernel);
+		CHECK(r->rows[0]->key.rip == 0xffffffff81001010ULL && r->rows[0]->count == 3, "the busiest first");
+		CHECK(guest_sym_name(&syms, getpid(), "drive", r->rows[0]->key.rip, name, sizeof(name)),
+		      "named");
+		CHECK_STR(name, "native_write_msr+0x10");
+		CHECK(guest_sym_name(&syms, getpid(), "drive", 0xffffffff81002004ULL, name, sizeof(name)), "t symbol");
+		CHECK_STR(name, "native_read_msr_safe+0x4");
+		CHECK(!guest_sym_name(&syms, getpid(), "drive", 0x401000, name, sizeof(name)), "a user address: none");
+		CHECK(!guest_sym_name(&syms, getpid(), "drive", 0xffffffff81005000ULL, name, sizeof(name)),
+		      "past _etext: none");
+		CHECK(!guest_sym_name(&syms, getpid(), "other", 0xffffffff81001010ULL, name, sizeof(name)) ||
+		      getpid() == 0, "another guest's file does not name it");
+		found = true;
+	}
+	CHECK(found, "the thread's msr exits by address");
+	rip_sums_free(sums, nr);
+	guest_syms_free(&syms);
+	rips_free(&t);
+	table_free(&s);
 }
 
 static void test_time_accounting(void)
@@ -958,6 +1032,7 @@ int main(void)
 		bpf_program__set_autoload(prog, prog == skel->progs.drive || prog == skel->progs.flush_hot);
 	skel->rodata->emul_insns = true;	/* --insns */
 	skel->rodata->slow_ns = 15000000;	/* --slow 15ms */
+	skel->rodata->count_rips = true;	/* --rip */
 	if (bpf_drive_bpf__load(skel)) {
 		fprintf(stderr, "bpf_drive: cannot load the drive program\n");
 		return 1;
@@ -971,6 +1046,7 @@ int main(void)
 	failed_fd = bpf_map__fd(skel->maps.failed_insns);
 	threads_fd = bpf_map__fd(skel->maps.vcpu_threads);
 	slow_fd = bpf_map__fd(skel->maps.slow_traps);
+	rips_fd = bpf_map__fd(skel->maps.rip_counts);
 	table_init(&s, &procfs_source);
 	map_reader_init(&reader, libbpf_num_possible_cpus(), MAX_TRAP_KEYS);
 	reader.counts_fd = counts_fd;
@@ -995,6 +1071,7 @@ int main(void)
 	test_reused_pid(&s);
 	test_64bit(&s);
 	test_time_accounting();
+	test_rips();
 	test_full_map();
 
 	table_free(&s);

@@ -22,7 +22,8 @@
 enum { OPT_CSV_SERIES = 1000, OPT_LIST_PROBES, OPT_USAGE, OPT_LISTEN, OPT_METRICS_NO_VCPU,
 	OPT_METRICS_NO_CODE, OPT_METRICS_MAX_SERIES, OPT_METRICS_GRACE, OPT_JSON_SERIES, OPT_INSNS,
 	OPT_CSV_INSNS, OPT_MAX_KEYS, OPT_MAX_GUEST_KEYS, OPT_PROM_FILE, OPT_NO_TIME, OPT_SORT,
-	OPT_PER_VCPU, OPT_VCPU, OPT_TID, OPT_SLOW, OPT_SLOW_LOG, OPT_COUNTERS, OPT_SINCE_START };
+	OPT_PER_VCPU, OPT_VCPU, OPT_TID, OPT_SLOW, OPT_SLOW_LOG, OPT_COUNTERS, OPT_SINCE_START, OPT_RIP,
+	OPT_CSV_RIPS, OPT_GUEST_SYMS, OPT_GUEST_KASLR };
 
 static const char doc[] =
 "Profile KVM hypervisor traps per guest: exits, hypercalls, emulated\n"
@@ -93,6 +94,12 @@ static const struct argp_option option_list[] = {
 	{ "slow", OPT_SLOW, "DURATION", 0, "Log every exit and VMM trip longer than DURATION "
 	  "(e.g. 500us, 10ms, 1s) as a JSON line", 0 },
 	{ "slow-log", OPT_SLOW_LOG, "FILE", 0, "Where --slow writes (default stderr)", 0 },
+	{ "rip", OPT_RIP, NULL, 0, "Exits by guest address (x86 RIP, arm64 PC): which guest code traps", 0 },
+	{ "csv-rips", OPT_CSV_RIPS, "FILE", 0, "Write --rip's addresses per guest and exit reason as CSV", 0 },
+	{ "guest-syms", OPT_GUEST_SYMS, "GUEST=FILE", 0, "Name --rip's addresses with a guest kernel's "
+	  "System.map or a copy of its /proc/kallsyms; GUEST a name glob or pid; repeatable", 0 },
+	{ "guest-kaslr", OPT_GUEST_KASLR, "GUEST=OFFSET", 0, "The guest kernel's KASLR offset for its "
+	  "System.map (_text in its /proc/kallsyms minus _text in System.map), hex", 0 },
 	{ "counters", OPT_COUNTERS, NULL, 0, "KVM's own counters per guest and vCPU, nothing traced "
 	  "(no program on any event)", 0 },
 	{ "since-start", OPT_SINCE_START, NULL, 0, "--counters: counts since each VM was made, not since "
@@ -241,7 +248,8 @@ static const struct simple_option {
 	FLAG(OPT_LIST_PROBES, list_probes), FLAG(OPT_METRICS_NO_VCPU, metrics_no_vcpu),
 	FLAG(OPT_METRICS_NO_CODE, metrics_no_code), PATH(OPT_PROM_FILE, prom_path),
 	FLAG(OPT_NO_TIME, no_time), FLAG(OPT_PER_VCPU, per_vcpu), PATH(OPT_SLOW_LOG, slow_log_path),
-	FLAG(OPT_COUNTERS, counters), FLAG(OPT_SINCE_START, since_start),
+	FLAG(OPT_COUNTERS, counters), FLAG(OPT_SINCE_START, since_start), FLAG(OPT_RIP, rips),
+	PATH(OPT_CSV_RIPS, csv_rips_path),
 };
 
 /* True when key is one of simple_options (then it is set). */
@@ -394,6 +402,29 @@ static error_t parse_value_option(struct parse_state *ps, int key, char *arg)
 			return fail(ps, "too many --tid options (at most %d)", MAX_PID_FILTER);
 		o->tids[o->nr_tids++] = v;
 		return 0;
+	case OPT_GUEST_SYMS:
+	case OPT_GUEST_KASLR: {
+		const char *eq = strchr(arg, '=');
+		const char **list = key == OPT_GUEST_SYMS ? o->guest_syms : o->guest_kaslr;
+		int *n = key == OPT_GUEST_SYMS ? &o->nr_guest_syms : &o->nr_guest_kaslr;
+		const char *opt = key == OPT_GUEST_SYMS ? "--guest-syms" : "--guest-kaslr";
+
+		if (!eq || eq == arg || !eq[1])
+			return fail(ps, "invalid %s '%s': expected GUEST=%s", opt, arg,
+				    key == OPT_GUEST_SYMS ? "FILE" : "OFFSET");
+		if (key == OPT_GUEST_KASLR) {
+			char *end;
+
+			errno = 0;
+			strtoull(eq + 1, &end, 16);
+			if (errno || *end || !isxdigit((unsigned char)eq[1]))
+				return fail(ps, "invalid --guest-kaslr '%s': the offset is a hex number", arg);
+		}
+		if (*n == MAX_GUEST_SYMS)
+			return fail(ps, "too many %s options (at most %d)", opt, MAX_GUEST_SYMS);
+		list[(*n)++] = arg;
+		return 0;
+	}
 	case OPT_SLOW:
 		if (!parse_duration_ns(arg, &o->slow_ns))
 			return fail(ps, "invalid --slow '%s': expected a duration with its unit, "
@@ -410,7 +441,7 @@ static int check_output_names(struct parse_state *ps)
 	const struct options *o = ps->opts;
 	const char *const paths[] = { o->csv_path, o->csv_series_path, o->json_path,
 				      o->json_series_path, o->csv_insns_path, o->prom_path,
-				      o->slow_log_path };
+				      o->slow_log_path, o->csv_rips_path };
 	static const char *const clash[] = {
 		NULL, "--csv and --csv-series name the same file '%s'",
 		"--json and a CSV option name the same file '%s'",
@@ -418,6 +449,7 @@ static int check_output_names(struct parse_state *ps)
 		"--csv-insns and another output option name the same file '%s'",
 		"--prom-file and another output option name the same file '%s'",
 		"--slow-log and another output option name the same file '%s'",
+		"--csv-rips and another output option name the same file '%s'",
 	};
 
 	for (size_t j = 1; j < ARRAY_SIZE(paths); j++)
@@ -440,16 +472,21 @@ static int check_options(struct parse_state *ps)
 			    o->max_keys);
 	if (o->list_probes && (o->csv_path || o->csv_series_path || o->json_path ||
 			       o->json_series_path || o->csv_insns_path || o->prom_path ||
-			       o->slow_log_path))
+			       o->slow_log_path || o->csv_rips_path))
 		return fail(ps, "--list-probes writes no files: drop --csv/--csv-series/--json/"
 			    "--json-series/--csv-insns/--prom-file/--slow-log");
 	if (o->slow_log_path && !o->slow_ns)
 		return fail(ps, "--slow-log needs --slow DURATION");
+	if ((o->csv_rips_path || o->nr_guest_syms) && !o->rips)
+		return fail(ps, "--csv-rips and --guest-syms need --rip");
+	if (o->nr_guest_kaslr && !o->nr_guest_syms)
+		return fail(ps, "--guest-kaslr needs --guest-syms GUEST=FILE");
 	if (o->since_start && !o->counters)
 		return fail(ps, "--since-start needs --counters");
 	if (o->counters && (o->classes || o->slow_ns || o->insns || o->nr_tids || o->vcpu >= 0 ||
-			    o->attach != ATTACH_AUTO))
-		return fail(ps, "--counters traces nothing: drop -e, --slow, --insns, --tid, --vcpu and --attach");
+			    o->attach != ATTACH_AUTO || o->rips))
+		return fail(ps, "--counters traces nothing: drop -e, --slow, --insns, --rip, --tid, --vcpu and "
+			    "--attach");
 	if (o->command && o->nr_pids)
 		return fail(ps, "-p and -- COMMAND: the command's process tree chooses the guests");
 	if (o->command && o->list_probes)

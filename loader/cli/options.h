@@ -57,6 +57,13 @@ struct options {
 	const char *slow_log_path;	/* --slow-log: where (stderr without it) */
 	char **command;		/* -- COMMAND [ARGS...]: NULL-terminated; NULL none */
 	bool counters;		/* --counters: KVM's counters alone, nothing attached to any event */
+	bool rips;		/* --rip: exits by guest address */
+	const char *csv_rips_path;	/* --csv-rips FILE */
+#define MAX_GUEST_SYMS 16
+	const char *guest_syms[MAX_GUEST_SYMS];	/* --guest-syms GUEST=FILE, as given */
+	int nr_guest_syms;
+	const char *guest_kaslr[MAX_GUEST_SYMS];	/* --guest-kaslr GUEST=OFFSET, as given */
+	int nr_guest_kaslr;
 	bool since_start;	/* --since-start: --counters since each VM was made */
 };
 

@@ -15,6 +15,7 @@
 #include "collect/procfs.h"
 #include "model/insns.h"
 #include "model/latency.h"
+#include "model/rips.h"
 
 #define ROUND_UP8(x) (((x) + 7) & ~(size_t)7)
 
@@ -22,7 +23,7 @@ int map_reader_init(struct map_reader *m, int ncpus, size_t max_keys)
 {
 	*m = (struct map_reader){ .ncpus = ncpus, .counts_fd = -1, .hot_fd = -1, .latency_fd = -1,
 				  .drops_fd = -1, .insns_fd = -1, .failed_fd = -1,
-				  .threads_fd = -1, .flush_fd = -1,
+				  .threads_fd = -1, .rips_fd = -1, .flush_fd = -1,
 				  .guest_made_fd = -1, .guest_freed_fd = -1, .max_keys = max_keys };
 	/* per-CPU values are the largest; one buffer fits any map */
 	m->keys = calloc(max_keys, sizeof(struct trap_key));
@@ -532,19 +533,61 @@ static int read_times(struct map_reader *m, struct trap_table *s)
 	return 0;
 }
 
-int map_read(struct map_reader *m, struct trap_table *s, struct insn_table *insns)
+/* --rip: the per-CPU counts of each (guest, reason, address). */
+static int read_rips(struct map_reader *m, struct rip_table *t)
+{
+	size_t count_size = ROUND_UP8(sizeof(__u64)) * m->ncpus;
+	long n;
+
+	if (m->rips_fd < 0 || !t)
+		return 0;
+	n = map_walk(m->rips_fd, m->keys, sizeof(struct rip_key), m->values, count_size, MAX_RIP_KEYS);
+	for (long i = 0; i < n; i++) {
+		const __u64 *per_cpu = (void *)((char *)m->values + i * count_size);
+		struct rip_row *r = rip_row_of(t, (struct rip_key *)m->keys + i);
+		__u64 sum = 0;
+
+		if (!r)
+			return -ENOMEM;
+		for (int c = 0; c < m->ncpus; c++)
+			sum += per_cpu[c];
+		if (sum < r->map_count)	/* deleted and made again */
+			r->map_count = 0;
+		r->count += sum - r->map_count;
+		r->map_count = sum;
+	}
+	return 0;
+}
+
+/* The addresses of the guests reclaim_traps deletes next, before it. */
+static void reclaim_rips(struct map_reader *m, struct rip_table *t, const struct trap_table *s)
+{
+	for (size_t i = 0; m->rips_fd >= 0 && t && i < t->nr; i++) {
+		struct rip_row *r = &t->rows[i];
+		const struct guest *g = table_find_guest(s, r->key.tgid);
+
+		if (!g || !g->ended || g->reclaimed)
+			continue;
+		bpf_map_delete_elem(m->rips_fd, &r->key);
+		r->map_count = 0;
+	}
+}
+
+int map_read(struct map_reader *m, struct trap_table *s, struct insn_table *insns, struct rip_table *rips)
 {
 	int err = read_traps(m, s);
 
 	if (!err)
 		err = read_times(m, s);
-
+	if (!err)
+		err = read_rips(m, rips);
 	return err || !insns ? err : read_insns(m, insns);
 }
 
-void map_reclaim(struct map_reader *m, struct trap_table *s, struct insn_table *insns)
+void map_reclaim(struct map_reader *m, struct trap_table *s, struct insn_table *insns, struct rip_table *rips)
 {
 	if (insns)
 		reclaim_insns(m, insns, s);
+	reclaim_rips(m, rips, s);
 	reclaim_traps(m, s);
 }

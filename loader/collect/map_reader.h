@@ -13,6 +13,7 @@ struct insn_table;
 struct map_reader {
 	int counts_fd, hot_fd, latency_fd, drops_fd, insns_fd, failed_fd;
 	int threads_fd;		/* vcpu_threads: open intervals and time, per thread */
+	int rips_fd;		/* --rip: rip_counts; -1 off */
 	int flush_fd;		/* the program that clears reclaimed keys' cache slots */
 	int guest_made_fd, guest_freed_fd;	/* each guest's share of the keys */
 	size_t max_keys;	/* the trap maps' room (--max-keys) */
@@ -30,14 +31,15 @@ struct map_reader {
 int map_reader_init(struct map_reader *m, int ncpus, size_t max_keys);
 void map_reader_free(struct map_reader *m);
 
-/* Reads the maps into the tables (insns may be NULL); 0 or -errno. */
-int map_read(struct map_reader *m, struct trap_table *s, struct insn_table *insns);
+struct rip_table;
+/* Reads the maps into the tables (insns and rips may be NULL); 0 or -errno. */
+int map_read(struct map_reader *m, struct trap_table *s, struct insn_table *insns, struct rip_table *rips);
 
 /* Marks guests whose process is gone (or whose pid now belongs to a process
  * started later) as ended; deletes the map entries, cache slots and open
  * starts of guests that were already ended at the previous read (their last
  * events have been read by now), and retires them. */
-void map_reclaim(struct map_reader *m, struct trap_table *s, struct insn_table *insns);
+void map_reclaim(struct map_reader *m, struct trap_table *s, struct insn_table *insns, struct rip_table *rips);
 
 /* Walks a map's keys into keys/values (at most max entries, key_size and
  * value_size apart), skipping entries deleted under the walk: the count. */

@@ -159,6 +159,7 @@ static int load(struct session *s, const struct options *opts)
 	s->skel->rodata->filter_by_vcpu = opts->vcpu >= 0;
 	s->skel->rodata->filter_vcpu = opts->vcpu;
 	s->skel->rodata->slow_ns = opts->slow_ns;
+	s->skel->rodata->count_rips = opts->rips;
 	s->skel->rodata->tree_root = s->tree_root;
 	s->skel->rodata->count_halt = class_traced_here(CLASS_HALT);
 	bpf_map__set_max_entries(s->skel->maps.trap_counts, opts->max_keys);
@@ -167,6 +168,8 @@ static int load(struct session *s, const struct options *opts)
 		bpf_map__set_max_entries(s->skel->maps.insn_counts, 1);
 	if (!opts->slow_ns)
 		bpf_map__set_max_entries(s->skel->maps.slow_traps, getpagesize());
+	if (!opts->rips)
+		bpf_map__set_max_entries(s->skel->maps.rip_counts, 1);
 	if (apply_plan(s->skel->obj, &s->plan))
 		return -1;
 	bpf_program__set_autoload(s->skel->progs.flush_hot, true);	/* run, never attached */
@@ -237,7 +240,7 @@ static int ready_reads(struct session *s, const struct options *opts)
 	struct map_reader *m = &s->reader;
 
 	if (map_reader_init(m, libbpf_num_possible_cpus(), opts->max_keys) || table_init(&s->table, &procfs_source) ||
-	    insns_init(&s->insns)) {
+	    insns_init(&s->insns) || rips_init(&s->rips)) {
 		fprintf(stderr, "kvmprof: out of memory\n");
 		return -1;
 	}
@@ -248,10 +251,15 @@ static int ready_reads(struct session *s, const struct options *opts)
 	m->insns_fd = opts->insns ? bpf_map__fd(k->maps.insn_counts) : -1;
 	m->failed_fd = bpf_map__fd(k->maps.failed_insns);
 	m->threads_fd = bpf_map__fd(k->maps.vcpu_threads);
+	m->rips_fd = opts->rips ? bpf_map__fd(k->maps.rip_counts) : -1;
 	m->flush_fd = bpf_program__fd(k->progs.flush_hot);
 	m->guest_made_fd = bpf_map__fd(k->maps.guest_keys_made);
 	m->guest_freed_fd = bpf_map__fd(k->maps.guest_keys_freed);
 	s->table.insns = &s->insns;
+	if (opts->rips) {
+		s->table.rips = &s->rips;
+		s->rips.syms = &s->syms;
+	}
 	/* guest and exit apart once some thread was seen entering (PVM has
 	 * the tracepoints, and never fires them) */
 	s->table.time_flags = plan_timed(&s->plan) ? TIME_ON | (plan_splits_guest(&s->plan) ? TIME_ENTRIES : 0) |
@@ -332,7 +340,7 @@ int session_read(struct session *s, bool final)
 		take_counters(s, COUNTERS_POST);
 	}
 	ring_buffer__consume(s->rb);
-	err = map_read(&s->reader, &s->table, &s->insns);
+	err = map_read(&s->reader, &s->table, &s->insns, &s->rips);
 	if (err)
 		fprintf(stderr, "kvmprof: reading the maps failed: %s\n", strerror(-err));
 	if (!final)
@@ -345,7 +353,7 @@ int session_read(struct session *s, bool final)
 
 void session_reclaim(struct session *s)
 {
-	map_reclaim(&s->reader, &s->table, &s->insns);
+	map_reclaim(&s->reader, &s->table, &s->insns, &s->rips);
 }
 
 int session_ring_fd(const struct session *s)
@@ -364,6 +372,8 @@ void session_close(struct session *s)
 	insns_free(&s->insns);	/* each frees what exists: zeroed or half made */
 	kvm_stats_close(&s->stats);
 	counters_free(&s->counters);
+	rips_free(&s->rips);
+	guest_syms_free(&s->syms);
 	table_free(&s->table);
 	map_reader_free(&s->reader);
 	kvmprof_bpf__destroy(s->skel);

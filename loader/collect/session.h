@@ -8,7 +8,9 @@
 #include "collect/map_reader.h"
 #include "collect/probes.h"
 #include "model/counters.h"
+#include "model/guest_syms.h"
 #include "model/insns.h"
+#include "model/rips.h"
 #include "model/table.h"
 
 struct kvmprof_bpf;
@@ -26,6 +28,8 @@ struct session {
 	struct map_reader reader;
 	struct trap_table table;
 	struct insn_table insns;
+	struct rip_table rips;		/* --rip */
+	struct guest_syms syms;		/* --guest-syms */
 	struct kvm_stats stats;		/* KVM's counters, read around every read */
 	struct kvm_counters counters;
 	bool counters_mode;		/* --counters: nothing attached, the counters shown */

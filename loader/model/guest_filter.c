@@ -27,6 +27,7 @@ static int select_where(struct trap_table *dst, const struct trap_table *src,
 	memcpy(dst->drops, src->drops, sizeof(dst->drops));
 	dst->time_flags = src->time_flags;
 	dst->counters = src->counters;
+	dst->rips = src->rips;
 	dst->run_start_ns = src->run_start_ns;
 	dst->read_ns = src->read_ns;
 	/* one spare slot each, so that empty arrays are still allocations */

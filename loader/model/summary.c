@@ -9,6 +9,7 @@
 #include "model/devices.h"
 #include "model/insns.h"
 #include "model/latency.h"
+#include "model/rips.h"
 #include "model/summary.h"
 
 /* Does the row's count add to its guest's traps?  KVM's counters
@@ -367,6 +368,8 @@ int summary_detail(struct summary *sum, const struct trap_table *s, const struct
 		g->insns = insn_sums(s->insns, g->guest->pid, false, &g->nr_insns);
 		g->failed = insn_sums(s->insns, g->guest->pid, true, &g->nr_failed);
 	}
+	if (s->rips && rip_sums(s->rips, g->guest->pid, &g->rips, &g->nr_rips))
+		return -ENOMEM;
 	/* the self-check, where the counters were read and something traced */
 	if (s->counters && s->counters->readable && !class_traced_here(CLASS_COUNTER)) {
 		g->checks = calloc(nr_check_pairs, sizeof(*g->checks));
@@ -396,6 +399,7 @@ void summary_free(struct summary *sum)
 		free(g->devices);
 		free(g->threads);
 		free(g->checks);
+		rip_sums_free(g->rips, g->nr_rips);
 		insn_sums_free(g->insns, g->nr_insns);
 		insn_sums_free(g->failed, g->nr_failed);
 	}

@@ -9,6 +9,7 @@
 
 struct insn_sum;
 struct check_result;
+struct rip_sum;
 
 /* What the views show, built once per read from the table: per guest its
  * totals, per class its totals and latency, and (summary_detail) its codes
@@ -86,6 +87,8 @@ struct sum_guest {
 	size_t nr_threads;
 	struct insn_sum *insns, *failed;	/* most frequent first */
 	size_t nr_insns, nr_failed;
+	struct rip_sum *rips;		/* --rip: per reason its guest addresses, most first */
+	size_t nr_rips;
 	struct check_result *checks;	/* against KVM's counters (model/counters.h) */
 	size_t nr_checks;
 };

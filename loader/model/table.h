@@ -12,6 +12,7 @@
 
 struct insn_table;
 struct kvm_counters;
+struct rip_table;
 
 /* One (guest, thread, class, code), accumulated in user space so that
  * totals outlive the map entries of guests that ended. */
@@ -89,6 +90,7 @@ struct trap_table {
 	const struct insn_table *insns;	/* emulated instructions in full and
 					 * failures, owned by the caller; NULL none */
 	const struct table_source *source;
+	const struct rip_table *rips;	/* --rip's addresses (model/rips.h), owned by the caller; NULL off */
 	const struct kvm_counters *counters;	/* KVM's own (model/counters.h), owned by the
 						 * caller; NULL: none read */
 	unsigned int time_flags;	/* TIME_* (vcpu_time.h); 0: no time accounting */

@@ -6,6 +6,8 @@
 #include <sys/time.h>
 #include "model/counters.h"
 #include "model/devices.h"
+#include "model/guest_syms.h"
+#include "model/rips.h"
 #include "model/summary.h"
 #include "model/insns.h"
 #include "model/names.h"
@@ -262,5 +264,44 @@ void csv_write_insns(FILE *f, const struct trap_table *s)
 			}
 			insn_sums_free(sums, nr);
 		}
+	}
+}
+
+/* --csv-rips: a row per guest, exit reason (and detail) and guest address. */
+void csv_write_rips(FILE *f, const struct trap_table *s)
+{
+	fprintf(f, "pid,guest,class,code,code_name,detail,detail_name,rip,symbol,count,kernel\r\n");
+	for (size_t g = 0; s->rips && g < s->nr_guests; g++) {
+		struct rip_sum *sums;
+		size_t nr;
+
+		if (rip_sums(s->rips, s->guests[g].pid, &sums, &nr))
+			return;
+		for (size_t i = 0; i < nr; i++) {
+			const struct rip_sum *r = &sums[i];
+			char name[128], detail[96] = "", sym[160];
+
+			code_name(r->key.class, r->key.code, name, sizeof(name));
+			if (r->key.detail_flags)
+				exit_detail_name(r->key.detail_flags, r->key.detail, detail, sizeof(detail));
+			for (size_t j = 0; j < r->nr; j++) {
+				__u64 rip = r->rows[j]->key.rip;
+
+				fprintf(f, "%u,", s->guests[g].pid);
+				csv_field(f, s->guests[g].name);
+				fprintf(f, ",%s,0x%llx,", class_name(r->key.class), (unsigned long long)r->key.code);
+				csv_field(f, name);
+				if (r->key.detail_flags)
+					fprintf(f, ",0x%llx,", (unsigned long long)r->key.detail_flags << 32 | r->key.detail);
+				else
+					fprintf(f, ",,");
+				csv_field(f, detail);
+				fprintf(f, ",0x%llx,", (unsigned long long)rip);
+				csv_field(f, guest_sym_name(r->syms, s->guests[g].pid, s->guests[g].name, rip, sym,
+							    sizeof(sym)) ? sym : "");
+				fprintf(f, ",%llu,%d\r\n", (unsigned long long)r->rows[j]->count, rip_is_kernel(rip));
+			}
+		}
+		rip_sums_free(sums, nr);
 	}
 }

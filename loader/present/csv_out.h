@@ -26,4 +26,7 @@ void csv_write_series(FILE *f, const struct trap_table *s, double elapsed_s, dou
  * its failed emulations, one row per distinct instruction (see README). */
 void csv_write_insns(FILE *f, const struct trap_table *s);
 
+/* --csv-rips: a row per guest, exit reason and guest address. */
+void csv_write_rips(FILE *f, const struct trap_table *s);
+
 #endif

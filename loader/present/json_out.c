@@ -4,6 +4,8 @@
 #include "model/classes.h"
 #include "model/counters.h"
 #include "model/devices.h"
+#include "model/guest_syms.h"
+#include "model/rips.h"
 #include "model/insns.h"
 #include "model/latency.h"
 #include "model/names.h"
@@ -238,6 +240,48 @@ static void json_time_accounting(struct json_writer *w, unsigned int flags)
 	jw_end_object(w);
 }
 
+/* "rips": per reason its guest addresses (at most RIPS_PER_REASON, most first) */
+#define RIPS_PER_REASON 50
+static void json_rips(struct json_writer *w, const struct sum_guest *g)
+{
+	if (!g->rips)
+		return;
+	jw_name(w, "rips");
+	jw_array(w);
+	for (size_t i = 0; i < g->nr_rips; i++) {
+		const struct rip_sum *r = &g->rips[i];
+		char name[128], sym[160];
+
+		code_name(r->key.class, r->key.code, name, sizeof(name));
+		jw_object(w);
+		jw_string_field(w, "class", class_name(r->key.class));
+		jw_uint_field(w, "code", r->key.code);
+		jw_string_field(w, "name", name);
+		json_detail(w, &(struct trap_key){ .class = r->key.class, .code = r->key.code,
+						    .detail_flags = r->key.detail_flags, .detail = r->key.detail },
+			    "detail_name");
+		jw_uint_field(w, "total", r->total);
+		jw_uint_field(w, "kernel", r->kernel);
+		jw_name(w, "addresses");
+		jw_array(w);
+		for (size_t j = 0; j < r->nr && j < RIPS_PER_REASON; j++) {
+			jw_object(w);
+			jw_uint_field(w, "rip", r->rows[j]->key.rip);
+			jw_name(w, "symbol");
+			if (guest_sym_name(r->syms, g->guest->pid, g->guest->name, r->rows[j]->key.rip, sym,
+					   sizeof(sym)))
+				jw_string(w, sym);
+			else
+				jw_null(w);
+			jw_uint_field(w, "count", r->rows[j]->count);
+			jw_end_object(w);
+		}
+		jw_end_array(w);
+		jw_end_object(w);
+	}
+	jw_end_array(w);
+}
+
 static const char *const verdict_names[] = {
 	[CHECK_EQUAL] = "equal", [CHECK_WITHIN] = "within", [CHECK_DIFFERS] = "differs",
 };
@@ -343,6 +387,7 @@ void json_write_summary(FILE *f, const struct trap_table *s, double elapsed_s)
 		jw_end_array(&w);
 		json_insns(&w, g->insns, g->nr_insns, false);
 		json_insns(&w, g->failed, g->nr_failed, true);
+		json_rips(&w, g);
 		json_checks(&w, g);
 		jw_end_object(&w);
 	}

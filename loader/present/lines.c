@@ -4,6 +4,8 @@
 #include <string.h>
 #include "model/counters.h"
 #include "model/devices.h"
+#include "model/guest_syms.h"
+#include "model/rips.h"
 #include "model/insns.h"
 #include "model/latency.h"
 #include "model/names.h"
@@ -356,6 +358,37 @@ static void render_class(const struct sink *k, const struct sum_guest *g, int cl
 	}
 }
 
+/* --rip: per exit reason (and detail) the guest addresses it came from,
+ * with the guest kernel's share, and symbols where --guest-syms has them. */
+static void render_rips(const struct sink *k, const struct sum_guest *g, const struct detail_view *v)
+{
+	int reasons = v->top ? v->top : 1000000, addrs = 5;
+
+	if (!g->nr_rips)
+		return;
+	sink_printf(k, LINE_BOLD, "  Guest code (--rip): the addresses the exits came from");
+	for (size_t i = 0; i < g->nr_rips && (int)i < reasons; i++) {
+		const struct rip_sum *r = &g->rips[i];
+		char name[160];
+
+		trap_name(r->key.class, r->key.code, r->key.detail_flags, r->key.detail, name, sizeof(name));
+		sink_printf(k, LINE_PLAIN, "    %s: %llu exits, %.1f%% in the guest kernel", name,
+			    (unsigned long long)r->total, r->total ? 100.0 * r->kernel / r->total : 0);
+		for (size_t j = 0; j < r->nr && (int)j < addrs; j++) {
+			char sym[160] = "";
+
+			if (!guest_sym_name(r->syms, g->guest->pid, g->guest->name, r->rows[j]->key.rip, sym,
+					    sizeof(sym)) && r->syms && r->syms->nr)
+				snprintf(sym, sizeof(sym), "?");
+			sink_printf(k, LINE_PLAIN, "      0x%-18llx %-40s %12llu %6.2f%%",
+				    (unsigned long long)r->rows[j]->key.rip, sym,
+				    (unsigned long long)r->rows[j]->count, 100.0 * r->rows[j]->count / r->total);
+		}
+		if (r->nr > (size_t)addrs)
+			sink_printf(k, LINE_PLAIN, "      ... %zu more addresses (see --csv-rips)", r->nr - addrs);
+	}
+}
+
 /* Emulated instructions (failed false) or failed emulations, most
  * frequent first, each with its bytes, mode and addresses. */
 static void render_insns(const struct sink *k, const struct insn_sum *sums, size_t nr, bool failed,
@@ -407,6 +440,7 @@ void render_guest_detail(const struct sink *k, const struct sum_guest *g, const 
 	for (int c = 0; c < NR_CLASSES; c++)
 		if (g->classes[c].total || g->classes[c].interval)
 			render_class(k, g, c, v);
+	render_rips(k, g, v);
 	render_insns(k, g->insns, g->nr_insns, false, v);
 	render_insns(k, g->failed, g->nr_failed, true, v);
 	if (!v->interval_rates)

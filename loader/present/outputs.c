@@ -21,6 +21,7 @@ int outputs_init(struct outputs *o, const struct options *opts)
 		[OUT_CSV_INSNS] = { opts->csv_insns_path, "--csv-insns" },
 		[OUT_PROM] = { opts->prom_path, "--prom-file" },
 		[OUT_SLOW_LOG] = { opts->slow_log_path, "--slow-log" },
+		[OUT_CSV_RIPS] = { opts->csv_rips_path, "--csv-rips" },
 	};
 
 	o->opts = opts;
@@ -197,6 +198,11 @@ static void write_insns(FILE *f, const struct trap_table *s, double elapsed_s)
 	csv_write_insns(f, s);
 }
 
+static void write_rips(FILE *f, const struct trap_table *s, double elapsed_s)
+{
+	csv_write_rips(f, s);
+}
+
 int outputs_final(struct outputs *o, const struct trap_table *shown, double elapsed_s)
 {
 	/* the files first: a stdout that blocks (a reader that stopped
@@ -205,6 +211,7 @@ int outputs_final(struct outputs *o, const struct trap_table *shown, double elap
 	write_file(o, OUT_CSV, shown, elapsed_s, write_histograms);
 	write_file(o, OUT_JSON, shown, elapsed_s, json_write_summary);
 	write_file(o, OUT_CSV_INSNS, shown, elapsed_s, write_insns);
+	write_file(o, OUT_CSV_RIPS, shown, elapsed_s, write_rips);
 	if (o->prom_wait) {	/* the last read's was skipped after a failure: try once more */
 		o->prom_wait = 0;
 		write_prom(o, shown);

@@ -14,7 +14,7 @@
  * --prom-file is /metrics' text, written whole and renamed every interval.
  * Zero-initialised, outputs_close frees what exists on every path. */
 enum output_file { OUT_CSV, OUT_CSV_SERIES, OUT_JSON, OUT_JSON_SERIES, OUT_CSV_INSNS, OUT_PROM,
-		   OUT_SLOW_LOG, NR_OUTPUTS };
+		   OUT_SLOW_LOG, OUT_CSV_RIPS, NR_OUTPUTS };
 
 struct outputs {
 	const struct options *opts;

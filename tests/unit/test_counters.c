@@ -14,13 +14,13 @@ static __u64 no_start(__u32 pid)
 	return 0;
 }
 
-static struct vcpu_stats rec(__u32 pid, __u32 vcpu, __u64 exits, __u64 io)
+static struct vcpu_stats rec(__u32 pid, __u32 vcpu, __u64 exits, __u64 mmio)
 {
 	struct vcpu_stats r = { .tgid = pid, .tid = pid + 1 + vcpu, .vcpu_id = vcpu, .vm = 0xffff0000,
-				.present = 1ULL << KSTAT_EXITS | 1ULL << KSTAT_IO_EXITS };
+				.present = 1ULL << KSTAT_EXITS | 1ULL << KSTAT_MMIO_EXITS };
 
 	r.value[KSTAT_EXITS] = exits;
-	r.value[KSTAT_IO_EXITS] = io;
+	r.value[KSTAT_MMIO_EXITS] = mmio;
 	return r;
 }
 
@@ -39,7 +39,7 @@ static void test_check(void)
 	struct check_result out[64];
 	const struct check_result *exits, *io;
 	struct trap_key ek = { .tgid = 100, .tid = 101, .class = CLASS_EXIT, .code = (__u64)ISA_SVM << 32 | 0x7b };
-	struct trap_key uk = { .tgid = 100, .tid = 101, .class = CLASS_USERSPACE, .code = KVM_EXIT_IO };
+	struct trap_key uk = { .tgid = 100, .tid = 101, .class = CLASS_USERSPACE, .code = KVM_EXIT_MMIO };
 	struct vcpu_stats r[2];
 	char text[256];
 	size_t n;
@@ -63,20 +63,20 @@ static void test_check(void)
 	table_row(&s, &uk, true)->count = 37;
 	n = counters_check(&c, &s, table_guest(&s, 100), out);
 	exits = find(out, n, KSTAT_EXITS);
-	io = find(out, n, KSTAT_IO_EXITS);
+	io = find(out, n, KSTAT_MMIO_EXITS);
 	CHECK(exits && exits->kvm_low == 500 + 200 && exits->kvm_high == 515 + 200, "the window: %llu..%llu",
 	      exits ? (unsigned long long)exits->kvm_low : 0, exits ? (unsigned long long)exits->kvm_high : 0);
 	CHECK(exits && exits->verdict == CHECK_WITHIN, "700 in 700..715: within");
-	CHECK(io && io->kvm_low == 37 && io->kvm_high == 37 && io->verdict == CHECK_EQUAL, "io_exits 37 = 37");
+	CHECK(io && io->kvm_low == 37 && io->kvm_high == 37 && io->verdict == CHECK_EQUAL, "mmio_exits 37 = 37");
 	check_text(io, text, sizeof(text));
-	CHECK_STR(text, "io_exits 37 = KVM 37");
+	CHECK_STR(text, "mmio_exits 37 = KVM 37");
 	/* a wrong pair: kvmprof's count off by one is a difference, said */
 	table_row(&s, &uk, false)->count = 38;
 	n = counters_check(&c, &s, table_guest(&s, 100), out);
-	io = find(out, n, KSTAT_IO_EXITS);
+	io = find(out, n, KSTAT_MMIO_EXITS);
 	CHECK(io && io->verdict == CHECK_DIFFERS && io->why, "38 against 37 differs, with a cause");
 	check_text(io, text, sizeof(text));
-	CHECK(strstr(text, "io_exits 38 != KVM 37 (+1:") == text, "said: %s", text);
+	CHECK(strstr(text, "mmio_exits 38 != KVM 37 (+1:") == text, "said: %s", text);
 	/* the guest ended: vCPUs gone at the last read, only a lower bound */
 	CHECK(!counters_take(&c, r, 0, COUNTERS_PRE, no_start) && !counters_take(&c, r, 0, COUNTERS_POST, no_start),
 	      "a read without them");
@@ -90,7 +90,7 @@ static void test_check(void)
 	/* not traced (-e): no check for its pairs */
 	classes_choose(1UL << CLASS_EXIT);
 	n = counters_check(&c, &s, table_guest(&s, 100), out);
-	CHECK(!find(out, n, KSTAT_IO_EXITS) && find(out, n, KSTAT_EXITS), "userspace not chosen: no io_exits check");
+	CHECK(!find(out, n, KSTAT_MMIO_EXITS) && find(out, n, KSTAT_EXITS), "userspace not chosen: no mmio_exits check");
 	classes_choose(0);
 	CHECK_STR(kvm_stat_name(KSTAT_HALT_WAIT_NS), "halt_wait_ns");
 	table_free(&s);

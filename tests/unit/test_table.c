@@ -102,9 +102,9 @@ static void test_pid_reuse(void)
 	}
 	table_note_thread(&s, pid, pid, "CPU 0/KVM", "first");
 	table_row(&s, &key, true)->count = 9;
-	map_reclaim(&no_maps, &s, NULL);	/* found gone: ended */
+	map_reclaim(&no_maps, &s, NULL, NULL);	/* found gone: ended */
 	CHECK(s.guests[0].ended && !s.guests[0].retired, "ended, not yet retired");
-	map_reclaim(&no_maps, &s, NULL);	/* its entries deleted: retired */
+	map_reclaim(&no_maps, &s, NULL, NULL);	/* its entries deleted: retired */
 	CHECK(s.guests[0].ended && s.guests[0].retired, "then retired");
 	/* the same pid and thread id again, another process (met in the maps
 	 * first, then its ring buffer record names it) */
