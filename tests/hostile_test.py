@@ -276,6 +276,11 @@ def test_privileges(outdir):
     res = one_run(["--pio", "5"], "caps2")
     rc, _, err = finish(t, signal.SIGINT)
     check_exact(read_csv(f"{outdir}/caps.csv"), res, "counts and files exact without the capabilities")
+    # a service whose bounding set lacks CAP_DAC_OVERRIDE (kvmprof-exporter's) still writes files
+    rc, _, err = run_quick(["setpriv", "--bounding-set=-dac_override", "--inh-caps=-all", KVMPROF, "-q",
+                            "-d", "0.5", "--csv", f"{outdir}/nodac.csv"])
+    check(rc == 0 and os.path.exists(f"{outdir}/nodac.csv"),
+          f"without CAP_DAC_OVERRIDE in the bounding set: runs, writes its file: {rc} {err}")
     sock = f"{outdir}/m.sock"
     t = start([KVMPROF, "-q", "-i", "0.3", "--listen", f"unix:{sock}"])
     mode = os.stat(sock).st_mode

@@ -7,12 +7,26 @@
 #include <sys/prctl.h>
 #include "collect/privileges.h"
 
+/* Is cap in the process's permitted set now?  A service's bounding set
+ * may lack it: keeping it would then fail (EPERM). */
+static bool permitted(cap_value_t cap)
+{
+	cap_t now = cap_get_proc();
+	cap_flag_value_t v = CAP_CLEAR;
+
+	if (now)
+		cap_get_flag(now, cap, CAP_PERMITTED, &v);
+	cap_free(now);
+	return v == CAP_SET;
+}
+
 int drop_privileges(bool keep_files)
 {
 	cap_value_t dac = CAP_DAC_OVERRIDE;
 	cap_t caps = cap_init();	/* every set empty */
 	int err = 0;
 
+	keep_files = keep_files && permitted(dac);
 	if (!caps ||
 	    (keep_files && (cap_set_flag(caps, CAP_EFFECTIVE, 1, &dac, CAP_SET) ||
 			    cap_set_flag(caps, CAP_PERMITTED, 1, &dac, CAP_SET))) ||
