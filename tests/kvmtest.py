@@ -158,12 +158,13 @@ def read_csv(path):
     """Per (pid, class, code_name): count, latency count, min; one entry per key row.
     A key's bucket rows come one after another (a pid reused by a later guest
     can repeat pid, tid, class and code further down: another key row).
-    The vcpu_time rows (time, not traps) are read_time_csv's."""
+    The vcpu_time rows (time, not traps) are read_time_csv's; the check rows
+    (against KVM's counters) read_check_csv's."""
     rows = {}
     prev = None
     with open(path, newline="") as f:
         for r in csv.DictReader(f):
-            if r["class"] == "vcpu_time":
+            if r["class"] in ("vcpu_time", "check"):
                 continue
             # a key is (tid, code, detail); exits split by detail under one code_name
             key = (int(r["pid"]), r["guest"], r["class"], r["code"], r["tid"], r["detail"])
@@ -198,6 +199,18 @@ def read_time_csv(path):
                 t = out.setdefault((int(r["pid"]), int(r["tid"])), {})
                 t[r["code_name"]] = int(r["count"])
                 t["wall"] = int(r["wall_ns"])
+    return out
+
+
+def read_check_csv(path):
+    """The check rows: {(pid, pair): (kvmprof, kvm_low, kvm_high or None, verdict)}."""
+    out = {}
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            if r["class"] == "check":
+                out[(int(r["pid"]), r["code_name"])] = (int(r["count"]), int(r["kvm_low"]),
+                                                        int(r["kvm_high"]) if r["kvm_high"] else None,
+                                                        r["verdict"])
     return out
 
 

@@ -428,8 +428,10 @@ static void plan_tracepoint(struct probe_plan *plan, int ev)
 	if (!events[ev].has_btf && !events[ev].by_name)	/* a syscall's record: fixed ABI */
 		return;
 	snprintf(name, sizeof(name), "trace_event_raw_%s", events[ev].name);
-	/* the test hook: as on a kernel without module BTF (README, Tests) */
-	if (btf_has(name, BTF_KIND_STRUCT) && !getenv("KVMPROF_RECORDS_FROM_TRACEFS"))
+	/* the test hook: as on a kernel without module BTF (README, Tests),
+	 * where KVM's records are in no BTF; vmlinux's (sched) always are */
+	if (btf_has(name, BTF_KIND_STRUCT) && (!getenv("KVMPROF_RECORDS_FROM_TRACEFS") ||
+					       strcmp(events[ev].system, "kvm")))
 		return;
 	plan->record_from_tracefs[ev] = true;
 	note_add(plan, ev, "record layout from tracefs (struct %s is in no BTF)", name);

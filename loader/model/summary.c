@@ -149,6 +149,7 @@ double group_order_figure(const struct sum_group *g, enum code_order order)
 struct order_ctx {
 	const struct sum_code *codes;
 	const double *group_total, *own;
+	const __u64 *group_count;	/* ties (codes without a latency) by count */
 };
 
 static int code_order(const void *a, const void *b, void *arg)
@@ -161,10 +162,14 @@ static int code_order(const void *a, const void *b, void *arg)
 		return x->key.class < y->key.class ? -1 : 1;
 	if (o->group_total[i] != o->group_total[j])
 		return o->group_total[i] > o->group_total[j] ? -1 : 1;
+	if (o->group_count[i] != o->group_count[j])
+		return o->group_count[i] > o->group_count[j] ? -1 : 1;
 	if (x->key.code != y->key.code)
 		return x->key.code < y->key.code ? -1 : 1;
 	if (o->own[i] != o->own[j])
 		return o->own[i] > o->own[j] ? -1 : 1;
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
 	return key_order(&x->key, &y->key);
 }
 
@@ -175,6 +180,7 @@ static int merge_codes(struct sum_guest *g, const struct trap_table *s, const st
 	size_t gi = g->guest - s->guests, n = 0, merged = 0, *order = NULL;
 	struct sum_code *codes = NULL, *sorted = NULL;
 	double *group_total = NULL, *own = NULL;
+	__u64 *group_count = NULL;
 	int err = -ENOMEM;
 
 	for (size_t r = table_rows_first(s, g->guest); r < s->nr_rows; r = table_rows_next(s, r))
@@ -209,9 +215,10 @@ static int merge_codes(struct sum_guest *g, const struct trap_table *s, const st
 	/* a code's details are adjacent now: their total orders the code */
 	group_total = calloc(merged + 1, sizeof(*group_total));
 	own = calloc(merged + 1, sizeof(*own));
+	group_count = calloc(merged + 1, sizeof(*group_count));
 	order = calloc(merged + 1, sizeof(*order));
 	sorted = calloc(merged + 1, sizeof(*sorted));
-	if (!group_total || !own || !order || !sorted)
+	if (!group_total || !own || !group_count || !order || !sorted)
 		goto out;
 	for (size_t i = 0, e; i < merged; i = e) {
 		struct trap_latency lat = {};
@@ -223,13 +230,16 @@ static int merge_codes(struct sum_guest *g, const struct trap_table *s, const st
 			latency_add(&lat, &codes[e].lat);
 			own[e] = order_figure(by, codes[e].total, &codes[e].lat);
 		}
-		for (size_t j = i; j < e; j++)
+		for (size_t j = i; j < e; j++) {
 			group_total[j] = order_figure(by, total, &lat);
+			group_count[j] = total;
+		}
 	}
 	for (size_t i = 0; i < merged; i++)
 		order[i] = i;
 	qsort_r(order, merged, sizeof(*order), code_order,
-		&(struct order_ctx){ .codes = codes, .group_total = group_total, .own = own });
+		&(struct order_ctx){ .codes = codes, .group_total = group_total, .own = own,
+				     .group_count = group_count });
 	for (size_t i = 0; i < merged; i++)
 		sorted[i] = codes[order[i]];
 	g->codes = sorted;
@@ -242,6 +252,7 @@ out:
 	free(order);
 	free(group_total);
 	free(own);
+	free(group_count);
 	return err;
 }
 

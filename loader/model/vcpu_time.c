@@ -12,6 +12,7 @@ void thread_time_update(struct thread_time *t, const struct vcpu_thread *rec, __
 			__u64 prev_read, __u64 now)
 {
 	__u64 measured[NR_TIME_STATES], before[NR_TIME_STATES], wall_start, wall_end, first, sum = 0;
+	bool first_seen;
 
 	for (int s = 0; s < NR_TIME_STATES; s++) {
 		measured[s] = rec->time_ns[s];
@@ -20,6 +21,7 @@ void thread_time_update(struct thread_time *t, const struct vcpu_thread *rec, __
 	/* the open segment, up to this read */
 	if (!rec->end_ns && rec->state < NR_TIME_STATES && now > rec->since_ns)
 		measured[rec->state] += now - rec->since_ns;
+	first_seen = !t->seen;
 	t->seen = true;
 	t->read_at = now;
 	t->entered |= rec->entries > 0;
@@ -36,7 +38,10 @@ void thread_time_update(struct thread_time *t, const struct vcpu_thread *rec, __
 		t->ns[s] = max_u64(t->ns[s], measured[s]);
 	t->ns[TIME_OUTSIDE] = max_u64(t->ns[TIME_OUTSIDE], first + measured[TIME_OUTSIDE]);
 	t->wall = wall_end > wall_start ? wall_end - wall_start : 0;
-	wall_start = max_u64(wall_start, prev_read);
+	/* first seen: its interval is all of its wall so far, so that the
+	 * intervals sum to the totals */
+	if (!first_seen)
+		wall_start = max_u64(wall_start, prev_read);
 	t->interval_wall = wall_end > wall_start ? wall_end - wall_start : 0;
 	for (int s = TIME_OUTSIDE + 1; s < NR_TIME_STATES; s++) {
 		t->interval[s] = t->ns[s] - before[s];
