@@ -495,6 +495,9 @@ int plan_probes(enum attach_mode mode, bool timed, struct probe_plan *plan)
 			note_add(plan, ev, "%s not chosen (-e)", class_name(e->class));
 			continue;
 		}
+		if (!class_traced_here(e->class))	/* attached for the time alone */
+			note_add(plan, ev, "%s not chosen (-e): attached for the vCPU time accounting",
+				 class_name(e->class));
 		if (function_mode && e->functions[0].function) {
 			with_functions++;
 			plan->function[ev] = plan_function(plan, ev, mode == ATTACH_KPROBE, &refused);

@@ -167,11 +167,12 @@ static void json_classes(struct json_writer *w)
 	for (int c = 0; c < NR_CLASSES; c++)
 		if (class_of_this_arch(c) && !class_untraced_why(c))
 			jw_string(w, class_name(c));
+	/* KVM's counters are --counters' alone, not a class to trace */
 	jw_end_array(w);
 	jw_name(w, "not_traced");
 	jw_array(w);
 	for (int c = 0; c < NR_CLASSES; c++) {
-		if (!class_of_this_arch(c) || !class_untraced_why(c))
+		if (!class_of_this_arch(c) || !class_untraced_why(c) || class_table[c].counters)
 			continue;
 		jw_object(w);
 		jw_string_field(w, "class", class_name(c));

@@ -402,8 +402,8 @@ static void put_totals(FILE *f, const struct metrics *m, const struct trap_table
 		live, ended);
 	fprintf(f, "# HELP kvmprof_class_traced 1 when the class is traced, 0 when not (not chosen with "
 		"-e, or no event for it in this kernel).\n# TYPE kvmprof_class_traced gauge\n");
-	for (int c = 0; c < NR_CLASSES; c++)
-		if (class_of_this_arch(c))
+	for (int c = 0; c < NR_CLASSES; c++)	/* KVM's counters only where --counters shows them */
+		if (class_of_this_arch(c) && (!class_table[c].counters || class_traced_here(c)))
 			fprintf(f, "kvmprof_class_traced{class=\"%s\"} %d\n", class_name(c),
 				!class_untraced_why(c));
 }
