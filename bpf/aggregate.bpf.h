@@ -308,16 +308,23 @@ static __always_inline void count_trap(__u32 class, __u64 code)
 		count_key(&key);
 }
 
-/* Adds ns to the squares: fine below 2^LAT_SQ_FINE ns, coarse above. */
+/* Adds ns's squared distance from the key's first sample to the squares:
+ * fine below 2^LAT_SQ_FINE ns, coarse above.  Two CPUs making a key's
+ * first samples at once may both set the reference (no cmpxchg before
+ * Linux 5.12): at worst its first samples are off by their difference. */
 static __always_inline void add_square(struct trap_latency *l, __u64 ns)
 {
-	if (ns < 1ULL << LAT_SQ_FINE) {
-		__sync_fetch_and_add(&l->sum_sq_fine, ns * ns);
+	__u64 ref = l->ref_ns, d;
+
+	if (!ref)
+		l->ref_ns = ref = ns + 1;
+	d = ns + 1 >= ref ? ns + 1 - ref : ref - ns - 1;
+	if (d < 1ULL << LAT_SQ_FINE) {
+		__sync_fetch_and_add(&l->sum_sq_fine, d * d);
 	} else {
 		/* rounded, not cut: a cut would bias every square down by
-		 * about ns * 2^LAT_SQ_COARSE_SHIFT, more than a tight
-		 * distribution's whole variance */
-		__u64 c = (ns + (1ULL << (LAT_SQ_COARSE_SHIFT - 1))) >> LAT_SQ_COARSE_SHIFT;
+		 * about d * 2^LAT_SQ_COARSE_SHIFT */
+		__u64 c = (d + (1ULL << (LAT_SQ_COARSE_SHIFT - 1))) >> LAT_SQ_COARSE_SHIFT;
 
 		__sync_fetch_and_add(&l->sum_sq_coarse, c * c);
 	}

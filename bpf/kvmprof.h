@@ -236,10 +236,13 @@ struct trap_latency {
 	__u64 sum_ns;
 	__u64 min_ns;	/* 0 until the first sample; samples count as >= 1 ns */
 	__u64 max_ns;
-	/* The samples' squares, for the deviation: those below 2^LAT_SQ_FINE ns
-	 * in ns^2, the longer ones in (ns >> LAT_SQ_COARSE_SHIFT)^2.  Both wrap;
-	 * the loader takes each read's difference, which stays below 2^64 for
-	 * anything one key's thread can spend between two reads. */
+	/* The samples' squared distances from a reference, for the deviation:
+	 * ref_ns - 1 is the key's first sample (0: none yet), so a tight
+	 * distribution's squares stay small and exact; distances below
+	 * 2^LAT_SQ_FINE ns in ns^2, the longer ones in (ns >> LAT_SQ_COARSE_SHIFT)^2.
+	 * Both wrap; the loader takes each read's difference, which stays
+	 * below 2^64 for anything one key's thread can spend between two reads. */
+	__u64 ref_ns;
 	__u64 sum_sq_fine;
 	__u64 sum_sq_coarse;
 	__u64 slots[LAT_SLOTS];

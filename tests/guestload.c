@@ -4,12 +4,21 @@
  *
  * guestload [-g GUESTS] [-c VCPUS] [--pio N] [--pio-in N] [--mmio-read N] [--mmio-write N]
  *           [--cpuid N] [--hlt N] [--emulate N] [--msr-read N] [--msr-write N] [--hypercall N]
- *           [--hc-nr NR] [--emul-fail N] [--sleep-us D] [--repeat R] [--duration S] [--protected]
- *           [--hyperv] [-name NAME | -name guest=NAME,...] [--wait-start FILE] [--cs-base] [--layout]
+ *           [--hc-nr NR] [--emul-fail N] [--sleep-us D [--sleep-every K]] [--repeat R] [--duration S]
+ *           [--protected] [--hyperv] [-name NAME | -name guest=NAME,...] [--wait-start FILE] [--cs-base]
+ *           [--layout] [--pin CPU] [--per-vcpu]
  * Forks GUESTS processes (default 1), each one VM with VCPUS threads named "CPU n/KVM" (default 1).
  * Every vCPU runs the same script, real mode (default) or 32-bit flat protected mode (--protected,
  * no paging), R times (--repeat, default 1), then writes port 0xf4 and stops.  N, R: 0..2^32-1.
  * --sleep-us D: after every KVM_RUN return the vCPU thread sleeps >= D us before the next KVM_RUN.
+ *   (Not after a return with -EINTR, which only the time limit causes.)
+ * --sleep-every K (1..2^32-1, needs --sleep-us): sleep only after every K-th KVM_RUN return of each vCPU,
+ *   counting that vCPU's returns (the ones above, -EINTR not counted) from 1: after returns K, 2K, ...
+ *   So with R returns a vCPU sleeps floor(R / K) times; the last return (the end signal, or the
+ *   time limit's) sleeps too when R is a multiple of K.  Default 1: every return.
+ * --pin CPU: every vCPU thread pins itself to the host CPU numbered CPU (sched_setaffinity) before its
+ *   first KVM_RUN (the VMM's main thread is not pinned); a CPU it may not use fails the vCPU (exit 1).
+ * --per-vcpu: after its guest line, each guest prints one line per vCPU (see Output).
  * --duration S: stop every vCPU after S seconds (signal + immediate_exit, the process lives on);
  *   a vCPU stopped right after a PIO/MMIO exit gets one more KVM_RUN with immediate_exit=1 so KVM
  *   completes that instruction, then the counts are rebuilt exactly from eip/ebp/edi/ecx/esi.
@@ -28,13 +37,24 @@
  * Output, one line per guest (sums over its vCPUs):
  *   guest pid=P vcpus=C mode=real|prot32 complete=0|1 pio_out= pio_in= mmio_read= mmio_write= cpuid=
  *   hlt= emulate_loop= msr_read= msr_write= hypercall= emul_fail= hc_ud= [fail_rip=] [kstat_*=]
- *   exit_internal= insns= exit_io= exit_mmio= exit_hlt= exit_intr= exit_other= kvm_run= elapsed_us=
- *   cpu_us= name=
+ *   exit_internal= insns= exit_io= exit_mmio= exit_hlt= exit_intr= exit_other= kvm_run= slept= slept_us=
+ *   elapsed_us= cpu_us= name=
+ * and with --per-vcpu, after it, one line per vCPU i (its own counts, the same meanings):
+ *   vcpu pid=P vcpu=i tid=TID kvm_run= exit_io= exit_mmio= exit_hlt= exit_intr= slept= slept_us= cpu_us=
+ *   sched_run_us= sched_wait_us=
+ * sched_run_us, sched_wait_us: from the thread's /proc/thread-self/schedstat (CONFIG_SCHED_INFO; 0 without
+ *   it), read just before its first KVM_RUN and just after its last return: its time on a CPU, and
+ *   runnable but waiting on a runqueue (what a tracer of context switches calls preempted, plus the
+ *   wait after each wake-up, e.g. from --sleep-us), over its KVM_RUN loop (with --thread-per-run the
+ *   vCPU's own thread's, which only waits for the threads that run KVM_RUN).
  * pio_out..hypercall: ops the guest executed (pio/mmio/hlt are also checked against what the VMM saw).
  * hc_ud: hypercalls that raised #UD and were skipped by the guest's #UD handler (see below).
  * fail_rip: linear guest address (CS base + offset) of the --emul-fail instruction.  exit_internal: KVM_RUN
  * returns with KVM_EXIT_INTERNAL_ERROR / KVM_INTERNAL_ERROR_EMULATION (one per emul_fail).
  * cpu_us: CPU time of the vCPU threads (the VMM's and KVM's work, not time others ran).
+ * slept: --sleep-us sleeps taken over all vCPUs (sum over vCPUs of floor(returns / K), see --sleep-every);
+ *   slept_us: their measured length (CLOCK_MONOTONIC around each sleep, from just before it is asked for
+ *   to the thread running again after it), summed; 0 0 without --sleep-us.
  * insns: guest instructions executed.  exit_*: KVM_RUN returns by run->exit_reason (exit_intr:
  * -EINTR, from the time limit); kvm_run: KVM_RUN ioctls.  kstat_*: KVM's own per-vCPU statistics
  * (KVM_GET_STATS_FD, 5.14 on; before it the VM's debugfs files; each printed only when available;
@@ -99,7 +119,8 @@
  *   kvm_fpu == 2 * kvm_run (load as KVM_RUN begins, unload before each return), kvm_exit,
  *   kvm_entry, kvm_hypercall: 0.  kstat: insn_emulation == insns, mmio_exits == mmio ops,
  *   halt_exits == hlt, io_exits 0, hypercalls 0, exits >= kvm_run + hc_ud (not exact).
- *   Every userspace exit is followed by >= D us (--sleep-us D) before the next kvm_fpu load.
+ *   Every userspace exit is followed by >= D us (--sleep-us D; every K-th with --sleep-every K) before
+ *   the next kvm_fpu load.
  * Hypercalls on the PVM host: real mode raises #UD (the emulator's vmmcall is protected-mode only);
  *   the guest's #UD handler skips it (hc_ud counts them).  In --protected mode KVM's emulator
  *   "fixes" the hypercall and re-emulates it forever (one kvm_emulate_insn per attempt, never a
@@ -123,6 +144,7 @@
 #include <getopt.h>
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -134,6 +156,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -165,7 +188,9 @@ static uint64_t opt_guests = 1, opt_vcpus = 1, opt_repeat = 1, opt_hc_nr = 0x123
 static double opt_duration;
 static int opt_protected, opt_hyperv;
 static const char *opt_name, *opt_wait_start;
-static int opt_cs_base, opt_layout;
+static int opt_cs_base, opt_layout, opt_per_vcpu;
+static uint64_t opt_sleep_every = 1;   /* --sleep-every K */
+static long opt_pin = -1;              /* --pin CPU */
 
 /* ---- the script: emitted at run time, with a map that lets the VMM tell from
  * (eip, ebp, edi, ecx) exactly how far a vCPU got when the time limit stopped it. */
@@ -310,6 +335,10 @@ struct vcpu {
 	uint64_t seen[NOPS], exit_io, exit_mmio, exit_hlt, exit_intr, exit_other, exit_fail, nrun;
 	uint64_t cnt[NOPS], insns, hc_ud;  /* reconstructed from the final registers */
 	uint64_t cpu_ns;                   /* the thread's CPU time: immune to other load */
+	uint64_t nret;                     /* KVM_RUN returns that reach the sleep (not -EINTR) */
+	uint64_t slept, slept_ns;          /* --sleep-us: sleeps taken, their measured length */
+	uint64_t run_ns, run_delay_ns;     /* /proc/thread-self/schedstat over the KVM_RUN loop */
+	pid_t tid;
 };
 static struct vcpu vcpus[MAX_VCPUS];
 static atomic_int stop;
@@ -339,17 +368,39 @@ static void vfail(struct vcpu *v, const char *fmt, ...)
 	atomic_store(&stop, 1);
 }
 
-static void sleep_after_exit(void)
+/* The calling thread's time on a CPU and waiting on a runqueue, in ns (CONFIG_SCHED_INFO). */
+static int schedstat(uint64_t *run, uint64_t *delay)
 {
-	struct timespec t;
-	if (!opt_sleep_us)
+	unsigned long long r, d;
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+	int ok = f && fscanf(f, "%llu %llu", &r, &d) == 2;
+	if (f) fclose(f);
+	if (!ok) return -1;
+	*run = r;
+	*delay = d;
+	return 0;
+}
+
+static uint64_t ts_ns(const struct timespec *t) { return t->tv_sec * 1000000000ull + (uint64_t)t->tv_nsec; }
+
+/* --sleep-us, after the vCPU's return number v->nret (counted from 1), on
+ * every --sleep-every K-th of them. */
+static void sleep_after_exit(struct vcpu *v)
+{
+	struct timespec t0, t, t1;
+	v->nret++;
+	if (!opt_sleep_us || v->nret % opt_sleep_every)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &t);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t = t0;
 	t.tv_sec += opt_sleep_us / 1000000;
 	t.tv_nsec += (opt_sleep_us % 1000000) * 1000;
 	if (t.tv_nsec >= 1000000000) { t.tv_sec++; t.tv_nsec -= 1000000000; }
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
 		;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	v->slept++;
+	v->slept_ns += ts_ns(&t1) - ts_ns(&t0);
 }
 
 /* Where did the vCPU stop?  Fills v->cnt[] and v->insns from eip/ebp/edi/ecx
@@ -440,8 +491,18 @@ static void *vcpu_thread(void *arg)
 
 	snprintf(name, sizeof name, "CPU %d/KVM", v->id);
 	prctl(PR_SET_NAME, name);
+	v->tid = (pid_t)syscall(SYS_gettid);
+	if (opt_pin >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET((int)opt_pin, &set);
+		if (sched_setaffinity(0, sizeof set, &set))
+			vfail(v, "vcpu %d: sched_setaffinity to CPU %ld: %s", v->id, opt_pin, strerror(errno));
+	}
 	pthread_barrier_wait(&named);
 	pthread_barrier_wait(&started);
+	uint64_t run0 = 0, delay0 = 0;
+	int have_ss = !schedstat(&run0, &delay0);
 	while (!atomic_load(&stop)) {
 		int r = kvm_run(v, name);
 		v->nrun++;
@@ -526,7 +587,7 @@ static void *vcpu_thread(void *arg)
 			v->exit_other++;
 			vfail(v, "vcpu %d: unexpected exit reason %u", v->id, run->exit_reason);
 		}
-		sleep_after_exit();
+		sleep_after_exit(v);
 		if (v->done || v->err)
 			break;
 	}
@@ -542,6 +603,11 @@ static void *vcpu_thread(void *arg)
 	struct timespec cpu;
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
 	v->cpu_ns = cpu.tv_sec * 1000000000ull + cpu.tv_nsec;
+	uint64_t run1, delay1;
+	if (!schedstat(&run1, &delay1) && have_ss) {
+		v->run_ns = run1 - run0;
+		v->run_delay_ns = delay1 - delay0;
+	}
 	if (!v->err) {
 		struct kvm_regs regs;
 		struct kvm_sregs sregs;
@@ -826,6 +892,7 @@ static int run_guest(void)
 		sum.exit_hlt += v->exit_hlt; sum.exit_intr += v->exit_intr; sum.exit_other += v->exit_other;
 		sum.exit_fail += v->exit_fail;
 		sum.nrun += v->nrun; sum.cpu_ns += v->cpu_ns;
+		sum.slept += v->slept; sum.slept_ns += v->slept_ns;
 	}
 	int any = 0;
 	for (int k = 0; k < NKSTAT; k++)
@@ -848,12 +915,21 @@ static int run_guest(void)
 			printf(" kstat_%s=%llu", kstat_name[k], (unsigned long long)kstat[k]);
 	printf(" exit_internal=%llu", (unsigned long long)sum.exit_fail);
 	printf(" insns=%llu exit_io=%llu exit_mmio=%llu exit_hlt=%llu exit_intr=%llu exit_other=%llu kvm_run=%llu"
-	       " elapsed_us=%lld cpu_us=%llu name=%s\n",
+	       " slept=%llu slept_us=%llu elapsed_us=%lld cpu_us=%llu name=%s\n",
 	       (unsigned long long)sum.insns, (unsigned long long)sum.exit_io, (unsigned long long)sum.exit_mmio,
 	       (unsigned long long)sum.exit_hlt, (unsigned long long)sum.exit_intr, (unsigned long long)sum.exit_other,
-	       (unsigned long long)sum.nrun,
+	       (unsigned long long)sum.nrun, (unsigned long long)sum.slept, (unsigned long long)sum.slept_ns / 1000,
 	       (long long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000),
 	       (unsigned long long)sum.cpu_ns / 1000, name);
+	for (unsigned i = 0; opt_per_vcpu && i < opt_vcpus; i++) {
+		struct vcpu *v = &vcpus[i];
+		printf("vcpu pid=%d vcpu=%u tid=%d kvm_run=%llu exit_io=%llu exit_mmio=%llu exit_hlt=%llu exit_intr=%llu"
+		       " slept=%llu slept_us=%llu cpu_us=%llu sched_run_us=%llu sched_wait_us=%llu\n", (int)getpid(), i, (int)v->tid,
+		       (unsigned long long)v->nrun, (unsigned long long)v->exit_io, (unsigned long long)v->exit_mmio,
+		       (unsigned long long)v->exit_hlt, (unsigned long long)v->exit_intr, (unsigned long long)v->slept,
+		       (unsigned long long)v->slept_ns / 1000, (unsigned long long)v->cpu_ns / 1000,
+		       (unsigned long long)v->run_ns / 1000, (unsigned long long)v->run_delay_ns / 1000);
+	}
 	if (opt_layout)
 		print_layout();
 	fflush(stdout);
@@ -881,7 +957,8 @@ static uint64_t num(const char *s, const char *opt, uint64_t max)
 int main(int argc, char **argv)
 {
 	enum { O_PIO = 256, O_PIO_IN, O_MMIO_R, O_MMIO_W, O_CPUID, O_HLT, O_EMUL, O_MSR_R, O_MSR_W, O_HC,
-	       O_FAIL, O_HCNR, O_SLEEP, O_REPEAT, O_DURATION, O_PROT, O_NAME, O_WAIT, O_CSBASE, O_LAYOUT, O_HYPERV, O_THREAD_RUN };
+	       O_FAIL, O_HCNR, O_SLEEP, O_REPEAT, O_DURATION, O_PROT, O_NAME, O_WAIT, O_CSBASE, O_LAYOUT, O_HYPERV, O_THREAD_RUN,
+	       O_SLEEP_EVERY, O_PIN, O_PER_VCPU };
 	static const struct option lo[] = {
 		{ "guests", 1, 0, 'g' }, { "vcpus", 1, 0, 'c' },
 		{ "pio", 1, 0, O_PIO }, { "pio-in", 1, 0, O_PIO_IN }, { "mmio-read", 1, 0, O_MMIO_R },
@@ -891,14 +968,15 @@ int main(int argc, char **argv)
 		{ "repeat", 1, 0, O_REPEAT }, { "duration", 1, 0, O_DURATION }, { "protected", 0, 0, O_PROT }, { "hyperv", 0, 0, O_HYPERV },
 		{ "name", 1, 0, O_NAME }, { "wait-start", 1, 0, O_WAIT },
 		{ "cs-base", 0, 0, O_CSBASE }, { "layout", 0, 0, O_LAYOUT },
-		{ "thread-per-run", 0, 0, O_THREAD_RUN }, { 0, 0, 0, 0 } };
+		{ "thread-per-run", 0, 0, O_THREAD_RUN }, { "sleep-every", 1, 0, O_SLEEP_EVERY },
+		{ "pin", 1, 0, O_PIN }, { "per-vcpu", 0, 0, O_PER_VCPU }, { 0, 0, 0, 0 } };
 	/* QEMU-style "-name X": rewrite in a copy of argv, /proc/PID/cmdline keeps the original. */
 	char **av = calloc((size_t)argc + 1, sizeof *av);
 	if (!av) return 1;
 	for (int i = 0; i < argc; i++)
 		av[i] = strcmp(argv[i], "-name") ? argv[i] : "--name";
 	opterr = 0;
-	int c, li;
+	int c, li, sleep_every_given = 0;
 	while ((li = -1, c = getopt_long(argc, av, ":g:c:", lo, &li)) != -1) {
 		char o[64];
 		if (li >= 0) snprintf(o, sizeof o, "%s%s", strcmp(lo[li].name, "name") ? "--" : "-", lo[li].name);
@@ -924,12 +1002,20 @@ int main(int argc, char **argv)
 		case O_CSBASE: opt_cs_base = 1; break;
 		case O_LAYOUT: opt_layout = 1; break;
 		case O_THREAD_RUN: opt_thread_per_run = 1; break;
+		case O_SLEEP_EVERY:
+			opt_sleep_every = num(optarg, "--sleep-every", 0xffffffffu);
+			if (!opt_sleep_every) usage_err("bad value for %s", "--sleep-every");
+			sleep_every_given = 1;
+			break;
+		case O_PIN: opt_pin = (long)num(optarg, "--pin", CPU_SETSIZE - 1); break;
+		case O_PER_VCPU: opt_per_vcpu = 1; break;
 		case ':': usage_err("option %s needs a value", o); break;
 		default: usage_err("unknown option %s", o);
 		}
 	}
 	if (optind < argc) usage_err("unexpected argument %s", argv[optind]);
 	if (opt_thread_per_run && opt_duration) usage_err("%s cannot take --duration (its signal goes to the vCPU thread)", "--thread-per-run");
+	if (sleep_every_given && !opt_sleep_us) usage_err("%s needs --sleep-us", "--sleep-every");
 	if (opt_hyperv && !opt_protected) usage_err("%s needs --protected (Hyper-V hypercalls #UD in real mode)", "--hyperv");
 
 	unsigned int regs[4];

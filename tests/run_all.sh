@@ -34,6 +34,7 @@ run_suite bpf-asan ./tests/bpf_drive-asan
 run_suite integration ./tests/integration.py
 run_suite tui ./tests/tui_test.py
 run_suite metrics ./tests/metrics_test.py
+run_suite time ./tests/time_test.py
 run_suite report ./tests/report_test.py
 run_suite robustness ./tests/robustness.py
 run_suite hostile ./tests/hostile_test.py

@@ -63,8 +63,13 @@ double latency_sq_delta(const struct trap_latency *now, const struct trap_latenc
 	bool restarted = now->count < before->count;
 	__u64 fine = now->sum_sq_fine - (restarted ? 0 : before->sum_sq_fine);
 	__u64 coarse = now->sum_sq_coarse - (restarted ? 0 : before->sum_sq_coarse);
+	double n = now->count - (restarted ? 0 : before->count);
+	double sum = now->sum_ns - (restarted ? 0 : before->sum_ns);
+	double ref = now->ref_ns ? now->ref_ns - 1.0 : 0;
+	double rel = (double)fine + (double)coarse * (double)(1ULL << (2 * LAT_SQ_COARSE_SHIFT));
 
-	return (double)fine + (double)coarse * (double)(1ULL << (2 * LAT_SQ_COARSE_SHIFT));
+	/* the map's are distances from ref: sum (x - ref)^2 = sum x^2 - 2 ref sum x + n ref^2 */
+	return rel + 2 * ref * sum - n * ref * ref;
 }
 
 double latency_stddev(const struct trap_latency *l, double sq)

@@ -15,8 +15,9 @@ __u64 latency_delta_max(const struct trap_latency *now, const struct trap_latenc
 			const struct trap_latency *delta);
 /* Bucket i of the log2 histogram covers [lo, hi] ns. */
 void slot_bounds(int i, __u64 *lo, __u64 *hi);
-/* The squares the map added from before to now, in ns^2: each field's
- * difference (they wrap), the coarse one scaled. */
+/* The samples' squares (in ns^2) the map added from before to now: each
+ * field's difference (they wrap), the coarse one scaled, from distances to
+ * the key's reference back to squares. */
 double latency_sq_delta(const struct trap_latency *now, const struct trap_latency *before);
 /* The samples' standard deviation from their count, sum and squares (ns). */
 double latency_stddev(const struct trap_latency *l, double sq);

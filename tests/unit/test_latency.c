@@ -79,6 +79,14 @@ static void test_quantiles(void)
 	      latency_sq_delta(&now, &before));
 	now.count = 0;	/* deleted and made again: all of now */
 	CHECK(latency_sq_delta(&now, &before) == 400.0 + 1.0 * (1 << 20), "restarted squares");
+	/* distances from a reference, 2 ms: samples 2.000 and 2.010 ms */
+	before = (struct trap_latency){};
+	now = (struct trap_latency){ .count = 2, .sum_ns = 4010000, .ref_ns = 2000000 + 1,
+				     .sum_sq_fine = 10000ULL * 10000 };
+	sq = latency_sq_delta(&now, &before);
+	CHECK(fabs(sq - (2e6 * 2e6 + 2.01e6 * 2.01e6)) < 1, "squares from distances: %.0f", sq);
+	CHECK(fabs(latency_stddev(&now, sq) - 5000) < 0.01, "a 10 us spread at 2 ms: stddev %.4f",
+	      latency_stddev(&now, sq));
 }
 
 /* A thread's record into its time: the open segment, outside before its
