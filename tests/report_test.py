@@ -68,11 +68,18 @@ class Page(html.parser.HTMLParser):
         return out
 
 
+# rows of the CSV files that are not traps (a vCPU thread's time, checks against KVM's
+# counters): the report leaves them out
+NOT_TRAPS = ("vcpu_time", "check")
+
+
 def csv_key_totals(path):
     """(pid, class, code) -> count, and (pid, class, bucket_lo) -> samples."""
     counts, buckets, seen = {}, {}, set()
     with open(path, newline="") as f:
         for r in csv.DictReader(f):
+            if r["class"] in NOT_TRAPS:
+                continue
             pid, cls, code = int(r["pid"]), r["class"], int(r["code"], 16)
             key = (pid, r["tid"], cls, code)
             if key not in seen:
@@ -86,7 +93,7 @@ def csv_key_totals(path):
 
 def series_rows(path):
     with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+        return [r for r in csv.DictReader(f) if r["class"] not in NOT_TRAPS]
 
 
 def class_totals(counts, pid):
@@ -402,8 +409,9 @@ def test_bad_inputs(outdir):
     d = f"{outdir}/bad"
     os.makedirs(d)
     good = open(f"{outdir}/run.csv", newline="").read()
-    header = good.split("\r\n", 1)[0]
-    # rows of the 18 columns: 15, then detail, detail_name, device
+    # rows of the 18 columns: 15, then detail, detail_name, device (the columns written
+    # since are read by name and may be left out: the header is cut to these)
+    header = ",".join(good.split("\r\n", 1)[0].split(",")[:18])
     cases = {
         "unclosed.csv": (header + "\r\n" + '1,"abc,,1,pio,0x1,x,5,0,0,,,,,\r\n', "not closed"),
         "fields.csv": (header + "\r\n1,g,0,1,pio,0x1,x,5\r\n", "fields where the header has"),
@@ -433,7 +441,7 @@ def test_bad_inputs(outdir):
     check_eq(sorted(f for f in os.listdir(d) if ".tmp." in f), [], "bad inputs: no temporary file left")
     # a malformed series: the same
     with open(f"{d}/s.csv", "w", newline="") as f:
-        f.write(open(f"{outdir}/run-series.csv", newline="").read().split("\r\n", 1)[0] +
+        f.write(",".join(open(f"{outdir}/run-series.csv", newline="").read().split("\r\n", 1)[0].split(",")[:18]) +
                 "\r\n1.0,1.0,0.5,1,g,0,1,pio,0x1,x,5,10,0,0,0,,,\r\n2.0,0.5,0.5,1,g,0,1,pio,0x1,x,5,10,0,0,0,,,\r\n")
     rc, err = run_report([f"{outdir}/run.csv", f"{d}/s.csv", "-o", f"{d}/s.html"])
     check(rc == 1 and len(err) == 1 and f"{d}/s.csv:3:" in err[0] and "back in time" in err[0],
@@ -449,7 +457,9 @@ def test_bad_inputs(outdir):
         ([f"{outdir}/run.csv", "-o", f"{outdir}/run.csv"], 2, "overwrite an input"),
         ([f"{outdir}/run.csv", f"{outdir}/run.csv"], 2, "both --csv files"),
         ([f"{outdir}/run-series.csv"], 2, "needs the run's --csv"),
-        ([f"{outdir}/run.csv", f"{outdir}/run-series.csv", f"{outdir}/x.csv"], 2, "unexpected argument"),
+        # a third input is another run now (kvmprof report A.csv B.csv ...): this one is not there
+        ([f"{outdir}/run.csv", f"{outdir}/run-series.csv", f"{outdir}/x.csv"], 1, "cannot read"),
+        ([f"{outdir}/run.csv"] * 17, 2, "unexpected argument"),
         ([f"{outdir}/run.csv", "-n", "0"], 2, "invalid --top"),
     ]:
         rc, err = run_report(args)
@@ -477,8 +487,151 @@ def test_bad_inputs(outdir):
         subprocess.run(["umount", ro])
 
 
+def csv_runs_view(path):
+    """What the runs page must show of one run's CSV: its total, its guests in the order the
+    file names them (pid, name, total, class totals)."""
+    counts, _ = csv_key_totals(path)
+    names, order = {}, []
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            if int(r["pid"]) not in names:
+                order.append(int(r["pid"]))
+            names[int(r["pid"])] = r["guest"]
+    guests = {}
+    for pid in order:  # the nth guest of a name is matched with the nth of the other runs
+        nth = 1 + sum(1 for k in guests if k[0] == names[pid])
+        classes = class_totals(counts, pid)
+        guests[(names[pid], nth)] = (pid, sum(classes.values()), classes)
+    return sum(counts.values()), guests
+
+
+def test_multi_runs(outdir):
+    """Several runs side by side: each run's totals, every guest's traps per run and each
+    run's trap mix exactly as their CSVs hold them; series found beside, given after their
+    --csv file, or none; guests matched by name; mismatched runs refused in one line."""
+    # each guest lives long enough (--sleep-us after each exit to the VMM) to be named
+    evil = ["-g", "1", "--pio", "30", "--cpuid", "10", "--emulate", "50", "--repeat", "4", "--sleep-us", "2000",
+            "-name", "guest=" + HOSTILE]
+    db = ["-g", "1", "--pio", "5", "--msr-read", "3", "--repeat", "3", "--sleep-us", "5000", "-name", "guest=db"]
+    cache = ["-g", "1", "--mmio-write", "9", "--hlt", "2", "--sleep-us", "5000", "-name", "guest=cache"]
+    run_traced(outdir, "m1", [evil, db])
+    run_traced(outdir, "m2", [db, cache, db])  # two guests named db
+    shutil.copy(f"{outdir}/m2-series.csv", f"{outdir}/other2.csv")
+    shutil.copy(f"{outdir}/m1.csv", f"{outdir}/m3.csv")  # no series beside it
+    runs = [f"{outdir}/m1.csv", f"{outdir}/m2.csv", f"{outdir}/m3.csv"]
+    out = f"{outdir}/multi.html"
+    p = subprocess.run([KVMPROF, "report", runs[0], runs[1], f"{outdir}/other2.csv", runs[2], "-o", out],
+                       capture_output=True, text=True)
+    check_eq(p.returncode, 0, f"multi: exit status ({p.stderr.strip()})")
+    n = [len(csv_runs_view(r)[1]) for r in runs]  # other guests of the host may be in the runs too
+    check(f"run 1: {n[0]} guests, series from {outdir}/m1-series.csv; run 2: {n[1]} guests, series from "
+          f"{outdir}/other2.csv; run 3: {n[2]} guests, no series" in p.stderr, f"multi: each run's files: {p.stderr}")
+    text = open(out, encoding="utf-8").read()
+    page = Page(text)
+    check_eq(sorted({e[0] for e in page.elements} & {"script", "img", "iframe", "object"}), [],
+             "multi: no element the input could have injected")
+    check("<script" not in text and HOSTILE not in text and text.count(html_escaped(HOSTILE)) >= 2,
+          "multi: the hostile name only escaped")
+    check_runs_page(page, runs, "multi")
+    # two runs, each series found beside
+    p = subprocess.run([KVMPROF, "report", runs[0], runs[1], "-o", f"{outdir}/two.html"], capture_output=True,
+                       text=True)
+    check_eq(p.returncode, 0, f"two runs: exit status ({p.stderr.strip()})")
+    check_runs_page(Page(open(f"{outdir}/two.html", encoding="utf-8").read()), runs[:2], "two runs")
+    check_runs_in_chromium(outdir, out, 1 + len({k for r in runs for k in csv_runs_view(r)[1]}))
+    # runs that do not go together: one line naming the file (and line)
+    arm = f"{outdir}/arm.csv"
+    with open(arm, "w", newline="") as f:
+        f.write("pid,guest,vcpu,tid,class,code,code_name,count,lat_count,lat_sum_ns,lat_min_ns,lat_max_ns,"
+                "bucket_lo_ns,bucket_hi_ns,bucket_count,detail,detail_name,device"
+                "\r\n7,a,0,8,exit,0x15,TRAP HVC64,5,0,0,,,,,,,,\r\n7,a,0,8,wfx,0x0,wfi,3,0,0,,,,,,,,\r\n")
+    for args, want_rc, text in [
+        ([runs[0], arm], 1, f"{arm}:3: class wfx is arm64's, but {runs[0]} is an x86 run"),
+        ([runs[0], f"{outdir}/m1-series.csv", f"{outdir}/other2.csv"], 2, "both --csv-series files of one run"),
+        ([runs[0]] + [f"{outdir}/run{i}.csv" for i in range(8)], 1, "cannot read"),
+        ([runs[0], runs[1], runs[0]], 2, "the same file"),
+    ]:
+        rc, err = run_report(args + ["-o", f"{outdir}/bad-multi.html"])
+        check_eq(rc, want_rc, f"multi {' '.join(os.path.basename(a) for a in args)}: exit status")
+        check(len(err) == 1 and text in err[0], f"multi: one line with '{text}': {err}")
+    for i in range(9):
+        shutil.copy(runs[0], f"{outdir}/nine{i}.csv")
+    rc, err = run_report([f"{outdir}/nine{i}.csv" for i in range(9)] + ["-o", f"{outdir}/bad-multi.html"])
+    check(rc == 2 and len(err) == 1 and "one run too many" in err[0], f"nine runs: exit 2, one line: {rc} {err}")
+    check(not os.path.exists(f"{outdir}/bad-multi.html"), "runs refused: no page")
+
+
+def html_escaped(s):
+    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            .replace("'", "&#39;"))
+
+
+def check_runs_page(page, runs, label):
+    views = [csv_runs_view(r) for r in runs]
+    got = {int(e[1]["data-run"]): (int(e[1]["data-total"]), int(e[1]["data-guests"])) for e in page.elements
+           if e[0] == "tr" and "data-run" in e[1] and "data-total" in e[1]}
+    check_eq(got, {i + 1: (v[0], len(v[1])) for i, v in enumerate(views)}, f"{label}: each run's total and guests")
+    # the guests table: per guest, per run, its traps (none where the run has no such guest)
+    table, row = {}, None
+    for e in page.elements:
+        if e[0] == "tr" and e[1].get("class") == "guest":
+            row = table.setdefault((e[1]["data-name"], int(e[1]["data-nth"])), {})
+        elif e[0] == "tr":
+            row = None
+        elif e[0] == "td" and row is not None and "data-count" in e[1]:
+            row[int(e[1]["data-run"])] = int(e[1]["data-count"])
+    want = {}
+    for i, v in enumerate(views):
+        for k, (_, total, _) in v[1].items():
+            want.setdefault(k, {})[i + 1] = total
+    check_eq(table, want, f"{label}: the guests table equals the CSVs")
+    # the trap mix of all guests: per run, per class
+    mix = {(int(e[1]["data-run"]), e[1]["data-class"]): int(e[1]["data-count"]) for e in page.elements
+           if e[0] == "rect" and "data-run" in e[1] and e[1].get("data-share")
+           and any(x is e for x in page_chart(page, "all"))}
+    wantmix = {}
+    for i, v in enumerate(views):
+        for _, _, classes in v[1].values():
+            for c, n in classes.items():
+                if n:
+                    wantmix[(i + 1, c)] = wantmix.get((i + 1, c), 0) + n
+    check_eq(mix, wantmix, f"{label}: the trap mix per run equals the CSVs' class totals")
+    shares = {}
+    for e in page_chart(page, "all"):
+        if e[0] == "rect":
+            shares[e[1]["data-run"]] = shares.get(e[1]["data-run"], 0) + float(e[1]["data-share"])
+    check(all(abs(s - 100) < 0.01 for s in shares.values()) and len(shares) == len(runs),
+          f"{label}: each run's bar is 100% ({shares})")
+
+
+def page_chart(page, of):
+    """The elements of the runmix chart with data-of=of."""
+    out, inside = [], False
+    for e in page.elements:
+        if e[0] == "svg":
+            inside = "runmix" in e[1].get("class", "") and e[1].get("data-of") == of
+        if inside:
+            out.append(e)
+    return out
+
+
+def check_runs_in_chromium(outdir, path, charts):
+    if not check(os.access(CHROMIUM, os.X_OK), "multi: chromium is installed (make deps)"):
+        return
+    p = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=" +
+                        f"{outdir}/chromium", "--no-first-run", "--dump-dom", "file://" + path],
+                       capture_output=True, text=True, timeout=120, env=dict(os.environ, HOME=outdir))
+    check_eq(p.returncode, 0, "multi: chromium --dump-dom")
+    dom = Page(p.stdout)
+    check(not [e for e in dom.elements if e[0] in ("script", "img", "iframe")],
+          "multi: the rendered DOM has no script, img or iframe element")
+    check_eq(len([e for e in dom.elements if e[0] == "svg" and "runmix" in e[1].get("class", "")]), charts,
+             "multi: the rendered DOM has the runs' chart and one per guest")
+
+
 def main():
-    return kvmtest.main("report", [test_report, test_rotation, test_bad_inputs], "kvmprof-report-")
+    return kvmtest.main("report", [test_report, test_rotation, test_bad_inputs, test_multi_runs],
+                        "kvmprof-report-")
 
 
 if __name__ == "__main__":

@@ -566,15 +566,117 @@ int parse_options(int argc, char **argv, struct options *opts)
 	return ps.helped ? -1 : 0;
 }
 
+/* ---- the offline commands: report, diff ---- */
+
+/* What both commands parse alike: the inputs, -o, -n, help. */
+struct sub_state {
+	const char *name;	/* "report", "diff" */
+	void *opts;
+	const char **inputs;	/* the positional arguments go here */
+	int *nr_inputs, max_inputs;
+	const char *inputs_are;	/* what to give, for the error lines */
+	const char **out_path;
+	int *top;
+	const char *bad_arg;
+	bool helped, failed;
+};
+
+/* One line "kvmprof: NAME: ...", as fail() writes it. */
+static int sub_fail(struct sub_state *ss, const char *fmt, ...)
+{
+	struct parse_state ps = {};
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ss->failed = true;
+	return fail(&ps, "%s: %s", ss->name, msg);
+}
+
+/* At the end: inputs given, and -o neither empty nor one of them. */
+static error_t sub_check_inputs(struct sub_state *ss)
+{
+	const char *out = *ss->out_path;
+
+	if (!*ss->nr_inputs)
+		return sub_fail(ss, "no input: give %s (see kvmprof %s --help)", ss->inputs_are, ss->name);
+	if (out && !*out)
+		return sub_fail(ss, "-o: empty file name");
+	for (int i = 0; out && i < *ss->nr_inputs; i++)
+		if (!strcmp(out, ss->inputs[i]))
+			return sub_fail(ss, "-o %s would overwrite an input", out);
+	return 0;
+}
+
+/* The keys both commands have; ARGP_ERR_UNKNOWN for the others. */
+static error_t sub_common_key(struct sub_state *ss, int key, char *arg, struct argp_state *state)
+{
+	char name[32];
+	long v;
+
+	snprintf(name, sizeof(name), "kvmprof %s", ss->name);
+	switch (key) {
+	case 'o':
+		*ss->out_path = arg;
+		return 0;
+	case 'n':
+		if (!parse_long(arg, 1, 10000, &v))
+			return sub_fail(ss, "invalid --top '%s': expected 1 to 10000", arg);
+		*ss->top = v;
+		return 0;
+	case ARGP_KEY_ARG:
+		if (*ss->nr_inputs == ss->max_inputs)
+			return sub_fail(ss, "unexpected argument '%s': give %s", arg, ss->inputs_are);
+		ss->inputs[(*ss->nr_inputs)++] = arg;
+		return 0;
+	case ARGP_KEY_END:
+		return ss->helped ? 0 : sub_check_inputs(ss);
+	case 'h':
+	case OPT_USAGE:
+		argp_help(state->root_argp, stdout, key == 'h' ? ARGP_HELP_STD_HELP : ARGP_HELP_USAGE, name);
+		ss->helped = true;
+		return 0;
+	case ARGP_KEY_ERROR:
+		if (state->next > 0 && state->next <= state->argc)
+			ss->bad_arg = state->argv[state->next - 1];
+		return 0;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
+static error_t parse_sub_opt(int key, char *arg, struct argp_state *state)
+{
+	return sub_common_key(state->input, key, arg, state);
+}
+
+static int parse_sub(const struct argp *argp, int argc, char **argv, struct sub_state *ss)
+{
+	int err = argp_parse(argp, argc, argv, ARGP_NO_EXIT | ARGP_NO_ERRS | ARGP_NO_HELP, NULL, ss);
+
+	if (ss->failed)
+		return EXIT_USAGE;
+	if (err) {
+		fprintf(stderr, "kvmprof: %s: unrecognized option or missing value: '%s' (see "
+			"kvmprof %s --help)\n", ss->name, ss->bad_arg ? ss->bad_arg : "?", ss->name);
+		return EXIT_USAGE;
+	}
+	return ss->helped ? -1 : 0;
+}
+
 static const char report_doc[] =
 "Write an HTML report of a finished run: per guest the trap mix over time,\n"
 "latency histograms per class and the top codes.  CSV is the file kvmprof\n"
 "wrote with --csv; SERIES is its --csv-series file (either order; without it\n"
 "the file named like CSV with -series.csv in place of .csv is used if there).\n"
+"Several runs (CSV [SERIES] CSV [SERIES]..., each series after its CSV, up\n"
+"to 8 runs) are shown side by side: their guests, rates, shares, trap mix.\n"
 "\v"
 "EXAMPLE:\n"
 "  kvmprof -q -d 60 --csv run.csv --csv-series run-series.csv\n"
 "  kvmprof report run.csv -o run.html\n"
+"  kvmprof report before.csv after.csv -o both.html\n"
 "\n"
 "Exit status: 0 written, 1 an input could not be read or is malformed, or the\n"
 "report could not be written, 2 bad command line.";
@@ -587,89 +689,16 @@ static const struct argp_option report_option_list[] = {
 	{},
 };
 
-struct report_parse_state {
-	struct report_options *opts;
-	const char *bad_arg;
-	bool helped, failed;
-};
-
-static error_t parse_report_opt(int key, char *arg, struct argp_state *state)
-{
-	struct report_parse_state *rs = state->input;
-	struct parse_state ps = {};
-	struct report_options *o = rs->opts;
-	long v;
-
-	switch (key) {
-	case 'o':
-		o->out_path = arg;
-		break;
-	case 'n':
-		if (!parse_long(arg, 1, 10000, &v)) {
-			rs->failed = true;
-			return fail(&ps, "report: invalid --top '%s': expected 1 to 10000", arg);
-		}
-		o->top = v;
-		break;
-	case 'h':
-		argp_help(state->root_argp, stdout, ARGP_HELP_STD_HELP, "kvmprof report");
-		rs->helped = true;
-		break;
-	case OPT_USAGE:
-		argp_help(state->root_argp, stdout, ARGP_HELP_USAGE, "kvmprof report");
-		rs->helped = true;
-		break;
-	case ARGP_KEY_ARG:
-		if (o->nr_inputs == 2) {
-			rs->failed = true;
-			return fail(&ps, "report: unexpected argument '%s': give CSV and at most one "
-				    "SERIES file", arg);
-		}
-		o->inputs[o->nr_inputs++] = arg;
-		break;
-	case ARGP_KEY_ERROR:
-		if (state->next > 0 && state->next <= state->argc)
-			rs->bad_arg = state->argv[state->next - 1];
-		break;
-	case ARGP_KEY_END:
-		if (rs->helped)
-			break;
-		if (!o->nr_inputs) {
-			rs->failed = true;
-			return fail(&ps, "report: no input: give the --csv file of a run (see "
-				    "kvmprof report --help)");
-		}
-		if (o->out_path && !*o->out_path) {
-			rs->failed = true;
-			return fail(&ps, "report: -o: empty file name");
-		}
-		for (int i = 0; o->out_path && i < o->nr_inputs; i++)
-			if (!strcmp(o->out_path, o->inputs[i])) {
-				rs->failed = true;
-				return fail(&ps, "report: -o %s would overwrite an input", o->out_path);
-			}
-		break;
-	default:
-		return ARGP_ERR_UNKNOWN;
-	}
-	return 0;
-}
-
 int parse_report_options(int argc, char **argv, struct report_options *opts)
 {
-	static const struct argp argp = { report_option_list, parse_report_opt, "CSV [SERIES]",
-					  report_doc, NULL, NULL, NULL };
-	struct report_parse_state rs = { .opts = opts };
-	int err;
+	static const struct argp argp = { report_option_list, parse_sub_opt,
+					  "CSV [SERIES] [CSV [SERIES]...]", report_doc, NULL, NULL, NULL };
+	struct sub_state ss = { .name = "report", .opts = opts, .inputs = opts->inputs,
+				.nr_inputs = &opts->nr_inputs, .max_inputs = MAX_REPORT_INPUTS,
+				.inputs_are = "the --csv file of a run (at most 8 runs, each a CSV and "
+					      "at most one SERIES file)",
+				.out_path = &opts->out_path, .top = &opts->top };
 
 	*opts = (struct report_options){ .top = 15 };
-	err = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_NO_ERRS | ARGP_NO_HELP, NULL, &rs);
-	if (rs.failed)
-		return EXIT_USAGE;
-	if (err) {
-		fprintf(stderr, "kvmprof: report: unrecognized option or missing value: '%s' (see "
-			"kvmprof report --help)\n", rs.bad_arg ? rs.bad_arg : "?");
-		return EXIT_USAGE;
-	}
-	return rs.helped ? -1 : 0;
+	return parse_sub(&argp, argc, argv, &ss);
 }

@@ -2,6 +2,7 @@
 /* Reading back the CSV files kvmprof writes (RFC 4180), strictly. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +20,16 @@ int csv_file_load(struct csv_file *f, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);	/* a FIFO's open never waits */
 	size_t cap = 0;
+	struct stat st;
 	ssize_t n;
 
 	*f = (struct csv_file){ .path = path };
 	if (fd < 0)
 		return -1;
+	if (!fstat(fd, &st)) {
+		f->dev = st.st_dev;
+		f->ino = st.st_ino;
+	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);	/* its reads may */
 	for (;;) {
 		if (f->len == cap) {

@@ -3,6 +3,7 @@
 #define CSV_READ_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
 /* An RFC 4180 record reader for the files kvmprof writes: fields split on
  * commas, quoted fields may hold commas, doubled quotes and line breaks,
@@ -30,6 +31,8 @@ struct csv_file {
 	const char *path;
 	char *data;
 	size_t len;
+	dev_t dev;	/* what was read, to tell inputs apart however spelt */
+	ino_t ino;
 };
 
 /* 0, or -1 with errno set (EFBIG past CSV_MAX_FILE). */

@@ -14,7 +14,6 @@
 #include "model/latency.h"
 #include "present/lines.h"
 
-#define MAX_SECTIONS 100	/* guests with their own section; all are in the overview */
 #define MAX_BARS 300		/* bars of a time chart; more intervals share a bar */
 
 void html_text(FILE *f, const char *s)
@@ -37,9 +36,7 @@ void html_text(FILE *f, const char *s)
 	}
 }
 
-/* An axis from 0 to *top in about ticks steps of 1, 2 or 5 times a power
- * of ten. */
-static void nice_axis(double max, int ticks, double *top, double *step)
+void html_nice_axis(double max, int ticks, double *top, double *step)
 {
 	double raw = max > 0 ? max / ticks : 1, mag = pow(10, floor(log10(raw))), r = raw / mag;
 
@@ -108,15 +105,50 @@ static void write_style(FILE *f)
 	fputs("\n</style>\n", f);
 }
 
-static void swatch(FILE *f, int class)
+void html_swatch(FILE *f, int class)
 {
 	fprintf(f, "<span class=\"sw k%d\"></span>", class);
 }
 
-/* Axes, grid and tick labels of a chart whose plot area is (x0, y0, w, h)
- * with y running from 0 to top. */
-static void y_axis(FILE *f, double x0, double y0, double w, double h, double top, double step,
-		   const char *label)
+void html_legend(FILE *f, const bool used[NR_CLASSES])
+{
+	fputs("<div class=\"legend\">", f);
+	for (int c = 0; c < NR_CLASSES; c++)
+		if (used[c]) {
+			html_swatch(f, c);
+			fprintf(f, "<span>%s</span>", class_name(c));
+		}
+	fputs("</div>\n", f);
+}
+
+void html_page_start(FILE *f, const char *title, const char *css)
+{
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", f);
+	html_text(f, title);
+	fputs("</title>\n", f);
+	write_style(f);
+	if (css)
+		fprintf(f, "<style>\n%s\n</style>\n", css);
+	fputs("</head>\n<body>\n<main>\n<h1>", f);
+	html_text(f, title);
+	fputs("</h1>\n", f);
+}
+
+void html_page_end(FILE *f, const char *by, const char *hint)
+{
+	fputs("<p class=\"meta\">Written by <code>", f);
+	html_text(f, by);
+	fputs("</code>.", f);
+	if (hint) {
+		fputc(' ', f);
+		html_text(f, hint);
+	}
+	fputs("</p>\n</main>\n</body>\n</html>\n", f);
+}
+
+void html_y_axis(FILE *f, double x0, double y0, double w, double h, double top, double step,
+		 const char *label)
 {
 	char buf[32];
 
@@ -186,7 +218,7 @@ static void mix_x_axis(FILE *f, double t_end)
 	double xtop, xstep;
 	char buf[32];
 
-	nice_axis(t_end, 8, &xtop, &xstep);
+	html_nice_axis(t_end, 8, &xtop, &xstep);
 	/* by tick number, not by adding up steps: a run of 1e-300 s (a
 	 * malformed series) must neither loop for ever nor draw a million */
 	for (int i = 0; i <= 10 && i * xstep <= t_end * (1 + 1e-9); i++) {
@@ -244,21 +276,16 @@ static void mix_chart(FILE *f, const struct run_data *d, const struct run_guest 
 		fputs("<p class=\"note\">Out of memory drawing this chart.</p>\n", f);
 		goto out;
 	}
-	nice_axis(mb.max, 4, &top, &step);
+	html_nice_axis(mb.max, 4, &top, &step);
 	fprintf(f, "<svg class=\"mix\" data-pid=\"%u\" data-bars=\"%zu\" viewBox=\"0 0 %.0f %.0f\" "
 		"width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"trap mix over time\">\n",
 		g->pid, mb.nr, MIX_W, MIX_H, MIX_W, MIX_H);
-	y_axis(f, MIX_X0, MIX_Y0, MIX_PLOT_W, MIX_PLOT_H, top, step, "traps/s");
+	html_y_axis(f, MIX_X0, MIX_Y0, MIX_PLOT_W, MIX_PLOT_H, top, step, "traps/s");
 	mix_x_axis(f, d->intervals[d->nr_intervals - 1].end_s);
 	for (size_t b = 0; b < mb.nr; b++)
 		mix_bar(f, d, &mb, b, top);
-	fputs("</svg>\n<div class=\"legend\">", f);
-	for (int c = 0; c < NR_CLASSES; c++)
-		if (mb.used[c]) {
-			swatch(f, c);
-			fprintf(f, "<span>%s</span>", class_name(c));
-		}
-	fputs("</div>\n", f);
+	fputs("</svg>\n", f);
+	html_legend(f, mb.used);
 out:
 	free(mb.traps);
 	free(mb.len);
@@ -294,12 +321,12 @@ static void latency_chart(FILE *f, const struct run_guest *g, int c)
 	}
 	bw = w / n;
 	every = bw >= 34 ? 1 : (int)ceil(34 / bw);
-	nice_axis(max, 4, &top, &step);
+	html_nice_axis(max, 4, &top, &step);
 	fprintf(f, "<figure><svg class=\"hist\" data-pid=\"%u\" data-class=\"%s\" data-samples=\"%llu\" "
 		"viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\" role=\"img\" "
 		"aria-label=\"%s latency histogram\">\n", g->pid, class_name(c),
 		(unsigned long long)sum, W, H, W, H, class_name(c));
-	y_axis(f, x0, y0, w, h, top, step, "samples");
+	html_y_axis(f, x0, y0, w, h, top, step, "samples");
 	for (int i = lo_slot; i <= hi_slot; i++) {
 		__u64 lo, hi;
 		double x = x0 + (i - lo_slot) * bw, bh = slots[i] / top * h;
@@ -353,7 +380,7 @@ static void class_share_table(FILE *f, const struct run_guest *g, double elapsed
 		fprintf(f, "<tr data-class=\"%s\" data-count=\"%llu\" data-lat-count=\"%llu\"><td "
 			"class=\"l\">", class_name(c), (unsigned long long)g->class_total[c],
 			(unsigned long long)g->lat_count[c]);
-		swatch(f, c);
+		html_swatch(f, c);
 		fprintf(f, "%s</td><td>%llu</td><td>%.2f%%</td>", class_name(c),
 			(unsigned long long)g->class_total[c],
 			g->total ? 100.0 * g->class_total[c] / g->total : 0);
@@ -384,8 +411,8 @@ static int by_count_desc(const void *a, const void *b)
 
 static void code_table(FILE *f, const struct run_guest *g, int top)
 {
-	const struct run_code **order = calloc(g->nr_codes ? g->nr_codes : 1, sizeof(*order));
-	size_t shown = g->nr_codes < (size_t)top ? g->nr_codes : (size_t)top;
+	size_t nr = g->codes.nr, shown = nr < (size_t)top ? nr : (size_t)top;
+	const struct run_code **order = calloc(nr ? nr : 1, sizeof(*order));
 	__u64 rest = 0;
 	char a[32], b[32];
 
@@ -393,9 +420,9 @@ static void code_table(FILE *f, const struct run_guest *g, int top)
 		fputs("<p class=\"note\">Out of memory listing the codes.</p>\n", f);
 		return;
 	}
-	for (size_t i = 0; i < g->nr_codes; i++)
-		order[i] = &g->codes[i];
-	qsort(order, g->nr_codes, sizeof(*order), by_count_desc);
+	for (size_t i = 0; i < nr; i++)
+		order[i] = &g->codes.v[i];
+	qsort(order, nr, sizeof(*order), by_count_desc);
 	fputs("<table class=\"codes\"><tr><th>#</th><th class=\"l\">class</th><th class=\"l\">code"
 	      "</th><th class=\"l\">name</th><th>traps</th><th>share</th><th>avg latency</th>"
 	      "<th>max latency</th></tr>\n", f);
@@ -405,7 +432,7 @@ static void code_table(FILE *f, const struct run_guest *g, int top)
 		fprintf(f, "<tr data-class=\"%s\" data-code=\"0x%llx\" data-count=\"%llu\"><td>%zu</td>"
 			"<td class=\"l\">", class_name(c->class), (unsigned long long)c->code,
 			(unsigned long long)c->count, i + 1);
-		swatch(f, c->class);
+		html_swatch(f, c->class);
 		fprintf(f, "%s</td><td class=\"l\"><code>0x%llx</code></td><td class=\"l name\">",
 			class_name(c->class), (unsigned long long)c->code);
 		html_text(f, c->name);
@@ -418,12 +445,12 @@ static void code_table(FILE *f, const struct run_guest *g, int top)
 		else
 			fputs("<td></td><td></td></tr>\n", f);
 	}
-	for (size_t i = shown; i < g->nr_codes; i++)
+	for (size_t i = shown; i < nr; i++)
 		rest += order[i]->count;
 	fputs("</table>\n", f);
-	if (shown < g->nr_codes)
+	if (shown < nr)
 		fprintf(f, "<p class=\"meta\">%zu more code%s: %llu trap%s (all are in the CSV).</p>\n",
-			g->nr_codes - shown, g->nr_codes - shown == 1 ? "" : "s",
+			nr - shown, nr - shown == 1 ? "" : "s",
 			(unsigned long long)rest, rest == 1 ? "" : "s");
 	free(order);
 }
@@ -493,11 +520,8 @@ void html_write_report(FILE *f, struct run_data *d, const char *hist_path,
 	__u64 total = 0, class_total[NR_CLASSES] = {};
 	size_t sections;
 
-	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	      "<title>kvmprof report</title>\n", f);
-	write_style(f);
-	fputs("</head>\n<body>\n<main>\n<h1>kvmprof report</h1>\n<p class=\"meta\">From <code>", f);
+	html_page_start(f, "kvmprof report", NULL);
+	fputs("<p class=\"meta\">From <code>", f);
 	html_text(f, hist_path);
 	fputs("</code>", f);
 	if (series_path) {
@@ -529,7 +553,7 @@ void html_write_report(FILE *f, struct run_data *d, const char *hist_path,
 	for (int c = 0; c < NR_CLASSES; c++)
 		if (class_total[c]) {
 			fputs("<th>", f);
-			swatch(f, c);
+			html_swatch(f, c);
 			fprintf(f, "%s</th>", class_name(c));
 		}
 	fputs("</tr>\n", f);
@@ -538,10 +562,10 @@ void html_write_report(FILE *f, struct run_data *d, const char *hist_path,
 
 		fprintf(f, "<tr data-pid=\"%u\" data-total=\"%llu\"><td class=\"l name\">", g->pid,
 			(unsigned long long)g->total);
-		if (i < MAX_SECTIONS)
+		if (i < HTML_MAX_SECTIONS)
 			fprintf(f, "<a href=\"#g%u\">", g->pid);
 		html_text(f, g->name);
-		fprintf(f, "%s</td><td>%u</td><td>%d</td><td>%llu</td>", i < MAX_SECTIONS ? "</a>" : "",
+		fprintf(f, "%s</td><td>%u</td><td>%d</td><td>%llu</td>", i < HTML_MAX_SECTIONS ? "</a>" : "",
 			g->pid, g->threads, (unsigned long long)g->total);
 		for (int c = 0; c < NR_CLASSES; c++)
 			if (class_total[c])
@@ -552,13 +576,12 @@ void html_write_report(FILE *f, struct run_data *d, const char *hist_path,
 	if (!d->nr_guests)
 		fputs("<p class=\"meta\">The run traced no traps.</p>\n", f);
 
-	sections = d->nr_guests < MAX_SECTIONS ? d->nr_guests : MAX_SECTIONS;
+	sections = d->nr_guests < HTML_MAX_SECTIONS ? d->nr_guests : HTML_MAX_SECTIONS;
 	for (size_t i = 0; i < sections; i++)
 		guest_section(f, d, order[i], top, elapsed);
 	if (sections < d->nr_guests)
 		fprintf(f, "<p class=\"meta\">The %zu busiest guests have a section; the other %zu are "
 			"in the table above.</p>\n", sections, d->nr_guests - sections);
-	fputs("<p class=\"meta\">Written by <code>kvmprof report</code>. Hover a bar for its exact "
-	      "numbers.</p>\n</main>\n</body>\n</html>\n", f);
+	html_page_end(f, "kvmprof report", "Hover a bar for its exact numbers.");
 	free(order);
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "offline/csv_read.h"
+#include "model/classes.h"
 #include "model/names.h"
 #include "offline/run_data.h"
 #include "util/text.h"
@@ -19,16 +20,16 @@ static size_t guest_hash(const void *d, size_t i)
 	return hash_pid_tid(((const struct run_data *)d)->guests[i].pid, 0);
 }
 
-static size_t code_hash(__u32 class, __u64 code)
+static size_t code_hash(__u32 class, __u64 code, __u64 detail)
 {
-	return hash_u64(code ^ (__u64)class << 56);	/* classes are small numbers */
+	return hash_u64(code ^ (__u64)class << 56 ^ hash_u64(detail));	/* classes are small numbers */
 }
 
-static size_t code_entry_hash(const void *g, size_t i)
+static size_t code_entry_hash(const void *set, size_t i)
 {
-	const struct run_code *c = &((const struct run_guest *)g)->codes[i];
+	const struct run_code *c = &((const struct run_codes *)set)->v[i];
 
-	return code_hash(c->class, c->code);
+	return code_hash(c->class, c->code, c->detail);
 }
 
 static size_t thread_hash(const void *d, size_t i)
@@ -38,9 +39,22 @@ static size_t thread_hash(const void *d, size_t i)
 	return hash_pid_tid(t->pid, t->tid);
 }
 
+static const char *command = "report";
+
+void run_set_command(const char *name)
+{
+	command = name;
+}
+
+const char *run_command(void)
+{
+	return command;
+}
+
 /* One line for the whole load: "kvmprof: report: FILE:LINE: why", the
- * file's name and the fields quoted in it escaped. */
-static int fail(const char *path, unsigned long line, const char *fmt, ...)
+ * file's name and the fields quoted in it escaped; without a file, "why"
+ * alone. */
+int run_fail(const char *path, unsigned long line, const char *fmt, ...)
 {
 	char why[512], shown_path[1024], shown[2048];
 	va_list ap;
@@ -48,24 +62,34 @@ static int fail(const char *path, unsigned long line, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	escape_text(path, shown_path, sizeof(shown_path));
+	escape_text(path ? path : "", shown_path, sizeof(shown_path));
 	escape_text(why, shown, sizeof(shown));
-	fprintf(stderr, "kvmprof: report: %s", shown_path);
-	if (line)
+	fprintf(stderr, "kvmprof: %s: %s", command, shown_path);
+	if (path && line)
 		fprintf(stderr, ":%lu", line);
-	fprintf(stderr, ": %s\n", shown);
+	fprintf(stderr, "%s%s\n", path ? ": " : "", shown);
 	return -1;
+}
+#define fail run_fail
+
+static struct run_guest *guest_find(struct run_data *d, __u32 pid)
+{
+	size_t pos;
+
+	for (size_t i = index_first(&d->guest_index, hash_pid_tid(pid, 0), &pos); i != INDEX_NONE;
+	     i = index_next(&d->guest_index, &pos))
+		if (d->guests[i].pid == pid)
+			return &d->guests[i];
+	return NULL;
 }
 
 static struct run_guest *guest_of(struct run_data *d, __u32 pid, const char *name)
 {
-	size_t h = hash_pid_tid(pid, 0), pos;
-	struct run_guest *g;
+	size_t h = hash_pid_tid(pid, 0);
+	struct run_guest *g = guest_find(d, pid);
 
-	for (size_t i = index_first(&d->guest_index, h, &pos); i != INDEX_NONE;
-	     i = index_next(&d->guest_index, &pos))
-		if (d->guests[i].pid == pid)
-			return &d->guests[i];
+	if (g)
+		return g;
 	if (VEC_GROW(d->guests, d->guests_cap, d->nr_guests + 1) ||
 	    index_reserve(&d->guest_index, d->nr_guests + 1, guest_hash, d))
 		return NULL;
@@ -79,53 +103,76 @@ static struct run_guest *guest_of(struct run_data *d, __u32 pid, const char *nam
 	return g;
 }
 
-static struct run_code *code_of(struct run_guest *g, __u32 class, __u64 code, const char *name)
+const struct run_code *run_codes_find(const struct run_codes *s, __u32 class, __u64 code, __u64 detail)
 {
-	size_t h = code_hash(class, code), pos;
-	struct run_code *c;
+	size_t h = code_hash(class, code, detail), pos;
 
-	for (size_t i = index_first(&g->code_index, h, &pos); i != INDEX_NONE;
-	     i = index_next(&g->code_index, &pos))
-		if (g->codes[i].class == class && g->codes[i].code == code)
-			return &g->codes[i];
-	if (VEC_GROW(g->codes, g->codes_cap, g->nr_codes + 1) ||
-	    index_reserve(&g->code_index, g->nr_codes + 1, code_entry_hash, g))
+	for (size_t i = index_first(&s->index, h, &pos); i != INDEX_NONE; i = index_next(&s->index, &pos))
+		if (s->v[i].class == class && s->v[i].code == code && s->v[i].detail == detail)
+			return &s->v[i];
+	return NULL;
+}
+
+/* The entry of (class, code, detail) in s, added with its names if new. */
+static struct run_code *code_of(struct run_codes *s, __u32 class, __u64 code, __u64 detail,
+				const char *name, const char *detail_name)
+{
+	size_t h = code_hash(class, code, detail);
+	struct run_code *c = (struct run_code *)run_codes_find(s, class, code, detail);
+
+	if (c)
+		return c;
+	if (VEC_GROW(s->v, s->cap, s->nr + 1) || index_reserve(&s->index, s->nr + 1, code_entry_hash, s))
 		return NULL;
-	c = &g->codes[g->nr_codes];
+	c = &s->v[s->nr];
 	memset(c, 0, sizeof(*c));
 	c->class = class;
 	c->code = code;
-	if (!(c->name = strdup(name)))
+	c->detail = detail;
+	if (!(c->name = strdup(name)) || (detail_name && !(c->detail_name = strdup(detail_name)))) {
+		free(c->name);
 		return NULL;
-	index_add(&g->code_index, h, g->nr_codes, code_entry_hash, g);	/* reserved */
-	g->nr_codes++;
+	}
+	index_add(&s->index, h, s->nr, code_entry_hash, s);	/* reserved */
+	s->nr++;
 	return c;
 }
 
-/* Notes thread (pid, tid): 1 when it is new, 0 when seen before, -ENOMEM. */
-static int note_thread(struct run_data *d, __u32 pid, __u32 tid)
+static void codes_free(struct run_codes *s)
+{
+	for (size_t j = 0; j < s->nr; j++) {
+		free(s->v[j].name);
+		free(s->v[j].detail_name);
+	}
+	free(s->v);
+	index_free(&s->index);
+}
+
+/* Thread (pid, tid), added if new; NULL when out of memory. */
+static struct run_thread *thread_of(struct run_data *d, __u32 pid, __u32 tid)
 {
 	size_t h = hash_pid_tid(pid, tid), pos;
 
 	for (size_t i = index_first(&d->thread_index, h, &pos); i != INDEX_NONE;
 	     i = index_next(&d->thread_index, &pos))
 		if (d->threads[i].pid == pid && d->threads[i].tid == tid)
-			return 0;
+			return &d->threads[i];
 	if (VEC_GROW(d->threads, d->threads_cap, d->nr_threads + 1) ||
 	    index_add(&d->thread_index, h, d->nr_threads, thread_hash, d))
-		return -ENOMEM;
-	d->threads[d->nr_threads++] = (struct run_thread){ pid, tid };
-	return 1;
+		return NULL;
+	d->threads[d->nr_threads] = (struct run_thread){ .pid = pid, .tid = tid };
+	return &d->threads[d->nr_threads++];
 }
 
 /* Columns by name, so that a column added later does not break reading. */
 enum col { C_PID, C_GUEST, C_TID, C_CLASS, C_CODE, C_CODE_NAME, C_COUNT, C_LAT_COUNT, C_LAT_SUM,
 	   C_LAT_MAX, C_BUCKET_LO, C_BUCKET_HI, C_BUCKET_COUNT, C_ELAPSED, C_INTERVAL, C_DETAIL,
-	   NR_COLS };
+	   C_DETAIL_NAME, C_LAT_MIN, C_WALL, NR_COLS };
 static const char *const col_names[NR_COLS] = {
 	"pid", "guest", "tid", "class", "code", "code_name", "count", "lat_count", "lat_sum_ns",
 	"lat_max_ns", "bucket_lo_ns", "bucket_hi_ns", "bucket_count", "elapsed_s", "interval_s",
-	"detail",	/* optional: files before exit details have none */
+	"detail", "detail_name",	/* optional: files before exit details have none */
+	"lat_min_ns", "wall_ns",	/* optional: the series has no minimum, older files no wall */
 };
 #define HIST_COLS ((1 << C_ELAPSED) - 1)
 #define SERIES_COLS (1 << C_PID | 1 << C_GUEST | 1 << C_TID | 1 << C_CLASS | 1 << C_CODE | \
@@ -133,6 +180,7 @@ static const char *const col_names[NR_COLS] = {
 
 struct table {
 	struct csv_reader r;
+	struct run_data *d;	/* what the rows go into */
 	const char *path;
 	int col[NR_COLS];
 	int nr_fields;
@@ -146,6 +194,7 @@ static int table_open(struct table *t, const struct csv_file *file)
 	int have = 0, rc;
 
 	t->path = path;
+	t->d = NULL;
 	if (csv_open(&t->r, file))
 		return fail(path, 0, "cannot read: %s", strerror(errno));
 	rc = csv_next(&t->r);
@@ -228,11 +277,52 @@ static bool parse_seconds(const char *s, double *out)
 	return *s && !*end && !errno && isfinite(*out) && *out >= 0;
 }
 
+int run_arch(const struct run_data *d, int *class)
+{
+	for (int c = 0; c < NR_CLASSES; c++)
+		if (d->class_line[c] && class_table[c].x86 != class_table[c].arm64) {
+			*class = c;
+			return class_table[c].x86 ? 'x' : 'a';
+		}
+	return 0;
+}
+
+const char *run_arch_name(int arch)
+{
+	return arch == 'x' ? "x86" : arch == 'a' ? "arm64" : "either architecture";
+}
+
+/* Where class first appears; a class of the other architecture than the
+ * run's is refused there. */
+static int note_class(struct run_data *d, int class, const char *path, unsigned long line)
+{
+	int first, arch;
+
+	if (d->class_line[class])
+		return 0;
+	arch = run_arch(d, &first);
+	if (arch && class_table[class].x86 != class_table[class].arm64 &&
+	    (arch == 'x') != class_table[class].x86)
+		return fail(path, line, "class %s is %s's, but this run has %s's %s (%s:%lu): files of "
+			    "two architectures", class_name(class), run_arch_name(arch == 'x' ? 'a' : 'x'),
+			    run_arch_name(arch), class_name(first), d->class_path[first],
+			    d->class_line[first]);
+	d->class_path[class] = path;
+	d->class_line[class] = line;
+	return 0;
+}
+
+double run_elapsed(const struct run_data *d)
+{
+	return d->nr_intervals ? d->intervals[d->nr_intervals - 1].end_s : 0;
+}
+
 /* The columns both files share: pid, tid, class, code, count.  Returns 0 or
  * -1 (one line printed). */
 struct key_row {
 	__u64 pid, tid, code, count;
 	__u64 detail;	/* an exit's detail, 0 when none (or no such column) */
+	bool has_detail;	/* the detail field is not empty */
 	int class;
 };
 
@@ -252,9 +342,10 @@ static int read_key(struct table *t, struct key_row *k)
 	if (!parse_u64(field(t, C_COUNT), false, false, &k->count))
 		return fail(t->path, line, "count '%.40s' is not a number", field(t, C_COUNT));
 	k->detail = 0;
+	k->has_detail = t->col[C_DETAIL] >= 0 && *field(t, C_DETAIL);
 	if (t->col[C_DETAIL] >= 0 && !parse_u64(field(t, C_DETAIL), true, true, &k->detail))
 		return fail(t->path, line, "detail '%.40s' is not a 0x number", field(t, C_DETAIL));
-	return 0;
+	return note_class(t->d, k->class, t->path, line);
 }
 
 static bool add(__u64 *sum, __u64 v)
@@ -286,7 +377,7 @@ int run_file_kind(const struct csv_file *file)
  * (bucket_count empty: none). */
 struct hist_row {
 	struct key_row k;
-	__u64 lat_count, lat_sum, lat_max, lo, hi, n;
+	__u64 lat_count, lat_sum, lat_min, lat_max, lo, hi, n;
 	const char *s_lo, *s_hi, *s_n;
 };
 
@@ -294,12 +385,14 @@ static int read_hist_row(struct table *t, struct hist_row *h)
 {
 	if (read_key(t, &h->k))
 		return -1;
+	h->lat_min = 0;
 	h->s_lo = field(t, C_BUCKET_LO);
 	h->s_hi = field(t, C_BUCKET_HI);
 	h->s_n = field(t, C_BUCKET_COUNT);
 	if (!parse_u64(field(t, C_LAT_COUNT), false, true, &h->lat_count) ||
 	    !parse_u64(field(t, C_LAT_SUM), false, true, &h->lat_sum) ||
 	    !parse_u64(field(t, C_LAT_MAX), false, true, &h->lat_max) ||
+	    (t->col[C_LAT_MIN] >= 0 && !parse_u64(field(t, C_LAT_MIN), false, true, &h->lat_min)) ||
 	    !parse_u64(h->s_lo, false, true, &h->lo) || !parse_u64(h->s_hi, false, true, &h->hi) ||
 	    !parse_u64(h->s_n, false, true, &h->n))
 		return fail(t->path, t->r.line, "a latency column is not a number");
@@ -314,28 +407,72 @@ static bool same_key(const struct key_row *a, const struct key_row *b)
 	       a->code == b->code && a->detail == b->detail;
 }
 
-static int add_key_totals(struct run_data *d, struct run_guest *g, struct run_code *c,
-			  const struct hist_row *h, const struct table *t)
-{
-	int cls = h->k.class, new_thread = note_thread(d, h->k.pid, h->k.tid);
-	__u64 n = h->k.count;
+/* A key's entries: its guest's code and, for a key with a detail, its
+ * detail; [1] is NULL without one. */
+struct key_entries {
+	struct run_guest *g;
+	struct run_code *c[2];
+};
 
-	if (new_thread < 0)
+static int find_entries(struct run_data *d, const struct table *t, const struct key_row *k,
+			struct key_entries *e)
+{
+	const char *name = csv_unformula(field(t, C_CODE_NAME));
+	const char *detail_name = t->col[C_DETAIL_NAME] >= 0 ? field(t, C_DETAIL_NAME) : "";
+
+	e->g = guest_of(d, k->pid, csv_unformula(field(t, C_GUEST)));
+	e->c[0] = e->g ? code_of(&e->g->codes, k->class, k->code, 0, name, NULL) : NULL;
+	e->c[1] = NULL;
+	if (e->c[0] && k->has_detail)
+		e->c[1] = code_of(&e->g->details, k->class, k->code, k->detail, name,
+				  csv_unformula(detail_name));
+	if (!e->c[0] || (k->has_detail && !e->c[1]))
 		return fail(t->path, t->r.line, "out of memory");
-	g->threads += new_thread;
-	if (!add(&c->count, n) || !add(&g->class_total[cls], n) || !add(&g->total, n) ||
-	    !add(&c->lat_count, h->lat_count) || !add(&c->lat_sum_ns, h->lat_sum) ||
-	    !add(&g->lat_count[cls], h->lat_count) || !add(&g->lat_sum_ns[cls], h->lat_sum))
-		return fail(t->path, t->r.line, "counts overflow 64 bits");
+	return 0;
+}
+
+/* The lower of two minimums, 0 being none. */
+static void lower_min(__u64 *min, __u64 v)
+{
+	if (v && (!*min || v < *min))
+		*min = v;
+}
+
+static bool add_code_totals(struct run_code *c, const struct hist_row *h)
+{
+	if (!c)
+		return true;
 	if (h->lat_max > c->lat_max_ns)
 		c->lat_max_ns = h->lat_max;
+	lower_min(&c->lat_min_ns, h->lat_min);
+	return add(&c->count, h->k.count) && add(&c->lat_count, h->lat_count) &&
+	       add(&c->lat_sum_ns, h->lat_sum);
+}
+
+static int add_key_totals(struct run_data *d, const struct key_entries *e, const struct hist_row *h,
+			  const struct table *t)
+{
+	struct run_thread *th = thread_of(d, h->k.pid, h->k.tid);
+	struct run_guest *g = e->g;
+	int cls = h->k.class;
+	__u64 n = h->k.count;
+
+	if (!th)
+		return fail(t->path, t->r.line, "out of memory");
+	g->threads += !th->traps;
+	th->traps = true;
+	if (!add_code_totals(e->c[0], h) || !add_code_totals(e->c[1], h) ||
+	    !add(&g->class_total[cls], n) || !add(&g->total, n) ||
+	    !add(&g->lat_count[cls], h->lat_count) || !add(&g->lat_sum_ns[cls], h->lat_sum))
+		return fail(t->path, t->r.line, "counts overflow 64 bits");
 	if (h->lat_max > g->lat_max_ns[cls])
 		g->lat_max_ns[cls] = h->lat_max;
+	lower_min(&g->lat_min_ns[cls], h->lat_min);
 	return 0;
 }
 
 /* A log2 bucket: [0, 1], or [2^i, 2^(i+1) - 1], the last open. */
-static int add_bucket(struct run_guest *g, const struct hist_row *h, const struct table *t)
+static int add_bucket(const struct key_entries *e, const struct hist_row *h, const struct table *t)
 {
 	__u64 lo = h->lo, hi = h->hi;
 	int slot = lo ? 63 - __builtin_clzll(lo) : 0;
@@ -345,8 +482,76 @@ static int add_bucket(struct run_guest *g, const struct hist_row *h, const struc
 	if (!*h->s_lo || !log2)
 		return fail(t->path, t->r.line, "bucket '%s'..'%s' is not one of kvmprof's log2 buckets",
 			    h->s_lo, h->s_hi);
-	if (!add(&g->lat_slots[h->k.class][slot], h->n))
+	if (!add(&e->g->lat_slots[h->k.class][slot], h->n) || !add(&e->c[0]->lat_slots[slot], h->n) ||
+	    (e->c[1] && !add(&e->c[1]->lat_slots[slot], h->n)))
 		return fail(t->path, t->r.line, "counts overflow 64 bits");
+	return 0;
+}
+
+
+/* A vcpu_time row (model/vcpu_time.h): a vCPU thread's nanoseconds in one
+ * state, its wall time last.  Checked; with add, added to its guest (if
+ * trap rows named it: a guest without traps is not shown). */
+static int read_time_row(struct table *t, bool add_it)
+{
+	unsigned long line = t->r.line;
+	__u64 pid, tid, col, ns, wall;
+	struct run_thread *th;
+	struct run_guest *g;
+	bool first;
+
+	if (!parse_u64(field(t, C_PID), false, false, &pid) || pid > 0xffffffffULL ||
+	    !parse_u64(field(t, C_TID), false, false, &tid) || tid > 0xffffffffULL)
+		return fail(t->path, line, "the pid or tid of a vcpu_time row is not a number");
+	if (!parse_u64(field(t, C_CODE), false, false, &col) || col >= NR_TIME_COLUMNS ||
+	    strcmp(field(t, C_CODE_NAME), time_column_name(col)))
+		return fail(t->path, line, "vcpu_time state %.20s '%.40s' is not one of kvmprof's",
+			    field(t, C_CODE), field(t, C_CODE_NAME));
+	if (!parse_u64(field(t, C_COUNT), false, false, &ns) || t->col[C_WALL] < 0 ||
+	    !parse_u64(field(t, C_WALL), false, false, &wall))
+		return fail(t->path, line, "a vcpu_time row's count or wall_ns is not a number");
+	if (!add_it)
+		return 0;
+	if (!(th = thread_of(t->d, pid, tid)))
+		return fail(t->path, line, "out of memory");
+	if (th->timed && th->wall_ns != wall)
+		return fail(t->path, line, "wall_ns %llu is not the thread's earlier %llu",
+			    (unsigned long long)wall, (unsigned long long)th->wall_ns);
+	first = !th->timed;
+	th->timed = true;
+	th->wall_ns = wall;
+	if (!(g = guest_find(t->d, pid)))
+		return 0;
+	g->has_time[col] = true;
+	if ((first && !add(&g->time_wall_ns, wall)) || !add(&g->time_ns[col], ns))
+		return fail(t->path, line, "counts overflow 64 bits");
+	return 0;
+}
+
+/* A check row (kvmprof's count of a pair against KVM's own counters): its
+ * numbers checked, nothing shown of it. */
+static int read_check_row(const struct table *t)
+{
+	__u64 pid, code, count;
+
+	if (!parse_u64(field(t, C_PID), false, false, &pid) || pid > 0xffffffffULL ||
+	    !parse_u64(field(t, C_CODE), false, false, &code) ||
+	    !parse_u64(field(t, C_COUNT), false, false, &count))
+		return fail(t->path, t->r.line, "a check row's pid, code or count is not a number");
+	return 0;
+}
+
+/* Rows that are not traps: a vCPU thread's time (vcpu_time) and the checks
+ * against KVM's counters (check).  0 for any other row; 1 when it was one
+ * (read, and in the --csv file, with add, kept), -1 when it is malformed. */
+static int non_trap_row(struct table *t, bool add_it)
+{
+	const char *cls = field(t, C_CLASS);
+
+	if (!strcmp(cls, "vcpu_time"))
+		return read_time_row(t, add_it) ? -1 : 1;
+	if (!strcmp(cls, "check"))
+		return read_check_row(t) ? -1 : 1;
 	return 0;
 }
 
@@ -360,30 +565,26 @@ int run_load_histograms(struct run_data *d, const struct csv_file *file)
 
 	if (have < 0)
 		return -1;
+	t.d = d;
 	if ((have & HIST_COLS) != HIST_COLS) {
 		csv_close(&t.r);
 		return fail(path, 1, "not a kvmprof --csv file (its header lacks the histogram "
 			    "columns%s)", (have & SERIES_COLS) == SERIES_COLS ? ": a --csv-series file?" : "");
 	}
 	while ((rc = table_next(&t)) > 0) {
+		struct key_entries e;
 		struct hist_row h;
-		struct run_guest *g;
-		struct run_code *c;
 		bool first;
 
-		if (read_hist_row(&t, &h)) {
+		if ((rc = non_trap_row(&t, true)) > 0)
+			continue;
+		if (rc < 0 || read_hist_row(&t, &h) || find_entries(d, &t, &h.k, &e)) {
 			rc = -1;
-			break;
-		}
-		g = guest_of(d, h.k.pid, csv_unformula(field(&t, C_GUEST)));
-		c = g ? code_of(g, h.k.class, h.k.code, csv_unformula(field(&t, C_CODE_NAME))) : NULL;
-		if (!c) {
-			rc = fail(path, t.r.line, "out of memory");
 			break;
 		}
 		first = !same_key(&h.k, &prev);
 		prev = h.k;
-		if ((first && add_key_totals(d, g, c, &h, &t)) || (*h.s_n && add_bucket(g, &h, &t))) {
+		if ((first && add_key_totals(d, &e, &h, &t)) || (*h.s_n && add_bucket(&e, &h, &t))) {
 			rc = -1;
 			break;
 		}
@@ -399,10 +600,62 @@ int run_load_histograms(struct run_data *d, const struct csv_file *file)
 	return rc < 0 ? -1 : 0;
 }
 
+/* The interval of a series row: rows of one interval are written together,
+ * stamped alike; a new stamp starts the next interval.  0 or -1. */
+struct stamp {
+	char elapsed[32], len[32];
+};
+
+static int stamp_interval(struct run_data *d, const struct table *t, struct stamp *prev)
+{
+	const char *elapsed = field(t, C_ELAPSED), *len = field(t, C_INTERVAL);
+	struct run_interval *iv;
+	double end_s, len_s;
+
+	if (d->nr_intervals && !strcmp(elapsed, prev->elapsed) && !strcmp(len, prev->len))
+		return 0;
+	if (strlen(elapsed) >= sizeof(prev->elapsed) || strlen(len) >= sizeof(prev->len) ||
+	    !parse_seconds(elapsed, &end_s) || !parse_seconds(len, &len_s) || !len_s ||
+	    len_s > end_s + 0.002)
+		return fail(t->path, t->r.line, "elapsed_s '%.30s' or interval_s '%.30s' is not a time",
+			    elapsed, len);
+	if (d->nr_intervals && end_s < d->intervals[d->nr_intervals - 1].end_s)
+		return fail(t->path, t->r.line, "elapsed_s goes back in time (%.30s)", elapsed);
+	if (VEC_GROW(d->intervals, d->intervals_cap, d->nr_intervals + 1))
+		return fail(t->path, t->r.line, "out of memory");
+	iv = &d->intervals[d->nr_intervals++];
+	iv->end_s = end_s;
+	iv->len_s = len_s;
+	snprintf(prev->elapsed, sizeof(prev->elapsed), "%s", elapsed);
+	snprintf(prev->len, sizeof(prev->len), "%s", len);
+	return 0;
+}
+
+/* A series row's traps into its guest's point of the current interval. */
+static int add_point(struct run_data *d, const struct table *t, const struct key_row *k)
+{
+	struct run_guest *g = guest_of(d, k->pid, csv_unformula(field(t, C_GUEST)));
+	struct run_point *p;
+
+	if (!g)
+		return fail(t->path, t->r.line, "out of memory");
+	if (!g->nr_points || g->points[g->nr_points - 1].interval != d->nr_intervals - 1) {
+		if (VEC_GROW(g->points, g->points_cap, g->nr_points + 1))
+			return fail(t->path, t->r.line, "out of memory");
+		p = &g->points[g->nr_points++];
+		memset(p, 0, sizeof(*p));
+		p->interval = d->nr_intervals - 1;
+	}
+	p = &g->points[g->nr_points - 1];
+	if (!add(&p->count[k->class], k->count) || !add(&g->series_total, k->count))
+		return fail(t->path, t->r.line, "counts overflow 64 bits");
+	return 0;
+}
+
 int run_load_series(struct run_data *d, const struct csv_file *file)
 {
 	const char *path = file->path;
-	char prev_elapsed[32] = "", prev_len[32] = "";
+	struct stamp prev = {};
 	struct table t;
 	int have = table_open(&t, file), rc;
 
@@ -412,61 +665,19 @@ int run_load_series(struct run_data *d, const struct csv_file *file)
 		csv_close(&t.r);
 		return fail(path, 1, "not a kvmprof --csv-series file (its header lacks the columns)");
 	}
+	t.d = d;
 	d->has_series = true;
 	while ((rc = table_next(&t)) > 0) {
-		unsigned long line = t.r.line;
-		const char *elapsed = field(&t, C_ELAPSED), *len = field(&t, C_INTERVAL);
-		struct run_interval *iv;
-		struct run_guest *g;
-		struct run_point *p;
 		struct key_row k;
 
-		if (read_key(&t, &k)) {
+		if (stamp_interval(d, &t, &prev)) {
 			rc = -1;
 			break;
 		}
-		/* rows of one interval are written together, stamped alike */
-		if (!d->nr_intervals || strcmp(elapsed, prev_elapsed) || strcmp(len, prev_len)) {
-			double end_s, len_s;
-
-			if (strlen(elapsed) >= sizeof(prev_elapsed) || strlen(len) >= sizeof(prev_len) ||
-			    !parse_seconds(elapsed, &end_s) || !parse_seconds(len, &len_s) || !len_s ||
-			    len_s > end_s + 0.002) {
-				rc = fail(path, line, "elapsed_s '%.30s' or interval_s '%.30s' is not a time",
-					  elapsed, len);
-				break;
-			}
-			if (d->nr_intervals && end_s < d->intervals[d->nr_intervals - 1].end_s) {
-				rc = fail(path, line, "elapsed_s goes back in time (%.30s)", elapsed);
-				break;
-			}
-			if (VEC_GROW(d->intervals, d->intervals_cap, d->nr_intervals + 1)) {
-				rc = fail(path, line, "out of memory");
-				break;
-			}
-			iv = &d->intervals[d->nr_intervals++];
-			iv->end_s = end_s;
-			iv->len_s = len_s;
-			snprintf(prev_elapsed, sizeof(prev_elapsed), "%s", elapsed);
-			snprintf(prev_len, sizeof(prev_len), "%s", len);
-		}
-		g = guest_of(d, k.pid, csv_unformula(field(&t, C_GUEST)));
-		if (!g) {
-			rc = fail(path, line, "out of memory");
-			break;
-		}
-		if (!g->nr_points || g->points[g->nr_points - 1].interval != d->nr_intervals - 1) {
-			if (VEC_GROW(g->points, g->points_cap, g->nr_points + 1)) {
-				rc = fail(path, line, "out of memory");
-				break;
-			}
-			p = &g->points[g->nr_points++];
-			memset(p, 0, sizeof(*p));
-			p->interval = d->nr_intervals - 1;
-		}
-		p = &g->points[g->nr_points - 1];
-		if (!add(&p->count[k.class], k.count) || !add(&g->series_total, k.count)) {
-			rc = fail(path, line, "counts overflow 64 bits");
+		if ((rc = non_trap_row(&t, false)) > 0)	/* not traps: checked, not drawn */
+			continue;
+		if (rc < 0 || read_key(&t, &k) || add_point(d, &t, &k)) {
+			rc = -1;
 			break;
 		}
 	}
@@ -479,10 +690,8 @@ void run_free(struct run_data *d)
 	for (size_t i = 0; i < d->nr_guests; i++) {
 		struct run_guest *g = &d->guests[i];
 
-		for (size_t j = 0; j < g->nr_codes; j++)
-			free(g->codes[j].name);
-		free(g->codes);
-		index_free(&g->code_index);
+		codes_free(&g->codes);
+		codes_free(&g->details);
 		free(g->points);
 		free(g->name);
 	}
