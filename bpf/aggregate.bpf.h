@@ -171,6 +171,35 @@ static __always_inline void guest_key_made(__u32 tgid)
 		__sync_fetch_and_add(made, 1);	/* another CPU made it first */
 }
 
+/* A trap of these classes happens in its vCPU thread, inside KVM_RUN. */
+#define VCPU_CONTEXT_CLASSES (1U << CLASS_EXIT | 1U << CLASS_HYPERCALL | 1U << CLASS_EMULATE |	\
+			      1U << CLASS_PIO | 1U << CLASS_MMIO | 1U << CLASS_MSR | 1U << CLASS_CPUID |	\
+			      1U << CLASS_WFX | 1U << CLASS_SYSREG | 1U << CLASS_FAULT |		\
+			      1U << CLASS_PAGEFAULT)
+
+/* A new key's thread, seen trapping inside KVM_RUN: if the time accounting
+ * has no record of it (it entered KVM_RUN before kvmprof attached and an
+ * emulation-bound guest may never leave), one starts now, in KVM_RUN. */
+static __always_inline void adopt_vcpu_thread(const struct trap_key *key)
+{
+	struct vcpu_thread init = {};
+	__u32 tid = key->tid, idx = tid >> 6;
+	__u64 *w, now;
+
+	if (!(VCPU_CONTEXT_CLASSES & 1U << key->class) || bpf_map_lookup_elem(&vcpu_threads, &tid))
+		return;
+	now = bpf_ktime_get_ns();
+	init.first_ns = init.since_ns = now;
+	init.state = TIME_EXIT;
+	init.tgid = key->tgid;
+	init.vcpu = comm_vcpu();
+	if (bpf_map_update_elem(&vcpu_threads, &tid, &init, BPF_NOEXIST))
+		return;
+	w = bpf_map_lookup_elem(&vcpu_tids, &idx);
+	if (w)
+		__sync_fetch_and_or(w, 1ULL << (tid & 63));
+}
+
 /* Makes sure key has an entry in trap_counts; false when the map is full
  * or its guest holds all the entries one guest may. */
 static __always_inline bool ensure_key(const struct trap_key *key)
@@ -192,6 +221,7 @@ static __always_inline bool ensure_key(const struct trap_key *key)
 	if (!err) {
 		guest_key_made(key->tgid);
 		announce_thread(key);
+		adopt_vcpu_thread(key);
 	}
 	return true;
 }

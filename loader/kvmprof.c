@@ -49,7 +49,7 @@ static void on_child(int sig)
 {
 }
 
-/* SIGHUP with a series and no live view: start new parts (README) */
+/* SIGHUP with a series and no live view: start new parts (docs/outputs.md) */
 static void on_hangup(int sig)
 {
 	rotate = 1;

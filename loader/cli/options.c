@@ -72,7 +72,7 @@ static const struct argp_option option_list[] = {
 	{ "quiet", 'q', NULL, 0, "No per-interval tables, only the summary", 0 },
 	{ "list-probes", OPT_LIST_PROBES, NULL, 0, "Print each event's attach method and exit", 0 },
 	{ "listen", OPT_LISTEN, "ADDR:PORT", 0, "Serve Prometheus metrics at /metrics (loopback "
-	  "unless ADDR is given); no live view or tables", 0 },
+	  "unless ADDR is given), beside the live view or tables (-q: neither)", 0 },
 	{ "metrics-no-vcpu", OPT_METRICS_NO_VCPU, NULL, 0, "Metrics: sum over vCPUs (no vcpu label)", 0 },
 	{ "metrics-no-code", OPT_METRICS_NO_CODE, NULL, 0, "Metrics: sum over codes (class only)", 0 },
 	{ "metrics-max-series", OPT_METRICS_MAX_SERIES, "N", 0, "Metrics: at most N trap label sets, "

@@ -39,7 +39,7 @@ struct event_desc {
 	bool timed;			/* the time accounting attaches it, class chosen or not */
 };
 
-/* Each architecture's events (traps_ARCH.bpf.h has their programs); an
+/* Each architecture's events (traps_ARCH.bpf.c has their programs); an
  * event without a name is another architecture's.  Programs are named by
  * method: tp_NAME, btf_NAME (_direct), fentry_/fexit_/kprobe_PROGRAM. */
 #define EVENT(sys, ev, cls, what) .system = sys, .name = ev, .class = cls, .feeds = what
@@ -428,7 +428,7 @@ static void plan_tracepoint(struct probe_plan *plan, int ev)
 	if (!events[ev].has_btf && !events[ev].by_name)	/* a syscall's record: fixed ABI */
 		return;
 	snprintf(name, sizeof(name), "trace_event_raw_%s", events[ev].name);
-	/* the test hook: as on a kernel without module BTF (README, Tests),
+	/* the test hook: as on a kernel without module BTF (docs/tests.md),
 	 * where KVM's records are in no BTF; vmlinux's (sched) always are */
 	if (btf_has(name, BTF_KIND_STRUCT) && (!getenv("KVMPROF_RECORDS_FROM_TRACEFS") ||
 					       strcmp(events[ev].system, "kvm")))

@@ -596,7 +596,7 @@ const char *drop_reason_name(unsigned int reason)
 		[DROP_COUNTS_FULL] = "counts_full", [DROP_LATENCY_FULL] = "latency_full",
 		[DROP_STARTS_FULL] = "starts_full", [DROP_INSNS_FULL] = "insns_full",
 		[DROP_FAILED_FULL] = "failed_full", [DROP_GUEST_FULL] = "guest_keys_full",
-		[DROP_SLOW_LOG] = "slow_log_full",
+		[DROP_SLOW_LOG] = "slow_log_full", [DROP_RIPS_FULL] = "rips_full",
 	};
 
 	return reason < NR_DROPS && names[reason] ? names[reason] : "?";

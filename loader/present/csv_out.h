@@ -23,7 +23,7 @@ void csv_write_series_header(FILE *f);
 void csv_write_series(FILE *f, const struct trap_table *s, double elapsed_s, double interval_s);
 
 /* --csv-insns: per guest its emulated instructions in full (--insns) and
- * its failed emulations, one row per distinct instruction (see README). */
+ * its failed emulations, one row per distinct instruction (docs/outputs.md). */
 void csv_write_insns(FILE *f, const struct trap_table *s);
 
 /* --csv-rips: a row per guest, exit reason and guest address. */

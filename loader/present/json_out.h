@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include "model/table.h"
 
-/* The summary as JSON (schema: README, "JSON"). */
+/* The summary as JSON (schema: docs/outputs.md). */
 void json_write_summary(FILE *f, const struct trap_table *s, double elapsed_s);
 
 /* The time series as JSON lines: one object per interval, holding the rows
