@@ -341,6 +341,7 @@ static const struct command {
 	int (*run)(int argc, char **argv);	/* argv[0] is the command's name */
 } commands[] = {
 	{ "report", report_command },	/* a finished run's files as HTML */
+	{ "diff", diff_command },	/* two runs compared */
 };
 
 int main(int argc, char **argv)

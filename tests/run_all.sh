@@ -36,6 +36,7 @@ run_suite tui ./tests/tui_test.py
 run_suite metrics ./tests/metrics_test.py
 run_suite time ./tests/time_test.py
 run_suite report ./tests/report_test.py
+run_suite diff ./tests/diff_test.py
 run_suite robustness ./tests/robustness.py
 run_suite hostile ./tests/hostile_test.py
 run_suite command ./tests/command_test.py

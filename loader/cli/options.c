@@ -702,3 +702,108 @@ int parse_report_options(int argc, char **argv, struct report_options *opts)
 	*opts = (struct report_options){ .top = 15 };
 	return parse_sub(&argp, argc, argv, &ss);
 }
+
+enum { OPT_MAP = 2000, OPT_FAIL_ABOVE, OPT_FAIL_ON };
+
+static const char diff_doc[] =
+"Compare two finished runs: per guest (matched by name), class, code and\n"
+"detail, the counts, rates, latency p50/p99 and shares of run A and run B,\n"
+"with their ratio and difference, biggest changes first.  A and B are the\n"
+"runs' --csv files, each optionally followed by its --csv-series file (else\n"
+"the one beside it, named with -series.csv for .csv, if there); without a\n"
+"series on both sides there are counts only.  A text table on stdout; -o\n"
+"writes it as an HTML page too.  docs/diff.md has the details.\n"
+"\v"
+"EXAMPLES:\n"
+"  kvmprof diff before.csv after.csv\n"
+"  kvmprof diff before.csv after.csv -o diff.html --map web=web-2\n"
+"  kvmprof diff before.csv after.csv --fail-above 20             # CI: counts\n"
+"  kvmprof diff before.csv after.csv --fail-above 50 --fail-on p99\n"
+"\n"
+"Exit status: 0 done, 1 an input could not be read or is malformed, or the\n"
+"page could not be written, 2 bad command line, 3 a figure changed by more\n"
+"than --fail-above.";
+
+static const struct argp_option diff_option_list[] = {
+	{ "output", 'o', "FILE", 0, "Write the comparison as an HTML page too", 0 },
+	{ "map", OPT_MAP, "A=B", 0, "Guest A of the first run is guest B of the second; repeatable", 0 },
+	{ "fail-above", OPT_FAIL_ABOVE, "PERCENT", 0, "Exit 3 when a code's figure changed by more "
+	  "than PERCENT (up or down)", 0 },
+	{ "fail-on", OPT_FAIL_ON, "FIGURE", 0, "The figure --fail-above checks: count (default), "
+	  "rate, p50 or p99", 0 },
+	{ "top", 'n', "N", 0, "Codes listed per class, biggest changes first (default 20)", 0 },
+	{ "help", 'h', NULL, 0, "Show this help", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", -1 },
+	{},
+};
+
+static const char *const figure_names[NR_FIGURES] = {
+	[FIGURE_COUNT] = "count", [FIGURE_RATE] = "rate", [FIGURE_P50] = "p50", [FIGURE_P99] = "p99",
+};
+
+const char *diff_figure_name(enum diff_figure f)
+{
+	return f < NR_FIGURES ? figure_names[f] : NULL;
+}
+
+static int figure_of(const char *name)
+{
+	int f = 0;
+
+	while (f < NR_FIGURES && strcmp(name, figure_names[f]))
+		f++;
+	return f < NR_FIGURES ? f : -1;
+}
+
+static error_t parse_diff_opt(int key, char *arg, struct argp_state *state)
+{
+	struct sub_state *ss = state->input;
+	struct diff_options *o = ss->opts;
+	char *end;
+	int f;
+
+	switch (key) {
+	case OPT_MAP:
+		if (!strchr(arg, '=') || arg[0] == '=' || arg[strlen(arg) - 1] == '=')
+			return sub_fail(ss, "invalid --map '%s': expected A=B, two guest names", arg);
+		if (o->nr_maps == MAX_DIFF_MAPS)
+			return sub_fail(ss, "too many --map options (at most %d)", MAX_DIFF_MAPS);
+		o->maps[o->nr_maps++] = arg;
+		return 0;
+	case OPT_FAIL_ABOVE:
+		errno = 0;
+		if (!decimal(arg, true) || (o->fail_above = strtod(arg, &end), errno || *end) ||
+		    !isfinite(o->fail_above) || o->fail_above > 1e9)
+			return sub_fail(ss, "invalid --fail-above '%s': expected a percentage, 0 to 1e9",
+					arg);
+		return 0;
+	case OPT_FAIL_ON:
+		if ((f = figure_of(arg)) < 0)
+			return sub_fail(ss, "invalid --fail-on '%s': expected count, rate, p50 or p99", arg);
+		o->fail_on = f;
+		return 0;
+	case ARGP_KEY_END:
+		if (!ss->helped && o->fail_on != NR_FIGURES && o->fail_above < 0)
+			return sub_fail(ss, "--fail-on needs --fail-above PERCENT");
+		if (o->fail_on == NR_FIGURES)
+			o->fail_on = FIGURE_COUNT;
+		if (!ss->helped && o->nr_inputs == 1)
+			return sub_fail(ss, "one input: give %s", ss->inputs_are);
+		break;
+	}
+	return sub_common_key(ss, key, arg, state);
+}
+
+int parse_diff_options(int argc, char **argv, struct diff_options *opts)
+{
+	static const struct argp argp = { diff_option_list, parse_diff_opt,
+					  "A.csv [A-SERIES] B.csv [B-SERIES]", diff_doc, NULL, NULL, NULL };
+	struct sub_state ss = { .name = "diff", .opts = opts, .inputs = opts->inputs,
+				.nr_inputs = &opts->nr_inputs, .max_inputs = MAX_DIFF_INPUTS,
+				.inputs_are = "two runs' --csv files, A.csv [A-SERIES] B.csv [B-SERIES]",
+				.out_path = &opts->out_path, .top = &opts->top };
+
+	/* fail_on NR_FIGURES: not given (then count, if --fail-above is) */
+	*opts = (struct diff_options){ .fail_above = -1, .fail_on = NR_FIGURES, .top = 20 };
+	return parse_sub(&argp, argc, argv, &ss);
+}

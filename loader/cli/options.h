@@ -77,11 +77,31 @@ struct report_options {
 	int top;		/* codes in each guest's table */
 };
 
+/* kvmprof diff A.csv [A-SERIES] B.csv [B-SERIES] [-o FILE] [--map A=B]...
+ * [--fail-above PERCENT [--fail-on FIGURE]] [-n N] */
+#define EXIT_ABOVE 3	/* kvmprof diff --fail-above: a figure changed more */
+#define MAX_DIFF_INPUTS 4
+#define MAX_DIFF_MAPS 64
+enum diff_figure { FIGURE_COUNT, FIGURE_RATE, FIGURE_P50, FIGURE_P99, NR_FIGURES };
+struct diff_options {
+	const char *inputs[MAX_DIFF_INPUTS];
+	int nr_inputs;
+	const char *out_path;	/* -o: the HTML page; NULL: none */
+	const char *maps[MAX_DIFF_MAPS];	/* --map A=B, as given */
+	int nr_maps;
+	double fail_above;	/* --fail-above PERCENT; < 0: none */
+	enum diff_figure fail_on;
+	int top;		/* codes (and details) listed per class */
+};
+/* "count", "rate", "p50", "p99" */
+const char *diff_figure_name(enum diff_figure f);
+
 /* Parses argv into opts.  Returns -1 when --help/--usage was printed (exit
  * 0), EXIT_USAGE after printing one line to stderr, else 0. */
 int parse_options(int argc, char **argv, struct options *opts);
 const char *attach_mode_name(enum attach_mode mode);
-/* The same for `kvmprof report` (argv[0] is "report"). */
+/* The same for `kvmprof report` (argv[0] is "report") and `kvmprof diff`. */
 int parse_report_options(int argc, char **argv, struct report_options *opts);
+int parse_diff_options(int argc, char **argv, struct diff_options *opts);
 
 #endif

@@ -2,7 +2,10 @@
 #ifndef REPORT_CMD_H
 #define REPORT_CMD_H
 
-/* `kvmprof report ...` (argv[0] is "report"): the exit status. */
+/* The offline commands, on a finished run's files: the exit status.
+ * `kvmprof report ...` (argv[0] is "report"), report_cmd.c; */
 int report_command(int argc, char **argv);
+/* `kvmprof diff ...` (argv[0] is "diff"), diff_cmd.c. */
+int diff_command(int argc, char **argv);
 
 #endif
