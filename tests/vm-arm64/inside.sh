@@ -137,7 +137,7 @@ for g in A B; do
 		eq "$(total $f $pid mmio "write $EXIT")" "$vcpus" "$m/guest $g: mmio end-of-program writes"
 		eq "$(total $f $pid userspace)" "$kvm_run" "$m/guest $g: userspace exits"
 		eq "$(total $f $pid userspace KVM_EXIT_MMIO)" "$(field exit_mmio $out)" "$m/guest $g: KVM_EXIT_MMIO"
-		eq "$(total $f $pid userspace 'restart (errno 4)')" "$(field exit_intr $out)" "$m/guest $g: restarts (kicks)"
+		eq "$(total $f $pid userspace 'KVM_RUN -EINTR')" "$(field exit_intr $out)" "$m/guest $g: restarts (kicks)"
 		for cls in exit hypercall wfx sysreg fault; do
 			echo "verified: $cls/$m guest $g: $(codes $f $pid $cls)"
 		done

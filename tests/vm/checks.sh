@@ -71,6 +71,9 @@ kernel_ge() {
 # stderr_digest FILE: what kvmprof -v said that matters (its own lines, libbpf
 # and verifier errors), for a mode that failed
 stderr_digest() {
-	grep -i -E 'kvmprof|error|fail|invalid|unknown|refus|not found|denied|missing|unsupported|R[0-9]+ .*(mem|ptr)|-- END' "$1" |
-		grep -v 'tracing KVM traps' | head -n 40 | cut -c1-400 | sed 's/^/    | /'
+	# the lines that say what went wrong (libbpf's names its object kvmprof_bpf on every line: not
+	# those), then the last lines, where a run that stopped says why
+	{ grep -i -E 'kvmprof|error|fail|invalid|unknown|refus|not found|denied|missing|unsupported|R[0-9]+ .*(mem|ptr)|-- END' "$1" |
+		grep -v -e 'tracing KVM traps' -e "object 'kvmprof_bpf'" -e 'kvmprof_bpf is GPL' -e "^libbpf: map '" -e 'found data map' | head -n 30
+	  echo '...'; tail -n 8 "$1"; } | cut -c1-400 | sed 's/^/    | /'
 }
