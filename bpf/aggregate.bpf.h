@@ -177,14 +177,27 @@ static __always_inline void guest_key_made(__u32 tgid)
 			      1U << CLASS_WFX | 1U << CLASS_SYSREG | 1U << CLASS_FAULT |		\
 			      1U << CLASS_PAGEFAULT)
 
+/* The thread's bit in vcpu_tids, so the context switch program knows it.
+ * An atomic add of the unset bit, not an atomic or: 5.10 has no BPF_OR
+ * atomics ("BPF_STX uses reserved fields").  Only the thread itself sets
+ * its bit, so no two adds of one bit race. */
+static __always_inline void mark_vcpu_tid(__u32 tid)
+{
+	__u32 idx = tid >> 6;
+	__u64 *w = bpf_map_lookup_elem(&vcpu_tids, &idx), bit = 1ULL << (tid & 63);
+
+	if (w && !(*w & bit))
+		__sync_fetch_and_add(w, bit);
+}
+
 /* A new key's thread, seen trapping inside KVM_RUN: if the time accounting
  * has no record of it (it entered KVM_RUN before kvmprof attached and an
  * emulation-bound guest may never leave), one starts now, in KVM_RUN. */
 static __always_inline void adopt_vcpu_thread(const struct trap_key *key)
 {
 	struct vcpu_thread init = {};
-	__u32 tid = key->tid, idx = tid >> 6;
-	__u64 *w, now;
+	__u32 tid = key->tid;
+	__u64 now;
 
 	if (!(VCPU_CONTEXT_CLASSES & 1U << key->class) || bpf_map_lookup_elem(&vcpu_threads, &tid))
 		return;
@@ -193,11 +206,8 @@ static __always_inline void adopt_vcpu_thread(const struct trap_key *key)
 	init.state = TIME_EXIT;
 	init.tgid = key->tgid;
 	init.vcpu = comm_vcpu();
-	if (bpf_map_update_elem(&vcpu_threads, &tid, &init, BPF_NOEXIST))
-		return;
-	w = bpf_map_lookup_elem(&vcpu_tids, &idx);
-	if (w)
-		__sync_fetch_and_or(w, 1ULL << (tid & 63));
+	if (!bpf_map_update_elem(&vcpu_threads, &tid, &init, BPF_NOEXIST))
+		mark_vcpu_tid(tid);
 }
 
 /* Makes sure key has an entry in trap_counts; false when the map is full
@@ -552,16 +562,6 @@ static __always_inline void on_userspace_exit(__u32 reason, int err)
 		time_to(v, TIME_VMM, now);
 	if (count_key(&key) && v)
 		open_interval(&v->vmm, &key, VCPU_UNKNOWN, RIP_UNKNOWN, now);
-}
-
-/* The thread's bit in vcpu_tids, so the context switch program knows it. */
-static __always_inline void mark_vcpu_tid(__u32 tid)
-{
-	__u32 idx = tid >> 6;
-	__u64 *w = bpf_map_lookup_elem(&vcpu_tids, &idx), bit = 1ULL << (tid & 63);
-
-	if (w && !(*w & bit))
-		__sync_fetch_and_or(w, bit);
 }
 
 static __always_inline void on_kvm_run(void)
