@@ -129,7 +129,17 @@ def run_traced(outdir, tag, groups, extra=()):
     return gs, results
 
 
-def check_report_numbers(page, counts, buckets, series, results, names):
+def time_rows(path, pid):
+    """state -> ns of one guest's vcpu_time rows in a --csv or --csv-series file."""
+    out = {}
+    with open(path, newline="") as f:
+        for r in csv.DictReader(f):
+            if r["class"] == "vcpu_time" and int(r["pid"]) == pid:
+                out[r["code_name"]] = out.get(r["code_name"], 0) + int(r["count"])
+    return out
+
+
+def check_report_numbers(page, counts, buckets, series, results, names, csv_path, series_path):
     """The report against the CSV and the guests' own counts."""
     sums = {}
     for r in series:
@@ -160,10 +170,25 @@ def check_report_numbers(page, counts, buckets, series, results, names):
         # the time chart: its bars sum per class to the series, and to the totals
         bars = {}
         for e in sec:
-            if e[0] == "rect" and "data-start" in e[1]:
+            if e[0] == "rect" and "data-start" in e[1] and "data-class" in e[1]:
                 bars[e[1]["data-class"]] = bars.get(e[1]["data-class"], 0) + int(e[1]["data-count"])
         check_eq(bars, {c: n for (p, c), n in sums.items() if p == pid}, f"{label}: time bars = series")
         check_eq(bars, want, f"{label}: time bars = totals")
+        # where the vCPU time went: the table is the --csv file's vcpu_time rows, the chart's
+        # bars (a 100% stack per interval) sum per state to the series' rows, and those to the
+        # totals (each thread's intervals add up to its run), exactly
+        want_t = time_rows(csv_path, pid)
+        table = {e[1]["data-state"]: int(e[1]["data-ns"]) for e in sec if e[0] == "tr" and "data-state" in e[1]}
+        check_eq(table, want_t, f"{label}: the vCPU time table = the CSV's vcpu_time rows")
+        check(want_t.get("vmm", 0) > 0 and want_t.get("kvm_run", want_t.get("guest", 0)) > 0,
+              f"{label}: time in KVM_RUN and in the VMM: {want_t}")
+        tbars = {}
+        for e in sec:
+            if e[0] == "rect" and "data-state" in e[1]:
+                tbars[e[1]["data-state"]] = tbars.get(e[1]["data-state"], 0) + int(e[1]["data-ns"])
+        check_eq(tbars, {k: v for k, v in time_rows(series_path, pid).items() if v},
+                 f"{label}: the time share bars = the series' vcpu_time rows")
+        check_eq(tbars, {k: v for k, v in want_t.items() if v}, f"{label}: the time share bars = the totals")
         # latency: each bar is a CSV bucket; the samples are the VMM trips
         hist = {}
         for e in sec:
@@ -329,7 +354,8 @@ def test_report(outdir):
     page = Page(text)
     check_eq(sorted({e[0] for e in page.elements} & {"script", "img", "iframe", "object"}), [],
              "report: no element the input could have injected")
-    check_report_numbers(page, counts, buckets, series, results, names)
+    check_report_numbers(page, counts, buckets, series, results, names, f"{outdir}/run.csv",
+                         f"{outdir}/run-series.csv")
     # the same page from the files given in the other order, as nobody (no root needed)
     os.chmod(outdir, 0o777)
     out2 = f"{outdir}/report2.html"

@@ -76,6 +76,13 @@ static const char *short_ns(__u64 ns, char *buf, size_t size)
 	return buf;
 }
 
+/* The vCPU time states' colours (.t0 ...), by column. */
+static const char *const time_colors[NR_TIME_COLUMNS] = {
+	[TCOL_GUEST] = "#2e7d32", [TCOL_EXIT] = "#c62828", [TCOL_KVM_RUN] = "#6a8f3a",
+	[TCOL_VMM] = "#1565c0", [TCOL_HALTED] = "#b0bec5", [TCOL_PREEMPTED] = "#ef6c00",
+	[TCOL_OUTSIDE] = "#e0e0e0",
+};
+
 static void write_style(FILE *f)
 {
 	fputs("<style>\n"
@@ -102,6 +109,8 @@ static void write_style(FILE *f)
 	      "svg .grid{stroke:#e6e8eb}svg text.label{fill:#333;font-size:12px}\n", f);
 	for (int c = 0; c < NR_CLASSES; c++)
 		fprintf(f, ".k%d{fill:%s;background:%s}", c, class_table[c].color, class_table[c].color);
+	for (int c = 0; c < NR_TIME_COLUMNS; c++)
+		fprintf(f, ".t%d{fill:%s;background:%s}", c, time_colors[c], time_colors[c]);
 	fputs("\n</style>\n", f);
 }
 
@@ -289,6 +298,92 @@ static void mix_chart(FILE *f, const struct run_data *d, const struct run_guest 
 out:
 	free(mb.traps);
 	free(mb.len);
+}
+
+/* Where the guest's vCPU time went over the run: each column's share of
+ * its threads' wall time (the --csv file's vcpu_time rows). */
+static void time_table(FILE *f, const struct run_guest *g)
+{
+	char a[32];
+
+	fputs("<table class=\"time\"><tr><th class=\"l\">vCPU time</th><th>seconds</th>"
+	      "<th>share of wall</th></tr>\n", f);
+	for (int c = 0; c < NR_TIME_COLUMNS; c++) {
+		if (!g->has_time[c])
+			continue;
+		fprintf(f, "<tr data-state=\"%s\" data-ns=\"%llu\"><td class=\"l\"><span class=\"sw "
+			"t%d\"></span>%s</td><td>%s</td><td>%.2f%%</td></tr>\n", time_column_name(c),
+			(unsigned long long)g->time_ns[c], c, time_column_heading(c),
+			short_num(g->time_ns[c] / 1e9, a, sizeof(a)),
+			g->time_wall_ns ? 100.0 * g->time_ns[c] / g->time_wall_ns : 0);
+	}
+	fprintf(f, "<tr><td class=\"l\">wall (%d thread%s)</td><td>%s</td><td></td></tr>\n</table>\n",
+		g->threads, g->threads == 1 ? "" : "s", short_num(g->time_wall_ns / 1e9, a, sizeof(a)));
+}
+
+/* vCPU time over time: per interval (or group of them) a bar of 100%, its
+ * threads' time stacked by state, spanning the interval's time. */
+static void time_chart(FILE *f, const struct run_data *d, const struct run_guest *g)
+{
+	const double x0 = MIX_X0, w = MIX_PLOT_W, h = MIX_PLOT_H;
+	size_t per_bar = (d->nr_intervals + MAX_BARS - 1) / MAX_BARS;
+	size_t nr = (d->nr_intervals + per_bar - 1) / per_bar;
+	double t_end = d->intervals[d->nr_intervals - 1].end_s;
+	__u64 (*ns)[NR_TIME_COLUMNS] = calloc(nr, sizeof(*ns));
+	bool used[NR_TIME_COLUMNS] = {};
+
+	if (!ns) {
+		fputs("<p class=\"note\">Out of memory drawing this chart.</p>\n", f);
+		return;
+	}
+	for (size_t p = 0; p < g->nr_points; p++)
+		for (int c = 0; c < NR_TIME_COLUMNS; c++) {
+			ns[g->points[p].interval / per_bar][c] += g->points[p].time_ns[c];
+			used[c] |= g->points[p].time_ns[c] > 0;
+		}
+	fprintf(f, "<svg class=\"timeshares\" data-pid=\"%u\" data-bars=\"%zu\" viewBox=\"0 0 %.0f "
+		"%.0f\" width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"vCPU time shares over "
+		"time\">\n", g->pid, nr, MIX_W, MIX_H, MIX_W, MIX_H);
+	html_y_axis(f, MIX_X0, MIX_Y0, MIX_PLOT_W, MIX_PLOT_H, 100, 25, "% of the vCPU threads' time");
+	mix_x_axis(f, t_end);
+	for (size_t b = 0; b < nr; b++) {
+		size_t first = b * per_bar, last = first + per_bar - 1;
+		double start, end, xa, xb, y = MIX_Y0 + h;
+		__u64 sum = 0;
+
+		if (last >= d->nr_intervals)
+			last = d->nr_intervals - 1;
+		for (int c = 0; c < NR_TIME_COLUMNS; c++)
+			sum += ns[b][c];
+		if (!sum)
+			continue;
+		start = d->intervals[first].end_s - d->intervals[first].len_s;
+		end = d->intervals[last].end_s;
+		xa = x0 + (start > 0 ? start : 0) / t_end * w;
+		xb = x0 + end / t_end * w;
+		if (xb - xa > 4)
+			xa += 1;
+		for (int c = 0; c < NR_TIME_COLUMNS; c++) {
+			double share = (double)ns[b][c] / sum, bh = share * h;
+
+			if (!ns[b][c])
+				continue;
+			y -= bh;
+			fprintf(f, "<rect class=\"t%d\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
+				"height=\"%.2f\" data-state=\"%s\" data-ns=\"%llu\" data-start=\"%.3f\" "
+				"data-end=\"%.3f\"><title>%.3f–%.3f s: %s %.1f%%</title></rect>\n", c, xa, y,
+				xb - xa > 0.5 ? xb - xa : 0.5, bh, time_column_name(c),
+				(unsigned long long)ns[b][c], start, end, start, end, time_column_heading(c),
+				100 * share);
+		}
+	}
+	fputs("</svg>\n<div class=\"legend\">", f);
+	for (int c = 0; c < NR_TIME_COLUMNS; c++)
+		if (used[c])
+			fprintf(f, "<span class=\"sw t%d\"></span><span>%s</span>", c,
+				time_column_heading(c));
+	fputs("</div>\n", f);
+	free(ns);
 }
 
 /* One class's log2 latency histogram, as the CSV's buckets: a bar per
@@ -486,6 +581,15 @@ static void guest_section(FILE *f, const struct run_data *d, const struct run_gu
 				"histograms count: a part of a rotated series, or files of another "
 				"run.</p>\n", (unsigned long long)g->series_total,
 				(unsigned long long)g->total);
+	}
+
+	if (g->time_wall_ns) {
+		fputs("<h3>Where the vCPU time went</h3>\n", f);
+		time_table(f, g);
+		if (g->series_time && d->nr_intervals)
+			time_chart(f, d, g);
+		else if (d->has_series)
+			fputs("<p class=\"meta\">The series holds no vCPU time of this guest.</p>\n", f);
 	}
 
 	for (int c = 0; c < NR_CLASSES; c++)

@@ -631,23 +631,57 @@ static int stamp_interval(struct run_data *d, const struct table *t, struct stam
 	return 0;
 }
 
-/* A series row's traps into its guest's point of the current interval. */
-static int add_point(struct run_data *d, const struct table *t, const struct key_row *k)
+/* Guest pid's point of the current interval (made on its first row), or
+ * NULL after one line. */
+static struct run_point *current_point(struct run_data *d, const struct table *t, __u32 pid,
+				       struct run_guest **gp)
 {
-	struct run_guest *g = guest_of(d, k->pid, csv_unformula(field(t, C_GUEST)));
+	struct run_guest *g = guest_of(d, pid, csv_unformula(field(t, C_GUEST)));
 	struct run_point *p;
 
-	if (!g)
-		return fail(t->path, t->r.line, "out of memory");
-	if (!g->nr_points || g->points[g->nr_points - 1].interval != d->nr_intervals - 1) {
-		if (VEC_GROW(g->points, g->points_cap, g->nr_points + 1))
-			return fail(t->path, t->r.line, "out of memory");
+	if (!g || (!g->nr_points || g->points[g->nr_points - 1].interval != d->nr_intervals - 1)) {
+		if (!g || VEC_GROW(g->points, g->points_cap, g->nr_points + 1)) {
+			fail(t->path, t->r.line, "out of memory");
+			return NULL;
+		}
 		p = &g->points[g->nr_points++];
 		memset(p, 0, sizeof(*p));
 		p->interval = d->nr_intervals - 1;
 	}
-	p = &g->points[g->nr_points - 1];
+	*gp = g;
+	return &g->points[g->nr_points - 1];
+}
+
+/* A series row's traps into its guest's point of the current interval. */
+static int add_point(struct run_data *d, const struct table *t, const struct key_row *k)
+{
+	struct run_guest *g;
+	struct run_point *p = current_point(d, t, k->pid, &g);
+
+	if (!p)
+		return -1;
 	if (!add(&p->count[k->class], k->count) || !add(&g->series_total, k->count))
+		return fail(t->path, t->r.line, "counts overflow 64 bits");
+	return 0;
+}
+
+/* A series vcpu_time row (checked by read_time_row): the interval's time
+ * of one thread in one column, into its guest's point. */
+static int add_time_point(struct run_data *d, struct table *t)
+{
+	__u64 pid, col, ns;
+	struct run_guest *g;
+	struct run_point *p;
+
+	if (read_time_row(t, false))
+		return -1;
+	parse_u64(field(t, C_PID), false, false, &pid);
+	parse_u64(field(t, C_CODE), false, false, &col);
+	parse_u64(field(t, C_COUNT), false, false, &ns);
+	if (!(p = current_point(d, t, pid, &g)))
+		return -1;
+	g->series_time = true;
+	if (!add(&p->time_ns[col], ns))
 		return fail(t->path, t->r.line, "counts overflow 64 bits");
 	return 0;
 }
@@ -674,7 +708,14 @@ int run_load_series(struct run_data *d, const struct csv_file *file)
 			rc = -1;
 			break;
 		}
-		if ((rc = non_trap_row(&t, false)) > 0)	/* not traps: checked, not drawn */
+		if (!strcmp(field(&t, C_CLASS), "vcpu_time")) {	/* the time chart's */
+			if (add_time_point(d, &t)) {
+				rc = -1;
+				break;
+			}
+			continue;
+		}
+		if ((rc = non_trap_row(&t, false)) > 0)	/* checks: read, not drawn */
 			continue;
 		if (rc < 0 || read_key(&t, &k) || add_point(d, &t, &k)) {
 			rc = -1;

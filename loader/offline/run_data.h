@@ -31,10 +31,12 @@ struct run_codes {
 	struct index index;
 };
 
-/* One guest's traps in one interval of the series. */
+/* One guest's traps in one interval of the series, and its vCPU threads'
+ * time in that interval (the series' vcpu_time rows, by time column). */
 struct run_point {
 	size_t interval;
 	__u64 count[NR_CLASSES];
+	__u64 time_ns[NR_TIME_COLUMNS];
 };
 
 struct run_guest {
@@ -51,6 +53,7 @@ struct run_guest {
 	struct run_point *points;	/* in interval order */
 	size_t nr_points, points_cap;
 	__u64 series_total;		/* traps the series holds for this guest */
+	bool series_time;		/* the series holds its vCPU time too */
 	/* where its vCPU threads' time went (the --csv file's vcpu_time rows,
 	 * model/vcpu_time.h), summed over its threads, and their wall time */
 	bool has_time[NR_TIME_COLUMNS];
