@@ -434,6 +434,17 @@ def test_halted(outdir):
 HOG = "import os\nos.sched_setaffinity(0, {%d})\nwhile True:\n    pass\n"
 
 
+def cpu_irq_steal_ns():
+    """CPU number -> its irq + softirq + steal time so far (/proc/stat, in USER_HZ ticks)."""
+    hz = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for line in open("/proc/stat"):
+        f = line.split()
+        if f[0].startswith("cpu") and f[0] != "cpu":
+            out[int(f[0][3:])] = (int(f[6]) + int(f[7]) + int(f[8])) * 10**9 // hz
+    return out
+
+
 def test_preempted(outdir):
     """Two guests at once, each one vCPU spinning in KVM_RUN (--emulate) for 1.5 s: one pinned to
     CPU 1 with a busy loop pinned there too, one alone on CPU 0."""
@@ -448,12 +459,14 @@ def test_preempted(outdir):
     kt.LIVE.append(hog)
     t, _ = profile(["-q", "-i", "0.5", "-p", str(hogged.pid), "-p", str(alone.pid), "--json", f"{outdir}/pre.json"])
     time.sleep(0.2)  # the hog spinning
+    cpu_before = cpu_irq_steal_ns()
     open(start, "w").close()
     res = {}
     for name, g in (("hogged", hogged), ("alone", alone)):
         guest, per = g.finish()
         kt.check_eq(guest["complete"], 0, f"preempted/{name}: stopped by its time limit")
         res[name] = (g, per[0])
+    cpu_during = {c: ns - cpu_before.get(c, 0) for c, ns in cpu_irq_steal_ns().items()}
     hog.kill()
     hog.wait()
     time.sleep(0.3)
@@ -482,14 +495,20 @@ def test_preempted(outdir):
         kt.check(in_run >= 1.4e9, f"{lab}: ~1.5 s inside KVM_RUN ({in_run} ns)")
         kt.check(tm["halted"] <= 0.01 * in_run, f"{lab}: halted {tm['halted']} ns ~ 0 (it never halts)")
         # kvmprof's preempted is the run delay, its in_kvm_run the time on a CPU: measured within
-        # 4 ms of 1.5 s on a quiet host (steal time, which the scheduler's CPU time leaves out,
-        # and the microseconds between the reads and the ioctl); 1% of the time in KVM_RUN
-        # (15 ms) allows for that and still catches a context switch whose state was missed or
-        # mislabelled for longer than a few scheduler slices
-        close(tm["preempted"], wait_ns, 0, f"{lab}: preempted vs the thread's run delay", abs_=0.01 * in_run)
-        close(tm["in_kvm_run"], run_ns, 0, f"{lab}: in_kvm_run vs the thread's time on a CPU", abs_=0.01 * in_run)
-        kt.check(abs(share - true_share) <= 0.01, f"{lab}: preempted share {share:.4f} vs the run delay's "
-                 f"{true_share:.4f} within 0.01")
+        # 4 ms of 1.5 s on a quiet host, and up to 22 ms (1.5%) on a CI machine, on the CPU the
+        # loader and this test share; the scheduler's CPU time leaves out the interrupts and
+        # the steal on the thread's CPU (/proc/stat, added where kvmprof's is the larger).  2%
+        # of the time in KVM_RUN (30 ms) still catches preemption counted as running or halted
+        # (the hog's half: 750 ms) and a state missed for more than a few scheduler slices
+        cpu = 1 if name == "hogged" else 0
+        slack = 0.02 * in_run
+        close(tm["preempted"], wait_ns, 0, f"{lab}: preempted vs the thread's run delay", abs_=slack)
+        over = tm["in_kvm_run"] - run_ns
+        kt.check(-slack <= over <= slack + cpu_during.get(cpu, 0),
+                 f"{lab}: in_kvm_run {tm['in_kvm_run']} vs the thread's time on a CPU {run_ns}: within "
+                 f"{slack:.0f} ns, {cpu_during.get(cpu, 0)} more for CPU {cpu}'s interrupts and steal")
+        kt.check(abs(share - true_share) <= 0.02, f"{lab}: preempted share {share:.4f} vs the run delay's "
+                 f"{true_share:.4f} within 0.02")
     # the scripted shares, where the host let the script happen: a hog on the same CPU takes
     # half (measured 0.49-0.51 on a quiet host; 0.40-0.60 allows CFS's slices and a little other
     # load, and still catches preemption counted as running (0), as halted, or running counted
