@@ -6,7 +6,7 @@
  *           [--cpuid N] [--hlt N] [--emulate N] [--msr-read N] [--msr-write N] [--hypercall N]
  *           [--hc-nr NR] [--emul-fail N] [--sleep-us D [--sleep-every K]] [--repeat R] [--duration S]
  *           [--protected] [--hyperv] [-name NAME | -name guest=NAME,...] [--wait-start FILE] [--cs-base]
- *           [--layout] [--pin CPU] [--per-vcpu]
+ *           [--layout] [--pin CPU] [--per-vcpu] [--hold FILE]
  * Forks GUESTS processes (default 1), each one VM with VCPUS threads named "CPU n/KVM" (default 1).
  * Every vCPU runs the same script, real mode (default) or 32-bit flat protected mode (--protected,
  * no paging), R times (--repeat, default 1), then writes port 0xf4 and stops.  N, R: 0..2^32-1.
@@ -31,6 +31,8 @@
  * -name is accepted (single dash, as QEMU) for /proc/PID/cmdline and echoed, escaped, as name=.
  * --wait-start FILE: VM, vCPUs and vCPU threads are created, "ready pid=PID" is printed, and the
  *   first KVM_RUN waits until FILE exists ("ready pid=" is printed with or without the option).
+ * --hold FILE: after its output the guest process keeps its VM and vCPU fds, running nothing, until
+ *   FILE exists (so a reader of KVM's counters sees them, final and quiet, before the VM goes).
  * Bad usage: one line on stderr, exit 2.  Exit 0 iff every guest ended cleanly (script done or time
  * limit); otherwise 1 and one stderr line per failing vCPU (unexpected exit, guest exception, ...).
  *
@@ -187,7 +189,7 @@ static int opt_thread_per_run;
 static uint64_t opt_guests = 1, opt_vcpus = 1, opt_repeat = 1, opt_hc_nr = 0x1234, opt_sleep_us;
 static double opt_duration;
 static int opt_protected, opt_hyperv;
-static const char *opt_name, *opt_wait_start;
+static const char *opt_name, *opt_wait_start, *opt_hold;
 static int opt_cs_base, opt_layout, opt_per_vcpu;
 static uint64_t opt_sleep_every = 1;   /* --sleep-every K */
 static long opt_pin = -1;              /* --pin CPU */
@@ -933,6 +935,11 @@ static int run_guest(void)
 	if (opt_layout)
 		print_layout();
 	fflush(stdout);
+	if (opt_hold) {	/* the VM and its vCPU fds stay, quiet, until FILE exists */
+		struct stat st;
+		while (stat(opt_hold, &st) < 0)
+			usleep(10000);
+	}
 	return err ? 1 : 0;
 }
 
@@ -958,7 +965,7 @@ int main(int argc, char **argv)
 {
 	enum { O_PIO = 256, O_PIO_IN, O_MMIO_R, O_MMIO_W, O_CPUID, O_HLT, O_EMUL, O_MSR_R, O_MSR_W, O_HC,
 	       O_FAIL, O_HCNR, O_SLEEP, O_REPEAT, O_DURATION, O_PROT, O_NAME, O_WAIT, O_CSBASE, O_LAYOUT, O_HYPERV, O_THREAD_RUN,
-	       O_SLEEP_EVERY, O_PIN, O_PER_VCPU };
+	       O_SLEEP_EVERY, O_PIN, O_PER_VCPU, O_HOLD };
 	static const struct option lo[] = {
 		{ "guests", 1, 0, 'g' }, { "vcpus", 1, 0, 'c' },
 		{ "pio", 1, 0, O_PIO }, { "pio-in", 1, 0, O_PIO_IN }, { "mmio-read", 1, 0, O_MMIO_R },
@@ -969,7 +976,8 @@ int main(int argc, char **argv)
 		{ "name", 1, 0, O_NAME }, { "wait-start", 1, 0, O_WAIT },
 		{ "cs-base", 0, 0, O_CSBASE }, { "layout", 0, 0, O_LAYOUT },
 		{ "thread-per-run", 0, 0, O_THREAD_RUN }, { "sleep-every", 1, 0, O_SLEEP_EVERY },
-		{ "pin", 1, 0, O_PIN }, { "per-vcpu", 0, 0, O_PER_VCPU }, { 0, 0, 0, 0 } };
+		{ "pin", 1, 0, O_PIN }, { "per-vcpu", 0, 0, O_PER_VCPU }, { "hold", 1, 0, O_HOLD },
+		{ 0, 0, 0, 0 } };
 	/* QEMU-style "-name X": rewrite in a copy of argv, /proc/PID/cmdline keeps the original. */
 	char **av = calloc((size_t)argc + 1, sizeof *av);
 	if (!av) return 1;
@@ -999,6 +1007,7 @@ int main(int argc, char **argv)
 		case O_HYPERV: opt_hyperv = 1; break;
 		case O_NAME: opt_name = optarg; break;
 		case O_WAIT: opt_wait_start = optarg; break;
+		case O_HOLD: opt_hold = optarg; break;
 		case O_CSBASE: opt_cs_base = 1; break;
 		case O_LAYOUT: opt_layout = 1; break;
 		case O_THREAD_RUN: opt_thread_per_run = 1; break;

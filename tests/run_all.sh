@@ -41,6 +41,7 @@ run_suite robustness ./tests/robustness.py
 run_suite hostile ./tests/hostile_test.py
 run_suite command ./tests/command_test.py
 run_suite events ./tests/events_test.py
+run_suite counters ./tests/counters_test.py
 run_suite install ./tests/install_test.py
 run_suite fuzz ./tests/fuzz/run.sh
 [ -n "${KVMPROF_SKIP_VMTEST:-}" ] || run_suite vmtest ./tests/vm/vmtest.sh
