@@ -171,9 +171,11 @@ static __always_inline void guest_key_made(__u32 tgid)
 		__sync_fetch_and_add(made, 1);	/* another CPU made it first */
 }
 
-/* A trap of these classes happens in its vCPU thread, inside KVM_RUN. */
+/* A trap of these classes happens in its vCPU thread, inside KVM_RUN.  Not
+ * cpuid: 5.10's vCPU reset fires kvm_cpuid (leaf 1) in the thread that
+ * creates the vCPU, the VMM's main thread. */
 #define VCPU_CONTEXT_CLASSES (1U << CLASS_EXIT | 1U << CLASS_HYPERCALL | 1U << CLASS_EMULATE |	\
-			      1U << CLASS_PIO | 1U << CLASS_MMIO | 1U << CLASS_MSR | 1U << CLASS_CPUID |	\
+			      1U << CLASS_PIO | 1U << CLASS_MMIO | 1U << CLASS_MSR |			\
 			      1U << CLASS_WFX | 1U << CLASS_SYSREG | 1U << CLASS_FAULT |		\
 			      1U << CLASS_PAGEFAULT)
 
