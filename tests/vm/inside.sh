@@ -274,5 +274,7 @@ for m in $MODES; do
 	eq "$(insns /tmp/$m-i.csv $pa | awk -F, '$6 == "0f a2" { print $7 "," $8 "," $11 }')" \
 		"cpuid,$(field cpuid /tmp/gA.out),$at" "guest A: cpuid by $m in full, its count and address (CS base + IP)"
 done
+# issue 17's classes beyond traps and issue 15's guest/exit split
+. tests/vm/events.sh
 echo "vmtest: $pass passed, $fail failed"
 [ $fail -eq 0 ]

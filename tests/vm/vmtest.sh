@@ -7,7 +7,9 @@
 #   VMTEST_KERNELS  the boots, KERNEL:CPU words (default: all four below)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-make -s kvmprof tests/guestload
+make -s kvmprof tests/guestload tests/irqload
+# nestload, the nested-SVM guest of tests/vm/events.sh, built here (the bed's alone)
+cc -O2 -Wall -o tests/vm/nestload tests/vm/nestload.c -lpthread
 # 6.1 without nested paging (MMIO faults are #PF intercepts) and with it
 # (NPF); 5.10 (Debian 11) and 6.12 (Debian 13) with it
 boots=${VMTEST_KERNELS:-6.1:qemu64,+svm 6.1:qemu64,+svm,+npt 5.10:qemu64,+svm,+npt 6.12:qemu64,+svm,+npt}
@@ -18,7 +20,7 @@ for b in $boots; do
 	echo "=== vmtest: kernel $k, -cpu $cpu"
 	start=$(date +%s)
 	out=$(VM_KERNEL=$k VM_CPU=$cpu tests/vm/run.sh --timeout "${VMTEST_TIMEOUT:-600}" tests/vm/inside.sh \
-		kvmprof tests/guestload tests/vm/checks.sh 2>&1) || rc=1
+		kvmprof tests/guestload tests/irqload tests/vm/checks.sh tests/vm/events.sh tests/vm/nestload 2>&1) || rc=1
 	secs=$(( $(date +%s) - start ))
 	# every line the VM's checks print says which kernel it came from
 	printf '%s\n' "$out" | sed -e 's/^vmtest:/vmtest ('"$tag"'):/' -e 's/^FAIL:/FAIL ('"$tag"'):/' \
