@@ -253,6 +253,7 @@ bench: all bench/floor
 	@command -v bpftrace >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bpftrace >/dev/null)
 	./bench/bench.sh
 	./bench/sched_cost.sh
+	./bench/program_cost.sh
 
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
 

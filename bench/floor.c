@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* bench/floor [emulate|sched_switch]: attaches one of bench/floor.bpf.c's
- * empty programs (emulate by default), says so, and holds it until SIGINT
- * or SIGTERM. */
+/* bench/floor [EVENT...]: attaches bench/floor.bpf.c's empty programs on
+ * the events named (emulate by default; "emulate" is kvm_emulate_insn,
+ * "all" every one this kernel has), says so, and holds them until SIGINT or
+ * SIGTERM. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,26 +17,44 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+static bool chosen(const char *prog, int argc, char **argv)
+{
+	if (argc < 2)
+		return !strcmp(prog, "floor_kvm_emulate_insn");
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "all") || !strcmp(prog + 6, argv[i]) ||
+		    (!strcmp(argv[i], "emulate") && !strcmp(prog, "floor_kvm_emulate_insn")))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
-	bool sched = argc > 1 && !strcmp(argv[1], "sched_switch");
 	struct floor_bpf *skel = floor_bpf__open();
+	struct bpf_program *prog;
+	int n = 0;
 
-	if (argc > 1 && !sched && strcmp(argv[1], "emulate")) {
-		fprintf(stderr, "usage: floor [emulate|sched_switch]\n");
+	if (!skel) {
+		fprintf(stderr, "floor: could not open the empty programs\n");
+		return 1;
+	}
+	bpf_object__for_each_program(prog, skel->obj) {
+		bool on = chosen(bpf_program__name(prog), argc, argv);
+
+		bpf_program__set_autoload(prog, on);
+		n += on;
+	}
+	if (!n) {
+		fprintf(stderr, "usage: floor [emulate|all|EVENT...]\n");
 		return 2;
 	}
-	if (skel) {
-		bpf_program__set_autoload(skel->progs.floor_emulate_insn, !sched);
-		bpf_program__set_autoload(skel->progs.floor_sched_switch, sched);
-	}
-	if (!skel || floor_bpf__load(skel) || floor_bpf__attach(skel)) {
-		fprintf(stderr, "floor: could not load or attach the empty program\n");
+	if (floor_bpf__load(skel) || floor_bpf__attach(skel)) {
+		fprintf(stderr, "floor: could not load or attach the empty programs\n");
 		return 1;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	fprintf(stderr, "floor: attached\n");
+	fprintf(stderr, "floor: attached %d\n", n);
 	while (!stop)
 		pause();
 	floor_bpf__destroy(skel);

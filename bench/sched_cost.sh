@@ -85,7 +85,7 @@ echo "== in-kernel cost of the sched_switch program (bpf_stats), median of $roun
 printf "%-8s %14s %14s %8s\n" SWITCHES "empty ns/run" "kvmprof ns/run" ratio
 for w in other vcpu; do
 	f=$(echo ${cost[floor/$w]} | median) k=$(echo ${cost[kvmprof/$w]} | median)
-	printf "%-8s %14s %14s %8.2f\n" "$w" "$f" "$k" "$(awk -v k="$k" -v f="$f" 'BEGIN { print f > 0 ? k / f : 0 }')"
+	printf "%-8s %14s %14s %8.2f\n" "$w" "$f" "$k" "$(awk -v k="$k" -v f="$f" 'BEGIN { print (f > 0 ? k / f : 0) }')"
 	echo "in_kernel,$w,empty,$f,$rounds" >>"$csv"
 	echo "in_kernel,$w,kvmprof,$k,$rounds" >>"$csv"
 done

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# make bench (part): every program kvmprof attaches to a hot event, measured
+# in the kernel (kernel.bpf_stats_enabled: run_time_ns / run_cnt) beside an
+# empty program of the same attach type on the same event (bench/floor all),
+# both attached at once, so they see the same events of the same run:
+# kvm_emulate_insn, kvm_pio, kvm_mmio, kvm_userspace_exit, sys_enter_ioctl
+# (KVM_RUN), kvm_msr, kvm_cpuid, sched_switch, and kvm_exit / kvm_entry
+# where the kernel fires them (the test bed; never on PVM).  The workload:
+# one guestload doing each kind of trap.  Prints per event the ns per run of
+# both and kvmprof's ratio to the empty one (the medians of ROUNDS rounds,
+# default 5); writes bench/results/<date>-programs.csv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${ROUNDS:-5}
+mkdir -p bench/results
+csv=bench/results/$(date +%Y-%m-%d-%H%M)-programs.csv
+tmp=$(mktemp -d)
+old_stats=$(sysctl -n kernel.bpf_stats_enabled)
+pids=()
+trap 'sysctl -q kernel.bpf_stats_enabled=$old_stats; for p in "${pids[@]}"; do kill -INT -- -$p 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
+sysctl -q kernel.bpf_stats_enabled=1
+
+# event: kvmprof's programs for it (the first found counts), and the empty one, floor_EVENT
+EVENTS="kvm_emulate_insn kvm_pio kvm_mmio kvm_userspace_exit sys_enter_ioctl kvm_msr kvm_cpuid sched_switch kvm_exit kvm_entry"
+declare -A KVMPROF_PROGS=(
+	[kvm_emulate_insn]="btf_kvm_emulate_insn_direct btf_kvm_emulate_insn tp_kvm_emulate_insn"
+	[kvm_pio]="btf_kvm_pio tp_kvm_pio" [kvm_mmio]="btf_kvm_mmio tp_kvm_mmio"
+	[kvm_userspace_exit]="btf_kvm_userspace_exit tp_kvm_userspace_exit" [sys_enter_ioctl]="tp_sys_enter_ioctl"
+	[kvm_msr]="btf_kvm_msr tp_kvm_msr" [kvm_cpuid]="btf_kvm_cpuid tp_kvm_cpuid"
+	[sched_switch]="btf_sched_switch tp_sched_switch" [kvm_exit]="btf_kvm_exit tp_kvm_exit"
+	[kvm_entry]="btf_kvm_entry tp_kvm_entry")
+
+start() {	# label command...: in its own group, until it says it attached
+	local label=$1 out="$tmp/$1.out"
+	shift
+	setsid "$@" >"$out" 2>&1 &
+	pids+=($!)
+	for _ in $(seq 150); do
+		grep -q "attached\|tracing KVM traps" "$out" && return
+		sleep 0.1
+	done
+	echo "bench: $label did not attach: $(tail -n 1 "$out")" >&2
+	exit 1
+}
+stats() {	# every program: "name run_time_ns run_cnt"
+	bpftool prog show -j | python3 -c '
+import json, sys
+for p in json.load(sys.stdin):
+    print(p.get("name", "-"), p.get("run_time_ns", 0), p.get("run_cnt", 0))'
+}
+workload() {
+	tests/guestload --pio 100000 --mmio-write 50000 --cpuid 50000 --msr-read 50000 --emulate 200000 >/dev/null
+}
+
+declare -A cost runs
+for r in $(seq "$rounds"); do
+	pids=()
+	start floor bench/floor all
+	start kvmprof ./kvmprof -q
+	sleep 0.3
+	stats >"$tmp/a"
+	workload
+	stats >"$tmp/b"
+	for p in "${pids[@]}"; do kill -INT -- -$p 2>/dev/null || true; wait $p 2>/dev/null || true; done
+	# per program name: ns per run and runs over the workload
+	awk 'NR == FNR { ns[$1] += $2; n[$1] += $3; next } { ns[$1] -= $2; n[$1] -= $3 }
+		END { for (k in n) if (n[k] > 0) print k, int(ns[k] / n[k]), n[k] }' "$tmp/b" "$tmp/a" >"$tmp/d"
+	for e in $EVENTS; do
+		f=$(awk -v k="floor_$e" '$1 == k { print $2, $3 }' "$tmp/d")
+		k=""
+		for name in ${KVMPROF_PROGS[$e]}; do
+			k=$(awk -v k="$name" '$1 == k { print $2, $3 }' "$tmp/d")
+			[ -z "$k" ] || break
+		done
+		[ -n "$f" ] && [ -n "$k" ] || continue
+		cost[$e/floor]+="${f% *} " cost[$e/kvmprof]+="${k% *} " runs[$e]+="${k#* } "
+	done
+done
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+echo "event,runs,empty_ns,kvmprof_ns,ratio,rounds" >"$csv"
+echo "== in-kernel ns per event of each kvmprof program beside an empty one on the same event (bpf_stats), median of $rounds rounds"
+printf "%-20s %10s %10s %12s %7s\n" EVENT "runs" "empty ns" "kvmprof ns" ratio
+for e in $EVENTS; do
+	if [ -z "${cost[$e/floor]:-}" ]; then
+		printf "%-20s %s\n" "$e" "no events in the workload here (kvm_exit, kvm_entry: the test bed; PVM fires neither)"
+		continue
+	fi
+	f=$(echo ${cost[$e/floor]} | median) k=$(echo ${cost[$e/kvmprof]} | median) n=$(echo ${runs[$e]} | median)
+	ratio=$(awk -v k="$k" -v f="$f" 'BEGIN { printf "%.2f", (f > 0 ? k / f : 0) }')
+	printf "%-20s %10s %10s %12s %7s\n" "$e" "$n" "$f" "$k" "$ratio"
+	echo "$e,$n,$f,$k,$ratio,$rounds" >>"$csv"
+done
+echo "results: $csv"
