@@ -97,7 +97,12 @@ for g in A B; do
 	kvm_run=$(field kvm_run $out) kexits=$(field kstat_exits $out)
 	eq "$(field complete $out)" 1 "guest $g completed its program"
 	eq "$(field kstat_hvc_exit_stat $out)" "$hvc" "guest $g: KVM's hvc_exit_stat"
-	eq "$(field kstat_wfi_exit_stat $out)" "$wfi" "guest $g: KVM's wfi_exit_stat"
+	# A WFI traps only if the vCPU would sleep: an interrupt pending for the (emulated) CPU, as
+	# the L1's own timer, lets one complete untrapped now and then (CI, 5.10: 5 of 6).  KVM's
+	# count is then the truth, exact below; the script's an upper bound.
+	swfi=$wfi wfi=$(field kstat_wfi_exit_stat $out)
+	[ -n "$wfi" ] && [ "$wfi" -le "$swfi" ] && [ $((2 * wfi)) -ge "$swfi" ] && ok ||
+		bad "guest $g: KVM's wfi_exit_stat $wfi not within [$swfi / 2, $swfi] (the script's WFIs)"
 	for m in $MODES; do
 		f=/tmp/$m.csv
 		eq "$(total $f $pid exit 'TRAP HVC64')" "$hvc" "$m/guest $g: HVC64 exits"
@@ -151,5 +156,7 @@ for g in A B; do
 		echo "verified: $cls agrees in all modes ($(echo $MODES | tr ' ' ,)), guest $g: $ref"
 	done
 done
+# issue 17's classes beyond traps (irq, halt) and issue 15's guest/exit split
+. tests/vm-arm64/events.sh
 echo "vmtest-arm64: $pass passed, $fail failed"
 [ $fail -eq 0 ]

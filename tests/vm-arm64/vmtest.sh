@@ -16,12 +16,12 @@ for k in ${VMTEST_KERNELS:-5.10 6.1 6.12}; do
 	echo "=== vmtest-arm64: kernel $k"
 	start=$(date +%s)
 	out=$(VM_KERNEL=$k tests/vm-arm64/run.sh --timeout "${VMTEST_TIMEOUT:-600}" tests/vm-arm64/inside.sh \
-		kvmprof-arm64 tests/guestload_arm64 tests/vm/checks.sh 2>&1) || rc=1
+		kvmprof-arm64 tests/guestload_arm64 tests/vm/checks.sh tests/vm-arm64/events.sh 2>&1) || rc=1
 	secs=$(( $(date +%s) - start ))
 	# every line the VM's checks print says which kernel it came from
 	printf '%s\n' "$out" | sed -e 's/^vmtest-arm64:/vmtest-arm64 ('"$k"'):/' -e 's/^FAIL:/FAIL ('"$k"'):/' \
 		-e 's/^verified:/verified ('"$k"'):/'
-	line=$(printf '%s\n' "$out" | grep -E '^vmtest-arm64: [0-9]+ passed' | tail -n 1)
+	line=$(printf '%s\n' "$out" | grep -E '^vmtest-arm64: [0-9]+ passed' | tail -n 1 || true)
 	if [ -z "$line" ]; then
 		echo "vmtest-arm64 ($k): no result from the VM"
 		failed=$((failed + 1)) summary="$summary

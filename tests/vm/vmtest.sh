@@ -25,7 +25,7 @@ for b in $boots; do
 	# every line the VM's checks print says which kernel it came from
 	printf '%s\n' "$out" | sed -e 's/^vmtest:/vmtest ('"$tag"'):/' -e 's/^FAIL:/FAIL ('"$tag"'):/' \
 		-e 's/^verified:/verified ('"$tag"'):/' -e 's/^KNOWN:/KNOWN ('"$tag"'):/'
-	line=$(printf '%s\n' "$out" | grep -E '^vmtest: [0-9]+ passed' | tail -n 1)
+	line=$(printf '%s\n' "$out" | grep -E '^vmtest: [0-9]+ passed' | tail -n 1 || true)
 	if [ -z "$line" ]; then
 		echo "vmtest ($tag): no result from the VM"
 		failed=$((failed + 1)) summary="$summary
