@@ -362,13 +362,13 @@ static __always_inline void add_square(struct trap_latency *l, __u64 ns)
 		l->ref_ns = ref = ns + 1;
 	d = ns + 1 >= ref ? ns + 1 - ref : ref - ns - 1;
 	if (d < 1ULL << LAT_SQ_FINE) {
-		__sync_fetch_and_add(&l->sum_sq_fine, d * d);
+		l->sum_sq_fine += d * d;
 	} else {
 		/* rounded, not cut: a cut would bias every square down by
 		 * about d * 2^LAT_SQ_COARSE_SHIFT */
 		__u64 c = (d + (1ULL << (LAT_SQ_COARSE_SHIFT - 1))) >> LAT_SQ_COARSE_SHIFT;
 
-		__sync_fetch_and_add(&l->sum_sq_coarse, c * c);
+		l->sum_sq_coarse += c * c;
 	}
 }
 
@@ -385,14 +385,15 @@ static __always_inline void record_latency(const struct trap_key *key, __u32 vcp
 	slot = log2_u64(ns);
 	if (slot >= LAT_SLOTS)
 		slot = LAT_SLOTS - 1;
+	/* plain adds, no atomics: the key holds the thread, whose events
+	 * never run on two CPUs at once */
 	l->vcpu = vcpu;
-	__sync_fetch_and_add(&l->count, 1);
-	__sync_fetch_and_add(&l->sum_ns, ns);
+	l->count++;
+	l->sum_ns += ns;
 	add_square(l, ns);
-	__sync_fetch_and_add(&l->slots[slot], 1);
+	l->slots[slot]++;
 	if (!ns)
 		ns = 1;	/* min_ns 0 means no sample yet */
-	/* racing CPUs can lose a min or max update, never a count */
 	if (ns > l->max_ns)
 		l->max_ns = ns;
 	if (!l->min_ns || ns < l->min_ns)

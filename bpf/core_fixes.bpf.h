@@ -182,11 +182,13 @@ struct task_struct___pre514 {
 	long state;
 } __attribute__((preserve_access_index));
 
+/* t is a BTF pointer (a tp_btf argument): loaded directly, without the
+ * probe-read helper's call on every context switch */
 static __always_inline long task_state(struct task_struct *t)
 {
 	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
-	return BPF_CORE_READ((struct task_struct___pre514 *)t, state);
+		return t->__state;
+	return ((struct task_struct___pre514 *)t)->state;
 }
 
 #endif /* CORE_FIXES_BPF_H */
