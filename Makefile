@@ -47,7 +47,7 @@ DEPFLAGS = -MMD -MP
 # a target whose recipe fails is deleted, never left half-written
 .DELETE_ON_ERROR:
 
-.PHONY: all deps deps-arm64 vmlinux clean demo test unit-test integration-test bpf-test vmtest vmtest-arm64 bench \
+.PHONY: all deps deps-arm64 vmlinux clean demo test unit-test integration-test bpf-test vmtest vmtest-arm64 vmtest-linux bench \
 	asan fuzz soak
 
 all: $(CROSS_DEPS) $(KVMPROF) $(GUESTLOAD) $(IRQLOAD)
@@ -234,6 +234,10 @@ clean:
 # The real-kernel test bed on its own: stock Debian kernel under QEMU.
 vmtest: all
 	./tests/vm/vmtest.sh
+
+# A real Linux guest (Debian 12's kernel as L2) in the x86 test bed, under kvmprof --rip.
+vmtest-linux: all
+	./tests/vm-linux/vmtest.sh
 
 # The arm64 test bed: Debian's arm64 kernel under qemu-system-aarch64, KVM at EL2.
 vmtest-arm64:

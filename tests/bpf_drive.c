@@ -917,7 +917,8 @@ static void test_rips(void)
 {
 	static const char map[] = "ffffffff80000000 T _text\nffffffff80001000 T native_write_msr\n"
 				  "ffffffff80002000 t native_read_msr_safe\nffffffff80003000 D some_data\n"
-				  "ffffffff80004000 T _etext\n";
+				  "ffffffff80004000 T _etext\nffffffff80008000 T _sinittext\n"
+				  "ffffffff80008000 t start_kernel\nffffffff80009000 T _einittext\n";
 	char path[] = "/tmp/kvmprof-sysmap-XXXXXX", name[160];
 	struct guest_syms syms = {};
 	struct rip_table t;
@@ -960,6 +961,11 @@ static void test_rips(void)
 		CHECK(!guest_sym_name(&syms, getpid(), "drive", 0x401000, name, sizeof(name)), "a user address: none");
 		CHECK(!guest_sym_name(&syms, getpid(), "drive", 0xffffffff81005000ULL, name, sizeof(name)),
 		      "past _etext: none");
+		CHECK(guest_sym_name(&syms, getpid(), "drive", 0xffffffff81008020ULL, name, sizeof(name)),
+		      "the init text (a boot's exits)");
+		CHECK_STR(name, "start_kernel+0x20");
+		CHECK(!guest_sym_name(&syms, getpid(), "drive", 0xffffffff81009000ULL, name, sizeof(name)),
+		      "past _einittext: none");
 		CHECK(!guest_sym_name(&syms, getpid(), "other", 0xffffffff81001010ULL, name, sizeof(name)) ||
 		      getpid() == 0, "another guest's file does not name it");
 		found = true;

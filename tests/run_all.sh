@@ -45,6 +45,7 @@ run_suite counters ./tests/counters_test.py
 run_suite install ./tests/install_test.py
 run_suite fuzz ./tests/fuzz/run.sh
 [ -n "${KVMPROF_SKIP_VMTEST:-}" ] || run_suite vmtest ./tests/vm/vmtest.sh
+[ -n "${KVMPROF_SKIP_VMTEST:-}" ] || run_suite vmtest-linux ./tests/vm-linux/vmtest.sh
 [ -n "${KVMPROF_SKIP_VMTEST:-}" ] || run_suite vmtest-arm64 ./tests/vm-arm64/vmtest.sh
 echo
 echo "$passed passed, $failed failed"

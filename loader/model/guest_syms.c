@@ -36,6 +36,10 @@ static int parse_line(struct guest_symfile *f, size_t *cap, char *line, unsigned
 	}
 	if (!strcmp(name, "_etext"))
 		f->text_end = addr;
+	else if (!strcmp(name, "_sinittext"))
+		f->init_start = addr;
+	else if (!strcmp(name, "_einittext"))
+		f->init_end = addr;
 	if (type != 't' && type != 'T' && type != 'w' && type != 'W')
 		return 0;	/* code only: data, absolute symbols and the like name no rip */
 	if (VEC_GROW(f->syms, *cap, f->nr + 1) || !(f->syms[f->nr].name = strdup(name))) {
@@ -126,7 +130,8 @@ bool guest_sym_name(const struct guest_syms *g, __u32 pid, const char *name, __u
 
 		if (!file_is_guests(f, pid, name))
 			continue;
-		if (!f->nr || addr < f->syms[0].addr || (f->text_end && addr >= f->text_end))
+		if (!f->nr || addr < f->syms[0].addr ||
+		    (f->text_end && addr >= f->text_end && !(addr >= f->init_start && addr < f->init_end)))
 			return false;
 		while (hi - lo > 1) {	/* the last symbol at or below addr */
 			size_t mid = (lo + hi) / 2;

@@ -22,7 +22,8 @@ struct guest_symfile {
 	__u64 kaslr;		/* added to every address of the file */
 	struct sym *syms;	/* by address */
 	size_t nr;
-	__u64 text_end;		/* _etext where the file has it: nothing resolves past it */
+	__u64 text_end;		/* _etext where the file has it: nothing resolves past it, */
+	__u64 init_start, init_end;	/* but the init text (_sinittext.._einittext): boot code */
 };
 
 struct guest_syms {
