@@ -319,6 +319,53 @@ static int parse_classes(struct parse_state *ps, const char *arg, unsigned long 
 	return 0;
 }
 
+/* -p PID and --tid TID, each up to MAX_PID_FILTER times. */
+static error_t parse_id(struct parse_state *ps, int key, char *arg)
+{
+	struct options *o = ps->opts;
+	bool pid = key == 'p';
+	int *n = pid ? &o->nr_pids : &o->nr_tids;
+	long v;
+
+	if (!parse_long(arg, 1, 0x7fffffff, &v))
+		return pid ? fail(ps, "invalid pid '%s': expected a process id > 0", arg) :
+			     fail(ps, "invalid --tid '%s': expected a thread id > 0", arg);
+	if (*n == MAX_PID_FILTER)
+		return fail(ps, "too many %s options (at most %d)", pid ? "-p" : "--tid", MAX_PID_FILTER);
+	if (pid)
+		o->pids[(*n)++] = v;
+	else
+		o->tids[(*n)++] = v;
+	return 0;
+}
+
+/* --guest-syms GUEST=FILE and --guest-kaslr GUEST=OFFSET (hex), kept in
+ * order for the loader. */
+static error_t parse_guest_file(struct parse_state *ps, int key, char *arg)
+{
+	struct options *o = ps->opts;
+	const char *eq = strchr(arg, '=');
+	const char **list = key == OPT_GUEST_SYMS ? o->guest_syms : o->guest_kaslr;
+	int *n = key == OPT_GUEST_SYMS ? &o->nr_guest_syms : &o->nr_guest_kaslr;
+	const char *opt = key == OPT_GUEST_SYMS ? "--guest-syms" : "--guest-kaslr";
+
+	if (!eq || eq == arg || !eq[1])
+		return fail(ps, "invalid %s '%s': expected GUEST=%s", opt, arg,
+			    key == OPT_GUEST_SYMS ? "FILE" : "OFFSET");
+	if (key == OPT_GUEST_KASLR) {
+		char *end;
+
+		errno = 0;
+		strtoull(eq + 1, &end, 16);
+		if (errno || *end || !isxdigit((unsigned char)eq[1]))
+			return fail(ps, "invalid --guest-kaslr '%s': the offset is a hex number", arg);
+	}
+	if (*n == MAX_GUEST_SYMS)
+		return fail(ps, "too many %s options (at most %d)", opt, MAX_GUEST_SYMS);
+	list[(*n)++] = arg;
+	return 0;
+}
+
 /* The options whose value is checked: 0, or EINVAL after one line;
  * ARGP_ERR_UNKNOWN for any other key. */
 static error_t parse_value_option(struct parse_state *ps, int key, char *arg)
@@ -329,12 +376,8 @@ static error_t parse_value_option(struct parse_state *ps, int key, char *arg)
 
 	switch (key) {
 	case 'p':
-		if (!parse_long(arg, 1, 0x7fffffff, &v))
-			return fail(ps, "invalid pid '%s': expected a process id > 0", arg);
-		if (o->nr_pids == MAX_PID_FILTER)
-			return fail(ps, "too many -p options (at most %d)", MAX_PID_FILTER);
-		o->pids[o->nr_pids++] = v;
-		return 0;
+	case OPT_TID:
+		return parse_id(ps, key, arg);
 	case 'g':
 		if (!*arg)
 			return fail(ps, "invalid guest name '': expected a name or a glob such as 'web*'");
@@ -374,57 +417,28 @@ static error_t parse_value_option(struct parse_state *ps, int key, char *arg)
 			return fail(ps, "invalid --metrics-grace '%s': expected seconds > 0", arg);
 		return 0;
 	case OPT_MAX_KEYS:
-		if (!parse_long(arg, 1024, 1 << 22, &v))
-			return fail(ps, "invalid --max-keys '%s': expected 1024 to %d", arg, 1 << 22);
-		o->max_keys = v;
+	case OPT_MAX_GUEST_KEYS: {
+		long lo = key == OPT_MAX_KEYS ? 1024 : 1;
+
+		if (!parse_long(arg, lo, 1 << 22, &v))
+			return fail(ps, "invalid --%s '%s': expected %ld to %d", key == OPT_MAX_KEYS ?
+				    "max-keys" : "max-guest-keys", arg, lo, 1 << 22);
+		*(key == OPT_MAX_KEYS ? &o->max_keys : &o->max_guest_keys) = v;
 		return 0;
-	case OPT_MAX_GUEST_KEYS:
-		if (!parse_long(arg, 1, 1 << 22, &v))
-			return fail(ps, "invalid --max-guest-keys '%s': expected 1 to %d", arg, 1 << 22);
-		o->max_guest_keys = v;
-		return 0;
+	}
 	case OPT_SORT:
 		for (int k = 0; k < NR_CODE_ORDERS; k++)
-			if (!strcmp(arg, order_names[k])) {
-				o->sort = k;
-				return 0;
-			}
+			if (!strcmp(arg, order_names[k]))
+				return o->sort = k, 0;
 		return fail(ps, "invalid --sort '%s': expected count, total, mean or max", arg);
 	case OPT_VCPU:
 		if (!parse_long(arg, 0, 0x7fffffff, &v))
 			return fail(ps, "invalid --vcpu '%s': expected a vCPU number >= 0", arg);
 		o->vcpu = v;
 		return 0;
-	case OPT_TID:
-		if (!parse_long(arg, 1, 0x7fffffff, &v))
-			return fail(ps, "invalid --tid '%s': expected a thread id > 0", arg);
-		if (o->nr_tids == MAX_PID_FILTER)
-			return fail(ps, "too many --tid options (at most %d)", MAX_PID_FILTER);
-		o->tids[o->nr_tids++] = v;
-		return 0;
 	case OPT_GUEST_SYMS:
-	case OPT_GUEST_KASLR: {
-		const char *eq = strchr(arg, '=');
-		const char **list = key == OPT_GUEST_SYMS ? o->guest_syms : o->guest_kaslr;
-		int *n = key == OPT_GUEST_SYMS ? &o->nr_guest_syms : &o->nr_guest_kaslr;
-		const char *opt = key == OPT_GUEST_SYMS ? "--guest-syms" : "--guest-kaslr";
-
-		if (!eq || eq == arg || !eq[1])
-			return fail(ps, "invalid %s '%s': expected GUEST=%s", opt, arg,
-				    key == OPT_GUEST_SYMS ? "FILE" : "OFFSET");
-		if (key == OPT_GUEST_KASLR) {
-			char *end;
-
-			errno = 0;
-			strtoull(eq + 1, &end, 16);
-			if (errno || *end || !isxdigit((unsigned char)eq[1]))
-				return fail(ps, "invalid --guest-kaslr '%s': the offset is a hex number", arg);
-		}
-		if (*n == MAX_GUEST_SYMS)
-			return fail(ps, "too many %s options (at most %d)", opt, MAX_GUEST_SYMS);
-		list[(*n)++] = arg;
-		return 0;
-	}
+	case OPT_GUEST_KASLR:
+		return parse_guest_file(ps, key, arg);
 	case OPT_SLOW:
 		if (!parse_duration_ns(arg, &o->slow_ns))
 			return fail(ps, "invalid --slow '%s': expected a duration with its unit, "

@@ -452,6 +452,44 @@ bool plan_times_polling(const struct probe_plan *plan)
 	return plan->method[EV_KVM_VCPU_WAKEUP] != METHOD_NONE;
 }
 
+/* The kernel's BTF, which every choice of plan_probes() reads; false after
+ * one line. */
+static bool kernel_btf_read(void)
+{
+	struct rlimit as;
+
+	load_kernel_btf();
+	if (kernel_btf[0])
+		return true;
+	if (!getrlimit(RLIMIT_AS, &as) && as.rlim_cur != RLIM_INFINITY)
+		fprintf(stderr, "kvmprof: cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): "
+			"too little memory under ulimit -v %llu KiB?\n", (unsigned long long)as.rlim_cur >> 10);
+	else
+		fprintf(stderr, "kvmprof: cannot read the kernel's BTF (/sys/kernel/btf/vmlinux)\n");
+	return false;
+}
+
+/* Is event ev of this architecture to be attached (its class chosen, or
+ * the time accounting's)?  Not: its note says why, and it costs nothing. */
+static bool event_chosen(struct probe_plan *plan, int ev, bool timed)
+{
+	const struct event_desc *e = &events[ev];
+
+	if (e->timed && e->class == CLASS_USERSPACE && !timed) {
+		note_add(plan, ev, "%s", class_traced_here(e->class) ? "--no-time" :
+			 "userspace not chosen (-e): no time accounting");
+		return false;
+	}
+	if (!class_traced_here(e->class) && !(e->timed && timed)) {
+		note_add(plan, ev, "%s not chosen (-e)", class_name(e->class));
+		return false;
+	}
+	if (!class_traced_here(e->class))	/* attached for the time alone */
+		note_add(plan, ev, "%s not chosen (-e): attached for the vCPU time accounting",
+			 class_name(e->class));
+	return true;
+}
+
 int plan_probes(enum attach_mode mode, bool timed, struct probe_plan *plan)
 {
 	bool want_btf = mode != ATTACH_TRACEPOINT, function_mode = mode == ATTACH_KPROBE || mode == ATTACH_FENTRY;
@@ -466,38 +504,14 @@ int plan_probes(enum attach_mode mode, bool timed, struct probe_plan *plan)
 		return -1;
 	}
 	tracefs_events();
-	load_kernel_btf();
-	if (!kernel_btf[0]) {	/* every choice below reads it */
-		struct rlimit as;
-		bool limited = !getrlimit(RLIMIT_AS, &as) && as.rlim_cur != RLIM_INFINITY;
-
-		if (limited)
-			fprintf(stderr, "kvmprof: cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): "
-				"too little memory under ulimit -v %llu KiB?\n",
-				(unsigned long long)as.rlim_cur >> 10);
-		else
-			fprintf(stderr, "kvmprof: cannot read the kernel's BTF (/sys/kernel/btf/vmlinux)\n");
+	if (!kernel_btf_read())
 		return -1;
-	}
 	for (int ev = 0; ev < NR_EVENTS; ev++) {
 		const struct event_desc *e = &events[ev];
 		char why[200];
 
-		if (!e->name)	/* another architecture's event */
+		if (!e->name || !event_chosen(plan, ev, timed))
 			continue;
-		if (e->timed && e->class == CLASS_USERSPACE && !timed) {
-			note_add(plan, ev, "%s", class_traced_here(e->class) ? "--no-time" :
-				 "userspace not chosen (-e): no time accounting");
-			continue;
-		}
-		if (!class_traced_here(e->class) && !(e->timed && timed)) {
-			/* not chosen: not attached, costs nothing */
-			note_add(plan, ev, "%s not chosen (-e)", class_name(e->class));
-			continue;
-		}
-		if (!class_traced_here(e->class))	/* attached for the time alone */
-			note_add(plan, ev, "%s not chosen (-e): attached for the vCPU time accounting",
-				 class_name(e->class));
 		if (function_mode && e->functions[0].function) {
 			with_functions++;
 			plan->function[ev] = plan_function(plan, ev, mode == ATTACH_KPROBE, &refused);
