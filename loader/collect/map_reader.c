@@ -498,12 +498,15 @@ static int read_times(struct map_reader *m, struct trap_table *s)
 
 	if (m->threads_fd < 0 || !(s->time_flags & TIME_ON))
 		return 0;
+	/* the clock before the records: an open segment then ends no later
+	 * than the truth (taken after, a reader held up between the two would
+	 * count its delay in the thread's state of the copy) */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	n = read_entries(m, m->threads_fd, m->tids, sizeof(*m->tids), m->records, sizeof(*m->records),
 			 MAX_THREADS);
 	if (n < 0)
 		return n;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	prev = s->read_ns ? s->read_ns : s->run_start_ns;
 	for (long i = 0; i < n; i++) {
 		struct thread *t;

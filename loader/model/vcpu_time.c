@@ -8,6 +8,14 @@ static __u64 max_u64(__u64 a, __u64 b)
 	return a > b ? a : b;
 }
 
+bool time_record_whole(const struct vcpu_thread *rec, __u64 now, __u64 sum)
+{
+	__u64 end = rec->end_ns ? rec->end_ns : max_u64(now, rec->since_ns);
+	__u64 life = end > rec->first_ns ? end - rec->first_ns : 0;
+
+	return sum <= life + TIME_RECORD_SLACK_NS && sum + TIME_RECORD_SLACK_NS >= life;
+}
+
 void thread_time_update(struct thread_time *t, const struct vcpu_thread *rec, __u64 run_start,
 			__u64 prev_read, __u64 now)
 {
@@ -21,6 +29,15 @@ void thread_time_update(struct thread_time *t, const struct vcpu_thread *rec, __
 	/* the open segment, up to this read */
 	if (!rec->end_ns && rec->state < NR_TIME_STATES && now > rec->since_ns)
 		measured[rec->state] += now - rec->since_ns;
+	/* A record copied while its program changed it (another CPU) can hold
+	 * a closed segment and the open one it came from: its states then sum
+	 * past its life, which an untorn one never does.  Such a read is left
+	 * out; the next one has it all. */
+	for (int s = 0; s < NR_TIME_STATES; s++)
+		sum += measured[s];
+	if (!time_record_whole(rec, now, sum))
+		return;
+	sum = 0;
 	first_seen = !t->seen;
 	t->seen = true;
 	t->read_at = now;

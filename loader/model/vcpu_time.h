@@ -27,6 +27,12 @@ struct thread_time {
 	bool entered;		/* kvm_entry seen: its guest time is measured */
 };
 
+/* Does record rec, read at now, add up: its states (closed, and the open
+ * one up to now) summing to sum, its life from its first event?  A torn
+ * copy does not.  TIME_RECORD_SLACK_NS allows for nothing but rounding. */
+#define TIME_RECORD_SLACK_NS 1000
+bool time_record_whole(const struct vcpu_thread *rec, __u64 now, __u64 sum);
+
 /* Folds record rec, read at now (CLOCK_MONOTONIC, as bpf_ktime_get_ns), into t;
  * run_start is the run's start, prev_read the read before (or run_start). */
 void thread_time_update(struct thread_time *t, const struct vcpu_thread *rec, __u64 run_start,

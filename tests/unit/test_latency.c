@@ -121,6 +121,18 @@ static void test_thread_time(void)
 	rec.time_ns[TIME_VMM] = 1400;
 	thread_time_update(&t, &rec, 1000, 4000, 4100);
 	CHECK_U64(t.ns[TIME_VMM], 1500);
+	/* torn: the exit closed at 8500 (5000 more), but the copy has the
+	 * state and start of before: its states sum past its life, left out */
+	rec.time_ns[TIME_VMM] = 1500;
+	rec.time_ns[TIME_EXIT] = 300 + 5000;
+	CHECK(!time_record_whole(&rec, 9000, 300 + 200 + 1500 + 5000 + (9000 - 3500)), "torn: not whole");
+	thread_time_update(&t, &rec, 1000, 4100, 9000);
+	CHECK_U64(t.ns[TIME_EXIT], 900);	/* as the read at 4100 left it: 300 + 4100 - 3500 */
+	rec.state = TIME_VMM;
+	rec.since_ns = 8500;
+	thread_time_update(&t, &rec, 1000, 4100, 9000);
+	CHECK_U64(t.ns[TIME_EXIT], 5300);
+	CHECK_U64(t.ns[TIME_VMM], 2000);	/* 1500 closed + 8500..9000 */
 	/* a thread started in the run: its wall from its start */
 	memset(&t, 0, sizeof(t));
 	t.start_ns = 1200;

@@ -99,7 +99,12 @@ def main():
     rips = [r for r in rips if int(r["pid"]) == pid]
     kern = [r for r in rips if r["kernel"] == "1"]
     n_kern = sum(int(r["count"]) for r in kern)
-    check(sum(int(r["count"]) for r in rips) == total, "--csv-rips: every exit has its address")
+    # every exit has its address, or is counted as dropped (rips_full: one of 82847 seen once, the
+    # map a quarter full: an insertion the kernel refused)
+    lost = (doc.get("dropped_by") or {}).get("rips_full", 0)
+    n_rips = sum(int(r["count"]) for r in rips)
+    check(n_rips + lost == total and lost <= total // 1000,
+          f"--csv-rips: every exit has its address ({n_rips}) or was counted as dropped ({lost}) of {total}")
     inside = [r for r in kern if in_text(int(r["rip"], 16))]
     n_in = sum(int(r["count"]) for r in inside)
     named = sum(int(r["count"]) for r in inside if r["symbol"])
