@@ -75,7 +75,7 @@ struct hvc_block { uint64_t n; uint32_t imm, fid; };
 static struct hvc_block hvcs[MAX_HVC];
 static int nhvc;
 static uint64_t opt_n[NOPS], opt_vcpus = 1, opt_timeout = 120;
-static const char *opt_name, *opt_wait_start;
+static const char *opt_name, *opt_wait_start, *opt_hold;
 
 /* ---- the program, hand-assembled (encodings: Arm ARM, section C6) ---- */
 static uint32_t *code;	/* guest RAM as words */
@@ -474,6 +474,11 @@ static int run_guest(void)
 	       (unsigned long long)exit_other, (unsigned long long)nrun,
 	       (long long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000), name);
 	fflush(stdout);
+	if (opt_hold) {	/* the VM and its vCPU fds stay, quiet, until FILE exists */
+		struct stat st;
+		while (stat(opt_hold, &st) < 0)
+			usleep(10000);
+	}
 	return err || !complete ? 1 : 0;
 }
 
@@ -499,12 +504,12 @@ static uint64_t num(const char *s, const char *opt, uint64_t max, char **end)
 
 int main(int argc, char **argv)
 {
-	enum { O_HVC = 256, O_WFI, O_MMIO_R, O_MMIO_W, O_SYS_R, O_SYS_W, O_TIMEOUT, O_NAME, O_WAIT };
+	enum { O_HVC = 256, O_WFI, O_MMIO_R, O_MMIO_W, O_SYS_R, O_SYS_W, O_TIMEOUT, O_NAME, O_WAIT, O_HOLD };
 	static const struct option lo[] = {
 		{ "vcpus", 1, 0, 'c' }, { "hvc", 1, 0, O_HVC }, { "wfi", 1, 0, O_WFI },
 		{ "mmio-read", 1, 0, O_MMIO_R }, { "mmio-write", 1, 0, O_MMIO_W },
 		{ "sysreg-read", 1, 0, O_SYS_R }, { "sysreg-write", 1, 0, O_SYS_W },
-		{ "timeout", 1, 0, O_TIMEOUT }, { "name", 1, 0, O_NAME }, { "wait-start", 1, 0, O_WAIT },
+		{ "timeout", 1, 0, O_TIMEOUT }, { "name", 1, 0, O_NAME }, { "wait-start", 1, 0, O_WAIT }, { "hold", 1, 0, O_HOLD },
 		{ 0, 0, 0, 0 } };
 	/* QEMU-style "-name X": rewritten in a copy of argv, /proc/PID/cmdline keeps the original */
 	char **av = calloc((size_t)argc + 1, sizeof(*av));
@@ -535,6 +540,7 @@ int main(int argc, char **argv)
 		case O_TIMEOUT: opt_timeout = num(optarg, "--timeout", 86400, NULL); break;
 		case O_NAME: opt_name = optarg; break;
 		case O_WAIT: opt_wait_start = optarg; break;
+		case O_HOLD: opt_hold = optarg; break;
 		case ':': usage_err("option %s needs a value", argv[optind - 1]); break;
 		default: usage_err("unknown option %s", argv[optind - 1]);
 		}

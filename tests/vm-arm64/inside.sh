@@ -39,11 +39,11 @@ echo 1 >$T/events/kvm/kvm_mmio_emulate/enable	# declared in 6.1, never fired: ch
 
 # Guest A: one vCPU, a bit of everything; guest B: two vCPUs.
 ./tests/guestload_arm64 --wait-start /tmp/go --hvc 5 --hvc 3:0x1234:0xc2000001 --hvc 2:0:0x80000000 \
-	--wfi 4 --mmio-read 3 --mmio-write 2 --sysreg-read 6 --sysreg-write 2 -name guest=armA \
+	--wfi 4 --mmio-read 3 --mmio-write 2 --sysreg-read 6 --sysreg-write 2 --hold /tmp/hold -name guest=armA \
 	>/tmp/gA.out 2>/tmp/gA.err &
 ga=$!
 ./tests/guestload_arm64 --wait-start /tmp/go -c 2 --hvc 7:0x42:0x8400000a --hvc 1:0xffff:0x8600ff01 \
-	--wfi 3 --mmio-write 4 --sysreg-read 2 -name guest=armB >/tmp/gB.out 2>/tmp/gB.err &
+	--wfi 3 --mmio-write 4 --sysreg-read 2 --hold /tmp/hold -name guest=armB >/tmp/gB.out 2>/tmp/gB.err &
 gb=$!
 for f in /tmp/gA.out /tmp/gB.out; do
 	i=0
@@ -72,15 +72,23 @@ for m in $MODES; do
 	grep 'attach:' /tmp/$m.err
 done
 touch /tmp/go
-wait $ga || bad "guest A failed: $(cat /tmp/gA.err)"
-wait $gb || bad "guest B failed: $(cat /tmp/gB.err)"
-sleep 1
+# the guests print their counts and hold their VMs (--hold): kvmprof's last reads of KVM's
+# counters see them final and quiet, so its check must say equal
+for f in /tmp/gA.out /tmp/gB.out; do
+	i=0
+	while ! grep -q '^guest pid=' $f 2>/dev/null && [ $i -lt 1200 ]; do i=$((i + 1)); sleep 0.1; done
+done
+sleep 2.5
 for m in $MODES; do kill -INT "$(cat /tmp/$m.pid)" 2>/dev/null; done
 for m in $started; do
 	wait "$(cat /tmp/$m.pid)"; rc=$?
 	eq $rc 0 "kvmprof-arm64 $(attach $m) exit status ($(tail -n 1 /tmp/$m.err))"
 	[ $rc = 0 ] || stderr_digest /tmp/$m.err
 done
+# the guests let go once every kvmprof has read their counters for the last time
+touch /tmp/hold
+wait $ga || bad "guest A failed: $(cat /tmp/gA.err)"
+wait $gb || bad "guest B failed: $(cat /tmp/gB.err)"
 # the checks below are for the modes that ran; one that did not start failed above
 MODES=$(echo $started)
 echo 0 >$T/events/kvm/kvm_mmio_emulate/enable
@@ -105,6 +113,10 @@ for g in A B; do
 		bad "guest $g: KVM's wfi_exit_stat $wfi not within [$swfi / 2, $swfi] (the script's WFIs)"
 	for m in $MODES; do
 		f=/tmp/$m.csv
+		eq "$(awk -F, -v p=$pid '$1 == p && $5 == "check" && $7 == "exits" { gsub(/\r/, ""); print $8, $25, $26, $27 }' $f)" \
+			"$kexits $kexits $kexits equal" "$m/guest $g: the check's exits = KVM's $kexits, equal"
+		eq "$(awk -F, -v p=$pid '{ sub(/\r$/, "") } $1 == p && $5 == "check" && $27 == "equal" && ($8 != $25 || $8 != $26) { print $7 }' $f)" \
+			"" "$m/guest $g: every pair said equal is"
 		eq "$(total $f $pid exit 'TRAP HVC64')" "$hvc" "$m/guest $g: HVC64 exits"
 		eq "$(total $f $pid exit 'TRAP WFx')" "$wfi" "$m/guest $g: WFx exits"
 		eq "$(total $f $pid exit 'TRAP SYS64')" "$((sr + sw))" "$m/guest $g: SYS64 exits"

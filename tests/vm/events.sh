@@ -296,13 +296,13 @@ awk -F'\t' -v reinj=$REINJ -v nest_runs=$NEST_RUNS -v nest_rc=$nest_rc -v grow=$
 		# the wakeup event, past the kernel end of it by what runs in between: under TCG the
 		# poll change traced there (kvmprof and the tracefs instance) costs up to 250 us.  Time
 		# preempted while polling is preempted, not halted.  Each halt lasts 2 ms and the VMM
-		# detection delay: 1-4 ms here without polling; with it (one TCG thread runs both
-		# vCPUs, and one spins in its poll) up to 5 ms more: no upper bound then but the kernel
+		# detection delay (1-5 ms here, more when TCG is slow): at least 2 ms a halt, at most
+		# what the kernel says
 		# With polling on, one boot (6.1 +npt) read 6.2 ms more over 8 halts than the kernel
 		# (0.8 ms a halt; the TCG thread runs the poller and the waker in turn): 1 ms a halt
 		lost = pre > 0 ? pre + polls : 0; slack = kns / 50 + N * (t == "pollon" ? 1000000 : 300000)
 		within(h, kns - slack - lost, kns + slack, pre0 "halted vs the kernel halt time (preempted " pre ")")
-		within(h, N * 2000000 - lost, t == "pollon" ? kns + slack : N * 6000000, pre0 "halted vs " N " x 2 ms")
+		within(h, N * 2000000 - lost, kns + slack, pre0 "halted vs " N " x 2 ms (at least; at most the kernel halt time)")
 		if (hw != "")   # KVM blocked time (5.14 on): halted - it = the polling
 			within(h - hw, (t == "pollon" ? polls * 0.9 : 0) - N * 20000 - lost, kns - hw + slack, pre0 "halted - halt_wait_ns vs the polls (" polls " ns)")
 		print "verified: halt/" t " guest " p ": halted " h " ns, kernel halt time " kns " ns, halt_wait_ns " (hw == "" ? "n/a" : hw) ", polls " polls " ns, preempted " pre " ns; " codes(p, "halt")

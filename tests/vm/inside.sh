@@ -83,15 +83,15 @@ echo "kvm_xen_hypercall here: $(attach_of auto kvm:kvm_xen_hypercall)"
 # KVM_HC_SCHED_YIELD hypercalls and MMIO.  Both: out to 0x3f8 and in from 0x3f9
 # (serial COM1), the end signal out 0xf4 per vCPU, rdmsr 0x10 and wrmsr 0x8b.
 ./tests/guestload --wait-start /tmp/go --pio 20 --pio-in 5 --cpuid 7 --hlt 3 --msr-read 4 --msr-write 2 \
-	--hypercall 5 --cs-base --layout -name guest=vmA >/tmp/gA.out 2>/tmp/gA.err &
+	--hypercall 5 --cs-base --layout --hold /tmp/hold -name guest=vmA >/tmp/gA.out 2>/tmp/gA.err &
 ga=$!
 ./tests/guestload --wait-start /tmp/go -c 2 --protected --pio 3 --pio-in 2 --cpuid 2 --hypercall 6 --hc-nr 11 \
-	--mmio-read 2 --mmio-write 2 -name guest=vmB >/tmp/gB.out 2>/tmp/gB.err &
+	--mmio-read 2 --mmio-write 2 --hold /tmp/hold -name guest=vmB >/tmp/gB.out 2>/tmp/gB.err &
 gb=$!
 # Guest C: a Hyper-V enlightened vCPU (--hyperv): its vmmcalls are Hyper-V
 # hypercalls, HvCallNotifyLongSpinWait (code 8), never kvm_hypercall
 ./tests/guestload --wait-start /tmp/go --protected --hyperv --hypercall 7 --hc-nr 8 --pio 1 \
-	-name guest=vmC >/tmp/gC.out 2>/tmp/gC.err &
+	--hold /tmp/hold -name guest=vmC >/tmp/gC.out 2>/tmp/gC.err &
 gc=$!
 for f in /tmp/gA.out /tmp/gB.out /tmp/gC.out; do
 	i=0
@@ -109,7 +109,7 @@ echo 1 >$T/events/kvm/kvm_hv_hypercall/enable || bad "cannot enable kvm_hv_hyper
 
 # -v: libbpf's messages, shown below for a mode that fails
 for m in $MODES; do
-	./kvmprof -q -v $(attach $m) --csv /tmp/$m.csv --insns --csv-insns /tmp/$m-i.csv >/tmp/$m.out 2>/tmp/$m.err &
+	./kvmprof -q -v -n 30 $(attach $m) --csv /tmp/$m.csv --insns --csv-insns /tmp/$m-i.csv >/tmp/$m.out 2>/tmp/$m.err &
 	echo $! >/tmp/$m.pid
 done
 started=
@@ -126,17 +126,25 @@ for m in $MODES; do
 	grep 'attach:' /tmp/$m.err
 done
 touch /tmp/go
-wait $ga || bad "guest A failed: $(cat /tmp/gA.err)"
-wait $gb || bad "guest B failed: $(cat /tmp/gB.err)"
-wait $gc || bad "guest C failed: $(cat /tmp/gC.err)"
+# the guests print their counts and hold their VMs (--hold): kvmprof's last reads of KVM's
+# counters see them final and quiet, so its check must say equal
+for f in /tmp/gA.out /tmp/gB.out /tmp/gC.out; do
+	i=0
+	while ! grep -q '^guest pid=' $f 2>/dev/null && [ $i -lt 1200 ]; do i=$((i + 1)); sleep 0.1; done
+done
 echo 0 >$T/events/kvm/kvm_hv_hypercall/enable
-sleep 1
+sleep 2.5
 for m in $MODES; do kill -INT "$(cat /tmp/$m.pid)" 2>/dev/null; done
 for m in $started; do
 	wait "$(cat /tmp/$m.pid)"; rc=$?
 	eq $rc 0 "kvmprof $(attach $m) exit status ($(tail -n 1 /tmp/$m.err))"
 	[ $rc = 0 ] || stderr_digest /tmp/$m.err
 done
+# the guests let go once every kvmprof has read their counters for the last time
+touch /tmp/hold
+wait $ga || bad "guest A failed: $(cat /tmp/gA.err)"
+wait $gb || bad "guest B failed: $(cat /tmp/gB.err)"
+wait $gc || bad "guest C failed: $(cat /tmp/gC.err)"
 # the checks below are for the modes that ran; one that did not start failed above
 MODES=$(echo $started)
 cat /tmp/gA.out /tmp/gB.out /tmp/gC.out
@@ -159,6 +167,19 @@ for g in A B C; do
 	case $g in A) nr="hypercall 0x1234" ;; B) nr=KVM_HC_SCHED_YIELD ;; C) nr=HVCALL_NOTIFY_LONG_SPIN_WAIT ;; esac
 	for m in $MODES; do
 		f=/tmp/$m.csv
+		# KVM's counters, read by kvmprof's iterator, which needs KVM's module BTF (5.11 on)
+		if [ -s /sys/kernel/btf/kvm ]; then
+			eq "$(awk -F, -v p=$pid '$1 == p && $5 == "check" && $7 == "exits" { gsub(/\r/, ""); print $8, $25, $26, $27 }' $f)" \
+				"$kexits $kexits $kexits equal" "$m/guest $g: the check's exits = KVM's $kexits, equal"
+			eq "$(awk -F, -v p=$pid '{ sub(/\r$/, "") } $1 == p && $5 == "check" && $27 == "equal" && ($8 != $25 || $8 != $26) { print $7 }' $f)" \
+				"" "$m/guest $g: every pair said equal is"
+		elif grep -qi "no check against KVM's counters" /tmp/$m.out /tmp/$m.err; then
+			ok	# said, in one line (5.10: no module BTF for the iterator's CO-RE)
+			[ $g != A ] || echo "verified: $m: $(grep -hi -m1 "no check against KVM's counters" /tmp/$m.err /tmp/$m.out | head -n 1)"
+		else
+			eq "$(awk -F, -v p=$pid '$1 == p && $5 == "check" && $7 == "exits" { gsub(/\r/, ""); print $8, $25, $26, $27 }' $f)" \
+				"$kexits $kexits $kexits equal" "$m/guest $g: the check's exits = KVM's $kexits, equal (no module BTF)"
+		fi
 		eq "$(total $f $pid exit 'SVM io')" "$io" "$m/guest $g: SVM io exits"
 		eq "$(total $f $pid exit 'SVM hlt')" "$hlt" "$m/guest $g: SVM hlt exits"
 		eq "$(total $f $pid exit 'SVM cpuid')" "$cpuid" "$m/guest $g: SVM cpuid exits"
