@@ -36,6 +36,8 @@ for mode in auto tracepoint btf fentry kprobe; do
 done
 # the default set as it was before the time accounting (issue 15)
 tracers+=("kvmprof-notime=tracing KVM traps=./kvmprof -q --no-time")
+# KVM's own counters only (issue 16): nothing on any event, an iterator once a second
+tracers+=("kvmprof-counters=tracing KVM traps=./kvmprof -q --counters")
 tracers+=("perf-stat==perf stat -a -e kvm:kvm_emulate_insn,kvm:kvm_pio,kvm:kvm_mmio -o /dev/null"
 	"perf-record==perf record -a -q -e kvm:kvm_emulate_insn -e kvm:kvm_pio -e kvm:kvm_mmio -o $tmp/perf.data"
 	"bpftrace=Attaching=bpftrace -e tracepoint:kvm:kvm_emulate_insn{@[pid,args->insn[0]]=count();}")
