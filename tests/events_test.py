@@ -40,7 +40,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -399,19 +398,13 @@ def test_default_set(outdir):
 
 
 # ---- Prometheus: what was traced ----
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def scrape(port):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
         return r.read().decode()
 
 
 def test_metrics(outdir):
-    port = free_port()
+    port = kt.free_port()
     t = kt.start([KVMPROF, "-i", "0.5", "-e", "+irq", "--listen", f"127.0.0.1:{port}",
                   "--json", f"{outdir}/metrics.json"])
     guests, _ = run_irqload(PROT + ["--gsi", "18", "--irq-line", "4", "--msi", "3"], outdir, "metrics")

@@ -18,7 +18,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kvmtest  # noqa: E402  (the tally, guests, tracers, CSV reader and runner)
 from kvmtest import (KVMPROF, LIVE, TRACEFS, Guests, Tracer, check, check_eq,  # noqa: E402
-                     class_total, code_count, device_total, read_csv)
+                     class_total, code_count, device_total, drain, read_csv)
 
 PERF_EVENTS = ["kvm:kvm_emulate_insn", "kvm:kvm_pio", "kvm:kvm_mmio", "kvm:kvm_userspace_exit",
                "kvm:kvm_cpuid", "kvm:kvm_msr", "kvm:kvm_exit", "kvm:kvm_hypercall"]
@@ -352,7 +352,7 @@ def test_insns(outdir):
     open(start, "w").close()
     results, layout = {}, {}
     for g in gs:
-        out, err = g.proc.communicate(timeout=120)
+        out, err = drain(g.proc, 120)
         check_eq(g.proc.returncode, 0, f"insns: guestload exit status ({err.strip()})")
         layout.update(read_layout(out))
         for line in out.splitlines():

@@ -10,9 +10,11 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -61,6 +63,31 @@ def kill_leftovers():
     LIVE.clear()
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def drain(proc, timeout):
+    """(stdout, stderr) of proc to their ends, and its exit.  Not communicate(): it reads the
+    pipes' fds and loses what a readline() before it buffered already (a guest quick enough
+    prints its result line with its ready line; kvmprof a line after its ready one)."""
+    got = {}
+
+    def read(name, f):
+        got[name] = f.read() if f else ""
+    threads = [threading.Thread(target=read, args=(n, f), daemon=True)
+               for n, f in (("out", proc.stdout), ("err", proc.stderr))]
+    for th in threads:
+        th.start()
+    proc.wait(timeout=timeout)
+    for th in threads:
+        th.join(timeout=timeout)
+    return got.get("out", ""), got.get("err", "")
+
+
 # ---- guests and tracers ----
 class Guests:
     """One guestload invocation: its guests wait for a start file."""
@@ -86,7 +113,7 @@ class Guests:
         return int(self.args[self.args.index("-g") + 1]) if "-g" in self.args else 1
 
     def finish(self):
-        out, err = self.proc.communicate(timeout=120)
+        out, err = drain(self.proc, 120)
         check_eq(self.proc.returncode, 0, f"guestload {' '.join(self.args)} exit status ({err.strip()})")
         results = {}
         for line in out.splitlines():
@@ -120,7 +147,7 @@ class Tracer:
 
     def stop(self, sig=signal.SIGINT):
         self.proc.send_signal(sig)
-        out, err = self.proc.communicate(timeout=60)
+        out, err = drain(self.proc, 60)
         return self.proc.returncode, out, err
 
 
@@ -144,7 +171,7 @@ def start(argv, env=None, **kw):
 def finish(t, sig=None, timeout=60):
     if sig:
         t.proc.send_signal(sig)
-    out, err = t.proc.communicate(timeout=timeout)
+    out, err = drain(t.proc, timeout)
     return t.proc.returncode, out or "", "".join(t.err_lines) + err
 
 

@@ -20,12 +20,6 @@ HOSTILE = 'q"uo\\te'          # as given to -name
 HOSTILE_SHOWN = 'q"uo\\x5cte'  # kvmprof's escaped name, the label value Prometheus keeps
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def http_get(port, path="/metrics", timeout=5):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as r:
         return r.status, r.headers.get("Content-Type", ""), r.read().decode()
@@ -63,7 +57,7 @@ def parse_metrics(text):
 
 class Prometheus:
     def __init__(self, outdir, target_port):
-        self.port = free_port()
+        self.port = kt.free_port()
         cfg = f"{outdir}/prometheus.yml"
         with open(cfg, "w") as f:
             f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
@@ -153,7 +147,7 @@ def test_prometheus(outdir):
             "-name", "guest=" + HOSTILE]
     start = f"{outdir}/prom.start"
     ga, gb = kt.Guests(alpha, start), kt.Guests(beta, start)
-    port, port_b = free_port(), free_port()
+    port, port_b = kt.free_port(), kt.free_port()
     prof = kt.Tracer([KVMPROF, "--listen", f"127.0.0.1:{port}", "-i", "0.5"], r"tracing KVM traps")
     # the same run with every label folded away, a cap of 3, a 2 s grace; -p
     # so that other guests on this machine do not count in its totals

@@ -38,7 +38,6 @@ import math
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -81,7 +80,7 @@ class VMM:
 
     def finish(self):
         """The guest line and the --per-vcpu lines ({vcpu: fields}), as ints where they are."""
-        out, err = self.proc.communicate(timeout=120)
+        out, err = kt.drain(self.proc, 120)
         kt.check_eq(self.proc.returncode, 0, f"{' '.join(self.args)}: exit status ({err.strip()})")
         guest, vcpus = None, {}
         for line in out.splitlines():
@@ -145,12 +144,6 @@ def close(got, want, rel, what, abs_=0):
     return kt.check(ok, f"{what}: got {got}, want {want} within {rel:.1%}" + (f" or {abs_}" if abs_ else ""))
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def scrape_vcpu_seconds(port):
     """{(pid, vcpu, state): seconds} of kvmprof_vcpu_seconds_total, and the guest labels seen."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
@@ -186,7 +179,7 @@ def test_vmm(outdir):
     start = f"{outdir}/vmm.start"
     g = VMM(GUESTLOAD, ["-c", "2", "--pio", str(N_PIO), "--sleep-us", str(D_US), "--per-vcpu",
                         "-name", "guest=tvmm"], start)
-    port = free_port()
+    port = kt.free_port()
     paths = {k: f"{outdir}/vmm.{k}" for k in ("json", "csv", "series.csv", "series.jsonl")}
     t, t_launch = profile(["-q", "-i", "0.5", "-p", str(g.pid), "--json", paths["json"], "--csv", paths["csv"],
                            "--csv-series", paths["series.csv"], "--json-series", paths["series.jsonl"],

@@ -493,7 +493,7 @@ static void reclaim_insns(struct map_reader *m, struct insn_table *t, const stru
 static int read_times(struct map_reader *m, struct trap_table *s)
 {
 	struct timespec ts;
-	__u64 now, prev;
+	__u64 now;
 	long n;
 
 	if (m->threads_fd < 0 || !(s->time_flags & TIME_ON))
@@ -507,7 +507,6 @@ static int read_times(struct map_reader *m, struct trap_table *s)
 			 MAX_THREADS);
 	if (n < 0)
 		return n;
-	prev = s->read_ns ? s->read_ns : s->run_start_ns;
 	for (long i = 0; i < n; i++) {
 		struct thread *t;
 
@@ -518,7 +517,7 @@ static int read_times(struct map_reader *m, struct trap_table *s)
 			return -ENOMEM;
 		if (t->vcpu < 0 && m->records[i].vcpu >= 0)
 			t->vcpu = m->records[i].vcpu;
-		thread_time_update(&t->time, &m->records[i], s->run_start_ns, prev, now);
+		thread_time_update(&t->time, &m->records[i], s->run_start_ns, now);
 		if ((s->time_flags & TIME_ENTRIES) && t->time.entered)
 			s->time_flags |= TIME_SPLIT_GUEST;
 	}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* vCPU time accounting: the states' nanoseconds from each thread's record,
  * and the outside time that fills its wall time. */
+#include <string.h>
 #include "model/vcpu_time.h"
 
 static __u64 max_u64(__u64 a, __u64 b)
@@ -17,11 +18,16 @@ bool time_record_whole(const struct vcpu_thread *rec, __u64 now, __u64 sum)
 }
 
 void thread_time_update(struct thread_time *t, const struct vcpu_thread *rec, __u64 run_start,
-			__u64 prev_read, __u64 now)
+			__u64 now)
 {
 	__u64 measured[NR_TIME_STATES], before[NR_TIME_STATES], wall_start, wall_end, first, sum = 0;
+	__u64 read = now;
 	bool first_seen;
 
+	/* changed after the clock was read (the clock comes first): the copy
+	 * is as of its change */
+	if (!rec->end_ns && rec->since_ns > now)
+		now = rec->since_ns;
 	for (int s = 0; s < NR_TIME_STATES; s++) {
 		measured[s] = rec->time_ns[s];
 		before[s] = t->ns[s];
@@ -35,12 +41,15 @@ void thread_time_update(struct thread_time *t, const struct vcpu_thread *rec, __
 	 * out; the next one has it all. */
 	for (int s = 0; s < NR_TIME_STATES; s++)
 		sum += measured[s];
-	if (!time_record_whole(rec, now, sum))
+	if (!time_record_whole(rec, now, sum)) {
+		memset(t->interval, 0, sizeof(t->interval));	/* the next interval has it */
+		t->interval_wall = 0;
 		return;
+	}
 	sum = 0;
 	first_seen = !t->seen;
 	t->seen = true;
-	t->read_at = now;
+	t->read_at = read;
 	t->entered |= rec->entries > 0;
 	t->first_ns = rec->first_ns;
 	t->end_ns = rec->end_ns;
@@ -57,9 +66,10 @@ void thread_time_update(struct thread_time *t, const struct vcpu_thread *rec, __
 	t->wall = wall_end > wall_start ? wall_end - wall_start : 0;
 	/* first seen: its interval is all of its wall so far, so that the
 	 * intervals sum to the totals */
-	if (!first_seen)
-		wall_start = max_u64(wall_start, prev_read);
+	if (!first_seen)	/* from where this thread's wall was counted to */
+		wall_start = max_u64(wall_start, t->counted_to);
 	t->interval_wall = wall_end > wall_start ? wall_end - wall_start : 0;
+	t->counted_to = max_u64(t->counted_to, wall_end);
 	for (int s = TIME_OUTSIDE + 1; s < NR_TIME_STATES; s++) {
 		t->interval[s] = t->ns[s] - before[s];
 		sum += t->interval[s];

@@ -24,6 +24,7 @@ struct thread_time {
 	__u64 start_ns;		/* CLOCK_MONOTONIC: the thread's start, 0 if before the run */
 	__u64 first_ns, end_ns;	/* its first event, its end (0: live) */
 	__u64 read_at;		/* the read that last updated it */
+	__u64 counted_to;	/* its wall so far ends here: the next interval starts there */
 	bool entered;		/* kvm_entry seen: its guest time is measured */
 };
 
@@ -34,9 +35,9 @@ struct thread_time {
 bool time_record_whole(const struct vcpu_thread *rec, __u64 now, __u64 sum);
 
 /* Folds record rec, read at now (CLOCK_MONOTONIC, as bpf_ktime_get_ns), into t;
- * run_start is the run's start, prev_read the read before (or run_start). */
+ * run_start is the run's start; its interval runs from its last read that added up. */
 void thread_time_update(struct thread_time *t, const struct vcpu_thread *rec, __u64 run_start,
-			__u64 prev_read, __u64 now);
+			__u64 now);
 
 /* Sums of several threads' time (a guest's). */
 struct time_sum {

@@ -99,7 +99,7 @@ static void test_thread_time(void)
 
 	rec.time_ns[TIME_EXIT] = 300;	/* 1500..1800 */
 	rec.time_ns[TIME_HALTED] = 200;	/* 1800..2000 */
-	thread_time_update(&t, &rec, 1000, 1000, 3000);	/* run from 1000, read at 3000 */
+	thread_time_update(&t, &rec, 1000, 3000);	/* run from 1000, read at 3000 */
 	CHECK_U64(t.wall, 2000);
 	CHECK_U64(t.ns[TIME_OUTSIDE], 500);	/* 1000..1500, before its first event */
 	CHECK_U64(t.ns[TIME_VMM], 1000);	/* the open segment, to the read */
@@ -112,32 +112,32 @@ static void test_thread_time(void)
 	rec.time_ns[TIME_VMM] = 1500;
 	rec.state = TIME_EXIT;
 	rec.since_ns = 3500;
-	thread_time_update(&t, &rec, 1000, 3000, 4000);
+	thread_time_update(&t, &rec, 1000, 4000);
 	CHECK_U64(t.interval_wall, 1000);
 	CHECK_U64(t.interval[TIME_VMM], 500);
 	CHECK_U64(t.interval[TIME_EXIT], 500);
 	CHECK_U64(t.interval[TIME_OUTSIDE], 0);
 	/* a record read mid-update, a segment behind: no state goes back */
 	rec.time_ns[TIME_VMM] = 1400;
-	thread_time_update(&t, &rec, 1000, 4000, 4100);
+	thread_time_update(&t, &rec, 1000, 4100);
 	CHECK_U64(t.ns[TIME_VMM], 1500);
 	/* torn: the exit closed at 8500 (5000 more), but the copy has the
 	 * state and start of before: its states sum past its life, left out */
 	rec.time_ns[TIME_VMM] = 1500;
 	rec.time_ns[TIME_EXIT] = 300 + 5000;
 	CHECK(!time_record_whole(&rec, 9000, 300 + 200 + 1500 + 5000 + (9000 - 3500)), "torn: not whole");
-	thread_time_update(&t, &rec, 1000, 4100, 9000);
+	thread_time_update(&t, &rec, 1000, 9000);
 	CHECK_U64(t.ns[TIME_EXIT], 900);	/* as the read at 4100 left it: 300 + 4100 - 3500 */
 	rec.state = TIME_VMM;
 	rec.since_ns = 8500;
-	thread_time_update(&t, &rec, 1000, 4100, 9000);
+	thread_time_update(&t, &rec, 1000, 9000);
 	CHECK_U64(t.ns[TIME_EXIT], 5300);
 	CHECK_U64(t.ns[TIME_VMM], 2000);	/* 1500 closed + 8500..9000 */
 	/* a thread started in the run: its wall from its start */
 	memset(&t, 0, sizeof(t));
 	t.start_ns = 1200;
 	rec = (struct vcpu_thread){ .first_ns = 1300, .since_ns = 1300, .state = TIME_EXIT, .tgid = 1 };
-	thread_time_update(&t, &rec, 1000, 1000, 2300);
+	thread_time_update(&t, &rec, 1000, 2300);
 	CHECK_U64(t.wall, 1100);
 	CHECK_U64(t.ns[TIME_OUTSIDE], 100);
 	/* it ended at 2000, 200 after its last trip to the VMM began (outside) */
@@ -145,7 +145,7 @@ static void test_thread_time(void)
 	rec.time_ns[TIME_EXIT] = 500;
 	rec.time_ns[TIME_OUTSIDE] = 200;
 	rec.state = TIME_OUTSIDE;
-	thread_time_update(&t, &rec, 1000, 2300, 2600);
+	thread_time_update(&t, &rec, 1000, 2600);
 	CHECK_U64(t.wall, 800);
 	CHECK_U64(t.ns[TIME_OUTSIDE], 300);
 	CHECK_U64(t.interval_wall, 0);
