@@ -351,9 +351,8 @@ static __always_inline void count_trap(__u32 class, __u64 code)
 }
 
 /* Adds ns's squared distance from the key's first sample to the squares:
- * fine below 2^LAT_SQ_FINE ns, coarse above.  Two CPUs making a key's
- * first samples at once may both set the reference (no cmpxchg before
- * Linux 5.12): at worst its first samples are off by their difference. */
+ * fine below 2^LAT_SQ_FINE ns, coarse above.  The key holds its thread, so
+ * only one CPU at a time adds to it (record_latency). */
 static __always_inline void add_square(struct trap_latency *l, __u64 ns)
 {
 	__u64 ref = l->ref_ns, d;

@@ -21,7 +21,7 @@ void thread_time_update(struct thread_time *t, const struct vcpu_thread *rec, __
 			__u64 now)
 {
 	__u64 measured[NR_TIME_STATES], before[NR_TIME_STATES], wall_start, wall_end, first, sum = 0;
-	__u64 read = now;
+	__u64 read = now, measured_sum = 0;
 	bool first_seen;
 
 	/* changed after the clock was read (the clock comes first): the copy
@@ -40,13 +40,12 @@ void thread_time_update(struct thread_time *t, const struct vcpu_thread *rec, __
 	 * past its life, which an untorn one never does.  Such a read is left
 	 * out; the next one has it all. */
 	for (int s = 0; s < NR_TIME_STATES; s++)
-		sum += measured[s];
-	if (!time_record_whole(rec, now, sum)) {
+		measured_sum += measured[s];
+	if (!time_record_whole(rec, now, measured_sum)) {
 		memset(t->interval, 0, sizeof(t->interval));	/* the next interval has it */
 		t->interval_wall = 0;
 		return;
 	}
-	sum = 0;
 	first_seen = !t->seen;
 	t->seen = true;
 	t->read_at = read;

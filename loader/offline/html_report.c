@@ -185,6 +185,35 @@ void html_y_axis(FILE *f, double x0, double y0, double w, double h, double top, 
 #define MIX_PLOT_W (MIX_W - MIX_X0 - 16)
 #define MIX_PLOT_H (MIX_H - MIX_Y0 - 42)
 
+/* A time chart's bars: at most MAX_BARS, per_bar intervals each. */
+static size_t intervals_per_bar(const struct run_data *d)
+{
+	return (d->nr_intervals + MAX_BARS - 1) / MAX_BARS;
+}
+
+/* Bar b of per_bar intervals: the seconds it spans, and its x extent in
+ * the chart's plot area (a gap before it where it is wide enough). */
+struct bar_span {
+	double start, end, xa, xb;
+};
+
+static struct bar_span bar_span(const struct run_data *d, size_t per_bar, size_t b)
+{
+	double t_end = d->intervals[d->nr_intervals - 1].end_s;
+	size_t first = b * per_bar, last = first + per_bar - 1;
+	struct bar_span s;
+
+	if (last >= d->nr_intervals)
+		last = d->nr_intervals - 1;
+	s.start = d->intervals[first].end_s - d->intervals[first].len_s;
+	s.end = d->intervals[last].end_s;
+	s.xa = MIX_X0 + (s.start > 0 ? s.start : 0) / t_end * MIX_PLOT_W;
+	s.xb = MIX_X0 + s.end / t_end * MIX_PLOT_W;
+	if (s.xb - s.xa > 4)
+		s.xa += 1;
+	return s;
+}
+
 /* Its bars: per_bar intervals each, their traps by class. */
 struct mix_bars {
 	size_t per_bar, nr;
@@ -196,7 +225,7 @@ struct mix_bars {
 
 static int mix_bars_sum(struct mix_bars *mb, const struct run_data *d, const struct run_guest *g)
 {
-	*mb = (struct mix_bars){ .per_bar = (d->nr_intervals + MAX_BARS - 1) / MAX_BARS };
+	*mb = (struct mix_bars){ .per_bar = intervals_per_bar(d) };
 	mb->nr = (d->nr_intervals + mb->per_bar - 1) / mb->per_bar;
 	mb->traps = calloc(mb->nr, sizeof(*mb->traps));
 	mb->len = calloc(mb->nr, sizeof(*mb->len));
@@ -245,19 +274,10 @@ static void mix_x_axis(FILE *f, double t_end)
 static void mix_bar(FILE *f, const struct run_data *d, const struct mix_bars *mb, size_t b,
 		    double top)
 {
-	const double x0 = MIX_X0, w = MIX_PLOT_W, h = MIX_PLOT_H;
-	double t_end = d->intervals[d->nr_intervals - 1].end_s;
-	size_t first = b * mb->per_bar, last = first + mb->per_bar - 1;
-	double start, end, xa, xb, y = MIX_Y0 + h;
+	const double h = MIX_PLOT_H;
+	struct bar_span sp = bar_span(d, mb->per_bar, b);
+	double start = sp.start, end = sp.end, xa = sp.xa, xb = sp.xb, y = MIX_Y0 + h;
 
-	if (last >= d->nr_intervals)
-		last = d->nr_intervals - 1;
-	start = d->intervals[first].end_s - d->intervals[first].len_s;
-	end = d->intervals[last].end_s;
-	xa = x0 + (start > 0 ? start : 0) / t_end * w;
-	xb = x0 + end / t_end * w;
-	if (xb - xa > 4)	/* a gap between bars that are wide enough */
-		xa += 1;
 	for (int c = 0; c < NR_CLASSES; c++) {
 		__u64 n = mb->traps[b][c];
 		double rate = n / mb->len[b], bh = rate / top * h;
@@ -325,9 +345,8 @@ static void time_table(FILE *f, const struct run_guest *g)
  * threads' time stacked by state, spanning the interval's time. */
 static void time_chart(FILE *f, const struct run_data *d, const struct run_guest *g)
 {
-	const double x0 = MIX_X0, w = MIX_PLOT_W, h = MIX_PLOT_H;
-	size_t per_bar = (d->nr_intervals + MAX_BARS - 1) / MAX_BARS;
-	size_t nr = (d->nr_intervals + per_bar - 1) / per_bar;
+	const double h = MIX_PLOT_H;
+	size_t per_bar = intervals_per_bar(d), nr = (d->nr_intervals + per_bar - 1) / per_bar;
 	double t_end = d->intervals[d->nr_intervals - 1].end_s;
 	__u64 (*ns)[NR_TIME_COLUMNS] = calloc(nr, sizeof(*ns));
 	bool used[NR_TIME_COLUMNS] = {};
@@ -347,22 +366,14 @@ static void time_chart(FILE *f, const struct run_data *d, const struct run_guest
 	html_y_axis(f, MIX_X0, MIX_Y0, MIX_PLOT_W, MIX_PLOT_H, 100, 25, "% of the vCPU threads' time");
 	mix_x_axis(f, t_end);
 	for (size_t b = 0; b < nr; b++) {
-		size_t first = b * per_bar, last = first + per_bar - 1;
-		double start, end, xa, xb, y = MIX_Y0 + h;
+		struct bar_span sp = bar_span(d, per_bar, b);
+		double start = sp.start, end = sp.end, xa = sp.xa, xb = sp.xb, y = MIX_Y0 + h;
 		__u64 sum = 0;
 
-		if (last >= d->nr_intervals)
-			last = d->nr_intervals - 1;
 		for (int c = 0; c < NR_TIME_COLUMNS; c++)
 			sum += ns[b][c];
 		if (!sum)
 			continue;
-		start = d->intervals[first].end_s - d->intervals[first].len_s;
-		end = d->intervals[last].end_s;
-		xa = x0 + (start > 0 ? start : 0) / t_end * w;
-		xb = x0 + end / t_end * w;
-		if (xb - xa > 4)
-			xa += 1;
 		for (int c = 0; c < NR_TIME_COLUMNS; c++) {
 			double share = (double)ns[b][c] / sum, bh = share * h;
 

@@ -490,40 +490,53 @@ static int add_bucket(const struct key_entries *e, const struct hist_row *h, con
 
 
 /* A vcpu_time row (model/vcpu_time.h): a vCPU thread's nanoseconds in one
- * state, its wall time last.  Checked; with add, added to its guest (if
- * trap rows named it: a guest without traps is not shown). */
-static int read_time_row(struct table *t, bool add_it)
+ * state, its wall time last. */
+struct time_row {
+	__u64 pid, tid, col, ns, wall;
+};
+
+/* The row's fields, checked: 0, or -1 after one line. */
+static int parse_time_row(const struct table *t, struct time_row *r)
 {
 	unsigned long line = t->r.line;
-	__u64 pid, tid, col, ns, wall;
+
+	if (!parse_u64(field(t, C_PID), false, false, &r->pid) || r->pid > 0xffffffffULL ||
+	    !parse_u64(field(t, C_TID), false, false, &r->tid) || r->tid > 0xffffffffULL)
+		return fail(t->path, line, "the pid or tid of a vcpu_time row is not a number");
+	if (!parse_u64(field(t, C_CODE), false, false, &r->col) || r->col >= NR_TIME_COLUMNS ||
+	    strcmp(field(t, C_CODE_NAME), time_column_name(r->col)))
+		return fail(t->path, line, "vcpu_time state %.20s '%.40s' is not one of kvmprof's",
+			    field(t, C_CODE), field(t, C_CODE_NAME));
+	if (!parse_u64(field(t, C_COUNT), false, false, &r->ns) || t->col[C_WALL] < 0 ||
+	    !parse_u64(field(t, C_WALL), false, false, &r->wall))
+		return fail(t->path, line, "a vcpu_time row's count or wall_ns is not a number");
+	return 0;
+}
+
+/* A --csv file's vcpu_time row into its guest's totals (if trap rows named
+ * it: a guest without traps is not shown). */
+static int add_time_total(struct table *t)
+{
+	unsigned long line = t->r.line;
+	struct time_row r;
 	struct run_thread *th;
 	struct run_guest *g;
 	bool first;
 
-	if (!parse_u64(field(t, C_PID), false, false, &pid) || pid > 0xffffffffULL ||
-	    !parse_u64(field(t, C_TID), false, false, &tid) || tid > 0xffffffffULL)
-		return fail(t->path, line, "the pid or tid of a vcpu_time row is not a number");
-	if (!parse_u64(field(t, C_CODE), false, false, &col) || col >= NR_TIME_COLUMNS ||
-	    strcmp(field(t, C_CODE_NAME), time_column_name(col)))
-		return fail(t->path, line, "vcpu_time state %.20s '%.40s' is not one of kvmprof's",
-			    field(t, C_CODE), field(t, C_CODE_NAME));
-	if (!parse_u64(field(t, C_COUNT), false, false, &ns) || t->col[C_WALL] < 0 ||
-	    !parse_u64(field(t, C_WALL), false, false, &wall))
-		return fail(t->path, line, "a vcpu_time row's count or wall_ns is not a number");
-	if (!add_it)
-		return 0;
-	if (!(th = thread_of(t->d, pid, tid)))
+	if (parse_time_row(t, &r))
+		return -1;
+	if (!(th = thread_of(t->d, r.pid, r.tid)))
 		return fail(t->path, line, "out of memory");
-	if (th->timed && th->wall_ns != wall)
+	if (th->timed && th->wall_ns != r.wall)
 		return fail(t->path, line, "wall_ns %llu is not the thread's earlier %llu",
-			    (unsigned long long)wall, (unsigned long long)th->wall_ns);
+			    (unsigned long long)r.wall, (unsigned long long)th->wall_ns);
 	first = !th->timed;
 	th->timed = true;
-	th->wall_ns = wall;
-	if (!(g = guest_find(t->d, pid)))
+	th->wall_ns = r.wall;
+	if (!(g = guest_find(t->d, r.pid)))
 		return 0;
-	g->has_time[col] = true;
-	if ((first && !add(&g->time_wall_ns, wall)) || !add(&g->time_ns[col], ns))
+	g->has_time[r.col] = true;
+	if ((first && !add(&g->time_wall_ns, r.wall)) || !add(&g->time_ns[r.col], r.ns))
 		return fail(t->path, line, "counts overflow 64 bits");
 	return 0;
 }
@@ -541,15 +554,16 @@ static int read_check_row(const struct table *t)
 	return 0;
 }
 
-/* Rows that are not traps: a vCPU thread's time (vcpu_time) and the checks
- * against KVM's counters (check).  0 for any other row; 1 when it was one
- * (read, and in the --csv file, with add, kept), -1 when it is malformed. */
-static int non_trap_row(struct table *t, bool add_it)
+/* Rows that are not traps: a vCPU thread's time (vcpu_time), which
+ * add_time takes (the --csv file's totals, the series' intervals), and the
+ * checks against KVM's counters (check), read and not shown.  0 for any
+ * other row; 1 when it was one, -1 when it is malformed. */
+static int non_trap_row(struct table *t, int (*add_time)(struct table *t))
 {
 	const char *cls = field(t, C_CLASS);
 
 	if (!strcmp(cls, "vcpu_time"))
-		return read_time_row(t, add_it) ? -1 : 1;
+		return add_time(t) ? -1 : 1;
 	if (!strcmp(cls, "check"))
 		return read_check_row(t) ? -1 : 1;
 	return 0;
@@ -576,7 +590,7 @@ int run_load_histograms(struct run_data *d, const struct csv_file *file)
 		struct hist_row h;
 		bool first;
 
-		if ((rc = non_trap_row(&t, true)) > 0)
+		if ((rc = non_trap_row(&t, add_time_total)) > 0)
 			continue;
 		if (rc < 0 || read_hist_row(&t, &h) || find_entries(d, &t, &h.k, &e)) {
 			rc = -1;
@@ -639,8 +653,12 @@ static struct run_point *current_point(struct run_data *d, const struct table *t
 	struct run_guest *g = guest_of(d, pid, csv_unformula(field(t, C_GUEST)));
 	struct run_point *p;
 
-	if (!g || (!g->nr_points || g->points[g->nr_points - 1].interval != d->nr_intervals - 1)) {
-		if (!g || VEC_GROW(g->points, g->points_cap, g->nr_points + 1)) {
+	if (!g) {
+		fail(t->path, t->r.line, "out of memory");
+		return NULL;
+	}
+	if (!g->nr_points || g->points[g->nr_points - 1].interval != d->nr_intervals - 1) {
+		if (VEC_GROW(g->points, g->points_cap, g->nr_points + 1)) {
 			fail(t->path, t->r.line, "out of memory");
 			return NULL;
 		}
@@ -665,23 +683,18 @@ static int add_point(struct run_data *d, const struct table *t, const struct key
 	return 0;
 }
 
-/* A series vcpu_time row (checked by read_time_row): the interval's time
- * of one thread in one column, into its guest's point. */
-static int add_time_point(struct run_data *d, struct table *t)
+/* A series vcpu_time row: the interval's time of one thread in one
+ * column, into its guest's point. */
+static int add_time_point(struct table *t)
 {
-	__u64 pid, col, ns;
+	struct time_row r;
 	struct run_guest *g;
 	struct run_point *p;
 
-	if (read_time_row(t, false))
-		return -1;
-	parse_u64(field(t, C_PID), false, false, &pid);
-	parse_u64(field(t, C_CODE), false, false, &col);
-	parse_u64(field(t, C_COUNT), false, false, &ns);
-	if (!(p = current_point(d, t, pid, &g)))
+	if (parse_time_row(t, &r) || !(p = current_point(t->d, t, r.pid, &g)))
 		return -1;
 	g->series_time = true;
-	if (!add(&p->time_ns[col], ns))
+	if (!add(&p->time_ns[r.col], r.ns))
 		return fail(t->path, t->r.line, "counts overflow 64 bits");
 	return 0;
 }
@@ -708,14 +721,7 @@ int run_load_series(struct run_data *d, const struct csv_file *file)
 			rc = -1;
 			break;
 		}
-		if (!strcmp(field(&t, C_CLASS), "vcpu_time")) {	/* the time chart's */
-			if (add_time_point(d, &t)) {
-				rc = -1;
-				break;
-			}
-			continue;
-		}
-		if ((rc = non_trap_row(&t, false)) > 0)	/* checks: read, not drawn */
+		if ((rc = non_trap_row(&t, add_time_point)) > 0)	/* time: the time chart's */
 			continue;
 		if (rc < 0 || read_key(&t, &k) || add_point(d, &t, &k)) {
 			rc = -1;
