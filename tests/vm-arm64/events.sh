@@ -15,11 +15,6 @@ EV=$T/instances/kvmprof-events
 HP=/sys/module/kvm/parameters
 echo "--- events: irq, halt (issue 17); guest/exit time (issue 15)"
 ev_t0=$(date +%s)
-tally() {
-	while IFS= read -r l; do
-		case $l in ok) pass=$((pass + 1)) ;; FAIL:*) fail=$((fail + 1)); echo "$l" ;; *) echo "$l" ;; esac
-	done <"$1"
-}
 EVENTS="kvm_set_irq vgic_update_irq_pending kvm_timer_update_irq kvm_irq_line kvm_vcpu_wakeup kvm_halt_poll_ns"
 # --list-probes: the events of the two classes attached, the three others said absent
 ./kvmprof-arm64 --list-probes -e all >/tmp/ev.probes 2>&1 || bad "events: --list-probes -e all failed: $(head -c 300 /tmp/ev.probes)"
@@ -37,11 +32,7 @@ for c in ipi pagefault nested; do
 		"2 1 kvmprof: invalid -e '$c': class $c is not traced on this architecture" "events: -e $c refused"
 done
 
-mkdir -p $EV
-echo 4096 >$EV/buffer_size_kb
-echo 1 >$EV/options/record-tgid
-for e in $EVENTS; do [ ! -d $EV/events/kvm/$e ] || echo 1 >$EV/events/kvm/$e/enable; done
-echo 1 >$EV/tracing_on
+ev_start
 ./kvmprof-arm64 -q -e all -i 0.5 --csv /tmp/ev.csv --json /tmp/ev.json >/tmp/ev.out 2>/tmp/ev.err &
 ev_kp=$! i=0
 while ! grep -q 'tracing KVM traps' /tmp/ev.err; do
@@ -67,21 +58,8 @@ eq "$(cat $HP/halt_poll_ns)" "$hp_saved" "events: halt_poll_ns restored"
 sleep 0.6
 kill -INT $ev_kp 2>/dev/null; wait $ev_kp; rc=$?
 eq $rc 0 "events: kvmprof-arm64 -e all exit status ($(tail -n 1 /tmp/ev.err))"
-echo 0 >$EV/tracing_on
-for f in $EV/per_cpu/cpu*/stats; do
-	eq "$(sed -n 's/^overrun: //p' $f)" 0 "events: tracefs instance lost no event (${f%/stats})"
-done
-# the kernel's records per tgid: "TGID<tab>KEY<tab>COUNT" (as tests/vm/events.sh)
-awk '/^#/ { next }
-	match($0, /\( *[0-9]+\) /) {
-		tgid = substr($0, RSTART + 1, RLENGTH - 3); gsub(/ /, "", tgid)
-		if (!match($0, / [a-z_0-9]+: /)) next
-		ev = substr($0, RSTART + 1, RLENGTH - 3); rest = substr($0, RSTART + RLENGTH)
-		n[tgid "\t" ev]++
-		if (ev == "kvm_vcpu_wakeup") { split(rest, w, " "); n[tgid "\tkvm_vcpu_wakeup:" w[1]]++; n[tgid "\tkvm_vcpu_wakeup:ns"] += w[3] }
-	}
-	END { for (k in n) print k "\t" n[k] }' $EV/trace >/tmp/ev.kern
-rmdir $EV 2>/dev/null || { for e in $EVENTS; do [ ! -d $EV/events/kvm/$e ] || echo 0 >$EV/events/kvm/$e/enable; done; rmdir $EV; }
+ev_stop
+ev_records >/tmp/ev.kern
 # kvmprof's: "PID<tab>CLASS<tab>EVENT<tab>COUNT<tab>NAME<tab>LAT_SUM" per key, and
 # "PID<tab>vcpu_time<tab>STATE<tab>NS<tab>WALL<tab>TID"
 tr -d '\r' </tmp/ev.csv | awk -F, -v OFS='\t' '

@@ -77,3 +77,55 @@ stderr_digest() {
 		grep -v -e 'tracing KVM traps' -e "object 'kvmprof_bpf'" -e 'kvmprof_bpf is GPL' -e "^libbpf: map '" -e 'found data map' | head -n 30
 	  echo '...'; tail -n 8 "$1"; } | cut -c1-400 | sed 's/^/    | /'
 }
+
+# ---- a tracefs instance of our own, the kernel's record of the events beside kvmprof's ----
+# (tests/vm/events.sh and tests/vm-arm64/events.sh; EV is its folder, EVENTS the kvm events)
+# tally FILE: checker lines ("ok", "FAIL: ...", anything else printed) into pass/fail
+tally() {
+	while IFS= read -r l; do
+		case $l in ok) pass=$((pass + 1)) ;; FAIL:*) fail=$((fail + 1)); echo "$l" ;; *) echo "$l" ;; esac
+	done <"$1"
+}
+# ev_start: the instance recording EVENTS (those this kernel has) with their tgid
+ev_start() {
+	mkdir -p $EV
+	echo 4096 >$EV/buffer_size_kb
+	echo 1 >$EV/options/record-tgid
+	for e in $EVENTS; do [ ! -d $EV/events/kvm/$e ] || echo 1 >$EV/events/kvm/$e/enable; done
+	echo 1 >$EV/tracing_on
+}
+# ev_stop: recording stops; no CPU's buffer may have lost an event
+ev_stop() {
+	echo 0 >$EV/tracing_on
+	for f in $EV/per_cpu/cpu*/stats; do
+		eq "$(sed -n 's/^overrun: //p' $f)" 0 "events: tracefs instance lost no event (${f%/stats})"
+	done
+}
+# ev_records: the kernel's records per tgid, "TGID<tab>KEY<tab>COUNT" (KEY: the event, the
+# entries of both kernels as kvm_nested_enter; kvm_inj_virq:reinjected; kvm_vcpu_wakeup:wait|poll
+# and :ns, their time summed; kvm_page_fault:0xPAGE; kvm_halt_poll_ns:NAME as kvmprof names it),
+# then the instance is removed
+ev_records() {
+	awk '/^#/ { next }
+		match($0, /\( *[0-9]+\) /) {
+			tgid = substr($0, RSTART + 1, RLENGTH - 3); gsub(/ /, "", tgid)
+			if (!match($0, / [a-z_0-9]+: /)) next
+			ev = substr($0, RSTART + 1, RLENGTH - 3); rest = substr($0, RSTART + RLENGTH)
+			if (ev == "kvm_nested_vmrun" || ev == "kvm_nested_vmenter") ev = "kvm_nested_enter"
+			n[tgid "\t" ev]++
+			if (ev == "kvm_inj_virq" && rest ~ /reinjected/) n[tgid "\tkvm_inj_virq:reinjected"]++
+			if (ev == "kvm_vcpu_wakeup") {         # "wait time 158965 ns, polling valid"
+				split(rest, w, " "); n[tgid "\tkvm_vcpu_wakeup:" w[1]]++; n[tgid "\tkvm_vcpu_wakeup:ns"] += w[3]
+			}
+			if (ev == "kvm_page_fault") {          # 6.1 on: "vcpu V rip R address A error_code E"; 5.10: "address A ..."
+				a = rest; sub(/^.*address /, "", a); sub(/ .*$/, "", a)
+				sub(/^(0x)?0*/, "", a); a = length(a) > 3 ? tolower(substr(a, 1, length(a) - 3)) "000" : "0"
+				n[tgid "\tkvm_page_fault:0x" a]++
+			}
+			if (ev == "kvm_halt_poll_ns") {        # "vcpu 0: halt_poll_ns 10000 (grow 0)"
+				split(rest, w, " "); n[tgid "\tkvm_halt_poll_ns:halt_poll_ns " (w[5] == "(grow" ? "grown" : "shrunk") " to " w[4]]++
+			}
+		}
+		END { for (k in n) print k "\t" n[k] }' $EV/trace
+	rmdir $EV 2>/dev/null || { for e in $EVENTS; do [ ! -d $EV/events/kvm/$e ] || echo 0 >$EV/events/kvm/$e/enable; done; rmdir $EV; }
+}

@@ -21,23 +21,13 @@ HP=/sys/module/kvm/parameters
 echo "--- events: irq, ipi, halt, pagefault, nested (issue 17); guest/exit time (issue 15)"
 ev_t0=$(date +%s)
 mark() { [ -z "${EV_TIMING:-}" ] || echo "events: t=$(cut -d' ' -f1 /proc/uptime) $*"; }
-# tally FILE: the checkers' lines into pass/fail (a redirected loop runs in this shell)
-tally() {
-	while IFS= read -r l; do
-		case $l in ok) pass=$((pass + 1)) ;; FAIL:*) fail=$((fail + 1)); echo "$l" ;; *) echo "$l" ;; esac
-	done <"$1"
-}
 # 6.1 on split kvm_inj_virq by its reinjected field; 5.10 has none (lower bounds there)
 if grep -q reinjected $T/events/kvm/kvm_inj_virq/format; then REINJ=1; else REINJ=0; fi
 
-mkdir -p $EV
-echo 4096 >$EV/buffer_size_kb
-echo 1 >$EV/options/record-tgid
 EVENTS="kvm_inj_virq kvm_inj_exception kvm_set_irq kvm_msi_set_irq kvm_ioapic_set_irq kvm_pic_set_irq
 	kvm_apic_ipi kvm_apic_accept_irq kvm_vcpu_wakeup kvm_halt_poll_ns kvm_page_fault kvm_nested_vmexit
 	kvm_nested_vmexit_inject kvm_nested_vmenter kvm_nested_vmrun"
-for e in $EVENTS; do [ ! -d $EV/events/kvm/$e ] || echo 1 >$EV/events/kvm/$e/enable; done
-echo 1 >$EV/tracing_on
+ev_start
 
 ./kvmprof -q -e all -i 0.5 --csv /tmp/ev.csv --json /tmp/ev.json >/tmp/ev.out 2>/tmp/ev.err &
 ev_kp=$! i=0
@@ -81,36 +71,9 @@ mark guests done
 sleep 0.6
 kill -INT $ev_kp 2>/dev/null; wait $ev_kp; rc=$?
 eq $rc 0 "events: kvmprof -e all exit status ($(tail -n 1 /tmp/ev.err))"
-echo 0 >$EV/tracing_on
-for f in $EV/per_cpu/cpu*/stats; do
-	eq "$(sed -n 's/^overrun: //p' $f)" 0 "events: tracefs instance lost no event (${f%/stats})"
-done
+ev_stop
 
-# The kernel's records per tgid, "TGID<tab>KEY<tab>COUNT" (KEY: the event, the entries of both
-# kernels as kvm_nested_enter; kvm_inj_virq:reinjected; kvm_vcpu_wakeup:wait|poll and :ns, their
-# time summed; kvm_page_fault:0xPAGE; kvm_halt_poll_ns:NAME as kvmprof names it)
-awk '/^#/ { next }
-	match($0, /\( *[0-9]+\) /) {
-		tgid = substr($0, RSTART + 1, RLENGTH - 3); gsub(/ /, "", tgid)
-		if (!match($0, / kvm_[a-z_0-9]+: /)) next
-		ev = substr($0, RSTART + 1, RLENGTH - 3); rest = substr($0, RSTART + RLENGTH)
-		if (ev == "kvm_nested_vmrun" || ev == "kvm_nested_vmenter") ev = "kvm_nested_enter"
-		n[tgid "\t" ev]++
-		if (ev == "kvm_inj_virq" && rest ~ /reinjected/) n[tgid "\tkvm_inj_virq:reinjected"]++
-		if (ev == "kvm_vcpu_wakeup") {         # "wait time 158965 ns, polling valid"
-			split(rest, w, " "); n[tgid "\tkvm_vcpu_wakeup:" w[1]]++; n[tgid "\tkvm_vcpu_wakeup:ns"] += w[3]
-		}
-		if (ev == "kvm_page_fault") {          # 6.1 on: "vcpu V rip R address A error_code E"; 5.10: "address A ..."
-			a = rest; sub(/^.*address /, "", a); sub(/ .*$/, "", a)
-			sub(/^(0x)?0*/, "", a); a = length(a) > 3 ? tolower(substr(a, 1, length(a) - 3)) "000" : "0"
-			n[tgid "\tkvm_page_fault:0x" a]++
-		}
-		if (ev == "kvm_halt_poll_ns") {        # "vcpu 0: halt_poll_ns 10000 (grow 0)"
-			split(rest, w, " "); n[tgid "\tkvm_halt_poll_ns:halt_poll_ns " (w[5] == "(grow" ? "grown" : "shrunk") " to " w[4]]++
-		}
-	}
-	END { for (k in n) print k "\t" n[k] }' $EV/trace >/tmp/ev.kern
-rmdir $EV 2>/dev/null || { for e in $EVENTS; do [ ! -d $EV/events/kvm/$e ] || echo 0 >$EV/events/kvm/$e/enable; done; rmdir $EV; }
+ev_records >/tmp/ev.kern
 # kvmprof's, from its CSV, each key once: "PID<tab>CLASS<tab>EVENT<tab>COUNT<tab>NAME<tab>DEVICE<tab>LAT_SUM"
 # (EVENT from the name's form, loader/model/event_names.c), and the vCPU time rows
 # "PID<tab>vcpu_time<tab>STATE<tab>NS<tab>WALL"
