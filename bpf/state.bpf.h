@@ -170,7 +170,7 @@ __kvmprof_state struct {
 	__type(value, struct failed_insn);
 } failed_insns SEC(".maps");
 
-/* Emulate-class state stashed by the kprobe between entry and return. */
+/* The vcpu the decoder's kprobe stashes for its kretprobe. */
 __kvmprof_state struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, MAX_THREADS);

@@ -11,8 +11,6 @@
 #include "exit_detail.bpf.h"
 #include "core_fixes.bpf.h"
 
-#define EMULTYPE_NO_DECODE (1 << 0)
-
 /* Mode flags as the kvm_emulate_insn tracepoint reports them, from the
  * emulator's X86EMUL_MODE_* (kei_decode_mode in arch/x86/kvm/trace.h). */
 static __always_inline __u8 emulator_mode_flags(int mode)
@@ -172,8 +170,10 @@ int btf_kvm_xen_hypercall(__u64 *ctx)
 
 /* The emulator context is read with probe reads: in some kernels' BTF
  * (6.1's kvm module) struct x86_emulate_ctxt is only declared, and the
- * verifier cannot follow a direct pointer to it. */
-static __always_inline void count_emulated(struct kvm_vcpu *vcpu, bool failed, bool at_decode)
+ * verifier cannot follow a direct pointer to it.  Every variant reads it
+ * just after the decode, before the instruction ran: the mode is the one
+ * it was decoded in (a mov to cr0 changes it), _eip is past its bytes. */
+static __always_inline void count_emulated(struct kvm_vcpu *vcpu, bool failed)
 {
 	struct x86_emulate_ctxt *ctxt = BPF_CORE_READ(vcpu, arch.emulate_ctxt);
 	__u8 insn[INSN_MAX] = {};
@@ -183,10 +183,8 @@ static __always_inline void count_emulated(struct kvm_vcpu *vcpu, bool failed, b
 
 	bpf_probe_read_kernel(insn, sizeof(insn), &ctxt->fetch.data);
 	count_trap(CLASS_EMULATE, emulate_code(insn, len, mode, failed));
-	/* after the emulator ran (fexit, kretprobe) _eip has moved on */
 	if (emul_insns || failed)
-		record_insn(insn, len, mode, failed,
-			    at_decode ? emulated_rip(vcpu, BPF_CORE_READ(ctxt, _eip), len) : RIP_UNKNOWN);
+		record_insn(insn, len, mode, failed, emulated_rip(vcpu, BPF_CORE_READ(ctxt, _eip), len));
 }
 
 SEC("tp_btf/kvm_emulate_insn")
@@ -194,7 +192,7 @@ int BPF_PROG(btf_kvm_emulate_insn, struct kvm_vcpu *vcpu, __u8 failed)
 {
 	if (!vcpu)
 		return 0;
-	count_emulated(vcpu, failed, true);
+	count_emulated(vcpu, failed);
 	return 0;
 }
 
@@ -277,24 +275,28 @@ int BPF_PROG(btf_kvm_cpuid, unsigned int function)
 
 /* ---- function probes: SEC() names no function; the loader sets the one
  * the planner chose (loader/probes.c), as kernels name the handlers
- * differently.  The emulator's decoded bytes exist only after it ran. ---- */
+ * differently. ---- */
 
+/* The emulator's decoder, x86_decode_insn(ctxt, ...): KVM fires
+ * kvm_emulate_insn right after its one call (x86_decode_emulated_instruction;
+ * x86_emulate_instruction before 5.11), so these count what the tracepoint
+ * counts but its failures (a second event, from a static function).  The
+ * context is read again from its vcpu (ctxt->vcpu, Linux 5.7 on): the
+ * verifier refuses the length's pointer subtraction on the typed argument. */
 SEC("fexit")
-int BPF_PROG(fexit_emulate, struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, int emulation_type)
+int BPF_PROG(fexit_emulate, struct x86_emulate_ctxt *ctxt)
 {
-	if (!(emulation_type & EMULTYPE_NO_DECODE))	/* re-entries decode nothing */
-		count_emulated(vcpu, false, false);
+	count_emulated(BPF_CORE_READ(ctxt, vcpu), false);
 	return 0;
 }
 
 SEC("kprobe")
-int BPF_KPROBE(kprobe_emulate, struct kvm_vcpu *vcpu, gpa_t cr2_or_gpa, int emulation_type)
+int BPF_KPROBE(kprobe_emulate, struct x86_emulate_ctxt *ctxt)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 v = (__u64)vcpu;
+	__u64 v = (__u64)BPF_CORE_READ(ctxt, vcpu);
 
-	if (!(emulation_type & EMULTYPE_NO_DECODE))
-		bpf_map_update_elem(&emulate_vcpus, &tid, &v, BPF_ANY);
+	bpf_map_update_elem(&emulate_vcpus, &tid, &v, BPF_ANY);
 	return 0;
 }
 
@@ -306,7 +308,7 @@ int BPF_KRETPROBE(kretprobe_emulate)
 
 	if (!v || !*v)
 		return 0;
-	count_emulated((struct kvm_vcpu *)*v, false, false);
+	count_emulated((struct kvm_vcpu *)*v, false);
 	*v = 0;
 	return 0;
 }

@@ -62,7 +62,8 @@ static const struct event_desc arch_events[NR_PROBE_ARCHES][NR_EVENTS] = {
 		[EV_KVM_HYPERCALL] = { KVM_EVENT("kvm_hypercall", CLASS_HYPERCALL, "hypercall") },
 		[EV_KVM_EMULATE_INSN] = { KVM_EVENT("kvm_emulate_insn", CLASS_EMULATE, "emulate"),
 			.btf_reads = { "x86_emulate_ctxt" }, .direct = true,
-			.functions = { { "x86_emulate_instruction", "kvm", "emulate", "x86_emulate_ctxt" } },
+			/* the decoder: the tracepoint fires right after it */
+			.functions = { { "x86_decode_insn", "kvm", "emulate", "x86_emulate_ctxt" } },
 			.fexit = true, .kretprobe = true },
 		[EV_KVM_PIO] = { KVM_EVENT("kvm_pio", CLASS_PIO, "pio") },
 		[EV_KVM_MMIO] = { KVM_EVENT("kvm_mmio", CLASS_MMIO, "mmio") },

@@ -8,7 +8,9 @@ guest booted as L2 with 2 vCPUs, traced by kvmprof --rip --guest-syms.
     says so; io_exits and halt_exits the same;
   - --rip with its symbols (the L1's kallsyms: the same kernel image): the guest kernel's addresses resolve to its text symbols; the
     exits of the serial port COM1 come from the serial driver, HLT exits from the idle path,
-    MSR exits from the MSR accessors."""
+    MSR exits from the MSR accessors;
+  - the emulate class is the same in all four attach modes (kvmprof in tracepoint, fentry
+    and kprobe mode beside auto), each instruction under the mode it was decoded in."""
 import collections
 import csv
 import io
@@ -87,6 +89,25 @@ def main():
         c = checks.get(pair, {})
         check(c.get("verdict") == "equal" and c.get("kvm_low") == kvm.get(pair),
               f"self-check {pair}: {c} vs query-stats {kvm.get(pair)}")
+
+    # the emulate class in every attach mode: the same instructions, each under the mode it was
+    # decoded in; the boot's mov to cr0 into protected mode (0f 22) is real mode's
+    def emulated(name):
+        out = collections.Counter()
+        for r in csv.DictReader(io.StringIO(s.get(name, ""))):
+            if int(r["pid"]) == pid and r["class"] == "emulate":
+                out[(r["tid"], r["code"], r["code_name"])] = int(r["count"])  # bucket rows repeat it
+        return out
+    ref = emulated("/tmp/l.csv")
+    mov_cr0 = {k: v for k, v in ref.items() if "0f 22" in k[2]}
+    check(any(k[2].endswith(" real") for k in mov_cr0) and any(k[2].endswith(" prot16") for k in mov_cr0),
+          f"mov to cr0 emulated in real mode and in 16-bit protected mode: {sorted(mov_cr0.items())}")
+    for m in ("tracepoint", "fentry", "kprobe"):
+        got = emulated(f"/tmp/l-{m}.csv")
+        diff = sorted((k, ref.get(k, 0), got.get(k, 0)) for k in set(ref) | set(got) if ref.get(k, 0) != got.get(k, 0))
+        check(ref and not diff, f"emulate class by {m} = auto's ({sum(ref.values())} emulations): "
+              f"(tid, instruction, auto, {m}) differing: {diff[:8]}")
+    print(f"verified: linux guest: {sum(ref.values())} emulations, mov to cr0: {sorted(mov_cr0.items())}", flush=True)
 
     # --rip and --guest-syms: the guest kernel's code
     text_lo, text_hi, init_lo, init_hi = (int(x, 16) for x in (s.get("/tmp/l2.text") or "0 0 0 0").split()[:4])

@@ -4,6 +4,7 @@
 # reads /proc, writes to its serial console, idles and powers off) while kvmprof --rip
 # --guest-syms traces it; QEMU stays after the power-off (-no-shutdown) so that its vCPUs'
 # KVM statistics are read over QMP (query-stats) and by kvmprof's own check before it stops.
+# Three more kvmprof, in the other attach modes, write their CSV for the emulate class.
 # Prints the files between "=== FILE" lines for tests/vm-linux/check.py; "L2: boot broke" when
 # the boot did not reach its power-off (nested emulation breaks one boot in a few).
 cd /
@@ -19,11 +20,21 @@ l2() { printf '0x%x' $(( 0x$(awk -v s="$1" '$3 == s { print $1; exit }' /tmp/l2.
 echo "$(l2 _stext) $(l2 _etext) $(l2 _sinittext) $(l2 _einittext)" >/tmp/l2.text
 ./kvmprof -q -i 1 --rip --guest-syms linux=/tmp/l2.kallsyms --guest-kaslr "linux=$kaslr" --csv /tmp/l.csv --csv-rips /tmp/l-rips.csv \
 	--json /tmp/l.json >/tmp/l.out 2>/tmp/l.err &
-kp=$! i=0
-while ! grep -q 'tracing KVM traps' /tmp/l.err; do
-	i=$((i + 1))
-	if [ $i -ge 600 ] || ! kill -0 $kp 2>/dev/null; then echo "L2: kvmprof did not start"; cat /tmp/l.err; exit 1; fi
-	sleep 0.1
+kp=$!
+# the other attach modes beside it, for the emulate class: each files an instruction under
+# the mode it was decoded in (the boot's mov cr0 into protected mode is real mode's)
+others="tracepoint fentry kprobe" kps=
+for m in $others; do
+	./kvmprof -q -i 1 --attach $m --csv /tmp/l-$m.csv >/dev/null 2>/tmp/l-$m.err &
+	kps="$kps $!"
+done
+for e in l $(printf 'l-%s ' $others); do
+	i=0
+	while ! grep -q 'tracing KVM traps' /tmp/$e.err; do
+		i=$((i + 1))
+		if [ $i -ge 600 ]; then echo "L2: kvmprof ($e) did not start"; cat /tmp/$e.err; exit 1; fi
+		sleep 0.1
+	done
 done
 mkfifo /tmp/qmp.in
 $D/qemu-system-x86_64 -enable-kvm -M q35 -smp 2 -m 256 -nodefaults -no-user-config -display none \
@@ -43,10 +54,11 @@ echo "L2: $( [ $ok = 1 ] && echo powered off || echo boot broke) after $(( $(cut
 sleep 2	# kvmprof reads KVM's counters once more with the guest quiet
 echo '{"execute": "query-stats", "arguments": {"target": "vcpu", "providers": [{"provider": "kvm", "names": ["exits", "io_exits", "halt_exits", "mmio_exits"]}]}}' >&3
 sleep 1
-kill -INT $kp; wait $kp; echo "kvmprof exit status $?"
+kill -INT $kp $kps; wait $kp; echo "kvmprof exit status $?"
+for p in $kps; do wait $p; done
 echo '{"execute": "quit"}' >&3
 wait $qp
-for f in /tmp/l2.text /tmp/l.out /tmp/l.err /tmp/l.csv /tmp/l-rips.csv /tmp/l.json /tmp/qmp.out /tmp/l2.console /tmp/qemu.err; do
+for f in /tmp/l2.text /tmp/l.out /tmp/l.err /tmp/l.csv $(printf '/tmp/l-%s.csv ' $others) /tmp/l-rips.csv /tmp/l.json /tmp/qmp.out /tmp/l2.console /tmp/qemu.err; do
 	echo "=== $f"; cat $f
 done
 echo "=== end"
