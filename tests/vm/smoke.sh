@@ -33,7 +33,7 @@ need "kprobe on kvm_arch_vcpu_ioctl_run accepted" \
     sh -c "echo 'p:kvmprof_smoke kvm_arch_vcpu_ioctl_run' >>$T/kprobe_events && echo '-:kvmprof_smoke' >>$T/kprobe_events"
 
 echo "== symbols: in /proc/kallsyms [module] / ftrace-able (fentry needs it)"
-syms="kvm_emulate_instruction x86_emulate_instruction svm_handle_exit svm_invoke_exit_handler
+syms="kvm_emulate_instruction x86_emulate_instruction x86_decode_insn svm_handle_exit svm_invoke_exit_handler
       handle_exit vmx_handle_exit kvm_arch_vcpu_ioctl_run svm_vcpu_run"
 # one pass over each big file (slow under emulation): "name type [module]" / "name"
 awk -v l="$(echo $syms)" 'BEGIN { n = split(l, a, " "); for (i = 1; i <= n; i++) w[a[i]] = 1 }
