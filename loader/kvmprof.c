@@ -15,6 +15,7 @@
 #include "collect/privileges.h"
 #include "collect/session.h"
 #include "model/classes.h"
+#include "model/names.h"
 #include "offline/report_cmd.h"
 #include "present/http.h"
 #include "present/metrics.h"
@@ -35,6 +36,7 @@ struct run {
 	struct metrics metrics;
 	struct traced_command cmd;		/* -- COMMAND */
 	double start, last, interval;	/* monotonic seconds */
+	bool drop_said[NR_DROPS];	/* the line on stderr, once per reason */
 };
 
 static void on_signal(int sig)
@@ -142,6 +144,21 @@ static void wait_until(struct run *r, double until)
 	}
 }
 
+/* The first drop of each reason, as it happens: what to raise.  The live
+ * view has the count on its status line and the summary the same lines. */
+static void say_drops(struct run *r)
+{
+	char advice[256];
+
+	for (unsigned int d = 0; !r->tui && d < NR_DROPS; d++) {
+		if (!r->session.table.drops[d] || r->drop_said[d])
+			continue;
+		r->drop_said[d] = true;
+		drop_reason_advice(d, r->opts.max_keys, r->opts.max_guest_keys, advice, sizeof(advice));
+		fprintf(stderr, "kvmprof: dropping events (%s): %s\n", drop_reason_name(d), advice);
+	}
+}
+
 /* One read of the maps into the views and the outputs, written once for
  * every interval and the last.  The last is read detached, so no count
  * moves between cache slot and hash, and its interval ends after the read,
@@ -154,6 +171,8 @@ static void read_once(struct run *r, double t, bool final)
 	if (final)
 		t = now_s();
 	shown = outputs_shown(&r->outputs, &r->session.table);
+	if (!final)
+		say_drops(r);
 	if (!final && r->tui)
 		tui_update(r->tui, &r->session.table, t - r->last, t - r->start);
 	else if (!final && !r->opts.quiet)

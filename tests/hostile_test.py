@@ -2,6 +2,7 @@
 """kvmprof beside users and guests it does not trust: root writes only where
 it was asked, one guest cannot blind the rest, signals always work, and bad
 input gets one line.  Each test here failed before its fix (issue 18)."""
+import json
 import os
 import re
 import signal
@@ -137,6 +138,37 @@ def test_one_guest_cannot_blind(outdir):
     check(0 < pio <= 20001, f"the greedy guest counted within its share: {pio} of 20001 port writes")
     m = re.search(r"(\d+) dropped event", out)
     check(m and int(m.group(1)) > 0, f"its events beyond the share are counted as dropped: {m and m.group(0)}")
+
+
+def test_full_maps_say_what_to_raise(outdir):
+    """More keys than --max-keys holds (40 guests x 4 vCPUs, about 16 keys a
+    thread): the first drop says on stderr, once, which map filled and the
+    --max-keys to run with; the summary says it again with the count the
+    JSON has; with that --max-keys the same guests are counted exactly."""
+    load = ["-g", "40", "-c", "4", "--pio", "3", "--cpuid", "2", "--emulate", "5", "--mmio-write", "2"]
+    t = start([KVMPROF, "-q", "-i", "0.3", "--max-keys", "1024", "--max-guest-keys", "1024",
+               "--json", f"{outdir}/full.json"])
+    one_run(load, "full")
+    time.sleep(0.7)
+    rc, out, err = finish(t, signal.SIGINT)
+    drops = json.load(open(f"{outdir}/full.json"))["dropped_by"] if rc == 0 else {}
+    lost = drops.get("counts_full", 0)
+    check(rc == 0 and lost > 0 and sum(drops.values()) == lost, f"--max-keys 1024: events dropped, all counts_full: {drops}")
+    check_eq([line for line in err.splitlines() if "dropping" in line],
+             ["kvmprof: dropping events (counts_full): the count map is full, all its --max-keys 1024 "
+              "(guest, thread, class, code) keys taken: run with --max-keys 4096"],
+             "stderr: one line at the first drop, what filled and what to run")
+    m = re.search(r"^Dropped (\d+) events \(counts_full\): the count map is full, .* run with --max-keys 4096\.$",
+                  out, re.M)
+    check(m and int(m.group(1)) == lost, f"the summary: the same, with the JSON's count {lost}: {m and m.group(0)}")
+    t = start([KVMPROF, "-q", "-i", "0.3", "--max-keys", "4096", "--max-guest-keys", "1024",
+               "--csv", f"{outdir}/full.csv"])
+    res = one_run(load, "full2")
+    time.sleep(0.7)
+    rc, out, err = finish(t, signal.SIGINT)
+    check(rc == 0 and "dropping" not in err and not re.search(r"^Dropped", out, re.M) and
+          " 0 dropped events" in out, f"--max-keys 4096: nothing dropped ({out.splitlines()[:1]})")
+    check_exact(read_csv(f"{outdir}/full.csv"), res, "--max-keys 4096")
 
 
 def test_csv_formulas(outdir):
@@ -407,7 +439,8 @@ def test_blocked_stdout(outdir):
 
 def main():
     return kvmtest.main("hostile", [test_special_outputs, test_symlink_race, test_names_checked_at_start,
-                                    test_file_size_limit, test_stale_temporaries, test_one_guest_cannot_blind, test_csv_formulas,
+                                    test_file_size_limit, test_stale_temporaries, test_one_guest_cannot_blind,
+                                    test_full_maps_say_what_to_raise, test_csv_formulas,
                                     test_bad_numbers_and_bytes, test_report_inputs, test_privileges, test_limits,
                                     test_blocked_stdout],
                         "kvmprof-hostile-", remove_outdir=True)

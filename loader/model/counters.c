@@ -133,39 +133,67 @@ const size_t nr_check_pairs = sizeof(check_pairs) / sizeof(check_pairs[0]);
 
 /* ---- the vCPUs ---- */
 
-static struct vcpu_counters *vcpu_of(struct kvm_counters *c, const struct vcpu_stats *r,
-				     __u64 (*start_time)(__u32 pid), bool *made)
+static size_t vcpu_hash(const void *ctx, size_t entry)
 {
-	__u64 start = 0;
+	const struct kvm_counters *c = ctx;
+
+	return hash_pid_tid(c->v[entry].pid, 0);
+}
+
+/* One process start time per process and pass: the records of a process
+ * come one after another, and each lookup is a read of /proc/PID/stat. */
+struct start_memo {
+	__u64 (*start_time)(__u32 pid);
+	__u32 pid;
+	__u64 start;
+};
+
+static __u64 start_of(struct start_memo *m, __u32 pid)
+{
+	if (!m->start_time)
+		return 0;
+	if (m->pid != pid || !m->start) {
+		m->pid = pid;
+		m->start = m->start_time(pid);
+	}
+	return m->start;
+}
+
+static struct vcpu_counters *vcpu_of(struct kvm_counters *c, const struct vcpu_stats *r,
+				     struct start_memo *memo, bool *made)
+{
+	size_t pos;
 
 	*made = false;
-	for (size_t i = 0; i < c->nr; i++) {
+	for (size_t i = index_first(&c->by_pid, hash_pid_tid(r->tgid, 0), &pos); i != INDEX_NONE;
+	     i = index_next(&c->by_pid, &pos)) {
 		struct vcpu_counters *v = &c->v[i];
 
-		if (v->pid == r->tgid && v->vm == r->vm && v->vcpu_id == r->vcpu_id) {
-			if (!start)
-				start = start_time ? start_time(r->tgid) : 0;
-			if (v->start_time == start)
-				return v;
-		}
+		if (v->pid == r->tgid && v->vm == r->vm && v->vcpu_id == r->vcpu_id &&
+		    v->start_time == start_of(memo, r->tgid))
+			return v;
 	}
-	if (VEC_GROW(c->v, c->cap, c->nr + 1))
+	if (VEC_GROW(c->v, c->cap, c->nr + 1) || index_reserve(&c->by_pid, c->nr + 1, vcpu_hash, c))
+		return NULL;
+	if (index_add(&c->by_pid, hash_pid_tid(r->tgid, 0), c->nr, vcpu_hash, c))
 		return NULL;
 	*made = true;
 	c->v[c->nr] = (struct vcpu_counters){ .pid = r->tgid, .vm = r->vm, .vcpu_id = r->vcpu_id,
-					       .start_time = start_time ? start_time(r->tgid) : 0 };
+					       .start_time = start_of(memo, r->tgid) };
 	return &c->v[c->nr++];
 }
 
 int counters_take(struct kvm_counters *c, const struct vcpu_stats *recs, size_t n, enum counters_phase phase,
 		  __u64 (*start_time)(__u32 pid))
 {
+	struct start_memo memo = { .start_time = start_time };
+
 	for (size_t i = 0; i < c->nr; i++)
 		c->v[i].seen = false;
 	for (size_t i = 0; i < n; i++) {
 		const struct vcpu_stats *r = &recs[i];
 		bool made;
-		struct vcpu_counters *v = vcpu_of(c, r, start_time, &made);
+		struct vcpu_counters *v = vcpu_of(c, r, &memo, &made);
 
 		if (!v)
 			return -ENOMEM;
@@ -213,6 +241,7 @@ int counters_take(struct kvm_counters *c, const struct vcpu_stats *recs, size_t 
 void counters_free(struct kvm_counters *c)
 {
 	free(c->v);
+	index_free(&c->by_pid);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -269,7 +298,10 @@ size_t counters_check(const struct kvm_counters *c, const struct trap_table *s, 
 
 		if (!pair_of_this_arch(pair) || !class_traced_here(pair->class) || !class_attached(pair->class))
 			continue;
-		for (size_t i = 0; i < c->nr; i++) {
+		size_t pos;
+
+		for (size_t i = index_first(&c->by_pid, hash_pid_tid(g->pid, 0), &pos); i != INDEX_NONE;
+		     i = index_next(&c->by_pid, &pos)) {
 			const struct vcpu_counters *v = &c->v[i];
 
 			if (v->pid != g->pid || (g->start_time && v->start_time != g->start_time) ||

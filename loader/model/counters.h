@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include "kvmprof.h"
 #include "model/table.h"
+#include "util/index.h"
 
 /* KVM's own counters per vCPU (collect/kvm_stats.c reads them), and the
  * self-check of kvmprof's counts against them.
@@ -41,6 +42,7 @@ enum counters_phase {
 struct kvm_counters {
 	struct vcpu_counters *v;
 	size_t nr, cap;
+	struct index by_pid;	/* v's entries by their process: a host has thousands */
 	bool readable;		/* false: why says why, once */
 	char why[200];
 	bool since_start;	/* --since-start: counts since each VM was made (kvm_stat -i) */

@@ -601,3 +601,38 @@ const char *drop_reason_name(unsigned int reason)
 
 	return reason < NR_DROPS && names[reason] ? names[reason] : "?";
 }
+
+void drop_reason_advice(unsigned int reason, long max_keys, long max_guest_keys, char *buf, size_t size)
+{
+	/* 4x, within the options' range (loader/cli/options.c) */
+	long more = max_keys < (1L << 20) ? max_keys * 4 : 1L << 22;
+
+	switch (reason) {
+	case DROP_COUNTS_FULL:
+	case DROP_LATENCY_FULL:
+		snprintf(buf, size, "the %s map is full, all its --max-keys %ld (guest, thread, class, "
+			 "code) keys taken: run with --max-keys %ld", reason == DROP_COUNTS_FULL ? "count" :
+			 "latency", max_keys, more);
+		return;
+	case DROP_GUEST_FULL:
+		snprintf(buf, size, "a guest holds --max-guest-keys %ld keys, all one guest may: run with a "
+			 "larger --max-guest-keys (at most --max-keys, %ld)", max_guest_keys, max_keys);
+		return;
+	case DROP_STARTS_FULL:
+		snprintf(buf, size, "more vCPU threads at once than the time records hold (%d)", MAX_THREADS);
+		return;
+	case DROP_INSNS_FULL:
+		snprintf(buf, size, "the --insns map is full (%d instructions and addresses)", MAX_INSN_KEYS);
+		return;
+	case DROP_FAILED_FULL:
+		snprintf(buf, size, "the failed-emulation map is full (%d instructions)", MAX_FAILED_KEYS);
+		return;
+	case DROP_SLOW_LOG:
+		snprintf(buf, size, "the --slow ring buffer was full: its reader fell behind");
+		return;
+	case DROP_RIPS_FULL:
+		snprintf(buf, size, "the --rip map is full (%d guest addresses)", MAX_RIP_KEYS);
+		return;
+	}
+	snprintf(buf, size, "drop reason %u", reason);
+}

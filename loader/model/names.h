@@ -55,4 +55,9 @@ void trap_name_fit(__u16 class, __u64 code, __u16 flags, __u32 detail, char *buf
  * "counts_full", ..., "slow_log_full". */
 const char *drop_reason_name(unsigned int reason);
 
+/* What filled up for drop reason, and what to run instead, one line without
+ * a full stop: max_keys and max_guest_keys are the run's --max-keys and
+ * --max-guest-keys. */
+void drop_reason_advice(unsigned int reason, long max_keys, long max_guest_keys, char *buf, size_t size);
+
 #endif

@@ -223,7 +223,8 @@ int outputs_final(struct outputs *o, const struct trap_table *shown, double elap
 	if (o->slow.f && outfile_commit(&o->slow))
 		o->failed = true;
 	report_summary(stdout, shown, elapsed_s, &(struct summary_view){ .top = o->opts->top,
-		       .order = o->opts->sort, .per_vcpu = o->opts->per_vcpu });
+		       .order = o->opts->sort, .per_vcpu = o->opts->per_vcpu,
+		       .max_keys = o->opts->max_keys, .max_guest_keys = o->opts->max_guest_keys });
 	return o->failed ? EXIT_RUNTIME : EXIT_OK;
 }
 

@@ -123,6 +123,15 @@ void report_summary(FILE *out, const struct trap_table *s, double elapsed_s, con
 		(unsigned long long)sum.drops, sum.drops == 1 ? "" : "s",
 		sv->order != ORDER_COUNT ? ", codes by " : "", sv->order != ORDER_COUNT ?
 		code_order_name(sv->order) : "");
+	for (unsigned int d = 0; d < NR_DROPS; d++) {
+		char advice[256];
+
+		if (!s->drops[d])
+			continue;
+		drop_reason_advice(d, sv->max_keys, sv->max_guest_keys, advice, sizeof(advice));
+		fprintf(out, "Dropped %llu event%s (%s): %s.\n", (unsigned long long)s->drops[d],
+			s->drops[d] == 1 ? "" : "s", drop_reason_name(d), advice);
+	}
 	for (int c = 0; c < NR_CLASSES; c++)	/* chosen, but this kernel has no event for it */
 		if (class_traced_here(c) && !class_attached(c))
 			fprintf(out, "Class %s not traced: %s.\n", class_name(c), class_untraced_why(c));

@@ -17,6 +17,7 @@ struct summary_view {
 	int top;
 	enum code_order order;
 	bool per_vcpu;
+	long max_keys, max_guest_keys;	/* the map sizes, for the drops' advice */
 };
 void report_summary(FILE *out, const struct trap_table *s, double elapsed_s, const struct summary_view *sv);
 

@@ -257,7 +257,8 @@ static const char *check_summary(const struct trap_table *s, const struct tui *t
 
 static void draw_header(struct tui *t, struct trap_table *s, double elapsed_s)
 {
-	char el[256], since[48] = "";
+	char el[256], since[48] = "", why[40] = "";
+	unsigned int most = 0;
 	double all = 0;
 	size_t live = 0, shown = 0;
 
@@ -271,12 +272,18 @@ static void draw_header(struct tui *t, struct trap_table *s, double elapsed_s)
 		live += !s->guests[i].ended;
 	}
 	format_elapsed(elapsed_s, el, sizeof(el));
+	/* the reason of the most drops: the summary says what to raise */
+	for (unsigned int d = 0; d < NR_DROPS; d++)
+		if (s->drops[d] && (!most || s->drops[d] > s->drops[most - 1]))
+			most = d + 1;
+	if (most)
+		snprintf(why, sizeof(why), " (%s)", drop_reason_name(most - 1));
 	if (t->base.at_s > 0)
 		snprintf(since, sizeof(since), "  totals since %.1fs (c)", t->base.at_s);
 	put(0, 0, A_BOLD, "kvmprof  host %s  kernel %s  elapsed %s  interval %.2fs%s%s", t->host,
 	    t->kernel, el, t->interval_s, t->paused ? "  PAUSED" : "", since);
-	put(1, 0, 0, "traps %.0f/s  guests %zu seen: %zu live, %zu ended  dropped %llu  sort %s%s%s%s%s",
-	    all, shown, live, shown - live, (unsigned long long)table_total_drops(s),
+	put(1, 0, 0, "traps %.0f/s  guests %zu seen: %zu live, %zu ended  dropped %llu%s  sort %s%s%s%s%s",
+	    all, shown, live, shown - live, (unsigned long long)table_total_drops(s), why,
 	    sort_name(t->sort), t->reverse ? " (reversed)" : "",
 	    t->filter[0] ? "  filter '" : "", t->filter, t->filter[0] ? "'" : "");
 	put(2, 0, 0, "attach %s%s", t->attach, check_summary(s, t, el, sizeof(el)));
