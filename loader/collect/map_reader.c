@@ -346,11 +346,15 @@ static void flush_hot_slots(const struct map_reader *m)
 }
 
 /* Is thread tid of pid still there?  A tid reused within one interval by
- * another thread of the same process counts on as this one. */
-static bool thread_alive(const struct thread *t)
+ * another thread of the same process counts on as this one.  A vCPU
+ * thread's time record, read by this read, says so without /proc (a
+ * host's thousands of them): its end is set at the thread's last switch. */
+static bool thread_alive(const struct thread *t, __u64 read_ns)
 {
 	char path[64];
 
+	if (t->time.seen && read_ns && t->time.read_at == read_ns && !t->time.end_ns)
+		return true;
 	snprintf(path, sizeof(path), "/proc/%u/task/%u", t->pid, t->tid);
 	return !access(path, F_OK);
 }
@@ -413,7 +417,7 @@ static void reclaim_traps(struct map_reader *m, struct trap_table *s)
 		if (t->ended)
 			t->reclaimed = true;
 		else if (!s->guests[t->guest].ended)
-			t->ended = !thread_alive(t);
+			t->ended = !thread_alive(t, s->read_ns);
 	}
 }
 

@@ -238,6 +238,12 @@ int counters_take(struct kvm_counters *c, const struct vcpu_stats *recs, size_t 
 	return 0;
 }
 
+void counters_pre_from_post(struct kvm_counters *c)
+{
+	for (size_t i = 0; i < c->nr; i++)
+		memcpy(c->v[i].pre, c->v[i].post, sizeof(c->v[i].pre));
+}
+
 void counters_free(struct kvm_counters *c)
 {
 	free(c->v);

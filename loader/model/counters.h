@@ -52,6 +52,9 @@ struct kvm_counters {
  * gives a new vCPU's process start.  0 or -ENOMEM. */
 int counters_take(struct kvm_counters *c, const struct vcpu_stats *recs, size_t n, enum counters_phase phase,
 		  __u64 (*start_time)(__u32 pid));
+/* A read's pre pass without reading: KVM's counts at the last post pass are
+ * as good a floor (they only grow), one pass of the iterator a read less. */
+void counters_pre_from_post(struct kvm_counters *c);
 void counters_free(struct kvm_counters *c);
 
 /* A pair: a KVM counter and the kvmprof count it equals, one to one, where

@@ -78,6 +78,14 @@ struct tui {
 	struct baseline base;	/* c: the totals' zero; base.at_s 0 before any c */
 	struct guest_line *lines;
 	size_t nr_lines;
+	/* every guest's line before / and the sort, made again only after a
+	 * read, c, o or a new guest: a key that sorts, filters or moves does
+	 * not sum a host's rows again */
+	struct guest_line *all_lines;
+	size_t nr_all;
+	bool all_stale;
+	const struct guest *all_of;	/* the table's guests they point into */
+	size_t all_nr_guests;
 	struct text_line *body;
 	size_t nr_body, cap_body;
 };
@@ -163,18 +171,21 @@ static int line_order(const void *a, const void *b, void *arg)
 	return t->reverse ? -order : order;
 }
 
-/* The table's lines: guests that pass -g and /, with their sums, sorted. */
-static void build_lines(struct tui *t, struct trap_table *s)
+/* Every guest's line: the guests that pass -g, with their sums. */
+static int collect_lines(struct tui *t, struct trap_table *s)
 {
 	double iv = t->have_data ? t->last_interval_s : 0;
 	struct summary sum;
 	__u64 all = 0;
 
-	free(t->lines);
-	t->lines = calloc(s->nr_guests + 1, sizeof(*t->lines));
-	t->nr_lines = 0;
-	if (!t->lines || summary_build(&sum, s, t->base.at_s > 0 ? &t->base : NULL, t->order))
-		return;
+	free(t->all_lines);
+	t->all_lines = calloc(s->nr_guests + 1, sizeof(*t->all_lines));
+	t->nr_all = 0;
+	if (!t->all_lines || summary_build(&sum, s, t->base.at_s > 0 ? &t->base : NULL, t->order))
+		return -1;
+	t->all_stale = false;
+	t->all_of = s->guests;
+	t->all_nr_guests = s->nr_guests;
 	t->time_flags = s->time_flags;
 	if (!(t->time_flags & TIME_ON))
 		t->time_view = false;
@@ -185,9 +196,7 @@ static void build_lines(struct tui *t, struct trap_table *s)
 		if (!guest_name_matches(g->guest->name, t->opts->guest_globs, t->opts->nr_guest_globs))
 			continue;
 		all += t->have_data ? g->interval : 0;
-		if (!filter_matches(t, g->guest))
-			continue;
-		l = &t->lines[t->nr_lines++];
+		l = &t->all_lines[t->nr_all++];
 		l->guest = g->guest;
 		l->vcpus = g->vcpus;
 		l->total = g->total;
@@ -211,10 +220,27 @@ static void build_lines(struct tui *t, struct trap_table *s)
 			trap_name_fit(g->top.class, g->top.code, g->top.detail_flags, g->top.detail, l->top,
 				      sizeof(l->top), 22);	/* column_width[COL_TOP] */
 	}
-	for (size_t i = 0; i < t->nr_lines; i++)
-		t->lines[i].share = all ? 100.0 * t->lines[i].share / all : 0;
-	qsort_r(t->lines, t->nr_lines, sizeof(*t->lines), line_order, t);
+	for (size_t i = 0; i < t->nr_all; i++)
+		t->all_lines[i].share = all ? 100.0 * t->all_lines[i].share / all : 0;
 	summary_free(&sum);
+	return 0;
+}
+
+/* The table's lines: guests that pass -g and /, sorted. */
+static void build_lines(struct tui *t, struct trap_table *s)
+{
+	t->nr_lines = 0;
+	if ((t->all_stale || !t->all_lines || t->all_of != s->guests || t->all_nr_guests != s->nr_guests) &&
+	    collect_lines(t, s))
+		return;
+	free(t->lines);
+	t->lines = calloc(t->nr_all + 1, sizeof(*t->lines));
+	if (!t->lines)
+		return;
+	for (size_t i = 0; i < t->nr_all; i++)
+		if (filter_matches(t, t->all_lines[i].guest))
+			t->lines[t->nr_lines++] = t->all_lines[i];
+	qsort_r(t->lines, t->nr_lines, sizeof(*t->lines), line_order, t);
 }
 
 static void format_elapsed(double s, char *buf, size_t size)
@@ -670,6 +696,7 @@ void tui_update(struct tui *t, struct trap_table *s, double interval_s, double e
 {
 	t->last_interval_s = interval_s;
 	t->have_data = true;
+	t->all_stale = true;
 	tui_draw(t, s, elapsed_s);
 }
 
@@ -677,6 +704,7 @@ void tui_update(struct tui *t, struct trap_table *s, double interval_s, double e
 static void clear_totals(struct tui *t, const struct trap_table *s, double elapsed_s)
 {
 	baseline_take(&t->base, s, elapsed_s);
+	t->all_stale = true;
 }
 
 static void step_interval(struct tui *t, int dir)
@@ -760,7 +788,7 @@ static void handle_key(struct tui *t, struct trap_table *s, int ch, double elaps
 	case 's': t->sort = (t->sort + 1) % NR_SORTS; break;
 	case 'r': t->reverse = !t->reverse; break;
 	case 't': t->time_view = !t->time_view && (t->time_flags & TIME_ON); break;
-	case 'o': t->order = (t->order + 1) % NR_CODE_ORDERS; break;
+	case 'o': t->order = (t->order + 1) % NR_CODE_ORDERS; t->all_stale = true; break;
 	case 'v': t->per_vcpu = !t->per_vcpu; break;
 	case 'p': t->paused = !t->paused; break;
 	case 'c': clear_totals(t, s, elapsed_s); break;
@@ -881,6 +909,7 @@ void tui_stop(struct tui *t)
 		delscreen(t->screen);
 	}
 	free(t->lines);
+	free(t->all_lines);
 	free(t->body);
 	baseline_free(&t->base);
 	free(t);
