@@ -47,7 +47,7 @@ DEPFLAGS = -MMD -MP
 # a target whose recipe fails is deleted, never left half-written
 .DELETE_ON_ERROR:
 
-.PHONY: all deps deps-arm64 vmlinux clean demo test unit-test integration-test bpf-test vmtest vmtest-arm64 vmtest-linux bench \
+.PHONY: all deps deps-arm64 vmlinux clean demo test unit-test integration-test bpf-test vmtest vmtest-arm64 vmtest-linux bench bench-bed bench-scale \
 	asan fuzz soak
 
 all: $(CROSS_DEPS) $(KVMPROF) $(GUESTLOAD) $(IRQLOAD)
@@ -258,6 +258,14 @@ bench: all bench/floor
 	./bench/bench.sh
 	./bench/sched_cost.sh
 	./bench/program_cost.sh
+
+# the per-program costs in the x86 test bed, with the exit path (about 10 minutes)
+bench-bed: all bench/floor
+	./bench/program_cost_bed.sh
+
+# the loader with 250, 500 and 1000 guests of 4 vCPUs, and the live view (about 4 minutes)
+bench-scale: all
+	./bench/scale.sh
 
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
 

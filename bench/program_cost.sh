@@ -8,12 +8,14 @@
 # where the kernel fires them (the test bed; never on PVM).  The workload:
 # one guestload doing each kind of trap.  Prints per event the ns per run of
 # both and kvmprof's ratio to the empty one (the medians of ROUNDS rounds,
-# default 5); writes bench/results/<date>-programs.csv.
+# default 5); writes bench/results/<date>-programs.csv (or CSV).  The exit
+# path (kvm_exit + kvm_entry, latency included) is one more row, against two
+# empty programs.  In the test bed: bench/program_cost_bed.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${ROUNDS:-5}
 mkdir -p bench/results
-csv=bench/results/$(date +%Y-%m-%d-%H%M)-programs.csv
+csv=${CSV:-bench/results/$(date +%Y-%m-%d-%H%M)-programs.csv}
 tmp=$(mktemp -d)
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 pids=()
@@ -42,14 +44,16 @@ start() {	# label command...: in its own group, until it says it attached
 	echo "bench: $label did not attach: $(tail -n 1 "$out")" >&2
 	exit 1
 }
-stats() {	# every program: "name run_time_ns run_cnt"
-	bpftool prog show -j | python3 -c '
-import json, sys
-for p in json.load(sys.stdin):
-    print(p.get("name", "-"), p.get("run_time_ns", 0), p.get("run_cnt", 0))'
+stats() {	# every program: "name run_time_ns run_cnt" (plain output: the bed has no python)
+	bpftool prog show | awk '/^[0-9]+:/ { name = "-"; for (i = 1; i < NF; i++) if ($i == "name") name = $(i + 1)
+		ns = cnt = 0; for (i = 1; i < NF; i++) { if ($i == "run_time_ns") ns = $(i + 1); if ($i == "run_cnt") cnt = $(i + 1) }
+		print name, ns, cnt }'
 }
+# SCALE divides the workload (the test bed runs its guest under nested emulation)
+scale=${SCALE:-1}
 workload() {
-	tests/guestload --pio 100000 --mmio-write 50000 --cpuid 50000 --msr-read 50000 --emulate 200000 >/dev/null
+	tests/guestload --pio $((100000 / scale)) --mmio-write $((50000 / scale)) --cpuid $((50000 / scale)) \
+		--msr-read $((50000 / scale)) --emulate $((200000 / scale)) >/dev/null
 }
 
 declare -A cost runs
@@ -77,7 +81,7 @@ for r in $(seq "$rounds"); do
 	done
 done
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 echo "event,runs,empty_ns,kvmprof_ns,ratio,rounds" >"$csv"
 echo "== in-kernel ns per event of each kvmprof program beside an empty one on the same event (bpf_stats), median of $rounds rounds"
 printf "%-20s %10s %10s %12s %7s\n" EVENT "runs" "empty ns" "kvmprof ns" ratio
@@ -91,4 +95,11 @@ for e in $EVENTS; do
 	printf "%-20s %10s %10s %12s %7s\n" "$e" "$n" "$f" "$k" "$ratio"
 	echo "$e,$n,$f,$k,$ratio,$rounds" >>"$csv"
 done
+if [ -n "${cost[kvm_exit/floor]:-}" ] && [ -n "${cost[kvm_entry/floor]:-}" ]; then
+	f=$(( $(echo ${cost[kvm_exit/floor]} | median) + $(echo ${cost[kvm_entry/floor]} | median) ))
+	k=$(( $(echo ${cost[kvm_exit/kvmprof]} | median) + $(echo ${cost[kvm_entry/kvmprof]} | median) ))
+	ratio=$(awk -v k="$k" -v f="$f" 'BEGIN { printf "%.2f", (f > 0 ? k / f : 0) }')
+	printf "%-20s %10s %10s %12s %7s\n" "exit path" "$(echo ${runs[kvm_exit]} | median)" "$f" "$k" "$ratio"
+	echo "exit_path,$(echo ${runs[kvm_exit]} | median),$f,$k,$ratio,$rounds" >>"$csv"
+fi
 echo "results: $csv"
