@@ -258,12 +258,14 @@ bench: all bench/floor
 	./bench/bench.sh
 	./bench/sched_cost.sh
 	./bench/program_cost.sh
+	./bench/program_cost_bed.sh
+	./bench/scale.sh
 
-# the per-program costs in the x86 test bed, with the exit path (about 10 minutes)
+# the per-program costs in the x86 test bed, with the exit path (about a minute)
 bench-bed: all bench/floor
 	./bench/program_cost_bed.sh
 
-# the loader with 250, 500 and 1000 guests of 4 vCPUs, and the live view (about 4 minutes)
+# the loader with 250, 500 and 1000 guests of 4 vCPUs, and the live view (about 3 minutes)
 bench-scale: all
 	./bench/scale.sh
 
