@@ -9,12 +9,11 @@ cd "$(dirname "$0")/.."
 make -s kvmprof tests/guestload bench/floor
 csv=bench/results/$(date +%Y-%m-%d-%H%M)-programs-bed.csv
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+trap 'rm -f "$out" "$out.sh"' EXIT
 cat >"$out.sh" <<'IN'
 #!/bin/bash
 cd / && CSV=/tmp/programs.csv SCALE=${SCALE:-20} ROUNDS=${ROUNDS:-3} bench/program_cost.sh && echo "=== csv" && cat /tmp/programs.csv
 IN
-trap 'rm -f "$out" "$out.sh"' EXIT
 VM_KERNEL=6.1 VM_CPU=${VM_CPU:-qemu64,+svm,+npt} tests/vm/run.sh --timeout 900 "$out.sh" \
 	kvmprof tests/guestload bench/floor bench/program_cost.sh /bin/bash "$(command -v bpftool || echo /usr/sbin/bpftool)" | tee "$out"
 mkdir -p bench/results

@@ -12,6 +12,7 @@
 #define LAT_SLOTS 32
 
 #define MAX_TRAP_KEYS 16384   /* (guest, thread, class, code) triples: --max-keys' default */
+#define MAX_KEYS_LIMIT (1 << 22) /* the largest --max-keys and --max-guest-keys */
 #define MAX_GUESTS 8192       /* guests whose keys count against their share */
 #define MAX_THREADS 8192      /* vCPU threads with an exit or VMM trip in flight */
 #define MAX_PID_FILTER 64

@@ -420,9 +420,9 @@ static error_t parse_value_option(struct parse_state *ps, int key, char *arg)
 	case OPT_MAX_GUEST_KEYS: {
 		long lo = key == OPT_MAX_KEYS ? 1024 : 1;
 
-		if (!parse_long(arg, lo, 1 << 22, &v))
+		if (!parse_long(arg, lo, MAX_KEYS_LIMIT, &v))
 			return fail(ps, "invalid --%s '%s': expected %ld to %d", key == OPT_MAX_KEYS ?
-				    "max-keys" : "max-guest-keys", arg, lo, 1 << 22);
+				    "max-keys" : "max-guest-keys", arg, lo, MAX_KEYS_LIMIT);
 		*(key == OPT_MAX_KEYS ? &o->max_keys : &o->max_guest_keys) = v;
 		return 0;
 	}

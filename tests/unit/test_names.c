@@ -246,9 +246,30 @@ static void test_exit_detail_names(void)
 	}
 }
 
+/* The advice a full map gives: four times the room, the limit at most, and
+ * at the limit no larger size to run with. */
+static void test_drop_advice(void)
+{
+	char buf[256];
+
+	drop_reason_advice(DROP_COUNTS_FULL, 1024, 256, buf, sizeof(buf));
+	CHECK_STR(buf, "the count map is full, all its --max-keys 1024 (guest, thread, class, code) keys "
+		  "taken: run with --max-keys 4096");
+	drop_reason_advice(DROP_LATENCY_FULL, MAX_KEYS_LIMIT / 2, 256, buf, sizeof(buf));
+	CHECK_STR(buf, "the latency map is full, all its --max-keys 2097152 (guest, thread, class, code) "
+		  "keys taken: run with --max-keys 4194304");
+	drop_reason_advice(DROP_COUNTS_FULL, MAX_KEYS_LIMIT, 256, buf, sizeof(buf));
+	CHECK_STR(buf, "the count map is full, all its --max-keys 4194304 (guest, thread, class, code) "
+		  "keys taken, the most it can have: trace fewer guests (-p)");
+	drop_reason_advice(DROP_GUEST_FULL, 16384, 4096, buf, sizeof(buf));
+	CHECK_STR(buf, "a guest holds --max-guest-keys 4096 keys, all one guest may: run with a larger "
+		  "--max-guest-keys (at most --max-keys, 16384)");
+}
+
 void unit_names(void)
 {
 	test_names();
+	test_drop_advice();
 	test_every_uapi_exit_name();
 	test_exit_detail_names();
 	test_arm64_names();
