@@ -261,9 +261,10 @@ awk -F'\t' -v reinj=$REINJ -v nest_runs=$NEST_RUNS -v nest_rc=$nest_rc -v grow=$
 		# preempted while polling is preempted, not halted.  Each halt lasts 2 ms and the VMM
 		# detection delay (1-5 ms here, more when TCG is slow): at least 2 ms a halt, at most
 		# what the kernel says
-		# With polling on, one boot (6.1 +npt) read 6.2 ms more over 8 halts than the kernel
-		# (0.8 ms a halt; the TCG thread runs the poller and the waker in turn): 1 ms a halt
-		lost = pre > 0 ? pre + polls : 0; slack = kns / 50 + N * (t == "pollon" ? 1000000 : 300000)
+		# With polling on, kvmprof has read more than the kernel, 6.1 +npt: 0.2, 0.8 and (CI,
+		# 2026-12-03) 1.6 ms a halt over 8 halts (the TCG thread runs the poller and the waker
+		# in turn; on this host 2-4 us a halt, either way): 2 ms a halt
+		lost = pre > 0 ? pre + polls : 0; slack = kns / 50 + N * (t == "pollon" ? 2000000 : 300000)
 		within(h, kns - slack - lost, kns + slack, pre0 "halted vs the kernel halt time (preempted " pre ")")
 		within(h, N * 2000000 - lost, kns + slack, pre0 "halted vs " N " x 2 ms (at least; at most the kernel halt time)")
 		if (hw != "")   # KVM blocked time (5.14 on): halted - it = the polling
