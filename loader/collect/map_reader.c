@@ -240,12 +240,7 @@ static int read_traps(struct map_reader *m, struct trap_table *s)
 	struct trap_row *row;
 	long n;
 
-	for (size_t r = 0; r < s->nr_rows; r++) {
-		s->rows[r].interval = 0;
-		s->rows[r].interval_lat_count = s->rows[r].interval_lat_sum = 0;
-		s->rows[r].interval_lat_max = 0;
-	}
-
+	m->reads++;
 	n = read_map(m, m->counts_fd, count_size);
 	if (n < 0)
 		return n;
@@ -264,16 +259,6 @@ static int read_traps(struct map_reader *m, struct trap_table *s)
 	/* hash first, then the slots: an event moving between them in between
 	 * is missed by this read, never counted twice */
 	add_hot_slots(m, s);
-	for (size_t r = 0; r < s->nr_rows; r++) {
-		row = &s->rows[r];
-		if (row->read_count > row->map_count) {
-			row->interval = row->read_count - row->map_count;
-			row->count += row->interval;
-			row->map_count = row->read_count;
-		}
-		row->read_count = 0;
-	}
-	read_dying(m, s);
 
 	n = read_map(m, m->latency_fd, sizeof(struct trap_latency));
 	if (n < 0)
@@ -290,13 +275,30 @@ static int read_traps(struct map_reader *m, struct trap_table *s)
 		row->interval_lat_count = delta.count;
 		row->interval_lat_sum = delta.sum_ns;
 		row->interval_lat_max = latency_delta_max(lat, &row->map_lat, &delta);
+		row->lat_read = m->reads;
 		row->map_lat = *lat;
 		if (lat->vcpu != VCPU_UNKNOWN)
 			s->threads[row->thread].vcpu = lat->vcpu;
 	}
-	/* vCPU numbers learnt from exits apply to all of the thread's rows */
-	for (size_t r = 0; r < s->nr_rows; r++)
-		s->rows[r].vcpu = s->threads[s->rows[r].thread].vcpu;
+	/* One pass over the rows (a host's rows miss the cache): the counts'
+	 * interval, no latency interval for a row not in the latency map this
+	 * read, and the vCPU numbers learnt from exits for all of a thread's
+	 * rows */
+	for (size_t r = 0; r < s->nr_rows; r++) {
+		row = &s->rows[r];
+		row->interval = 0;
+		if (row->read_count > row->map_count) {
+			row->interval = row->read_count - row->map_count;
+			row->count += row->interval;
+			row->map_count = row->read_count;
+		}
+		row->read_count = 0;
+		if (row->lat_read != m->reads)
+			row->interval_lat_count = row->interval_lat_sum = row->interval_lat_max = 0;
+		row->vcpu = s->threads[row->thread].vcpu;
+	}
+	/* after the pass: it adds to the interval */
+	read_dying(m, s);
 
 	for (__u32 d = 0; d < NR_DROPS; d++) {
 		__u64 per_cpu[m->ncpus], sum = 0;

@@ -24,6 +24,7 @@ struct map_reader {
 	struct hot_slot *snap[2];	/* all slots, twice: HOT_SLOTS * ncpus each */
 	__u32 *tids;			/* vcpu_threads read buffers: MAX_THREADS each */
 	struct vcpu_thread *records;
+	__u64 reads;		/* read_traps calls: which rows this read's latency map had */
 };
 
 /* Buffers for ncpus possible CPUs and max_keys keys, every fd -1: the

@@ -29,6 +29,7 @@ struct trap_row {
 	__u64 interval_lat_count;
 	__u64 interval_lat_sum;
 	__u64 interval_lat_max;
+	__u64 lat_read;		/* the read that set them (the map reader's count) */
 	int vcpu;		/* -1: not known */
 	size_t guest;		/* its guest and thread: indexes in guests and threads */
 	size_t thread;
