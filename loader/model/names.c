@@ -604,21 +604,17 @@ const char *drop_reason_name(unsigned int reason)
 
 void drop_reason_advice(unsigned int reason, long max_keys, long max_guest_keys, char *buf, size_t size)
 {
-	/* 4x, within the option's range */
-	long more = max_keys < MAX_KEYS_LIMIT / 4 ? max_keys * 4 : MAX_KEYS_LIMIT;
+	char larger[48];
 
 	switch (reason) {
 	case DROP_COUNTS_FULL:
 	case DROP_LATENCY_FULL:
-		if (max_keys >= MAX_KEYS_LIMIT) {
-			snprintf(buf, size, "the %s map is full, all its --max-keys %ld (guest, thread, class, "
-				 "code) keys taken, the most it can have: trace fewer guests (-p)",
-				 reason == DROP_COUNTS_FULL ? "count" : "latency", max_keys);
-			return;
-		}
+		/* 4x, within the option's range; at its end, no larger size */
+		snprintf(larger, sizeof(larger), ": run with --max-keys %ld",
+			 max_keys < MAX_KEYS_LIMIT / 4 ? max_keys * 4 : MAX_KEYS_LIMIT);
 		snprintf(buf, size, "the %s map is full, all its --max-keys %ld (guest, thread, class, "
-			 "code) keys taken: run with --max-keys %ld", reason == DROP_COUNTS_FULL ? "count" :
-			 "latency", max_keys, more);
+			 "code) keys taken%s", reason == DROP_COUNTS_FULL ? "count" : "latency", max_keys,
+			 max_keys >= MAX_KEYS_LIMIT ? ", the most it can have: trace fewer guests (-p)" : larger);
 		return;
 	case DROP_GUEST_FULL:
 		snprintf(buf, size, "a guest holds --max-guest-keys %ld keys, all one guest may: run with a "
