@@ -627,6 +627,20 @@ static __always_inline bool maybe_vcpu(__u32 tid)
  * blocks) or preempted (still runnable); one coming back resumes; one that
  * ended stops counting, and its time since its last trip to the VMM began
  * is outside (it left KVM_RUN for good). */
+/* A thread switching out while its record has it off its CPU: its switch
+ * in was never seen (on a 6.18 host some switches fire no sched_switch: a
+ * CPU's last switch seen is to another task, the next one from this).  The
+ * CPU time it had since its last switch out, by the scheduler's own sum,
+ * went to the state it resumed; the rest of the gap stays off the CPU. */
+static __always_inline void resume_unseen(struct vcpu_thread *v, __u64 cpu_ns, __u64 now)
+{
+	__u64 ran = cpu_ns > v->cpu_ns ? cpu_ns - v->cpu_ns : 0;
+	__u64 from = now > v->since_ns + ran ? now - ran : v->since_ns;
+
+	time_to(v, v->resume < NR_TIME_STATES ? v->resume : TIME_EXIT, from);
+}
+
+/* prev is the current task at every context switch */
 static __always_inline void on_switch(__u32 prev, __u32 prev_tgid, bool runnable, bool dead, __u32 next)
 {
 	struct vcpu_thread *v;
@@ -634,7 +648,13 @@ static __always_inline void on_switch(__u32 prev, __u32 prev_tgid, bool runnable
 
 	if (maybe_vcpu(prev) && (v = bpf_map_lookup_elem(&vcpu_threads, &prev)) && !v->end_ns &&
 	    v->tgid == prev_tgid) {
+		struct task_struct *task = (void *)bpf_get_current_task();
+		__u64 cpu_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
+
 		now = bpf_ktime_get_ns();
+		if (v->state == TIME_PREEMPTED || v->state == TIME_HALTED)
+			resume_unseen(v, cpu_ns, now);
+		v->cpu_ns = cpu_ns;
 		if (dead) {
 			if (v->state == TIME_VMM) {
 				v->state = TIME_OUTSIDE;

@@ -293,6 +293,7 @@ struct vcpu_thread {
 	 * polling before it from exit to halted */
 	__u64 blocked_ns;	/* when it blocked */
 	__u64 blocked_from_ns;	/* when the on-CPU segment that ended there began */
+	__u64 cpu_ns;		/* its CPU time (the scheduler's sum) at its last switch out */
 	/* closed segments; the open one is now - since_ns.  Room for 8, so the
 	 * programs index it by state & 7, which the verifier can bound */
 	__u64 time_ns[8];

@@ -847,6 +847,24 @@ static void sleep_ms(int ms)
 	usleep(ms * 1000);
 }
 
+static __u64 thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	/* reading it brings the scheduler's sum for this thread up to date */
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Uses ms of CPU time, as the scheduler sums it. */
+static void spin_cpu_ms(int ms)
+{
+	__u64 end = thread_cpu_ns() + ms * 1000000ULL;
+
+	while (thread_cpu_ns() < end)
+		;
+}
+
 static int slow_records, slow_fd, rips_fd;
 static struct slow_trap slow_seen[4];
 
@@ -977,6 +995,17 @@ static void test_rips(void)
 	table_free(&s);
 }
 
+/* The record of this process's thread named 'CPU vcpu/KVM'; false if none. */
+static bool record_of_vcpu(int vcpu, struct vcpu_thread *rec, __u32 *tid)
+{
+	for (__u32 k, *prev = NULL; !bpf_map_get_next_key(threads_fd, prev, &k); prev = tid) {
+		*tid = k;
+		if (!bpf_map_lookup_elem(threads_fd, &k, rec) && rec->vcpu == vcpu && rec->tgid == (__u32)getpid())
+			return true;
+	}
+	return false;
+}
+
 static void test_time_accounting(void)
 {
 	static const struct { int state; __u64 ms; } want[] = {
@@ -997,13 +1026,7 @@ static void test_time_accounting(void)
 	ring_buffer__consume(rb);
 	ring_buffer__free(rb);
 	/* the thread's record: the only one named CPU 5 */
-	tid = 0;
-	for (__u32 k, *prev = NULL; !bpf_map_get_next_key(threads_fd, prev, &k); prev = &tid) {
-		tid = k;
-		if (!bpf_map_lookup_elem(threads_fd, &k, &rec) && rec.vcpu == 5 && rec.tgid == (__u32)getpid())
-			break;
-	}
-	CHECK(rec.vcpu == 5 && rec.end_ns, "the record of 'CPU 5/KVM': vCPU 5 from its name, ended");
+	CHECK(record_of_vcpu(5, &rec, &tid) && rec.end_ns, "the record of 'CPU 5/KVM': vCPU 5 from its name, ended");
 	CHECK(rec.entries == 1 && rec.state == TIME_OUTSIDE, "it entered; it is outside after its end");
 	for (int i = 0; i < NR_TIME_STATES; i++)
 		sum += rec.time_ns[i];
@@ -1022,6 +1045,50 @@ static void test_time_accounting(void)
 	CHECK(slow_seen[1].code == ((__u64)ISA_SVM << 32 | 0x78) && slow_seen[1].duration_ns >= 30000000 &&
 	      slow_seen[1].duration_ns < 38000000 && slow_seen[1].rip == 0x1234,
 	      "the 30 ms hlt exit: %llu ns", (unsigned long long)slow_seen[1].duration_ns);
+}
+
+/* A switch in that fired no sched_switch (some do not, on a 6.18 host):
+ * the thread switches out again while its record has it preempted. */
+static void *unseen_switch_thread(void *arg)
+{
+	prctl(PR_SET_NAME, "CPU 6/KVM");
+	drive(DRIVE_KVM_RUN, 0, 0, 0);
+	drive(DRIVE_SWITCH_OUT, 1, 0, 0);	/* preempted 20 ms */
+	sleep_ms(20);
+	spin_cpu_ms(15);			/* back on the CPU, unseen: 15 ms in KVM_RUN */
+	drive(DRIVE_SWITCH_OUT, 1, 0, 0);	/* preempted 10 ms */
+	sleep_ms(10);
+	drive(DRIVE_SWITCH_IN, 0, 0, 0);
+	drive(DRIVE_USERSPACE_EXIT, 2, 0, 0);
+	drive(DRIVE_SWITCH_OUT, 0, 1, 0);	/* it ends */
+	return arg;
+}
+
+/* The CPU time the scheduler summed between the two switches out is the
+ * exit state it resumed; the rest of the gap, preempted.  Counted from the
+ * switches alone it would be all preempted (45 ms) and no exit. */
+static void test_unseen_switch_in(void)
+{
+	struct vcpu_thread rec;
+	pthread_t th;
+	__u32 tid;
+	bool found;
+
+	if (pthread_create(&th, NULL, unseen_switch_thread, NULL)) {
+		CHECK(0, "thread");
+		return;
+	}
+	pthread_join(th, NULL);
+	found = record_of_vcpu(6, &rec, &tid) && rec.end_ns;
+	CHECK(found, "the record of 'CPU 6/KVM', ended");
+	if (!found)
+		return;
+	/* 15 ms of CPU; at most the spin's last clock read and the calls around it more */
+	CHECK(rec.time_ns[TIME_EXIT] >= 15000000 && rec.time_ns[TIME_EXIT] < 16000000,
+	      "unseen switch in: exit %llu ns, its CPU time 15 ms", (unsigned long long)rec.time_ns[TIME_EXIT]);
+	/* the sleeps, and any time the spin itself was preempted */
+	CHECK(rec.time_ns[TIME_PREEMPTED] >= 30000000 && rec.time_ns[TIME_PREEMPTED] < 38000000,
+	      "unseen switch in: preempted %llu ns, slept 30 ms", (unsigned long long)rec.time_ns[TIME_PREEMPTED]);
 }
 
 int main(void)
@@ -1077,6 +1144,7 @@ int main(void)
 	test_reused_pid(&s);
 	test_64bit(&s);
 	test_time_accounting();
+	test_unseen_switch_in();
 	test_rips();
 	test_full_map();
 
