@@ -399,27 +399,6 @@ static __always_inline void record_latency(const struct trap_key *key, __u32 vcp
 		l->min_ns = ns;
 }
 
-/* The current thread's record, made if need be in state before: the state
- * it was in before the event that first saw it.  NULL when the map
- * refuses one.  A record of another process's thread (a dead one whose id
- * was reused) or of one that ended is started afresh. */
-static __always_inline struct vcpu_thread *vcpu_thread_of(__u32 tid, __u32 tgid, __u64 now,
-							  __u32 before)
-{
-	struct vcpu_thread *v = bpf_map_lookup_elem(&vcpu_threads, &tid);
-
-	if (v && v->tgid == tgid && !v->end_ns)
-		return v;
-	struct vcpu_thread init = { .first_ns = now, .since_ns = now, .state = before, .tgid = tgid,
-				    .vcpu = comm_vcpu() };
-
-	if (bpf_map_update_elem(&vcpu_threads, &tid, &init, BPF_ANY)) {
-		count_drop(DROP_STARTS_FULL);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(&vcpu_threads, &tid);
-}
-
 /* The thread's time since its state began goes to that state. */
 static __always_inline void time_to(struct vcpu_thread *v, __u32 state, __u64 now)
 {
@@ -430,6 +409,58 @@ static __always_inline void time_to(struct vcpu_thread *v, __u32 state, __u64 no
 		v->time_ns[idx & 7] += now - v->since_ns;
 	v->state = state;
 	v->since_ns = now;
+}
+
+/* The current thread's CPU time as the scheduler sums it (up to date at a
+ * switch out; at most a tick behind elsewhere). */
+static __always_inline __u64 current_cpu_ns(void)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+
+	return BPF_CORE_READ(task, se.sum_exec_runtime);
+}
+
+/* A thread on its CPU (switching out, or in an event of its own) while its
+ * record has it off the CPU: its switch in was never seen (on a 6.18 host
+ * some switches fire no sched_switch: a CPU's last switch seen is to one
+ * task, the next one from another).  The CPU time it had since its last
+ * switch out, by the scheduler's own sum, went to the state it resumed;
+ * the rest of the gap stays off the CPU. */
+static __always_inline void resume_unseen(struct vcpu_thread *v, __u64 cpu_ns, __u64 now)
+{
+	__u64 ran = cpu_ns > v->cpu_ns ? cpu_ns - v->cpu_ns : 0;
+	__u64 from = now > v->since_ns + ran ? now - ran : v->since_ns;
+
+	time_to(v, v->resume < NR_TIME_STATES ? v->resume : TIME_EXIT, from);
+}
+
+static __always_inline bool off_cpu(const struct vcpu_thread *v)
+{
+	return v->state == TIME_PREEMPTED || v->state == TIME_HALTED;
+}
+
+/* The current thread's record, made if need be in state before: the state
+ * it was in before the event that first saw it.  NULL when the map
+ * refuses one.  A record of another process's thread (a dead one whose id
+ * was reused) or of one that ended is started afresh. */
+static __always_inline struct vcpu_thread *vcpu_thread_of(__u32 tid, __u32 tgid, __u64 now,
+							  __u32 before)
+{
+	struct vcpu_thread *v = bpf_map_lookup_elem(&vcpu_threads, &tid);
+
+	if (v && v->tgid == tgid && !v->end_ns) {
+		if (off_cpu(v))
+			resume_unseen(v, current_cpu_ns(), now);
+		return v;
+	}
+	struct vcpu_thread init = { .first_ns = now, .since_ns = now, .state = before, .tgid = tgid,
+				    .vcpu = comm_vcpu() };
+
+	if (bpf_map_update_elem(&vcpu_threads, &tid, &init, BPF_ANY)) {
+		count_drop(DROP_STARTS_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&vcpu_threads, &tid);
 }
 
 static __always_inline void open_interval(struct trap_start *s, const struct trap_key *key, __u32 vcpu,
@@ -592,9 +623,13 @@ static __always_inline void on_halt_end(__u64 ns, bool waited)
 	struct vcpu_thread *v = bpf_map_lookup_elem(&vcpu_threads, &tid);
 	__u64 now, start, from;
 
-	if (!v || v->state != TIME_EXIT || v->end_ns)
+	if (!v || v->end_ns)
 		return;
 	now = bpf_ktime_get_ns();
+	if (off_cpu(v))
+		resume_unseen(v, current_cpu_ns(), now);
+	if (v->state != TIME_EXIT)
+		return;
 	start = now > ns ? now - ns : 0;
 	from = v->since_ns > start ? v->since_ns : start;
 	time_to(v, TIME_HALTED, from);	/* since_ns..from stays exit */
@@ -627,19 +662,6 @@ static __always_inline bool maybe_vcpu(__u32 tid)
  * blocks) or preempted (still runnable); one coming back resumes; one that
  * ended stops counting, and its time since its last trip to the VMM began
  * is outside (it left KVM_RUN for good). */
-/* A thread switching out while its record has it off its CPU: its switch
- * in was never seen (on a 6.18 host some switches fire no sched_switch: a
- * CPU's last switch seen is to another task, the next one from this).  The
- * CPU time it had since its last switch out, by the scheduler's own sum,
- * went to the state it resumed; the rest of the gap stays off the CPU. */
-static __always_inline void resume_unseen(struct vcpu_thread *v, __u64 cpu_ns, __u64 now)
-{
-	__u64 ran = cpu_ns > v->cpu_ns ? cpu_ns - v->cpu_ns : 0;
-	__u64 from = now > v->since_ns + ran ? now - ran : v->since_ns;
-
-	time_to(v, v->resume < NR_TIME_STATES ? v->resume : TIME_EXIT, from);
-}
-
 /* prev is the current task at every context switch */
 static __always_inline void on_switch(__u32 prev, __u32 prev_tgid, bool runnable, bool dead, __u32 next)
 {
@@ -648,11 +670,10 @@ static __always_inline void on_switch(__u32 prev, __u32 prev_tgid, bool runnable
 
 	if (maybe_vcpu(prev) && (v = bpf_map_lookup_elem(&vcpu_threads, &prev)) && !v->end_ns &&
 	    v->tgid == prev_tgid) {
-		struct task_struct *task = (void *)bpf_get_current_task();
-		__u64 cpu_ns = BPF_CORE_READ(task, se.sum_exec_runtime);
+		__u64 cpu_ns = current_cpu_ns();
 
 		now = bpf_ktime_get_ns();
-		if (v->state == TIME_PREEMPTED || v->state == TIME_HALTED)
+		if (off_cpu(v))
 			resume_unseen(v, cpu_ns, now);
 		v->cpu_ns = cpu_ns;
 		if (dead) {

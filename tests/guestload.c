@@ -43,7 +43,7 @@
  *   elapsed_us= cpu_us= name=
  * and with --per-vcpu, after it, one line per vCPU i (its own counts, the same meanings):
  *   vcpu pid=P vcpu=i tid=TID kvm_run= exit_io= exit_mmio= exit_hlt= exit_intr= slept= slept_us= cpu_us=
- *   sched_run_us= sched_wait_us=
+ *   sched_run_us= sched_wait_us= last_sleep_us=
  * sched_run_us, sched_wait_us: from the thread's /proc/thread-self/schedstat (CONFIG_SCHED_INFO; 0 without
  *   it), read just before its first KVM_RUN and just after its last return: its time on a CPU, and
  *   runnable but waiting on a runqueue (what a tracer of context switches calls preempted, plus the
@@ -56,7 +56,8 @@
  * cpu_us: CPU time of the vCPU threads (the VMM's and KVM's work, not time others ran).
  * slept: --sleep-us sleeps taken over all vCPUs (sum over vCPUs of floor(returns / K), see --sleep-every);
  *   slept_us: their measured length (CLOCK_MONOTONIC around each sleep, from just before it is asked for
- *   to the thread running again after it), summed; 0 0 without --sleep-us.
+ *   to the thread running again after it), summed; 0 0 without --sleep-us.  last_sleep_us: the vCPU's
+ *   last sleep alone (0 if none).
  * insns: guest instructions executed.  exit_*: KVM_RUN returns by run->exit_reason (exit_intr:
  * -EINTR, from the time limit); kvm_run: KVM_RUN ioctls.  kstat_*: KVM's own per-vCPU statistics
  * (KVM_GET_STATS_FD, 5.14 on; before it the VM's debugfs files; each printed only when available;
@@ -339,6 +340,7 @@ struct vcpu {
 	uint64_t cpu_ns;                   /* the thread's CPU time: immune to other load */
 	uint64_t nret;                     /* KVM_RUN returns that reach the sleep (not -EINTR) */
 	uint64_t slept, slept_ns;          /* --sleep-us: sleeps taken, their measured length */
+	uint64_t last_sleep_ns;            /* the last one's */
 	uint64_t run_ns, run_delay_ns;     /* /proc/thread-self/schedstat over the KVM_RUN loop */
 	pid_t tid;
 };
@@ -402,7 +404,8 @@ static void sleep_after_exit(struct vcpu *v)
 		;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	v->slept++;
-	v->slept_ns += ts_ns(&t1) - ts_ns(&t0);
+	v->last_sleep_ns = ts_ns(&t1) - ts_ns(&t0);
+	v->slept_ns += v->last_sleep_ns;
 }
 
 /* Where did the vCPU stop?  Fills v->cnt[] and v->insns from eip/ebp/edi/ecx
@@ -926,11 +929,13 @@ static int run_guest(void)
 	for (unsigned i = 0; opt_per_vcpu && i < opt_vcpus; i++) {
 		struct vcpu *v = &vcpus[i];
 		printf("vcpu pid=%d vcpu=%u tid=%d kvm_run=%llu exit_io=%llu exit_mmio=%llu exit_hlt=%llu exit_intr=%llu"
-		       " slept=%llu slept_us=%llu cpu_us=%llu sched_run_us=%llu sched_wait_us=%llu\n", (int)getpid(), i, (int)v->tid,
+		       " slept=%llu slept_us=%llu cpu_us=%llu sched_run_us=%llu sched_wait_us=%llu last_sleep_us=%llu\n",
+		       (int)getpid(), i, (int)v->tid,
 		       (unsigned long long)v->nrun, (unsigned long long)v->exit_io, (unsigned long long)v->exit_mmio,
 		       (unsigned long long)v->exit_hlt, (unsigned long long)v->exit_intr, (unsigned long long)v->slept,
 		       (unsigned long long)v->slept_ns / 1000, (unsigned long long)v->cpu_ns / 1000,
-		       (unsigned long long)v->run_ns / 1000, (unsigned long long)v->run_delay_ns / 1000);
+		       (unsigned long long)v->run_ns / 1000, (unsigned long long)v->run_delay_ns / 1000,
+		       (unsigned long long)v->last_sleep_ns / 1000);
 	}
 	if (opt_layout)
 		print_layout();
