@@ -662,15 +662,18 @@ static __always_inline bool maybe_vcpu(__u32 tid)
  * blocks) or preempted (still runnable); one coming back resumes; one that
  * ended stops counting, and its time since its last trip to the VMM began
  * is outside (it left KVM_RUN for good). */
-/* prev is the current task at every context switch */
-static __always_inline void on_switch(__u32 prev, __u32 prev_tgid, bool runnable, bool dead, __u32 next)
+/* prev is the current task at every context switch; prev_task is its BTF
+ * pointer where the program has one (its CPU time then a plain load), else
+ * NULL. */
+static __always_inline void on_switch(const struct task_struct *prev_task, __u32 prev, __u32 prev_tgid,
+				      bool runnable, bool dead, __u32 next)
 {
 	struct vcpu_thread *v;
 	__u64 now = 0;
 
 	if (maybe_vcpu(prev) && (v = bpf_map_lookup_elem(&vcpu_threads, &prev)) && !v->end_ns &&
 	    v->tgid == prev_tgid) {
-		__u64 cpu_ns = current_cpu_ns();
+		__u64 cpu_ns = prev_task ? prev_task->se.sum_exec_runtime : current_cpu_ns();
 
 		now = bpf_ktime_get_ns();
 		if (off_cpu(v))

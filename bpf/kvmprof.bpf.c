@@ -68,7 +68,7 @@ int tp_sched_switch(struct trace_event_raw_sched_switch *ctx)
 	long state = ctx->prev_state;
 
 	/* prev is the current task: its tgid from the helper */
-	on_switch(ctx->prev_pid, bpf_get_current_pid_tgid() >> 32,
+	on_switch(NULL, ctx->prev_pid, bpf_get_current_pid_tgid() >> 32,
 		  !state || (state & SWITCH_PREEMPTED), state & SWITCH_EXITED && !(state & SWITCH_PREEMPTED),
 		  ctx->next_pid);
 	return TP_PASS;
@@ -84,7 +84,7 @@ int BPF_PROG(btf_sched_switch, bool preempt, struct task_struct *prev, struct ta
 {
 	long state = task_state(prev);
 
-	on_switch(prev->pid, prev->tgid, preempt || !state, state & TASK_DEAD, next->pid);
+	on_switch(prev, prev->pid, prev->tgid, preempt || !state, state & TASK_DEAD, next->pid);
 	return 0;
 }
 

@@ -42,10 +42,10 @@ int drive(__u64 *args)
 	case DRIVE_SWITCH_OUT: {
 		__u64 id = bpf_get_current_pid_tgid();
 
-		on_switch((__u32)id, id >> 32, a, b, 0);
+		on_switch(NULL, (__u32)id, id >> 32, a, b, 0);
 		break;
 	}
-	case DRIVE_SWITCH_IN: on_switch(0, 0, false, false, (__u32)bpf_get_current_pid_tgid()); break;
+	case DRIVE_SWITCH_IN: on_switch(NULL, 0, 0, false, false, (__u32)bpf_get_current_pid_tgid()); break;
 	case DRIVE_HALT_END: on_halt_end(a, b); break;
 	case DRIVE_EMULATE: {
 		__u8 insn[INSN_MAX];

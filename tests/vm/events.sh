@@ -193,7 +193,8 @@ awk -F'\t' -v reinj=$REINJ -v nest_runs=$NEST_RUNS -v nest_rc=$nest_rc -v grow=$
 		}
 		# kvm_inj_virq: protected with the irqchip, P + M + Wm + I, each again (reinjected) when an
 		# exit interrupted its delivery: k, not deterministic; the 8259 in real mode fires each
-		# twice (the entry is cancelled once); KVM_INTERRUPT queues its as already injected
+		# twice (the entry is cancelled once), told apart as reinjected from 6.1; 5.10 once gave 9
+		# of 5 x 2, so there only once each is sure; KVM_INTERRUPT queues its as already injected
 		if (!chip) { first = 0; again = U } else if (prot) { first = P + M + Wm + I; again = 0 } else { first = P; again = P }
 		inj = E(p, "kvm_inj_virq")
 		if (reinj) {
@@ -204,6 +205,7 @@ awk -F'\t' -v reinj=$REINJ -v nest_runs=$NEST_RUNS -v nest_rc=$nest_rc -v grow=$
 			eq(r, K(p, "kvm_inj_virq:reinjected"), pre "kvm_inj_virq reinjected=1, kvmprof vs tracefs")
 			print "verified: irq/guest " p " (" t "): injected " inj - r " + " r " reinjected (k = " r - again ")"
 		} else {
+			if (chip && !prot) again = 0
 			ge(inj, first + again, pre "kvm_inj_virq vs the table (at least)")
 			print "verified: irq/guest " p " (" t "): injected " inj " (k = " inj - first - again ")"
 		}
