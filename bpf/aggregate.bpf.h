@@ -411,6 +411,12 @@ static __always_inline void time_to(struct vcpu_thread *v, __u32 state, __u64 no
 	v->since_ns = now;
 }
 
+/* Back on its CPU at `at`: the state it left when it switched out. */
+static __always_inline void resume(struct vcpu_thread *v, __u64 at)
+{
+	time_to(v, v->resume < NR_TIME_STATES ? v->resume : TIME_EXIT, at);
+}
+
 /* The current thread's CPU time as the scheduler sums it (up to date at a
  * switch out; at most a tick behind elsewhere). */
 static __always_inline __u64 current_cpu_ns(void)
@@ -429,9 +435,8 @@ static __always_inline __u64 current_cpu_ns(void)
 static __always_inline void resume_unseen(struct vcpu_thread *v, __u64 cpu_ns, __u64 now)
 {
 	__u64 ran = cpu_ns > v->cpu_ns ? cpu_ns - v->cpu_ns : 0;
-	__u64 from = now > v->since_ns + ran ? now - ran : v->since_ns;
 
-	time_to(v, v->resume < NR_TIME_STATES ? v->resume : TIME_EXIT, from);
+	resume(v, now > v->since_ns + ran ? now - ran : v->since_ns);
 }
 
 static __always_inline bool off_cpu(const struct vcpu_thread *v)
@@ -661,10 +666,9 @@ static __always_inline bool maybe_vcpu(__u32 tid)
 /* A context switch: a vCPU thread leaving the CPU in KVM_RUN is halted (it
  * blocks) or preempted (still runnable); one coming back resumes; one that
  * ended stops counting, and its time since its last trip to the VMM began
- * is outside (it left KVM_RUN for good). */
-/* prev is the current task at every context switch; prev_task is its BTF
- * pointer where the program has one (its CPU time then a plain load), else
- * NULL. */
+ * is outside (it left KVM_RUN for good).  prev is the current task at every
+ * context switch; prev_task is its BTF pointer where the program has one
+ * (its CPU time then a plain load), else NULL. */
 static __always_inline void on_switch(const struct task_struct *prev_task, __u32 prev, __u32 prev_tgid,
 				      bool runnable, bool dead, __u32 next)
 {
@@ -697,8 +701,7 @@ static __always_inline void on_switch(const struct task_struct *prev_task, __u32
 	}
 	if (maybe_vcpu(next) && (v = bpf_map_lookup_elem(&vcpu_threads, &next)) && !v->end_ns &&
 	    (v->state == TIME_HALTED || v->state == TIME_PREEMPTED))
-		time_to(v, v->resume < NR_TIME_STATES ? v->resume : TIME_EXIT,
-			now ? now : bpf_ktime_get_ns());
+		resume(v, now ? now : bpf_ktime_get_ns());
 }
 
 #endif /* AGGREGATE_BPF_H */
