@@ -130,6 +130,7 @@ static __always_inline void announce_thread(const struct trap_key *key)
 {
 	struct new_thread *nt = bpf_ringbuf_reserve(&new_threads, sizeof(*nt), 0);
 	struct task_struct *task;
+	__u64 start, len;
 
 	if (!nt)
 		return;	/* the loader then reads the names from /proc at its next read */
@@ -138,6 +139,15 @@ static __always_inline void announce_thread(const struct trap_key *key)
 	bpf_get_current_comm(nt->comm, sizeof(nt->comm));
 	task = (struct task_struct *)bpf_get_current_task();
 	BPF_CORE_READ_STR_INTO(&nt->leader_comm, task, group_leader, comm);
+	start = BPF_CORE_READ(task, mm, arg_start);
+	len = BPF_CORE_READ(task, mm, arg_end) - start;
+	nt->cmdline_cut = len > SEEN_CMDLINE;
+	if (len > SEEN_CMDLINE)
+		len = SEEN_CMDLINE;
+	/* no sleeping here: a paged-out command line is not read (len 0) */
+	if (bpf_probe_read_user(nt->cmdline, len, (const void *)start))
+		len = 0;
+	nt->cmdline_len = len;
 	bpf_ringbuf_submit(nt, 0);
 }
 

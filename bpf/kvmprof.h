@@ -366,13 +366,21 @@ struct slow_trap {
 	__u32 pad;
 };
 
+/* The start of a process's command line a new_thread record carries: where
+ * QEMU (libvirt, Proxmox), crosvm and Firecracker put the guest's name. */
+#define SEEN_CMDLINE 256
+
 /* Sent once per new trap key, so the loader reads a new guest's name and
- * its threads' names from /proc while they still exist. */
+ * its threads' names from /proc while they still exist; the command line
+ * names a guest that has exited before the loader's read. */
 struct new_thread {
 	__u32 tgid;
 	__u32 tid;
 	char comm[16];		/* the thread's: QEMU names vCPU threads "CPU 0/KVM" */
 	char leader_comm[16];	/* the process's: a name when /proc is already gone */
+	__u32 cmdline_len;	/* bytes in cmdline; 0: not readable (paged out) */
+	__u32 cmdline_cut;	/* 1: the command line is longer: its last argument is cut */
+	char cmdline[SEEN_CMDLINE];	/* NUL-separated arguments, as /proc/PID/cmdline */
 };
 
 enum drop_reason {

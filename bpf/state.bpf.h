@@ -143,7 +143,7 @@ __kvmprof_state struct {
  * short-lived guests between two reads, so their names are not lost. */
 __kvmprof_state struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
+	__uint(max_entries, 1024 * 1024);	/* 3400 records: a host starting 1000 guests */
 } new_threads SEC(".maps");
 
 /* --insns: per guest, instruction and address; per CPU, no atomics. */

@@ -269,7 +269,7 @@ def test_folder_vanishes(outdir):
     time.sleep(0.6)
     rc, out, err = finish(t, signal.SIGINT)
     check_eq(rc, 1, "folder gone: exit 1")
-    check("kvmprof summary" in out and '"vanish"' in out, "folder gone: the summary")
+    check("kvmprof summary" in out and '"vanish"' in out, f"folder gone: the summary: {out[:1200]!r}")
     lines = [l for l in err.splitlines() if "cannot" in l]
     check(len(lines) == 2 and any(f"{d}/h.csv" in l for l in lines) and any(f"{d}/s.csv" in l for l in lines),
           f"folder gone: one line per lost file: {lines}")
@@ -277,6 +277,23 @@ def test_folder_vanishes(outdir):
         doc = json.load(f)
     pid = next(iter(res))
     check_eq([x["total"] > 0 for x in doc["guests"] if x["pid"] == pid], [True], "folder gone: JSON complete")
+
+
+def test_gone_guest_named(outdir):
+    """Guests that come and go while kvmprof is stopped (SIGSTOP): /proc has
+    nothing of them at its next read, the command line BPF copied names
+    them; a name cut at the copy's end is not taken (the comm is)."""
+    t = start([KVMPROF, "-q", "-i", "0.5"])
+    t.proc.send_signal(signal.SIGSTOP)
+    short = one_run(["--pio", "3"], "gone-early")
+    cut = Guests(["--pio", "2", "-name", "guest=" + "x" * 300], "/").finish()
+    t.proc.send_signal(signal.SIGCONT)
+    time.sleep(0.7)
+    rc, out, err = finish(t, signal.SIGINT)
+    check_eq(rc, 0, f"gone guests: exit 0 ({err.strip()[-300:]})")
+    for res, name in ((short, "gone-early"), (cut, "guestload")):
+        pid = next(iter(res))
+        check(f'Guest {pid} "{name}" (ended)' in out, f"gone guests: {pid} is {name!r}: {out[:300]!r}")
 
 
 def in_mount_ns(script):
@@ -536,7 +553,7 @@ def test_churn_valgrind(outdir):
 
 def main():
     return kvmtest.main("robustness", [test_sighup_rotation, test_sigpipe, test_sigterm_files, test_pid_exits,
-                                       test_unwritable_json, test_folder_vanishes, test_missing_kernel_parts,
+                                       test_unwritable_json, test_folder_vanishes, test_gone_guest_named, test_missing_kernel_parts,
                                        test_tracefs_unavailable, test_terminal_hangup, test_churn,
                                        test_churn_valgrind], "kvmprof-rb-", remove_outdir=True)
 

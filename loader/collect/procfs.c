@@ -218,7 +218,7 @@ static ssize_t read_file(const char *path, char *buf, size_t size)
 	return total;
 }
 
-bool guest_name(__u32 pid, const char *fallback_comm, char *out, size_t size)
+bool guest_name(__u32 pid, const struct process_seen *seen, char *out, size_t size)
 {
 	char path[64], buf[8192];
 	ssize_t n;
@@ -229,6 +229,8 @@ bool guest_name(__u32 pid, const char *fallback_comm, char *out, size_t size)
 		buf[n] = '\0';
 		if (name_from_cmdline(buf, n + 1, out, size))
 			return true;
+	} else if (seen && seen->cmdline && name_from_cmdline(seen->cmdline, seen->cmdline_len, out, size)) {
+		return true;	/* it exited before this read */
 	}
 	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
 	n = read_file(path, buf, sizeof(buf) - 1);
@@ -242,8 +244,8 @@ bool guest_name(__u32 pid, const char *fallback_comm, char *out, size_t size)
 		escape_name(buf, n, out, size);
 		return true;
 	}
-	if (fallback_comm && *fallback_comm) {
-		escape_name(fallback_comm, strnlen(fallback_comm, 16), out, size);
+	if (seen && seen->comm && *seen->comm) {
+		escape_name(seen->comm, strnlen(seen->comm, 16), out, size);
 		return true;
 	}
 	snprintf(out, size, "pid%u", pid);

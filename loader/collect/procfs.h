@@ -25,10 +25,10 @@ bool name_from_cgroup(const char *cgroup, size_t len, char *out, size_t size);
  * cannot move a terminal's cursor or break a line-based file. */
 void escape_name(const char *in, size_t len, char *out, size_t size);
 
-/* The name to show for a guest: from its command line, else its libvirt
- * cgroup, else its comm, else fallback_comm (NULL or the comm BPF saw, for
- * a process already gone); false when none was there and out is "pidN". */
-bool guest_name(__u32 pid, const char *fallback_comm, char *out, size_t size);
+/* The name to show for a guest: from its command line, else the one BPF saw
+ * (seen: NULL, or a process already gone), else its libvirt cgroup, else its
+ * comm, else the comm BPF saw; false when none was there and out is "pidN". */
+bool guest_name(__u32 pid, const struct process_seen *seen, char *out, size_t size);
 
 /* vCPU number from a thread name: QEMU "CPU 3/KVM", cloud-hypervisor
  * "vcpu3", crosvm "crosvm_vcpu3", Firecracker "fc_vcpu 3"; else -1. */

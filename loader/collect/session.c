@@ -214,13 +214,21 @@ static int set_filters(struct session *s, const struct options *opts)
 static int on_new_thread(void *ctx, void *data, size_t size)
 {
 	const struct new_thread *nt = data;
-	char comm[17] = {}, leader[17] = {};
+	char comm[17] = {}, leader[17] = {}, cmdline[SEEN_CMDLINE + 1] = {};
+	struct process_seen seen = { .comm = leader, .cmdline = cmdline };
+	size_t len;
 
 	if (size < sizeof(*nt))
 		return 0;
 	memcpy(comm, nt->comm, 16);
 	memcpy(leader, nt->leader_comm, 16);
-	table_note_thread(ctx, nt->tgid, nt->tid, comm, leader);
+	len = nt->cmdline_len < SEEN_CMDLINE ? nt->cmdline_len : SEEN_CMDLINE;
+	memcpy(cmdline, nt->cmdline, len);
+	/* whole arguments only: a cut one could be half a name */
+	while (nt->cmdline_cut && len && cmdline[len - 1])
+		len--;
+	seen.cmdline_len = len;
+	table_note_thread(ctx, nt->tgid, nt->tid, comm, &seen);
 	return 0;
 }
 

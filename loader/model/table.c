@@ -144,19 +144,19 @@ static struct thread *thread_of(struct trap_table *s, const struct guest *g, __u
 
 /* The guest's name from the source (else the comm BPF saw, else "pidN");
  * false when it is "pidN". */
-static bool name_guest(const struct trap_table *s, struct guest *g, const char *comm)
+static bool name_guest(const struct trap_table *s, struct guest *g, const struct process_seen *seen)
 {
 	if (s->source)
-		return s->source->guest_name(g->pid, comm, g->name, sizeof(g->name));
-	if (comm && *comm) {
-		snprintf(g->name, sizeof(g->name), "%s", comm);
+		return s->source->guest_name(g->pid, seen, g->name, sizeof(g->name));
+	if (seen && seen->comm && *seen->comm) {
+		snprintf(g->name, sizeof(g->name), "%s", seen->comm);
 		return true;
 	}
 	snprintf(g->name, sizeof(g->name), "pid%u", g->pid);
 	return false;
 }
 
-static struct guest *guest_of(struct trap_table *s, __u32 pid, const char *leader_comm)
+static struct guest *guest_of(struct trap_table *s, __u32 pid, const struct process_seen *seen)
 {
 	struct guest *g = live_guest(s, pid);
 
@@ -169,7 +169,7 @@ static struct guest *guest_of(struct trap_table *s, __u32 pid, const char *leade
 	g->pid = pid;
 	g->id = s->nr_guests - 1;
 	g->start_time = s->source ? s->source->start_time(pid) : 0;
-	g->unnamed = !name_guest(s, g, leader_comm);
+	g->unnamed = !name_guest(s, g, seen);
 	index_entry(s, &s->guest_index, hash_pid_tid(pid, 0), s->nr_guests - 1, guest_hash);
 	return g;
 }
@@ -214,19 +214,19 @@ const struct guest *table_find_guest(const struct trap_table *s, __u32 pid)
 }
 
 void table_note_thread(struct trap_table *s, __u32 pid, __u32 tid, const char *comm,
-		       const char *leader_comm)
+		       const struct process_seen *seen)
 {
-	struct guest *g = guest_of(s, pid, leader_comm);
+	struct guest *g = guest_of(s, pid, seen);
 
 	if (!g)
 		return;
 	/* a map read met the guest before its ring buffer record, when its
-	 * /proc was gone: the comm the record carries beats "pidN".  (A
+	 * /proc was gone: what the record carries beats "pidN".  (A
 	 * record for an ended guest is one of its last keys: it stays ended;
 	 * a process that reuses the pid gets its own guest once this one's
 	 * entries are deleted.) */
-	if (g->unnamed && leader_comm && *leader_comm)
-		g->unnamed = !name_guest(s, g, leader_comm);
+	if (g->unnamed && seen)
+		g->unnamed = !name_guest(s, g, seen);
 	thread_of(s, g, tid, comm);
 }
 

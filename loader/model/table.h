@@ -65,12 +65,20 @@ struct thread {
 	struct thread_time time;	/* where its time went (vcpu_time.h) */
 };
 
+/* What BPF saw of a guest's process as it trapped (a new_thread record): its
+ * names for when /proc is gone by the loader's read. */
+struct process_seen {
+	const char *comm;	/* the process's comm; NULL: none */
+	const char *cmdline;	/* whole NUL-ended arguments; NULL: none */
+	size_t cmdline_len;
+};
+
 /* Where the table learns what the maps do not say (collect/procfs.c's
  * procfs_source reads /proc).  Without one, a guest is named by the comm
  * BPF saw or "pidN", has start time 0, and threads have no vCPU number. */
 struct table_source {
-	/* pid's name (fallback_comm when /proc has none); false if "pidN" */
-	bool (*guest_name)(__u32 pid, const char *fallback_comm, char *out, size_t size);
+	/* pid's name (from seen, if any, when /proc has none); false if "pidN" */
+	bool (*guest_name)(__u32 pid, const struct process_seen *seen, char *out, size_t size);
 	__u64 (*start_time)(__u32 pid);	/* 0: no such process */
 	int (*thread_vcpu)(__u32 pid, __u32 tid, const char *comm);	/* -1: unknown */
 	__u64 (*thread_start_ns)(__u32 pid, __u32 tid);	/* CLOCK_MONOTONIC; 0: unknown */
@@ -102,9 +110,10 @@ int table_init(struct trap_table *s, const struct table_source *source);
 void table_free(struct trap_table *s);
 
 /* Learns a guest and one of its threads while they exist: names from the
- * source, else from the comms BPF saw (either may be NULL). */
+ * source, else from what BPF saw (the thread's comm, its process; either
+ * may be NULL). */
 void table_note_thread(struct trap_table *s, __u32 pid, __u32 tid, const char *comm,
-		       const char *leader_comm);
+		       const struct process_seen *seen);
 /* The thread tid of pid's live guest, made if need be; NULL without memory. */
 struct thread *table_thread(struct trap_table *s, __u32 pid, __u32 tid);
 /* The row of a map key: its live (not retired) guest's. */

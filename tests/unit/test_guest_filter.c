@@ -24,8 +24,8 @@ static void test_guest_filter(void)
 	CHECK(!guest_name_matches("db2", two, 2), "globs match whole names");
 
 	CHECK(table_init(&s, &procfs_source) == 0, "table_init");
-	table_note_thread(&s, pid_web, pid_web + 1, "CPU 0/KVM", "web-1");
-	table_note_thread(&s, pid_db, pid_db + 1, "CPU 0/KVM", "db");
+	table_note_thread(&s, pid_web, pid_web + 1, "CPU 0/KVM", &(struct process_seen){ .comm = "web-1" });
+	table_note_thread(&s, pid_db, pid_db + 1, "CPU 0/KVM", &(struct process_seen){ .comm = "db" });
 	for (int i = 0; i < 3; i++) {
 		key.tgid = i == 2 ? pid_db : pid_web;
 		key.tid = key.tgid + 1;

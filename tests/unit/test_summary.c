@@ -33,7 +33,7 @@ static void test_detail_reports(void)
 	char *text;
 
 	CHECK(table_init(&s, &procfs_source) == 0, "table_init");
-	table_note_thread(&s, pid, pid + 1, "CPU 0/KVM", "vm");
+	table_note_thread(&s, pid, pid + 1, "CPU 0/KVM", &(struct process_seen){ .comm = "vm" });
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct trap_key key = { .tgid = pid, .tid = pid + 1, .class = rows[i].class,
 					.detail_flags = rows[i].flags, .detail = rows[i].detail,
@@ -130,9 +130,9 @@ static void test_summary_reading(void)
 
 	CHECK(table_init(&s, NULL) == 0, "table_init");
 	/* threads met out of order: tid +3 is vcpu1, +1 vcpu2, +2 vcpu0 */
-	table_note_thread(&s, pid, pid + 3, "CPU 1/KVM", "vm");
-	table_note_thread(&s, pid, pid + 1, "CPU 2/KVM", "vm");
-	table_note_thread(&s, pid, pid + 2, "CPU 0/KVM", "vm");
+	table_note_thread(&s, pid, pid + 3, "CPU 1/KVM", &(struct process_seen){ .comm = "vm" });
+	table_note_thread(&s, pid, pid + 1, "CPU 2/KVM", &(struct process_seen){ .comm = "vm" });
+	table_note_thread(&s, pid, pid + 2, "CPU 0/KVM", &(struct process_seen){ .comm = "vm" });
 	row = table_row(&s, &hlt, true);
 	row->count = 7;
 	row->lat = (struct trap_latency){ .count = 7, .sum_ns = 7000000000ULL, .min_ns = 1000,

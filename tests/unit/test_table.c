@@ -22,10 +22,30 @@ static void test_late_guest_name(void)
 	}
 	CHECK(table_row(&s, &key, true) != NULL, "row for a gone guest");
 	CHECK_STR(table_guest(&s, key.tgid)->name, "pid4194303");
-	table_note_thread(&s, key.tgid, key.tid, "CPU 0/KVM", "qemu-web");
+	table_note_thread(&s, key.tgid, key.tid, "CPU 0/KVM", &(struct process_seen){ .comm = "qemu-web" });
 	CHECK_STR(table_guest(&s, key.tgid)->name, "qemu-web");
-	table_note_thread(&s, key.tgid, key.tid, "CPU 0/KVM", "other");	/* named: kept */
+	table_note_thread(&s, key.tgid, key.tid, "CPU 0/KVM", &(struct process_seen){ .comm = "other" });	/* named: kept */
 	CHECK_STR(table_guest(&s, key.tgid)->name, "qemu-web");
+	table_free(&s);
+}
+
+/* A guest gone before the loader read /proc is named from the command line
+ * BPF copied, before its comm; without one, by its comm. */
+static void test_gone_guest_cmdline(void)
+{
+	static const char cmdline[] = "qemu-system-x86_64\0-name\0guest=web-1,debug-threads=on\0-m\0512";
+	struct process_seen seen = { .comm = "qemu-system-x86", .cmdline = cmdline, .cmdline_len = sizeof(cmdline) };
+	struct trap_table s;
+
+	if (table_init(&s, &procfs_source)) {
+		CHECK(0, "table_init");
+		return;
+	}
+	table_note_thread(&s, 4194301, 4194301, "CPU 0/KVM", &seen);
+	CHECK_STR(table_guest(&s, 4194301)->name, "web-1");
+	seen.cmdline_len = 0;
+	table_note_thread(&s, 4194302, 4194302, "CPU 0/KVM", &seen);
+	CHECK_STR(table_guest(&s, 4194302)->name, "qemu-system-x86");
 	table_free(&s);
 }
 
@@ -50,7 +70,7 @@ static void test_many_guests(void)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (__u32 i = 0; i < 200000; i++)	/* guests and threads without rows */
-		table_note_thread(&s, 4200000 + i / 2, 4300000 + i, "CPU 0/KVM", "vm");
+		table_note_thread(&s, 4200000 + i / 2, 4300000 + i, "CPU 0/KVM", &(struct process_seen){ .comm = "vm" });
 	for (__u32 i = 0; i < 200000; i++)
 		wrong += table_guest(&s, 4200000 + i / 2)->pid != 4200000 + i / 2;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -100,7 +120,7 @@ static void test_pid_reuse(void)
 		CHECK(0, "table_init");
 		return;
 	}
-	table_note_thread(&s, pid, pid, "CPU 0/KVM", "first");
+	table_note_thread(&s, pid, pid, "CPU 0/KVM", &(struct process_seen){ .comm = "first" });
 	table_row(&s, &key, true)->count = 9;
 	map_reclaim(&no_maps, &s, NULL, NULL);	/* found gone: ended */
 	CHECK(s.guests[0].ended && !s.guests[0].retired, "ended, not yet retired");
@@ -113,7 +133,7 @@ static void test_pid_reuse(void)
 	if (!row)
 		return;
 	row->count = 4;
-	table_note_thread(&s, pid, pid, "CPU 1/KVM", "second");
+	table_note_thread(&s, pid, pid, "CPU 1/KVM", &(struct process_seen){ .comm = "second" });
 	g = table_find_guest(&s, pid);
 	CHECK(s.nr_guests == 2 && g == &s.guests[1] && !g->ended, "a second, live guest");
 	CHECK_STR(g->name, "second");
@@ -152,6 +172,7 @@ static void test_pid_reuse(void)
 void unit_table(void)
 {
 	test_late_guest_name();
+	test_gone_guest_cmdline();
 	test_many_guests();
 	test_pid_reuse();
 }
