@@ -139,11 +139,12 @@ __kvmprof_state struct {
 	__uint(max_entries, 256 * 1024);
 } slow_traps SEC(".maps");
 
-/* New keys' records (40 bytes each): room for a burst of thousands of
- * short-lived guests between two reads, so their names are not lost. */
+/* New keys' records (about 300 bytes each, with the command line): room
+ * for a burst of thousands of short-lived guests between two reads, so
+ * their names are not lost. */
 __kvmprof_state struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1024 * 1024);	/* 3400 records: a host starting 1000 guests */
+	__uint(max_entries, 1024 * 1024);
 } new_threads SEC(".maps");
 
 /* --insns: per guest, instruction and address; per CPU, no atomics. */
