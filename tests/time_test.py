@@ -674,7 +674,8 @@ def test_percentiles(outdir):
     p = slow / n
     model = math.sqrt(p * (1 - p)) * guest["slept_us"] * 1000 / guest["slept"]
     close(lat["stddev_ns"], model, 0.10, "percentiles: stddev vs the two-population model")
-    kt.check(1.2e6 <= sd <= 1.7e6, f"percentiles: the population's stddev is ~1.4 ms as scripted ({sd:.0f})")
+    # no upper bound: a busy host oversleeps (1.70 ms once, 3.6 ms sleeps); the model above has the real sleeps
+    kt.check(sd >= 1.2e6, f"percentiles: the population's stddev is at least the scripted 1.4 ms's ({sd:.0f})")
     kt.check_eq(lat["share_of_class"], 1.0, "percentiles: the only code has all the class's time")
     # --csv carries the same figures
     with open(f"{outdir}/pct.csv", newline="") as f:

@@ -17,21 +17,44 @@ bool time_record_whole(const struct vcpu_thread *rec, __u64 now, __u64 sum)
 	return sum <= life + TIME_RECORD_SLACK_NS && sum + TIME_RECORD_SLACK_NS >= life;
 }
 
+/* Grows the shown states v by budget (the wall added since they were
+ * shown) toward the measured m, each by what it lacks of m; where those sum
+ * past the budget (a state of m went back), each by its share.  So shown
+ * states never go back and sum to the shown wall, and a run's intervals
+ * add up to its totals exactly.  What each got is in added. */
+static void grow_toward(__u64 v[NR_TIME_STATES], const __u64 m[NR_TIME_STATES], __u64 budget,
+			__u64 added[NR_TIME_STATES])
+{
+	__u64 need[NR_TIME_STATES], total = 0, given = 0;
+	int most = TIME_OUTSIDE;
+
+	for (int s = 0; s < NR_TIME_STATES; s++) {
+		need[s] = m[s] > v[s] ? m[s] - v[s] : 0;
+		total += need[s];
+		if (need[s] > need[most])
+			most = s;
+	}
+	for (int s = 0; s < NR_TIME_STATES; s++) {
+		added[s] = total > budget ? (__u64)((unsigned __int128)need[s] * budget / total) : need[s];
+		given += added[s];
+	}
+	/* the shares' rounding; or m short of the wall by the record's rounding */
+	added[total > budget ? most : TIME_OUTSIDE] += budget - given;
+	for (int s = 0; s < NR_TIME_STATES; s++)
+		v[s] += added[s];
+}
+
 void thread_time_update(struct thread_time *t, const struct vcpu_thread *rec, __u64 run_start,
 			__u64 now)
 {
-	__u64 measured[NR_TIME_STATES], before[NR_TIME_STATES], wall_start, wall_end, first, sum = 0;
-	__u64 read = now, measured_sum = 0;
-	bool first_seen;
+	__u64 measured[NR_TIME_STATES], wall_start, wall_end, wall, read = now, measured_sum = 0;
 
 	/* changed after the clock was read (the clock comes first): the copy
 	 * is as of its change */
 	if (!rec->end_ns && rec->since_ns > now)
 		now = rec->since_ns;
-	for (int s = 0; s < NR_TIME_STATES; s++) {
+	for (int s = 0; s < NR_TIME_STATES; s++)
 		measured[s] = rec->time_ns[s];
-		before[s] = t->ns[s];
-	}
 	/* the open segment, up to this read */
 	if (!rec->end_ns && rec->state < NR_TIME_STATES && now > rec->since_ns)
 		measured[rec->state] += now - rec->since_ns;
@@ -46,7 +69,6 @@ void thread_time_update(struct thread_time *t, const struct vcpu_thread *rec, __
 		t->interval_wall = 0;
 		return;
 	}
-	first_seen = !t->seen;
 	t->seen = true;
 	t->read_at = read;
 	t->entered |= rec->entries > 0;
@@ -56,24 +78,17 @@ void thread_time_update(struct thread_time *t, const struct vcpu_thread *rec, __
 	if (wall_start > rec->first_ns)	/* the start from /proc is in clock ticks */
 		wall_start = rec->first_ns;
 	wall_end = rec->end_ns ? rec->end_ns : now;
-	first = rec->first_ns > wall_start ? rec->first_ns - wall_start : 0;
-	/* a record read while its program updates it can be behind by a
-	 * segment: states never go back */
-	for (int s = TIME_OUTSIDE + 1; s < NR_TIME_STATES; s++)
-		t->ns[s] = max_u64(t->ns[s], measured[s]);
-	t->ns[TIME_OUTSIDE] = max_u64(t->ns[TIME_OUTSIDE], first + measured[TIME_OUTSIDE]);
-	t->wall = wall_end > wall_start ? wall_end - wall_start : 0;
-	/* first seen: its interval is all of its wall so far, so that the
-	 * intervals sum to the totals */
-	if (!first_seen)	/* from where this thread's wall was counted to */
-		wall_start = max_u64(wall_start, t->counted_to);
-	t->interval_wall = wall_end > wall_start ? wall_end - wall_start : 0;
-	t->counted_to = max_u64(t->counted_to, wall_end);
-	for (int s = TIME_OUTSIDE + 1; s < NR_TIME_STATES; s++) {
-		t->interval[s] = t->ns[s] - before[s];
-		sum += t->interval[s];
-	}
-	t->interval[TIME_OUTSIDE] = t->interval_wall > sum ? t->interval_wall - sum : 0;
+	measured[TIME_OUTSIDE] += rec->first_ns - wall_start;	/* before its first event */
+	wall = wall_end > wall_start ? wall_end - wall_start : 0;
+	/* A state can go back: a read's estimate of the open segment is undone
+	 * by what BPF learns after it (an unseen switch in gives the time to
+	 * the state resumed; a thread's end makes its last VMM trip outside).
+	 * The shown states keep what was shown, and what the others lack of
+	 * the measure is made up as the wall grows. */
+	wall = max_u64(wall, t->wall);
+	t->interval_wall = wall - t->wall;
+	t->wall = wall;
+	grow_toward(t->ns, measured, t->interval_wall, t->interval);
 }
 
 void time_sum_add(struct time_sum *sum, const struct thread_time *t)

@@ -15,7 +15,9 @@
  * from its vcpu_threads record.  Its wall time runs from the run's start
  * (or the thread's, if later) to the last read (or its end); outside is
  * the part of it before the thread's first event, plus what the record
- * counted outside (after its last trip to the VMM, when it ended). */
+ * counted outside (after its last trip to the VMM, when it ended).  Its
+ * states never go back and always sum to its wall: the intervals add up to
+ * the totals, exactly. */
 struct thread_time {
 	bool seen;		/* a record was read */
 	__u64 ns[NR_TIME_STATES];	/* since start */
@@ -24,7 +26,6 @@ struct thread_time {
 	__u64 start_ns;		/* CLOCK_MONOTONIC: the thread's start, 0 if before the run */
 	__u64 first_ns, end_ns;	/* its first event, its end (0: live) */
 	__u64 read_at;		/* the read that last updated it */
-	__u64 counted_to;	/* its wall so far ends here: the next interval starts there */
 	bool entered;		/* kvm_entry seen: its guest time is measured */
 };
 

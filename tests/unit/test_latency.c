@@ -140,15 +140,63 @@ static void test_thread_time(void)
 	thread_time_update(&t, &rec, 1000, 2300);
 	CHECK_U64(t.wall, 1100);
 	CHECK_U64(t.ns[TIME_OUTSIDE], 100);
-	/* it ended at 2000, 200 after its last trip to the VMM began (outside) */
-	rec.end_ns = 2000;
-	rec.time_ns[TIME_EXIT] = 500;
-	rec.time_ns[TIME_OUTSIDE] = 200;
+	/* it ended at 2500, its last trip to the VMM (from 2100) outside: the
+	 * exit the read at 2300 saw open stays shown, the outside it lacks is
+	 * made up as far as the 200 ns of wall added allow */
+	rec.end_ns = 2500;
+	rec.time_ns[TIME_EXIT] = 800;
+	rec.time_ns[TIME_OUTSIDE] = 400;
 	rec.state = TIME_OUTSIDE;
 	thread_time_update(&t, &rec, 1000, 2600);
-	CHECK_U64(t.wall, 800);
+	CHECK_U64(t.wall, 1300);
+	CHECK_U64(t.ns[TIME_EXIT], 1000);
 	CHECK_U64(t.ns[TIME_OUTSIDE], 300);
-	CHECK_U64(t.interval_wall, 0);
+	CHECK_U64(t.interval_wall, 200);
+	CHECK_U64(t.interval[TIME_OUTSIDE], 200);
+}
+
+/* A state the last read saw open goes back (BPF learned of an unseen switch
+ * in: the time was the guest's): no interval is negative, each sums to its
+ * wall, their sum is the totals, and the totals come back to the record as
+ * the state grows again. */
+static void test_thread_time_goes_back(void)
+{
+	struct vcpu_thread rec = { .first_ns = 1000, .since_ns = 1000, .state = TIME_PREEMPTED, .tgid = 1 };
+	struct thread_time t = {};
+	__u64 sums[NR_TIME_STATES] = {}, total;
+
+	thread_time_update(&t, &rec, 1000, 5000);	/* preempted 4000, open */
+	for (int s = 0; s < NR_TIME_STATES; s++)
+		sums[s] += t.interval[s];
+	/* switched out at 6000, its 3000 ns of CPU since 1000 the guest's */
+	rec.time_ns[TIME_PREEMPTED] = 2000;
+	rec.time_ns[TIME_GUEST] = 3000;
+	rec.state = TIME_HALTED;
+	rec.since_ns = 6000;
+	thread_time_update(&t, &rec, 1000, 7000);	/* the wall adds 2000 */
+	CHECK_U64(t.ns[TIME_PREEMPTED], 4000);
+	CHECK_U64(t.interval_wall, 2000);
+	/* lacking: guest 3000, halted 1000 (open); 2000 to give, in shares */
+	CHECK_U64(t.interval[TIME_GUEST], 1500);
+	CHECK_U64(t.interval[TIME_HALTED], 500);
+	for (int s = 0; s < NR_TIME_STATES; s++)
+		sums[s] += t.interval[s];
+	/* preempted again 20000..30000: it has grown past what was shown */
+	rec.time_ns[TIME_HALTED] = 14000;	/* 6000..20000 */
+	rec.time_ns[TIME_PREEMPTED] = 12000;
+	rec.state = TIME_GUEST;
+	rec.since_ns = 30000;
+	thread_time_update(&t, &rec, 1000, 31000);
+	for (int s = 0; s < NR_TIME_STATES; s++) {
+		sums[s] += t.interval[s];
+		CHECK_U64(sums[s], t.ns[s]);
+	}
+	CHECK_U64(t.ns[TIME_GUEST], 4000);
+	CHECK_U64(t.ns[TIME_HALTED], 14000);
+	CHECK_U64(t.ns[TIME_PREEMPTED], 12000);
+	total = t.ns[TIME_GUEST] + t.ns[TIME_HALTED] + t.ns[TIME_PREEMPTED] + t.ns[TIME_OUTSIDE];
+	CHECK_U64(total, t.wall);
+	CHECK_U64(t.wall, 30000);
 }
 
 /* The states shown: guest and exit folded where they are not told apart. */
@@ -171,5 +219,6 @@ void unit_latency(void)
 	test_histogram_maths();
 	test_quantiles();
 	test_thread_time();
+	test_thread_time_goes_back();
 	test_time_columns();
 }
