@@ -20,6 +20,9 @@ struct map_reader {
 	int ncpus;
 	bool no_batch;		/* kernel without batch lookups: walk keys */
 	void *keys, *values;	/* read buffers, sized for the largest map */
+	/* the row of each entry of the last read of trap_counts, of
+	 * trap_latency (max_keys each): where a read looks first */
+	size_t *count_rows, *latency_rows;
 	struct hot_slot *hot;	/* one slot on every CPU */
 	struct hot_slot *snap[2];	/* all slots, twice: HOT_SLOTS * ncpus each */
 	__u32 *tids;			/* vcpu_threads read buffers: MAX_THREADS each */
