@@ -81,6 +81,7 @@ int vcpu_stats(struct bpf_iter__task_file *ctx)
 	__builtin_memset(r, 0, sizeof(*r));
 	v = BPF_CORE_READ(file, private_data);
 	r->tgid = BPF_CORE_READ(task, tgid);
+	r->start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
 	r->tid = BPF_CORE_READ(v, pid, numbers[0].nr);
 	r->vcpu_id = BPF_CORE_READ(v, vcpu_id);
 	r->vm = (__u64)BPF_CORE_READ(v, kvm);

@@ -328,6 +328,7 @@ struct vcpu_stats {
 	__u32 hists;		/* a bit per enum kvm_stat_hist present */
 	__u64 present;		/* a bit per enum kvm_stat present */
 	__u64 vm;		/* the struct kvm's address: tells VMs of one process apart */
+	__u64 start_ns;		/* the process's start (its leader's start_boottime): a reused pid is another */
 	__u64 value[NR_KVM_STATS];
 	__u64 hist[NR_KVM_HISTS][KVM_HIST_BUCKETS];
 };

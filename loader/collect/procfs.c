@@ -319,6 +319,13 @@ __u64 process_start_time(__u32 pid)
 	return n > 0 ? start_time_from_stat(buf, n) : 0;
 }
 
+__u64 start_time_from_boottime(__u64 ns)
+{
+	long tck = sysconf(_SC_CLK_TCK);
+
+	return tck > 0 ? ns / (1000000000ULL / tck) : 0;
+}
+
 __u64 thread_start_ns(__u32 pid, __u32 tid)
 {
 	char path[64], buf[1024];

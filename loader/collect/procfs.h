@@ -41,6 +41,9 @@ bool process_has_vm(__u32 pid);
 /* When pid's process started (clock ticks after boot, /proc/PID/stat field
  * 22), 0 when there is none: a pid and its start time name one process. */
 __u64 process_start_time(__u32 pid);
+/* The same from the task's start_boottime (ns), as the kernel converts it
+ * for /proc (nsec_to_clock_t): no /proc read. */
+__u64 start_time_from_boottime(__u64 ns);
 /* When thread tid of pid started, CLOCK_MONOTONIC ns (clock-tick
  * resolution); 0 when it is gone. */
 __u64 thread_start_ns(__u32 pid, __u32 tid);

@@ -282,6 +282,13 @@ static int ready_reads(struct session *s, const struct options *opts)
 	return 0;
 }
 
+/* A vCPU's process start, from what the iterator read of its task: one
+ * /proc read less for each of a host's guests and pass. */
+static __u64 vcpu_process_start(const struct vcpu_stats *r)
+{
+	return r->start_ns ? start_time_from_boottime(r->start_ns) : process_start_time(r->tgid);
+}
+
 /* One pass of KVM's counters in phase; a failure (memory) says so once and
  * ends the counters. */
 static void take_counters(struct session *s, enum counters_phase phase)
@@ -292,7 +299,7 @@ static void take_counters(struct session *s, enum counters_phase phase)
 		return;
 	err = kvm_stats_read(&s->stats);
 	if (!err)
-		err = counters_take(&s->counters, s->stats.recs, s->stats.nr, phase, process_start_time);
+		err = counters_take(&s->counters, s->stats.recs, s->stats.nr, phase, vcpu_process_start);
 	if (err) {
 		s->counters.readable = false;
 		snprintf(s->counters.why, sizeof(s->counters.why), "reading them failed: %s", strerror(-err));

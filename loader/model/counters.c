@@ -140,28 +140,10 @@ static size_t vcpu_hash(const void *ctx, size_t entry)
 	return hash_pid_tid(c->v[entry].pid, 0);
 }
 
-/* One process start time per process and pass: the records of a process
- * come one after another, and each lookup is a read of /proc/PID/stat. */
-struct start_memo {
-	__u64 (*start_time)(__u32 pid);
-	__u32 pid;
-	__u64 start;
-};
-
-static __u64 start_of(struct start_memo *m, __u32 pid)
-{
-	if (!m->start_time)
-		return 0;
-	if (m->pid != pid || !m->start) {
-		m->pid = pid;
-		m->start = m->start_time(pid);
-	}
-	return m->start;
-}
-
 static struct vcpu_counters *vcpu_of(struct kvm_counters *c, const struct vcpu_stats *r,
-				     struct start_memo *memo, bool *made)
+				     __u64 (*start_time)(const struct vcpu_stats *r), bool *made)
 {
+	__u64 start = start_time ? start_time(r) : 0;
 	size_t pos;
 
 	*made = false;
@@ -170,7 +152,7 @@ static struct vcpu_counters *vcpu_of(struct kvm_counters *c, const struct vcpu_s
 		struct vcpu_counters *v = &c->v[i];
 
 		if (v->pid == r->tgid && v->vm == r->vm && v->vcpu_id == r->vcpu_id &&
-		    v->start_time == start_of(memo, r->tgid))
+		    v->start_time == start)
 			return v;
 	}
 	if (VEC_GROW(c->v, c->cap, c->nr + 1) || index_reserve(&c->by_pid, c->nr + 1, vcpu_hash, c))
@@ -179,21 +161,19 @@ static struct vcpu_counters *vcpu_of(struct kvm_counters *c, const struct vcpu_s
 		return NULL;
 	*made = true;
 	c->v[c->nr] = (struct vcpu_counters){ .pid = r->tgid, .vm = r->vm, .vcpu_id = r->vcpu_id,
-					       .start_time = start_of(memo, r->tgid) };
+					       .start_time = start };
 	return &c->v[c->nr++];
 }
 
 int counters_take(struct kvm_counters *c, const struct vcpu_stats *recs, size_t n, enum counters_phase phase,
-		  __u64 (*start_time)(__u32 pid))
+		  __u64 (*start_time)(const struct vcpu_stats *r))
 {
-	struct start_memo memo = { .start_time = start_time };
-
 	for (size_t i = 0; i < c->nr; i++)
 		c->v[i].seen = false;
 	for (size_t i = 0; i < n; i++) {
 		const struct vcpu_stats *r = &recs[i];
 		bool made;
-		struct vcpu_counters *v = vcpu_of(c, r, &memo, &made);
+		struct vcpu_counters *v = vcpu_of(c, r, start_time, &made);
 
 		if (!v)
 			return -ENOMEM;

@@ -48,10 +48,10 @@ struct kvm_counters {
 	bool since_start;	/* --since-start: counts since each VM was made (kvm_stat -i) */
 };
 
-/* The records of one pass of the iterator, in phase; start_time(pid)
- * gives a new vCPU's process start.  0 or -ENOMEM. */
+/* The records of one pass of the iterator, in phase; start_time(r) gives
+ * a record's process start as /proc/PID/stat has it.  0 or -ENOMEM. */
 int counters_take(struct kvm_counters *c, const struct vcpu_stats *recs, size_t n, enum counters_phase phase,
-		  __u64 (*start_time)(__u32 pid));
+		  __u64 (*start_time)(const struct vcpu_stats *r));
 /* A read's pre pass without reading: KVM's counts at the last post pass are
  * as good a floor (they only grow), one pass of the iterator a read less. */
 void counters_pre_from_post(struct kvm_counters *c);

@@ -9,7 +9,7 @@
 #include "model/counters.h"
 #include "present/lines.h"
 
-static __u64 no_start(__u32 pid)
+static __u64 no_start(const struct vcpu_stats *r)
 {
 	return 0;
 }
