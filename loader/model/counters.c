@@ -244,18 +244,23 @@ static bool pair_of_this_arch(const struct check_pair *p)
 
 /* kvmprof's count of the pair for guest g: its rows of the class whose code
  * the pair counts */
-static __u64 kvmprof_count(const struct check_pair *p, const struct trap_table *s, const struct guest *g)
+/* kvmprof's count for every pair, in one walk of g's rows (a host's guests
+ * have tens of rows each, and every pair wants them). */
+static void kvmprof_counts(const struct trap_table *s, const struct guest *g, __u64 counts[])
 {
 	size_t gi = g - s->guests;
-	__u64 n = 0;
 
+	memset(counts, 0, nr_check_pairs * sizeof(counts[0]));
 	for (size_t r = table_rows_first(s, g); r < s->nr_rows; r = table_rows_next(s, r)) {
 		const struct trap_row *row = &s->rows[r];
 
-		if (row->guest == gi && row->key.class == p->class && (!p->counts || p->counts(&row->key)))
-			n += row->count;
+		if (row->guest != gi)
+			continue;
+		for (size_t p = 0; p < nr_check_pairs; p++)
+			if (row->key.class == check_pairs[p].class &&
+			    (!check_pairs[p].counts || check_pairs[p].counts(&row->key)))
+				counts[p] += row->count;
 	}
-	return n;
 }
 
 static const char *likely_cause(const struct check_result *r, const struct trap_table *s)
@@ -274,8 +279,11 @@ static const char *likely_cause(const struct check_result *r, const struct trap_
 size_t counters_check(const struct kvm_counters *c, const struct trap_table *s, const struct guest *g,
 		      struct check_result *out)
 {
+	__u64 counts[nr_check_pairs];
 	size_t n = 0;
 
+	if (c->readable)
+		kvmprof_counts(s, g, counts);
 	for (size_t p = 0; c->readable && p < nr_check_pairs; p++) {
 		const struct check_pair *pair = &check_pairs[p];
 		struct check_result *r = &out[n];
@@ -300,7 +308,7 @@ size_t counters_check(const struct kvm_counters *c, const struct trap_table *s, 
 		}
 		if (!any)
 			continue;
-		*r = (struct check_result){ .pair = pair, .kvmprof = kvmprof_count(pair, s, g), .kvm_low = low,
+		*r = (struct check_result){ .pair = pair, .kvmprof = counts[p], .kvm_low = low,
 					    .kvm_high = gone ? ~0ULL : high };
 		if (r->kvmprof == low && low == r->kvm_high)
 			r->verdict = CHECK_EQUAL;

@@ -88,6 +88,10 @@ struct tui {
 	size_t all_nr_guests;
 	struct text_line *body;
 	size_t nr_body, cap_body;
+	/* the header's KVM check, made again only after a read: each guest's
+	 * rows for each pair (a host's 68000) are not walked on every key */
+	char check[256];
+	bool check_stale;
 };
 
 static const char *sort_name(int sort)
@@ -312,7 +316,11 @@ static void draw_header(struct tui *t, struct trap_table *s, double elapsed_s)
 	    all, shown, live, shown - live, (unsigned long long)table_total_drops(s), why,
 	    sort_name(t->sort), t->reverse ? " (reversed)" : "",
 	    t->filter[0] ? "  filter '" : "", t->filter, t->filter[0] ? "'" : "");
-	put(2, 0, 0, "attach %s%s", t->attach, check_summary(s, t, el, sizeof(el)));
+	if (t->check_stale) {
+		snprintf(t->check, sizeof(t->check), "%s", check_summary(s, t, el, sizeof(el)));
+		t->check_stale = false;
+	}
+	put(2, 0, 0, "attach %s%s", t->attach, t->check);
 }
 
 static void draw_help_line(struct tui *t)
@@ -696,7 +704,7 @@ void tui_update(struct tui *t, struct trap_table *s, double interval_s, double e
 {
 	t->last_interval_s = interval_s;
 	t->have_data = true;
-	t->all_stale = true;
+	t->all_stale = t->check_stale = true;
 	tui_draw(t, s, elapsed_s);
 }
 
@@ -864,6 +872,7 @@ struct tui *tui_start(const struct options *opts, const struct probe_plan *plan,
 
 	if (!t)
 		return NULL;
+	t->check_stale = true;
 	tcgetattr(STDIN_FILENO, &t->saved);
 	t->screen = newterm(NULL, stdout, stdin);
 	/* a terminal that cannot move the cursor (TERM=dumb) would show nothing */
