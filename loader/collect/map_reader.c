@@ -75,10 +75,21 @@ long map_walk(int fd, void *keys, size_t key_size, void *values, size_t value_si
 	return n;
 }
 
+static void pause_read(const struct map_reader *m)
+{
+	if (m->pause)
+		m->pause(m->pause_ctx);
+}
+
+/* Entries a batch lookup asks for when the read may pause between them:
+ * a few ms of copying each. */
+#define PAUSED_BATCH 4096
+
 /* Fetches up to max entries of a map into keys/values; returns the count
- * or -errno.  Batch lookups where the kernel has them, else a key walk. */
+ * or -errno.  Batch lookups where the kernel has them, else a key walk;
+ * with may_pause, in pieces with pause_read() between them. */
 static long read_entries(struct map_reader *m, int fd, void *keys, size_t key_size, void *values,
-			 size_t value_size, size_t max)
+			 size_t value_size, size_t max, bool may_pause)
 {
 	__u32 batch = 0, n;
 	long total = 0;
@@ -90,6 +101,10 @@ static long read_entries(struct map_reader *m, int fd, void *keys, size_t key_si
 		n = max - total;
 		if (!n)
 			return total;
+		if (may_pause && m->pause && n > PAUSED_BATCH)
+			n = PAUSED_BATCH;
+		if (total && may_pause)
+			pause_read(m);
 		err = bpf_map_lookup_batch(fd, total ? &batch : NULL, &batch,
 					   (char *)keys + total * key_size,
 					   (char *)values + total * value_size, &n, &opts);
@@ -108,7 +123,7 @@ static long read_entries(struct map_reader *m, int fd, void *keys, size_t key_si
 /* A trap map's entries into m->keys/m->values. */
 static long read_map(struct map_reader *m, int fd, size_t value_size)
 {
-	return read_entries(m, fd, m->keys, sizeof(struct trap_key), m->values, value_size, m->max_keys);
+	return read_entries(m, fd, m->keys, sizeof(struct trap_key), m->values, value_size, m->max_keys, true);
 }
 
 /* Adds the per-CPU cache slots' counts to the rows of their keys.  Slots of
@@ -285,6 +300,7 @@ static int read_traps(struct map_reader *m, struct trap_table *s)
 	 * is missed by this read, never counted twice */
 	add_hot_slots(m, s);
 
+	pause_read(m);
 	n = read_map(m, m->latency_fd, sizeof(struct trap_latency));
 	if (n < 0)
 		return n;
@@ -322,6 +338,7 @@ static int read_traps(struct map_reader *m, struct trap_table *s)
 			row->interval_lat_count = row->interval_lat_sum = row->interval_lat_max = 0;
 		row->vcpu = s->threads[row->thread].vcpu;
 	}
+	pause_read(m);
 	/* after the pass: it adds to the interval */
 	read_dying(m, s);
 
@@ -546,7 +563,7 @@ static int read_times(struct map_reader *m, struct trap_table *s)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	n = read_entries(m, m->threads_fd, m->tids, sizeof(*m->tids), m->records, sizeof(*m->records),
-			 MAX_THREADS);
+			 MAX_THREADS, false);	/* no pause between the clock and the records */
 	if (n < 0)
 		return n;
 	for (long i = 0; i < n; i++) {
@@ -621,8 +638,10 @@ int map_read(struct map_reader *m, struct trap_table *s, struct insn_table *insn
 {
 	int err = read_traps(m, s);
 
+	pause_read(m);
 	if (!err)
 		err = read_times(m, s);
+	pause_read(m);
 	if (!err)
 		err = read_rips(m, rips);
 	return err || !insns ? err : read_insns(m, insns);

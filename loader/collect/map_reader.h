@@ -28,6 +28,10 @@ struct map_reader {
 	__u32 *tids;			/* vcpu_threads read buffers: MAX_THREADS each */
 	struct vcpu_thread *records;
 	__u64 reads;		/* read_traps calls: which rows this read's latency map had */
+	/* called between the parts of a read where the tables hold still (the
+	 * live view takes keys there: a host's read takes 100 ms); NULL none */
+	void (*pause)(void *ctx);
+	void *pause_ctx;
 };
 
 /* Buffers for ncpus possible CPUs and max_keys keys, every fd -1: the

@@ -363,8 +363,11 @@ int session_read(struct session *s, bool final)
 	err = map_read(&s->reader, &s->table, &s->insns, &s->rips);
 	if (err)
 		fprintf(stderr, "kvmprof: reading the maps failed: %s\n", strerror(-err));
-	if (!final)
+	if (!final) {
+		if (s->reader.pause)
+			s->reader.pause(s->reader.pause_ctx);
 		take_counters(s, COUNTERS_POST);
+	}
 	if (!err && s->counters_mode && s->counters.readable &&
 	    (err = counters_to_rows(&s->counters, &s->table)))
 		fprintf(stderr, "kvmprof: out of memory for KVM's counters\n");

@@ -705,7 +705,7 @@ void tui_update(struct tui *t, struct trap_table *s, double interval_s, double e
 	t->last_interval_s = interval_s;
 	t->have_data = true;
 	t->all_stale = t->check_stale = true;
-	tui_draw(t, s, elapsed_s);
+	tui_handle_input(t, s, elapsed_s);	/* a c held back during the read; draws */
 }
 
 /* c: what each row holds now becomes the view's zero. */
@@ -832,6 +832,20 @@ void tui_handle_input(struct tui *t, struct trap_table *s, double elapsed_s)
 
 	while ((ch = getch()) != ERR)
 		handle_key(t, s, ch, elapsed_s);
+	tui_draw(t, s, elapsed_s);
+}
+
+void tui_handle_input_in_read(struct tui *t, struct trap_table *s, double elapsed_s)
+{
+	int ch;
+
+	while ((ch = getch()) != ERR) {
+		if (ch == 'c' && !t->editing && !t->help) {
+			ungetch(ch);	/* tui_update takes it */
+			break;
+		}
+		handle_key(t, s, ch, elapsed_s);
+	}
 	tui_draw(t, s, elapsed_s);
 }
 

@@ -26,6 +26,9 @@ int tui_input_fd(const struct tui *t);
 
 /* Reads the waiting keys and acts on them (redrawing from s). */
 void tui_handle_input(struct tui *t, struct trap_table *s, double elapsed_s);
+/* The same between the parts of a read: the view shows the last read's
+ * figures; c, which zeroes what the rows hold, waits for the read's end. */
+void tui_handle_input_in_read(struct tui *t, struct trap_table *s, double elapsed_s);
 
 /* After each read of the maps: rates over interval_s, then a redraw. */
 void tui_update(struct tui *t, struct trap_table *s, double interval_s, double elapsed_s);
