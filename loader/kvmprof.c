@@ -149,9 +149,13 @@ static void wait_until(struct run *r, double until)
 static void keys_during_read(void *ctx)
 {
 	struct run *r = ctx;
-	struct pollfd fd = { .fd = tui_input_fd(r->tui), .events = POLLIN };
+	struct pollfd fd = { .fd = r->tui ? tui_input_fd(r->tui) : -1, .events = POLLIN };
 
-	if (poll(&fd, 1, 0) > 0 && (fd.revents & POLLIN))
+	if (poll(&fd, 1, 0) <= 0)
+		return;
+	if (fd.revents & (POLLHUP | POLLERR | POLLNVAL))
+		exiting = SIGHUP;	/* the terminal is gone, as wait_until finds it */
+	else if (fd.revents & POLLIN && !exiting)
 		tui_handle_input_in_read(r->tui, &r->session.table, now_s() - r->start);
 }
 
@@ -348,6 +352,7 @@ static int trace_command(int argc, char **argv)
 	run_loop(&r);
 	let_command_end(&r);
 	if (r.tui) {	/* the summary goes to the normal screen */
+		r.session.reader.pause = NULL;
 		tui_stop(r.tui);
 		r.tui = NULL;
 		async_stdout_start();
