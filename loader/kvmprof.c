@@ -110,6 +110,12 @@ static bool take_keys(struct run *r)
 	return tui_quit(r->tui) || interval != tui_interval(r->tui) || paused != tui_paused(r->tui);
 }
 
+/* Does the terminal's poll say it is gone (keys never come)? */
+static bool terminal_gone(short revents)
+{
+	return revents & (POLLHUP | POLLERR | POLLNVAL);
+}
+
 /* The one poll loop: until the monotonic time `until` or a signal, it takes
  * new guests from the ring buffer, keys from the terminal and scrapes from
  * the /metrics clients. */
@@ -135,8 +141,8 @@ static void wait_until(struct run *r, double until)
 			http_serve(r->http, fds + 3, n - 3);
 		if (!r->tui || (ready > 0 && !fds[1].revents))
 			continue;
-		if (ready > 0 && fds[1].revents & (POLLHUP | POLLERR | POLLNVAL)) {
-			exiting = SIGHUP;	/* the terminal is gone: keys never come */
+		if (ready > 0 && terminal_gone(fds[1].revents)) {
+			exiting = SIGHUP;
 			break;
 		}
 		if (take_keys(r))
@@ -153,8 +159,8 @@ static void keys_during_read(void *ctx)
 
 	if (poll(&fd, 1, 0) <= 0)
 		return;
-	if (fd.revents & (POLLHUP | POLLERR | POLLNVAL))
-		exiting = SIGHUP;	/* the terminal is gone, as wait_until finds it */
+	if (terminal_gone(fd.revents))
+		exiting = SIGHUP;
 	else if (fd.revents & POLLIN && !exiting)
 		tui_handle_input_in_read(r->tui, &r->session.table, now_s() - r->start);
 }

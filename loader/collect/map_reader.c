@@ -75,7 +75,7 @@ long map_walk(int fd, void *keys, size_t key_size, void *values, size_t value_si
 	return n;
 }
 
-static void pause_read(const struct map_reader *m)
+void map_reader_pause(const struct map_reader *m)
 {
 	if (m->pause)
 		m->pause(m->pause_ctx);
@@ -87,7 +87,7 @@ static void pause_read(const struct map_reader *m)
 
 /* Fetches up to max entries of a map into keys/values; returns the count
  * or -errno.  Batch lookups where the kernel has them, else a key walk;
- * with may_pause, in pieces with pause_read() between them. */
+ * with may_pause, in pieces with map_reader_pause() between them. */
 static long read_entries(struct map_reader *m, int fd, void *keys, size_t key_size, void *values,
 			 size_t value_size, size_t max, bool may_pause)
 {
@@ -104,7 +104,7 @@ static long read_entries(struct map_reader *m, int fd, void *keys, size_t key_si
 		if (may_pause && m->pause && n > PAUSED_BATCH)
 			n = PAUSED_BATCH;
 		if (total && may_pause)
-			pause_read(m);
+			map_reader_pause(m);
 		err = bpf_map_lookup_batch(fd, total ? &batch : NULL, &batch,
 					   (char *)keys + total * key_size,
 					   (char *)values + total * value_size, &n, &opts);
@@ -300,7 +300,7 @@ static int read_traps(struct map_reader *m, struct trap_table *s)
 	 * is missed by this read, never counted twice */
 	add_hot_slots(m, s);
 
-	pause_read(m);
+	map_reader_pause(m);
 	n = read_map(m, m->latency_fd, sizeof(struct trap_latency));
 	if (n < 0)
 		return n;
@@ -338,7 +338,7 @@ static int read_traps(struct map_reader *m, struct trap_table *s)
 			row->interval_lat_count = row->interval_lat_sum = row->interval_lat_max = 0;
 		row->vcpu = s->threads[row->thread].vcpu;
 	}
-	pause_read(m);
+	map_reader_pause(m);
 	/* after the pass: it adds to the interval */
 	read_dying(m, s);
 
@@ -638,10 +638,10 @@ int map_read(struct map_reader *m, struct trap_table *s, struct insn_table *insn
 {
 	int err = read_traps(m, s);
 
-	pause_read(m);
+	map_reader_pause(m);
 	if (!err)
 		err = read_times(m, s);
-	pause_read(m);
+	map_reader_pause(m);
 	if (!err)
 		err = read_rips(m, rips);
 	return err || !insns ? err : read_insns(m, insns);

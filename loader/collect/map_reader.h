@@ -34,6 +34,9 @@ struct map_reader {
 	void *pause_ctx;
 };
 
+/* Calls m's pause, if it has one. */
+void map_reader_pause(const struct map_reader *m);
+
 /* Buffers for ncpus possible CPUs and max_keys keys, every fd -1: the
  * caller sets them. */
 int map_reader_init(struct map_reader *m, int ncpus, size_t max_keys);

@@ -286,7 +286,7 @@ static int ready_reads(struct session *s, const struct options *opts)
  * /proc read less for each of a host's guests and pass. */
 static __u64 vcpu_process_start(const struct vcpu_stats *r)
 {
-	return r->start_ns ? start_time_from_boottime(r->start_ns) : process_start_time(r->tgid);
+	return start_time_from_boottime(r->start_ns);
 }
 
 /* One pass of KVM's counters in phase; a failure (memory) says so once and
@@ -364,8 +364,7 @@ int session_read(struct session *s, bool final)
 	if (err)
 		fprintf(stderr, "kvmprof: reading the maps failed: %s\n", strerror(-err));
 	if (!final) {
-		if (s->reader.pause)
-			s->reader.pause(s->reader.pause_ctx);
+		map_reader_pause(&s->reader);
 		take_counters(s, COUNTERS_POST);
 	}
 	if (!err && s->counters_mode && s->counters.readable &&

@@ -242,10 +242,9 @@ static bool pair_of_this_arch(const struct check_pair *p)
 #endif
 }
 
-/* kvmprof's count of the pair for guest g: its rows of the class whose code
- * the pair counts */
-/* kvmprof's count for every pair, in one walk of g's rows (a host's guests
- * have tens of rows each, and every pair wants them). */
+/* kvmprof's count for every pair (its rows of the class whose code the pair
+ * counts), in one walk of g's rows: a host's guests have tens of rows each,
+ * and every pair wants them. */
 static void kvmprof_counts(const struct trap_table *s, const struct guest *g, __u64 counts[])
 {
 	size_t gi = g - s->guests;

@@ -826,27 +826,29 @@ static void handle_key(struct tui *t, struct trap_table *s, int ch, double elaps
 	}
 }
 
-void tui_handle_input(struct tui *t, struct trap_table *s, double elapsed_s)
-{
-	int ch;
-
-	while ((ch = getch()) != ERR)
-		handle_key(t, s, ch, elapsed_s);
-	tui_draw(t, s, elapsed_s);
-}
-
-void tui_handle_input_in_read(struct tui *t, struct trap_table *s, double elapsed_s)
+/* The waiting keys, then a draw; in_read holds c back for tui_update. */
+static void take_input(struct tui *t, struct trap_table *s, double elapsed_s, bool in_read)
 {
 	int ch;
 
 	while ((ch = getch()) != ERR) {
-		if (ch == 'c' && !t->editing && !t->help) {
-			ungetch(ch);	/* tui_update takes it */
+		if (in_read && ch == 'c' && !t->editing && !t->help) {
+			ungetch(ch);
 			break;
 		}
 		handle_key(t, s, ch, elapsed_s);
 	}
 	tui_draw(t, s, elapsed_s);
+}
+
+void tui_handle_input(struct tui *t, struct trap_table *s, double elapsed_s)
+{
+	take_input(t, s, elapsed_s, false);
+}
+
+void tui_handle_input_in_read(struct tui *t, struct trap_table *s, double elapsed_s)
+{
+	take_input(t, s, elapsed_s, true);
 }
 
 /* "tp_btf: exit hcall emul pio mmio msr cpuid  tracepoint: vmm" */
