@@ -35,8 +35,8 @@ def kvmprof(argv):
     return kt.start([KVMPROF, "-q", "-i", "0.5"] + argv)
 
 
-def guests_held(args, start, hold):
-    return kt.Guests(args + ["--hold", hold], start)
+def guests_held(args, start, hold, binary=None):
+    return kt.Guests(args + ["--hold", hold], start, binary)
 
 
 def wait_results(g):
@@ -206,8 +206,44 @@ def test_counters_mode(outdir):
                  f"counters: the summary has {name} {n}")
 
 
+def test_counters_halts(outdir):
+    """--counters' halt time: KVM's own histogram of its blocked halts, read by the iterator.  irqload
+    blocks each of its halts in KVM once, woken >= 3 ms after it began: 6 samples, each in a bucket
+    from 2^21 ns (2.1 ms) up, their sum KVM's halt_wait_ns."""
+    start, hold = f"{outdir}/h.start", f"{outdir}/h.hold"
+    g = guests_held(["--irqchip", "--hlt-wake", "6", "--wake-us", "3000", "-name", "guest=ck-halts"], start, hold,
+                    os.path.join(kt.ROOT, "tests", "irqload"))
+    t = kvmprof(["--counters", "--csv", f"{outdir}/h.csv"])
+    open(start, "w").close()
+    results = wait_results(g)
+    time.sleep(1.2)  # a read while the guest holds its vCPU
+    rc, out, err = kt.finish(t, sig=2)
+    open(hold, "w").close()
+    g.finish()
+    kt.check_eq(rc, 0, f"counters halts: exit status ({err.strip()[-200:]})")
+    pid = g.pids[0]
+    r = results.get(pid, {})
+    kt.check_eq(r.get("kstat_halt_wakeup"), "6", "counters halts: KVM woke the vCPU from 6 halts (irqload's own stats)")
+    rows = [row for row in kt.csv.DictReader(open(f"{outdir}/h.csv", newline=""))
+            if int(row["pid"]) == pid and row["class"] == "kvm" and row["code_name"] == "halt_wait_ns"]
+    kt.check(rows, "counters halts: halt_wait_ns has rows")
+    if not rows:
+        return
+    kt.check_eq({row["count"] for row in rows}, {"6"}, "counters halts: 6 samples in KVM's wait histogram")
+    kt.check_eq({row["lat_sum_ns"] for row in rows}, {r.get("kstat_halt_wait_ns")},
+                "counters halts: their time = KVM's halt_wait_ns")
+    kt.check_eq(sum(int(row["bucket_count"]) for row in rows), 6, "counters halts: the buckets hold the 6")
+    lows = [int(row["bucket_lo_ns"]) for row in rows]
+    kt.check(min(lows) >= 1 << 21, f"counters halts: every wait in a bucket from 2^21 ns up ({lows})")
+    # the histogram against KVM's own sum: each sample lies within its bucket
+    lo = sum(int(row["bucket_lo_ns"]) * int(row["bucket_count"]) for row in rows)
+    hi = sum((int(row["bucket_hi_ns"]) + 1) * int(row["bucket_count"]) for row in rows)
+    wait = int(r.get("kstat_halt_wait_ns") or 0)
+    kt.check(lo <= wait < hi, f"counters halts: the buckets' bounds {lo}..{hi} ns hold KVM's halt_wait_ns {wait}")
+
+
 def main():
-    return kt.main("counters", [test_check, test_guest_ended, test_counters_mode], "kvmprof-counters-",
+    return kt.main("counters", [test_check, test_guest_ended, test_counters_mode, test_counters_halts], "kvmprof-counters-",
                    missing=lambda: None if subprocess.run(["which", "bpftool"], capture_output=True).returncode == 0
                    else "bpftool is missing (make deps installs it)")
 

@@ -4,7 +4,7 @@
  *
  * irqload [-g GUESTS] [-c VCPUS] [--protected] [--no-iret] [--irqchip] [--irq-line N] [--gsi G]
  *         [--msi N] [--vector V] [--interrupt N] [--hlt-wake N] [--wake-us D] [--wake-by line|msi]
- *         [--ipi N] [-name NAME | -name guest=NAME,...] [--wait-start FILE]
+ *         [--ipi N] [-name NAME | -name guest=NAME,...] [--wait-start FILE] [--hold FILE]
  * Forks GUESTS processes (default 1), each one VM with VCPUS threads named "CPU n/KVM" (default 1, up to
  * 64), real mode (default) or 32-bit flat protected mode (--protected, no paging).  N: 0..2^32-1.
  * --irqchip: KVM_CREATE_IRQCHIP (in-kernel 8259 pair, IOAPIC, LAPICs) before the vCPUs; vCPUs 1.. are
@@ -47,7 +47,7 @@
  *   the scripts do not use it) instead of iretd.  KVM's emulator has only real-mode IRET, so on a host
  *   that emulates every guest instruction (the PVM host) a protected-mode guest fails at its first iretd
  *   (KVM_EXIT_INTERNAL_ERROR; irqload names the cause).  Real mode's iret emulates fine.
- * -name, --wait-start FILE and the "ready pid=PID" line are guestload's.  Bad usage: one line on stderr,
+ * -name, --wait-start FILE, --hold FILE and the "ready pid=PID" line are guestload's.  Bad usage: one line on stderr,
  * exit 2.  Exit 0 iff every vCPU reached its end and every count below is the scripted one; otherwise 1
  * and one stderr line per problem.
  *
@@ -167,7 +167,7 @@ static const char *ph_opt[NPH] = { "--irq-line", "--msi", "--interrupt", "--hlt-
 
 static uint64_t opt_n[NPH], opt_guests = 1, opt_vcpus = 1, opt_gsi = 4, opt_vector = 0x40, opt_wake_us = 1000;
 static int opt_protected, opt_irqchip, opt_wake_msi, opt_no_iret;
-static const char *opt_name, *opt_wait_start;
+static const char *opt_name, *opt_wait_start, *opt_hold;
 
 static uint8_t *mem;
 static uint32_t pc;
@@ -909,6 +909,11 @@ static int run_guest(void)
 	       (unsigned long long)io, (unsigned long long)hlt, (unsigned long long)win, (unsigned long long)intr,
 	       (unsigned long long)other, (unsigned long long)nrun, (unsigned long long)((t1 - t0) / 1000), name);
 	fflush(stdout);
+	if (opt_hold) {	/* the VM and its vCPU fds stay, quiet, until FILE exists */
+		struct stat st;
+		while (stat(opt_hold, &st) < 0)
+			usleep(10000);
+	}
 	return problems ? 1 : 0;
 }
 
@@ -933,13 +938,13 @@ static uint64_t num(const char *s, const char *opt, uint64_t max)
 int main(int argc, char **argv)
 {
 	enum { O_LINE = 256, O_MSI, O_INTR, O_WAKE, O_IPI, O_GSI, O_VEC, O_WAKE_US, O_WAKE_BY, O_PROT, O_IRQCHIP,
-	       O_NAME, O_WAIT, O_NO_IRET };
+	       O_NAME, O_WAIT, O_NO_IRET, O_HOLD };
 	static const struct option lo[] = {
 		{ "guests", 1, 0, 'g' }, { "vcpus", 1, 0, 'c' },
 		{ "irq-line", 1, 0, O_LINE }, { "msi", 1, 0, O_MSI }, { "interrupt", 1, 0, O_INTR },
 		{ "hlt-wake", 1, 0, O_WAKE }, { "ipi", 1, 0, O_IPI }, { "gsi", 1, 0, O_GSI }, { "vector", 1, 0, O_VEC },
 		{ "wake-us", 1, 0, O_WAKE_US }, { "wake-by", 1, 0, O_WAKE_BY }, { "protected", 0, 0, O_PROT },
-		{ "irqchip", 0, 0, O_IRQCHIP }, { "name", 1, 0, O_NAME }, { "wait-start", 1, 0, O_WAIT },
+		{ "irqchip", 0, 0, O_IRQCHIP }, { "name", 1, 0, O_NAME }, { "wait-start", 1, 0, O_WAIT }, { "hold", 1, 0, O_HOLD },
 		{ "no-iret", 0, 0, O_NO_IRET }, { 0, 0, 0, 0 } };
 	/* QEMU-style "-name X": rewrite in a copy of argv, /proc/PID/cmdline keeps the original. */
 	char **av = calloc((size_t)argc + 1, sizeof *av);
@@ -974,6 +979,7 @@ int main(int argc, char **argv)
 		case O_NO_IRET: opt_no_iret = 1; break;
 		case O_NAME: opt_name = optarg; break;
 		case O_WAIT: opt_wait_start = optarg; break;
+		case O_HOLD: opt_hold = optarg; break;
 		case ':': usage_err("option %s needs a value", o); break;
 		default: usage_err("unknown option %s", o);
 		}

@@ -90,10 +90,10 @@ def drain(proc, timeout):
 
 # ---- guests and tracers ----
 class Guests:
-    """One guestload invocation: its guests wait for a start file."""
+    """One guestload (or irqload: binary) invocation: its guests wait for a start file."""
 
-    def __init__(self, args, start_file):
-        self.proc = subprocess.Popen([GUESTLOAD, "--wait-start", start_file] + args,
+    def __init__(self, args, start_file, binary=None):
+        self.proc = subprocess.Popen([binary or GUESTLOAD, "--wait-start", start_file] + args,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      start_new_session=True)
         LIVE.append(self.proc)

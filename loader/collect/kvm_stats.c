@@ -41,6 +41,10 @@ int kvm_stats_open(struct kvm_stats *k)
 	return 0;
 }
 
+/* Records a read(2) asks for: at least the seq file's 8 pages (32 records
+ * of 1016 bytes with 4 KB pages); a whole multiple, so none comes cut. */
+#define STATS_PER_READ 64
+
 int kvm_stats_read(struct kvm_stats *k)
 {
 	int fd;
@@ -49,27 +53,29 @@ int kvm_stats_read(struct kvm_stats *k)
 	k->nr = 0;
 	if (!k->link)
 		return -ENODEV;
+	k->skel->bss->vcpu_fops = 0;
 	fd = bpf_iter_create(bpf_link__fd(k->link));
 	if (fd < 0)
 		return -errno;
 	for (;;) {
-		if (VEC_GROW(k->recs, k->cap, k->nr + 1)) {
+		/* many records a read(2): each read starts the iterator again */
+		if (VEC_GROW(k->recs, k->cap, k->nr + STATS_PER_READ)) {
 			close(fd);
 			return -ENOMEM;
 		}
 		/* the seq file hands out whole records */
-		n = read(fd, &k->recs[k->nr], sizeof(k->recs[0]));
+		n = read(fd, &k->recs[k->nr], STATS_PER_READ * sizeof(k->recs[0]));
 		if (n == 0)
 			break;
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n != sizeof(k->recs[0])) {
+		if (n < 0 || n % sizeof(k->recs[0])) {
 			int err = n < 0 ? -errno : -EIO;
 
 			close(fd);
 			return err;
 		}
-		k->nr++;
+		k->nr += n / sizeof(k->recs[0]);
 	}
 	close(fd);
 	return 0;
