@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "kvm_stats.skel.h"
+#include "collect/iter_read.h"
 #include "collect/kvm_stats.h"
 #include "util/vec.h"
 
@@ -41,44 +42,23 @@ int kvm_stats_open(struct kvm_stats *k)
 	return 0;
 }
 
-/* Records a read(2) asks for: at least the seq file's 8 pages (32 records
- * of 1016 bytes with 4 KB pages); a whole multiple, so none comes cut. */
-#define STATS_PER_READ 64
+static int take_record(const void *rec, void *ctx)
+{
+	struct kvm_stats *k = ctx;
+
+	if (VEC_GROW(k->recs, k->cap, k->nr + 1))
+		return -ENOMEM;
+	memcpy(&k->recs[k->nr++], rec, sizeof(k->recs[0]));
+	return 0;
+}
 
 int kvm_stats_read(struct kvm_stats *k)
 {
-	int fd;
-	ssize_t n;
-
 	k->nr = 0;
 	if (!k->link)
 		return -ENODEV;
 	k->skel->bss->vcpu_fops = 0;
-	fd = bpf_iter_create(bpf_link__fd(k->link));
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		/* many records a read(2): each read starts the iterator again */
-		if (VEC_GROW(k->recs, k->cap, k->nr + STATS_PER_READ)) {
-			close(fd);
-			return -ENOMEM;
-		}
-		/* the seq file hands out whole records */
-		n = read(fd, &k->recs[k->nr], STATS_PER_READ * sizeof(k->recs[0]));
-		if (n == 0)
-			break;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 || n % sizeof(k->recs[0])) {
-			int err = n < 0 ? -errno : -EIO;
-
-			close(fd);
-			return err;
-		}
-		k->nr += n / sizeof(k->recs[0]);
-	}
-	close(fd);
-	return 0;
+	return iter_read(bpf_link__fd(k->link), sizeof(k->recs[0]), take_record, k);
 }
 
 void kvm_stats_close(struct kvm_stats *k)

@@ -5,6 +5,10 @@
 #include <string.h>
 #include <linux/kvm.h>
 #include "unit.h"
+#include <errno.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include "collect/iter_read.h"
 #include "model/classes.h"
 #include "model/counters.h"
 #include "present/lines.h"
@@ -97,7 +101,55 @@ static void test_check(void)
 	counters_free(&c);
 }
 
+struct taken {
+	__u32 tgid[8];
+	int n;
+};
+
+static int take(const void *rec, void *ctx)
+{
+	struct taken *t = ctx;
+	struct vcpu_stats r;
+
+	memcpy(&r, rec, sizeof(r));
+	if (t->n == 8)
+		return -E2BIG;
+	t->tgid[t->n++] = r.tgid;
+	return 0;
+}
+
+/* The iterator's seq file may end a read(2) inside a record (64 KB pages):
+ * records come whole all the same, and output cut short is an error. */
+static void test_records_cut(void)
+{
+	struct vcpu_stats recs[3] = { rec(11, 0, 1, 0), rec(12, 0, 2, 0), rec(13, 0, 3, 0) };
+	struct taken t = {};
+	const char *p = (const char *)recs;
+	size_t cuts[] = { 100, sizeof(recs[0]), sizeof(recs) - 100 - sizeof(recs[0]) };
+	int fds[2];
+
+	/* written in three pieces; a packet socket's read(2) takes one each */
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, fds) == 0, "socketpair");
+	for (int i = 0; i < 3; i++) {
+		CHECK(write(fds[1], p, cuts[i]) == (ssize_t)cuts[i], "write a piece");
+		p += cuts[i];
+	}
+	close(fds[1]);
+	CHECK(records_read(fds[0], sizeof(recs[0]), take, &t) == 0, "records read");
+	close(fds[0]);
+	CHECK(t.n == 3 && t.tgid[0] == 11 && t.tgid[1] == 12 && t.tgid[2] == 13, "three whole records, in order");
+
+	t.n = 0;
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, fds) == 0, "socketpair");
+	CHECK(write(fds[1], recs, sizeof(recs) - 8) == (ssize_t)(sizeof(recs) - 8), "write");
+	close(fds[1]);
+	CHECK(records_read(fds[0], sizeof(recs[0]), take, &t) == -EIO, "output ending inside a record: -EIO");
+	close(fds[0]);
+	CHECK(t.n == 2, "the whole records before it taken");
+}
+
 void unit_counters(void)
 {
 	test_check();
+	test_records_cut();
 }
