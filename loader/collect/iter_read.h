@@ -12,7 +12,7 @@ typedef int (*iter_record_fn)(const void *rec, void *ctx);
  * whole record of rec_size bytes at a time, a few pages a read(2).  0,
  * each()'s stop, or -errno (-EIO: output that ends inside a record). */
 int iter_read(int link_fd, size_t rec_size, iter_record_fn each, void *ctx);
-/* The same from any fd, read to its end (the tests' pipe). */
+/* The same from any fd, read to its end (the unit test's packet socket). */
 int records_read(int fd, size_t rec_size, iter_record_fn each, void *ctx);
 
 #endif
