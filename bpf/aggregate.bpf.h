@@ -259,20 +259,24 @@ static __always_inline bool ensure_key(const struct trap_key *key)
  * on that CPU write its slots (flush_hot too: the loader runs it there),
  * with plain stores: no atomics, no hash.
  *
- * Which slot: hot_slot_index(), the one place that computes it.
- * count_key() hashes the key; the emulate fast path
- * (btf_kvm_emulate_insn_direct) hashes the instruction's first 8 bytes and
- * insn_meta, before it decodes anything.  So one key may be in several
- * slots of a CPU (two byte sequences, one opcode): readers add up every
- * slot.
+ * Which slots: a pair, hot_slot_index() and its neighbour (index ^ 1);
+ * hot_slot_index() (kvmprof.h) is the one place that computes it; the
+ * tests compute it too, to drive keys that meet.  count_key() hashes
+ * the key; the emulate fast path (btf_kvm_emulate_insn_direct) hashes the
+ * instruction's first 8 bytes and insn_meta, before it decodes anything.
+ * So one key may be in several slots of a CPU (two byte sequences, one
+ * opcode): readers add up every slot.  Two slots a pair: two keys whose
+ * hashes meet (a vCPU's pio and its trip to the VMM, say, one after the
+ * other every time) both stay.
  *
- * Hit: the slot has the event's key, count++.  The emulate fast path
- * compares insn_head, insn_meta, tid and tgid instead of the key; insn_meta
- * is INSN_META_NONE, which no event's meta equals, in the slots other
- * events take and where the code needs bytes past the first 8 or the
- * emulation failed, so those only match by key.
+ * Hit: a slot of the pair has the event's key, count++.  The emulate fast
+ * path compares insn_head, insn_meta, tid and tgid instead of the key;
+ * insn_meta is INSN_META_NONE, which no event's meta equals, in the slots
+ * other events take and where the code needs bytes past the first 8 or
+ * the emulation failed, so those only match by key.
  *
- * Miss: take_slot().  The key gets its trap_counts entry first (a new
+ * Miss: take_slot(), of the first slot if it is empty, else the second: a
+ * key in the first stays until flush_hot empties it.  The key gets its trap_counts entry first (a new
  * one's record goes to new_threads; with trap_counts full the event is
  * dropped as DROP_COUNTS_FULL, with its guest holding --max-guest-keys
  * entries as DROP_GUEST_FULL, and the slot kept), so every key in a slot
@@ -294,17 +298,6 @@ static __always_inline bool ensure_key(const struct trap_key *key)
  * CPU, which empties each slot whose key has no entry any more, so that a
  * new process reusing the pid and thread ids counts from its own entry,
  * not on top of the old one. */
-
-_Static_assert(HOT_SLOTS == 64, "hot_slot_index makes 6 bits");
-
-/* The slot of an event of thread tid: what is its main value (a key's
- * code, an instruction's first 8 bytes), more the rest that tells it apart
- * (the key's class and detail, the instruction's insn_meta).  Fibonacci
- * hashing: the product's top 6 bits. */
-static __always_inline __u32 hot_slot_index(__u64 what, __u32 tid, __u64 more)
-{
-	return ((what ^ (__u64)tid << 24 ^ more) * 0x9E3779B97F4A7C15ULL) >> (64 - 6);
-}
 
 static __always_inline bool same_key(const struct trap_key *a, const struct trap_key *b)
 {
@@ -336,20 +329,35 @@ static __always_inline bool take_slot(struct hot_slot *slot, const struct trap_k
 	return true;
 }
 
+/* Counts an event of key in the pair of slots at idx: in the one holding
+ * the key, else in one taken (insn_head and insn_meta as take_slot() has
+ * them); false when it was dropped. */
+static __always_inline bool count_in_pair(__u32 idx, const struct trap_key *key, __u64 insn_head,
+					  __u32 insn_meta)
+{
+	struct hot_slot *first = bpf_map_lookup_elem(&hot_counts, &idx), *second;
+
+	if (!first)
+		return false;
+	if (first->count && same_key(&first->key, key)) {
+		first->count++;	/* the hot path: per-CPU, no atomic, no hash */
+		return true;
+	}
+	idx ^= 1;
+	second = bpf_map_lookup_elem(&hot_counts, &idx);
+	if (!second)
+		return false;
+	if (second->count && same_key(&second->key, key)) {
+		second->count++;
+		return true;
+	}
+	return take_slot(first->count ? second : first, key, insn_head, insn_meta);
+}
+
 /* Counts an event of key; false when it was dropped. */
 static __always_inline bool count_key(const struct trap_key *key)
 {
-	__u32 idx = hot_slot_index(key->code, key->tid, (__u64)key->class << 56 ^
-				   ((__u64)key->detail << 16 | key->detail_flags));
-	struct hot_slot *slot = bpf_map_lookup_elem(&hot_counts, &idx);
-
-	if (!slot)
-		return false;
-	if (slot->count && same_key(&slot->key, key)) {
-		slot->count++;	/* the hot path: per-CPU, no atomic, no hash */
-		return true;
-	}
-	return take_slot(slot, key, 0, INSN_META_NONE);
+	return count_in_pair(hot_slot_of_key(key), key, 0, INSN_META_NONE);
 }
 
 static __always_inline void count_trap(__u32 class, __u64 code)

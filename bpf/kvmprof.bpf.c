@@ -113,7 +113,7 @@ int BPF_PROG(btf_kvm_userspace_exit, __u32 reason, int err)
 
 /* After the loader deleted ended guests' keys: empties this CPU's hot slots
  * whose key has no trap_counts entry any more (the protocol: see
- * hot_slot_index() in aggregate.bpf.h). */
+ * count_in_pair() in aggregate.bpf.h). */
 SEC("raw_tp")
 int flush_hot(void *ctx)
 {

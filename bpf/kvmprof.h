@@ -209,8 +209,8 @@ struct trap_key {
 /* A per-CPU cache of recent keys in front of trap_counts (hot_counts): a
  * hit costs an array access instead of a hash lookup.  The protocol between
  * the BPF programs and the loader's reader is written once, beside
- * hot_slot_index() in bpf/aggregate.bpf.h. */
-#define HOT_SLOTS 64
+ * count_in_pair() in bpf/aggregate.bpf.h. */
+#define HOT_SLOTS 64	/* hot_slot_index() makes 6 bits */
 
 struct hot_slot {
 	struct trap_key key;
@@ -222,6 +222,29 @@ struct hot_slot {
 	__u32 pad;
 };
 #define INSN_META_NONE 0xffffffffu
+
+/* The first slot of an event of thread tid: what is its main value (a
+ * key's code, an instruction's first 8 bytes), more the rest that tells it
+ * apart (the key's class and detail, the instruction's insn_meta).  A
+ * product alone (Fibonacci hashing) keeps the sum's structure: one
+ * thread's keys differ in code and class only, so two codes whose
+ * difference has a small product met in every thread (pio 0x3f8 and the
+ * trip to the VMM that follows it, 9 threads in 10).  The shift and the
+ * second product (splitmix64's) mix the tid in. */
+static inline __u32 hot_slot_index(__u64 what, __u32 tid, __u64 more)
+{
+	__u64 h = (what ^ (__u64)tid << 24 ^ more) * 0x9E3779B97F4A7C15ULL;
+
+	h ^= h >> 32;
+	return (h * 0xBF58476D1CE4E5B9ULL) >> (64 - 6);
+}
+
+/* count_key()'s: the key's code, class and detail */
+static inline __u32 hot_slot_of_key(const struct trap_key *key)
+{
+	return hot_slot_index(key->code, key->tid,
+			      (__u64)key->class << 56 ^ ((__u64)key->detail << 16 | key->detail_flags));
+}
 
 /* Per-CPU count of one trap key. */
 struct trap_count {

@@ -53,7 +53,7 @@ __kvmprof_state struct {
 	__type(value, struct trap_count);
 } trap_counts SEC(".maps");
 
-/* The per-CPU cache in front of trap_counts: see hot_slot_index() in
+/* The per-CPU cache in front of trap_counts: see count_in_pair() in
  * aggregate.bpf.h. */
 __kvmprof_state struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -199,9 +199,18 @@ int BPF_PROG(btf_kvm_emulate_insn, struct kvm_vcpu *vcpu, __u8 failed)
 /* Where the kernel's BTF has the whole struct x86_emulate_ctxt (KVM built
  * in), plain loads: no helper calls.  The loader picks this variant then.
  * An emulation-bound guest runs the same few instructions over and over:
- * the hot slot is found from the thread and the instruction's first bytes
- * (hot_slot_index(), with the protocol, in aggregate.bpf.h), so a repeat
- * skips both the decoder and the key's hash. */
+ * the pair of hot slots is found from the thread and the instruction's
+ * first bytes (hot_slot_index(); the protocol: count_in_pair() in
+ * aggregate.bpf.h), so a repeat skips both the decoder and the key's
+ * hash. */
+/* The emulate fast path's hit: the slot has these bytes, in this thread. */
+static __always_inline bool insn_in_slot(const struct hot_slot *slot, __u64 head, __u32 meta, __u32 tid,
+					 __u32 tgid)
+{
+	return slot->count && slot->insn_head == head && slot->insn_meta == meta && slot->key.tid == tid &&
+	       slot->key.tgid == tgid;
+}
+
 SEC("tp_btf/kvm_emulate_insn")
 int BPF_PROG(btf_kvm_emulate_insn_direct, struct kvm_vcpu *vcpu, __u8 failed)
 {
@@ -235,8 +244,15 @@ int BPF_PROG(btf_kvm_emulate_insn_direct, struct kvm_vcpu *vcpu, __u8 failed)
 	}
 	if (!slot)
 		return 0;
-	if (slot->count && slot->insn_head == head && slot->insn_meta == meta &&
-	    slot->key.tid == tid && slot->key.tgid == tgid) {
+	if (insn_in_slot(slot, head, meta, tid, tgid)) {
+		slot->count++;
+		return 0;
+	}
+	idx ^= 1;	/* the pair's second slot */
+	slot = bpf_map_lookup_elem(&hot_counts, &idx);
+	if (!slot)
+		return 0;
+	if (insn_in_slot(slot, head, meta, tid, tgid)) {
 		slot->count++;
 		return 0;
 	}
@@ -247,8 +263,9 @@ int BPF_PROG(btf_kvm_emulate_insn_direct, struct kvm_vcpu *vcpu, __u8 failed)
 	if (!current_key(&key, CLASS_EMULATE, emulate_code_used(insn, len, emulator_mode_flags(mode),
 								 failed, &used)))
 		return 0;
-	/* bytes past the first 8 mattered: this slot must not match by bytes */
-	take_slot(slot, &key, head, !failed && used <= 8 && len >= used ? meta : INSN_META_NONE);
+	/* by key now, idx back to the pair's first; bytes past the first 8
+	 * mattered: a slot taken must not match by bytes */
+	count_in_pair(idx ^ 1, &key, head, !failed && used <= 8 && len >= used ? meta : INSN_META_NONE);
 	return 0;
 }
 

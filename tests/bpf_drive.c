@@ -601,6 +601,76 @@ static void *reused_tid_thread(void *arg)
 	return NULL;
 }
 
+/* What a key's trap_counts entry holds (its counts moved out of the slots). */
+static __u64 entry_count(const struct trap_key *key)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct trap_count values[ncpus];
+	__u64 sum = 0;
+
+	if (bpf_map_lookup_elem(counts_fd, key, values))
+		return 0;
+	for (int i = 0; i < ncpus; i++)
+		sum += values[i].count;
+	return sum;
+}
+
+static bool cpu0_slot_empty(__u32 idx)
+{
+	struct hot_slot slots[libbpf_num_possible_cpus()];
+
+	return !bpf_map_lookup_elem(hot_fd, &idx, slots) && !slots[0].count;
+}
+
+/* Three keys of one thread whose hashes meet (the same first slot, on CPU
+ * 0, where both slots of the pair are empty), one after the other as a
+ * vCPU's pio and its trip to the VMM come: two of them stay in the pair,
+ * none of their counts move to the hash; a third only takes the second
+ * slot, the first slot's key stays. */
+static void test_slot_pairs(void)
+{
+	cpu_set_t was;
+	struct trap_key k[3];
+	__u32 idx = 0;
+	int found = 0;
+
+	sched_getaffinity(0, sizeof(was), &was);
+	pin_cpu0();
+	for (__u64 nr = 5000; nr < 5000 + (1 << 20) && found < 3; nr++) {
+		struct trap_key key = key_of(CLASS_HYPERCALL, HC_CODE(HC_ABI_KVM, nr));
+		__u32 i = hot_slot_of_key(&key);
+
+		if (!found && (!cpu0_slot_empty(i) || !cpu0_slot_empty(i ^ 1)))
+			continue;
+		if (found && i != idx)
+			continue;
+		idx = i;
+		k[found++] = key;
+	}
+	CHECK(found == 3, "three hypercall numbers meet in one slot: %d", found);
+	if (found == 3) {
+		for (int i = 0; i < 500; i++) {
+			drive(DRIVE_HYPERCALL, k[0].code, HC_ABI_KVM, 0);
+			drive(DRIVE_HYPERCALL, k[1].code, HC_ABI_KVM, 0);
+		}
+		CHECK_U64(key_count(&k[0]), 500);
+		CHECK_U64(key_count(&k[1]), 500);
+		CHECK(entry_count(&k[0]) == 0 && entry_count(&k[1]) == 0,
+		      "two keys that meet stay in the pair: %llu and %llu moved to the hash",
+		      (unsigned long long)entry_count(&k[0]), (unsigned long long)entry_count(&k[1]));
+		for (int i = 0; i < 100; i++) {
+			drive(DRIVE_HYPERCALL, k[2].code, HC_ABI_KVM, 0);
+			drive(DRIVE_HYPERCALL, k[1].code, HC_ABI_KVM, 0);
+		}
+		CHECK_U64(key_count(&k[0]), 500);
+		CHECK_U64(key_count(&k[1]), 600);
+		CHECK_U64(key_count(&k[2]), 100);
+		CHECK(entry_count(&k[0]) == 0, "the first slot's key stays: %llu moved",
+		      (unsigned long long)entry_count(&k[0]));
+	}
+	sched_setaffinity(0, sizeof(was), &was);
+}
+
 /* A thread dies in the VMM (its trip open); its id comes back as a thread
  * of another process, whose KVM_RUN must not close the dead one's trip. */
 static void test_reused_tid(void)
@@ -1141,6 +1211,7 @@ int main(void)
 	test_loader_read(&s);
 	test_reclaim(&s);
 	test_insns_reclaim(&s);
+	test_slot_pairs();
 	test_reused_tid();
 	test_reused_pid(&s);
 	test_64bit(&s);
