@@ -218,6 +218,7 @@ static __always_inline void adopt_vcpu_thread(const struct trap_key *key)
 	init.state = TIME_EXIT;
 	init.tgid = key->tgid;
 	init.vcpu = comm_vcpu();
+	init.in_vcpu_tids = 1;
 	if (!bpf_map_update_elem(&vcpu_threads, &tid, &init, BPF_NOEXIST))
 		mark_vcpu_tid(tid);
 }
@@ -634,7 +635,10 @@ static __always_inline void on_kvm_run(void)
 		return;
 	close_interval(&v->vmm, &key, CLASS_USERSPACE, now);
 	time_to(v, TIME_EXIT, now);
-	mark_vcpu_tid(key.tid);
+	if (!v->in_vcpu_tids) {
+		mark_vcpu_tid(key.tid);
+		v->in_vcpu_tids = 1;
+	}
 }
 
 /* kvm_vcpu_wakeup: the halt that ends now began ns ago.  The thread's time

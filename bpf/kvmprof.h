@@ -311,7 +311,7 @@ struct vcpu_thread {
 	__u32 tgid;
 	__s32 vcpu;		/* from the thread's name (as the loader reads it); -1 unknown */
 	__u32 entries;		/* kvm_entry seen (counted up to 1): guest time is told from exit time */
-	__u32 pad;
+	__u32 in_vcpu_tids;	/* its bit is set: KVM_RUN need not touch the bitmap's page again */
 	/* the last block in KVM_RUN, for kvm_vcpu_wakeup to move the halt
 	 * polling before it from exit to halted */
 	__u64 blocked_ns;	/* when it blocked */
