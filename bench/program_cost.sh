@@ -10,7 +10,10 @@
 # both and kvmprof's ratio to the empty one (the medians of ROUNDS rounds,
 # default 5); writes bench/results/<date>-programs.csv (or CSV).  The exit
 # path (kvm_exit + kvm_entry, latency included) is one more row, against two
-# empty programs.  In the test bed: bench/program_cost_bed.sh.
+# empty programs.  Where bpftrace is installed its programs run in the same
+# rounds, side by side: BPFTRACE_SCRIPT below, the one-liners a user would
+# write for the same counts and latencies (classic tracepoints: bpftrace
+# has no tp_btf).  In the test bed: bench/program_cost_bed.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${ROUNDS:-5}
@@ -32,13 +35,28 @@ declare -A KVMPROF_PROGS=(
 	[sched_switch]="btf_sched_switch tp_sched_switch" [kvm_exit]="btf_kvm_exit tp_kvm_exit"
 	[kvm_entry]="btf_kvm_entry tp_kvm_entry")
 
+# The same keys kvmprof counts (guest, thread, code), the VMM trip's and the
+# exit's latency as histograms; sched_switch has no counterpart here.
+BPFTRACE_SCRIPT='
+tracepoint:kvm:kvm_emulate_insn { @emulate[pid, tid, args->csbase + args->rip] = count(); }
+tracepoint:kvm:kvm_pio { @pio[pid, tid, args->rw, args->port] = count(); }
+tracepoint:kvm:kvm_mmio { @mmio[pid, tid, args->type, args->gpa & ~0xfff] = count(); }
+tracepoint:kvm:kvm_msr { @msr[pid, tid, args->write, args->ecx] = count(); }
+tracepoint:kvm:kvm_cpuid { @cpuid[pid, tid, args->function] = count(); }
+tracepoint:kvm:kvm_userspace_exit { @vmm[pid, tid, args->reason] = count(); @trip[tid] = nsecs; }
+tracepoint:syscalls:sys_enter_ioctl /args->cmd == 0xae80 && @trip[tid]/ {
+	@trip_ns[pid, tid] = hist(nsecs - @trip[tid]); delete(@trip[tid]); }
+tracepoint:kvm:kvm_exit { @exit[pid, tid, args->exit_reason] = count(); @exit_at[tid] = nsecs; }
+tracepoint:kvm:kvm_entry /@exit_at[tid]/ { @exit_ns[pid, tid] = hist(nsecs - @exit_at[tid]); delete(@exit_at[tid]); }'
+bpftrace=$(command -v bpftrace || true)
+
 start() {	# label command...: in its own group, until it says it attached
 	local label=$1 out="$tmp/$1.out"
 	shift
 	setsid "$@" >"$out" 2>&1 &
 	pids+=($!)
 	for _ in $(seq 150); do
-		grep -q "attached\|tracing KVM traps" "$out" && return
+		grep -q "attached\|tracing KVM traps\|^Attaching" "$out" && return
 		sleep 0.1
 	done
 	echo "bench: $label did not attach: $(tail -n 1 "$out")" >&2
@@ -61,6 +79,7 @@ for r in $(seq "$rounds"); do
 	pids=()
 	start floor bench/floor all
 	start kvmprof ./kvmprof -q
+	[ -z "$bpftrace" ] || start bpftrace "$bpftrace" -e "$BPFTRACE_SCRIPT"
 	sleep 0.3
 	stats >"$tmp/a"
 	workload
@@ -78,28 +97,36 @@ for r in $(seq "$rounds"); do
 		done
 		[ -n "$f" ] && [ -n "$k" ] || continue
 		cost[$e/floor]+="${f% *} " cost[$e/kvmprof]+="${k% *} " runs[$e]+="${k#* } "
+		# bpftrace names a program by its event, cut to the kernel's 15 characters
+		b=$(awk -v k="${e:0:15}" '$1 == k { print $2 }' "$tmp/d")
+		[ -z "$b" ] || cost[$e/bpftrace]+="$b "
 	done
 done
 
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-echo "event,runs,empty_ns,kvmprof_ns,ratio,rounds" >"$csv"
+ratio() { awk -v k="$1" -v f="$2" 'BEGIN { if (k == "-") print "-"; else printf "%.2f", (f > 0 ? k / f : 0) }'; }
+row() {	# name runs empty kvmprof bpftrace
+	printf "%-20s %10s %10s %12s %7s %12s %7s\n" "$1" "$2" "$3" "$4" "$(ratio "$4" "$3")" "$5" "$(ratio "$5" "$3")"
+	echo "$1,$2,$3,$4,$(ratio "$4" "$3"),$5,$(ratio "$5" "$3"),$rounds" >>"$csv"
+}
+echo "event,runs,empty_ns,kvmprof_ns,ratio,bpftrace_ns,bpftrace_ratio,rounds" >"$csv"
 echo "== in-kernel ns per event of each kvmprof program beside an empty one on the same event (bpf_stats), median of $rounds rounds"
-printf "%-20s %10s %10s %12s %7s\n" EVENT "runs" "empty ns" "kvmprof ns" ratio
+printf "%-20s %10s %10s %12s %7s %12s %7s\n" EVENT "runs" "empty ns" "kvmprof ns" ratio "bpftrace ns" ratio
 for e in $EVENTS; do
 	if [ -z "${cost[$e/floor]:-}" ]; then
 		printf "%-20s %s\n" "$e" "no events in the workload here (kvm_exit, kvm_entry: the test bed; PVM fires neither)"
 		continue
 	fi
-	f=$(echo ${cost[$e/floor]} | median) k=$(echo ${cost[$e/kvmprof]} | median) n=$(echo ${runs[$e]} | median)
-	ratio=$(awk -v k="$k" -v f="$f" 'BEGIN { printf "%.2f", (f > 0 ? k / f : 0) }')
-	printf "%-20s %10s %10s %12s %7s\n" "$e" "$n" "$f" "$k" "$ratio"
-	echo "$e,$n,$f,$k,$ratio,$rounds" >>"$csv"
+	b=-
+	[ -z "${cost[$e/bpftrace]:-}" ] || b=$(echo ${cost[$e/bpftrace]} | median)
+	row "$e" "$(echo ${runs[$e]} | median)" "$(echo ${cost[$e/floor]} | median)" "$(echo ${cost[$e/kvmprof]} | median)" "$b"
 done
 if [ -n "${cost[kvm_exit/floor]:-}" ] && [ -n "${cost[kvm_entry/floor]:-}" ]; then
-	f=$(( $(echo ${cost[kvm_exit/floor]} | median) + $(echo ${cost[kvm_entry/floor]} | median) ))
-	k=$(( $(echo ${cost[kvm_exit/kvmprof]} | median) + $(echo ${cost[kvm_entry/kvmprof]} | median) ))
-	ratio=$(awk -v k="$k" -v f="$f" 'BEGIN { printf "%.2f", (f > 0 ? k / f : 0) }')
-	printf "%-20s %10s %10s %12s %7s\n" "exit path" "$(echo ${runs[kvm_exit]} | median)" "$f" "$k" "$ratio"
-	echo "exit_path,$(echo ${runs[kvm_exit]} | median),$f,$k,$ratio,$rounds" >>"$csv"
+	b=-
+	[ -z "${cost[kvm_exit/bpftrace]:-}" ] || [ -z "${cost[kvm_entry/bpftrace]:-}" ] ||
+		b=$(( $(echo ${cost[kvm_exit/bpftrace]} | median) + $(echo ${cost[kvm_entry/bpftrace]} | median) ))
+	row exit_path "$(echo ${runs[kvm_exit]} | median)" \
+		$(( $(echo ${cost[kvm_exit/floor]} | median) + $(echo ${cost[kvm_entry/floor]} | median) )) \
+		$(( $(echo ${cost[kvm_exit/kvmprof]} | median) + $(echo ${cost[kvm_entry/kvmprof]} | median) )) "$b"
 fi
 echo "results: $csv"
