@@ -277,15 +277,16 @@ static __always_inline bool ensure_key(const struct trap_key *key)
  * the emulation failed, so those only match by key.
  *
  * Miss: take_slot(), of the first slot if it is empty, else the second: a
- * key in the first stays until flush_hot empties it.  The key gets its trap_counts entry first (a new
- * one's record goes to new_threads; with trap_counts full the event is
- * dropped as DROP_COUNTS_FULL, with its guest holding --max-guest-keys
- * entries as DROP_GUEST_FULL, and the slot kept), so every key in a slot
- * has an entry until the loader deletes it.  The old key's count then moves
- * to its entry, or is dropped when the loader deleted that (its guest ended
- * and the slot was read already).  Then count = 0, the new key and insn
- * fields, count = 1, with compiler barriers between: a reader copying the
- * slot from another CPU never sees the new key with the old key's count.
+ * key in the first stays until flush_hot empties it.  The key gets its
+ * trap_counts entry first (a new one's record goes to new_threads; with
+ * trap_counts full the event is dropped as DROP_COUNTS_FULL, with its
+ * guest holding --max-guest-keys entries as DROP_GUEST_FULL, and the slot
+ * kept), so every key in a slot has an entry until the loader deletes
+ * it.  The old key's count then moves to its entry, or is dropped when the
+ * loader deleted that (its guest ended and the slot was read
+ * already).  Then count = 0, the new key and insn fields, count = 1, with
+ * compiler barriers between: a reader copying the slot from another CPU
+ * never sees the new key with the old key's count.
  *
  * Reader.  Each read takes trap_counts first, then every CPU's slots
  * (add_hot_slots; slots of guests whose entries were deleted were counted

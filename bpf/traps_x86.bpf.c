@@ -196,13 +196,6 @@ int BPF_PROG(btf_kvm_emulate_insn, struct kvm_vcpu *vcpu, __u8 failed)
 	return 0;
 }
 
-/* Where the kernel's BTF has the whole struct x86_emulate_ctxt (KVM built
- * in), plain loads: no helper calls.  The loader picks this variant then.
- * An emulation-bound guest runs the same few instructions over and over:
- * the pair of hot slots is found from the thread and the instruction's
- * first bytes (hot_slot_index(); the protocol: count_in_pair() in
- * aggregate.bpf.h), so a repeat skips both the decoder and the key's
- * hash. */
 /* The emulate fast path's hit: the slot has these bytes, in this thread. */
 static __always_inline bool insn_in_slot(const struct hot_slot *slot, __u64 head, __u32 meta, __u32 tid,
 					 __u32 tgid)
@@ -211,6 +204,13 @@ static __always_inline bool insn_in_slot(const struct hot_slot *slot, __u64 head
 	       slot->key.tgid == tgid;
 }
 
+/* Where the kernel's BTF has the whole struct x86_emulate_ctxt (KVM built
+ * in), plain loads: no helper calls.  The loader picks this variant then.
+ * An emulation-bound guest runs the same few instructions over and over:
+ * the pair of hot slots is found from the thread and the instruction's
+ * first bytes (hot_slot_index(); the protocol: count_in_pair() in
+ * aggregate.bpf.h), so a repeat skips both the decoder and the key's
+ * hash. */
 SEC("tp_btf/kvm_emulate_insn")
 int BPF_PROG(btf_kvm_emulate_insn_direct, struct kvm_vcpu *vcpu, __u8 failed)
 {
