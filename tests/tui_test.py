@@ -183,6 +183,9 @@ def test_live_view(outdir):
         pane.keys("End")
         screen = pane.wait_for(lambda s: "VCPU " not in s)
         check("VCPU " not in screen and "cpuid 0x0" in screen, f"End scrolls the details:\n{screen}")
+        time.sleep(1.2)  # two refreshes: a code or bucket line that came in between must not hide the last
+        screen = pane.text()
+        check("cpuid 0x0" in screen, f"End keeps the details' last line shown as lines come:\n{screen}")
         check_eq(len(screen.splitlines()), 14, "drill-down: never more lines than the terminal")
         pane.keys("Home")
         check("VCPU " in pane.wait_for(lambda s: "VCPU " in s), "Home scrolls back")

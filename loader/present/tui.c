@@ -74,6 +74,7 @@ struct tui {
 	__u32 selected_pid;
 	int cursor, top;	/* guest table: selected line, first line shown */
 	int scroll;		/* drill-down: first body line shown */
+	bool scroll_end;	/* End: the drill-down keeps its last line shown as lines come */
 	char filter[FILTER_MAX], edit[FILTER_MAX];
 	struct baseline base;	/* c: the totals' zero; base.at_s 0 before any c */
 	struct guest_line *lines;
@@ -594,7 +595,7 @@ static void draw_guest(struct tui *t, struct trap_table *s)
 	if (t->per_vcpu)
 		render_vcpus(&sink, s, g->guest, &view, t->order);
 	summary_free(&sum);
-	if (t->scroll > (int)t->nr_body - rows)
+	if (t->scroll_end || t->scroll > (int)t->nr_body - rows)
 		t->scroll = (int)t->nr_body - rows;
 	if (t->scroll < 0)
 		t->scroll = 0;
@@ -753,10 +754,13 @@ static void edit_filter(struct tui *t, int ch)
 	}
 }
 
+#define SCROLL_END 1000000	/* Home and End: past any list's first or last line */
+
 static void move_cursor(struct tui *t, int delta)
 {
 	if (t->view == VIEW_GUEST) {
 		t->scroll += delta;	/* clamped when drawn */
+		t->scroll_end = delta == SCROLL_END;
 		return;
 	}
 	t->cursor += delta;
@@ -810,14 +814,15 @@ static void handle_key(struct tui *t, struct trap_table *s, int ch, double elaps
 	case KEY_DOWN: case 'j': move_cursor(t, 1); break;
 	case KEY_PPAGE: move_cursor(t, -page); break;
 	case KEY_NPAGE: case ' ': move_cursor(t, page); break;
-	case KEY_HOME: move_cursor(t, -1000000); break;
-	case KEY_END: move_cursor(t, 1000000); break;
+	case KEY_HOME: move_cursor(t, -SCROLL_END); break;
+	case KEY_END: move_cursor(t, SCROLL_END); break;
 	case '\n': case '\r': case KEY_ENTER: case KEY_RIGHT:
 		build_lines(t, s);	/* keys typed ahead may have changed them */
 		follow_selection(t);
 		if (t->view == VIEW_GUESTS && t->nr_lines) {
 			t->view = VIEW_GUEST;
 			t->scroll = 0;
+			t->scroll_end = false;
 		}
 		break;
 	case 27: case KEY_BACKSPACE: case 127: case 8: case KEY_LEFT:
