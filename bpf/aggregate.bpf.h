@@ -642,6 +642,14 @@ static __always_inline void on_kvm_run(void)
 	}
 }
 
+static __always_inline void move_exit_to_halted(struct vcpu_thread *v, __u64 ns)
+{
+	if (ns <= v->time_ns[TIME_EXIT]) {
+		v->time_ns[TIME_EXIT] -= ns;
+		v->time_ns[TIME_HALTED] += ns;
+	}
+}
+
 /* kvm_vcpu_wakeup: the halt that ends now began ns ago.  The thread's time
  * on the CPU in it (halt polling, and the way back after a block) went to
  * exit: it moves to halted. */
@@ -662,16 +670,18 @@ static __always_inline void on_halt_end(__u64 ns, bool waited)
 	from = v->since_ns > start ? v->since_ns : start;
 	time_to(v, TIME_HALTED, from);	/* since_ns..from stays exit */
 	time_to(v, TIME_EXIT, now);	/* from..now is halted */
-	/* the polling before it blocked */
-	if (waited && v->blocked_ns > start) {
-		__u64 moved = v->blocked_ns - (v->blocked_from_ns > start ? v->blocked_from_ns : start);
+	/* its time on the CPU before it blocked, and between two blocks */
+	if (waited && v->first_block_ns > start) {
+		/* since its first block, only the halt: the exit time since start */
+		__u64 at_start = v->first_exit_ns + (start > v->first_from_ns ? start - v->first_from_ns : 0);
 
-		if (moved <= v->time_ns[TIME_EXIT]) {
-			v->time_ns[TIME_EXIT] -= moved;
-			v->time_ns[TIME_HALTED] += moved;
-		}
+		if (v->time_ns[TIME_EXIT] >= at_start)
+			move_exit_to_halted(v, v->time_ns[TIME_EXIT] - at_start);
+	} else if (waited && v->blocked_ns > start) {
+		/* the first block was not this halt's: the polling before the last */
+		move_exit_to_halted(v, v->blocked_ns - (v->blocked_from_ns > start ? v->blocked_from_ns : start));
 	}
-	v->blocked_ns = 0;
+	v->first_block_ns = v->blocked_ns = 0;
 }
 
 /* Could tid be a vCPU thread?  The one test every context switch makes. */
@@ -716,6 +726,11 @@ static __always_inline void on_switch(const struct task_struct *prev_task, __u32
 		} else if (v->state == TIME_EXIT || v->state == TIME_GUEST) {
 			v->resume = v->state;
 			if (!runnable) {
+				if (!v->first_block_ns && v->state == TIME_EXIT) {
+					v->first_block_ns = now;
+					v->first_from_ns = v->since_ns;
+					v->first_exit_ns = v->time_ns[TIME_EXIT];
+				}
 				v->blocked_from_ns = v->since_ns;
 				v->blocked_ns = now;
 			}

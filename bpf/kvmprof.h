@@ -312,9 +312,15 @@ struct vcpu_thread {
 	__s32 vcpu;		/* from the thread's name (as the loader reads it); -1 unknown */
 	__u32 entries;		/* kvm_entry seen (counted up to 1): guest time is told from exit time */
 	__u32 in_vcpu_tids;	/* its bit is set: KVM_RUN need not touch the bitmap's page again */
-	/* the last block in KVM_RUN, for kvm_vcpu_wakeup to move the halt
-	 * polling before it from exit to halted */
-	__u64 blocked_ns;	/* when it blocked */
+	/* Its blocks in KVM_RUN since the last halt's end, for kvm_vcpu_wakeup
+	 * to move the halt's time on the CPU (the polling, the way between two
+	 * blocks) from exit to halted: the first block, in state exit, and the
+	 * exit time summed when its segment began; the last block, for a
+	 * first one from before the halt (a block outside one) */
+	__u64 first_block_ns;	/* 0: none */
+	__u64 first_from_ns;	/* when the exit segment that ended there began */
+	__u64 first_exit_ns;	/* time_ns[TIME_EXIT] then */
+	__u64 blocked_ns;	/* the last block */
 	__u64 blocked_from_ns;	/* when the on-CPU segment that ended there began */
 	__u64 cpu_ns;		/* its CPU time (the scheduler's sum) at its last switch out */
 	/* closed segments; the open one is now - since_ns.  Room for 8, so the

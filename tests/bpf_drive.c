@@ -1162,6 +1162,56 @@ static void test_unseen_switch_in(void)
 	      "unseen switches in: preempted %llu ns, slept 30 ms", (unsigned long long)rec.time_ns[TIME_PREEMPTED]);
 }
 
+/* A halt that blocks twice (a wakeup that finds no interrupt blocks again):
+ * all of it is halted, its polling before the first block too, not only
+ * the way between the two blocks. */
+static void *two_block_halt_thread(void *arg)
+{
+	__u64 begin;
+
+	prctl(PR_SET_NAME, "CPU 7/KVM");
+	drive(DRIVE_KVM_RUN, 0, 0, 0);
+	drive(DRIVE_EXIT, ISA_SVM, 0x78, 7);	/* hlt */
+	begin = mono_ns();
+	spin_cpu_ms(8);				/* polls 8 ms */
+	drive(DRIVE_SWITCH_OUT, 0, 0, 0);	/* blocks 10 ms */
+	sleep_ms(10);
+	drive(DRIVE_SWITCH_IN, 0, 0, 0);
+	spin_cpu_ms(3);				/* no interrupt: 3 ms on the CPU */
+	drive(DRIVE_SWITCH_OUT, 0, 0, 0);	/* blocks again, 10 ms */
+	sleep_ms(10);
+	drive(DRIVE_SWITCH_IN, 0, 0, 0);
+	spin_cpu_ms(2);
+	drive(DRIVE_HALT_END, mono_ns() - begin, 1, 0);
+	drive(DRIVE_ENTRY, 0, 0, 7);
+	drive(DRIVE_SWITCH_OUT, 0, 1, 0);	/* it ends */
+	return arg;
+}
+
+static void test_two_block_halt(void)
+{
+	struct vcpu_thread rec;
+	pthread_t th;
+	__u32 tid;
+	bool found;
+
+	if (pthread_create(&th, NULL, two_block_halt_thread, NULL)) {
+		CHECK(0, "thread");
+		return;
+	}
+	pthread_join(th, NULL);
+	found = record_of_vcpu(7, &rec, &tid) && rec.end_ns;
+	CHECK(found, "the record of 'CPU 7/KVM', ended");
+	if (!found)
+		return;
+	/* 33 ms scripted; the spins and sleeps may run long on a busy host */
+	CHECK(rec.time_ns[TIME_HALTED] >= 33000000 && rec.time_ns[TIME_HALTED] < 41000000,
+	      "a halt blocking twice: halted %llu ns, scripted 33 ms", (unsigned long long)rec.time_ns[TIME_HALTED]);
+	/* what runs before the halt's clock starts and after it ends */
+	CHECK(rec.time_ns[TIME_EXIT] < 1000000, "a halt blocking twice: exit %llu ns, none scripted",
+	      (unsigned long long)rec.time_ns[TIME_EXIT]);
+}
+
 int main(void)
 {
 	struct bpf_drive_bpf *skel = bpf_drive_bpf__open();
@@ -1217,6 +1267,7 @@ int main(void)
 	test_64bit(&s);
 	test_time_accounting();
 	test_unseen_switch_in();
+	test_two_block_halt();
 	test_rips();
 	test_full_map();
 
