@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* kvmprof's aggregation, which every program feeds: trap keys, the per-CPU
- * hot slots in front of trap_counts, new keys' records, latency intervals
+ * hot slots in front of count_table, new keys' records, latency intervals
  * (exit -> entry, VMM trip -> next KVM_RUN), drops. */
 #ifndef AGGREGATE_BPF_H
 #define AGGREGATE_BPF_H
@@ -16,12 +16,17 @@
  * the tracepoint (perf stat, kvm_stat): pass it on. */
 #define TP_PASS 1
 
-static __always_inline void count_drop(__u32 reason)
+static __always_inline void count_drops(__u32 reason, __u64 events)
 {
 	__u64 *n = bpf_map_lookup_elem(&drops, &reason);
 
 	if (n)
-		(*n)++;
+		*n += events;
+}
+
+static __always_inline void count_drop(__u32 reason)
+{
+	count_drops(reason, 1);
 }
 
 /* The vCPU number in the current thread's name, as vcpu_from_comm() in
@@ -223,20 +228,20 @@ static __always_inline void adopt_vcpu_thread(const struct trap_key *key)
 		mark_vcpu_tid(tid);
 }
 
-/* Makes sure key has an entry in trap_counts; false when the map is full
+/* Makes sure key has an entry in trap_keys; false when the map is full
  * or its guest holds all the entries one guest may. */
 static __always_inline bool ensure_key(const struct trap_key *key)
 {
-	static const struct trap_count zero;
+	static const __u8 zero;
 	long err;
 
-	if (bpf_map_lookup_elem(&trap_counts, key))
+	if (bpf_map_lookup_elem(&trap_keys, key))
 		return true;
 	if (!guest_has_room(key->tgid)) {
 		count_drop(DROP_GUEST_FULL);
 		return false;
 	}
-	err = bpf_map_update_elem(&trap_counts, key, &zero, BPF_NOEXIST);
+	err = bpf_map_update_elem(&trap_keys, key, &zero, BPF_NOEXIST);
 	if (err && err != -EEXIST) {
 		count_drop(DROP_COUNTS_FULL);
 		return false;
@@ -249,14 +254,31 @@ static __always_inline bool ensure_key(const struct trap_key *key)
 	return true;
 }
 
-/* ---- the hot slots (hot_counts), the per-CPU cache in front of trap_counts ----
+/* ---- count_table and the hot slots (hot_counts) in front of it ----
  *
  * The protocol between the programs and the loader's reader
  * (loader/collect/map_reader.c), in one place:
  *
+ * Keys.  trap_keys holds every key counted: a key gets its entry when it
+ * first takes a hot slot (a new one's record goes to new_threads; with
+ * trap_keys full the event is dropped as DROP_COUNTS_FULL, with its guest
+ * holding --max-guest-keys entries as DROP_GUEST_FULL), and loses it when
+ * the loader reclaims its guest or thread.
+ *
+ * Table.  Each CPU has its table in count_table (kvmprof.h: struct
+ * count_slot): a key's count there is its events on this CPU that left the
+ * hot slots.  Only programs on that CPU write its slots, with plain stores
+ * (table_add); a slot, once a key's, stays that key's until the loader
+ * tombstones it.  Probes as table_home() says, up to TABLE_PROBES; a key
+ * not there by the first empty slot is new to this CPU and takes the first
+ * empty or tombstone slot seen: count 0, the key, then its count, with
+ * compiler barriers between, so a reader that sees the count sees the key.
+ * No slot free in its probes: its events are dropped as DROP_COUNTS_FULL
+ * (the table is at most half full for --max-keys keys: rare).
+ *
  * Slots.  Each CPU has HOT_SLOTS slots (struct hot_slot, kvmprof.h).  A
  * slot holds one key and its count: the key's events on this CPU that are
- * not in trap_counts yet; count 0 is an empty slot.  Only programs running
+ * not in the table yet; count 0 is an empty slot.  Only programs running
  * on that CPU write its slots (flush_hot too: the loader runs it there),
  * with plain stores: no atomics, no hash.
  *
@@ -278,28 +300,27 @@ static __always_inline bool ensure_key(const struct trap_key *key)
  *
  * Miss: take_slot(), of the first slot if it is empty, else the second: a
  * key in the first stays until flush_hot empties it.  The key gets its
- * trap_counts entry first (a new one's record goes to new_threads; with
- * trap_counts full the event is dropped as DROP_COUNTS_FULL, with its
- * guest holding --max-guest-keys entries as DROP_GUEST_FULL, and the slot
- * kept), so every key in a slot has an entry until the loader deletes
- * it.  The old key's count then moves to its entry, or is dropped when the
- * loader deleted that (its guest ended and the slot was read
+ * trap_keys entry first (the event dropped and the slot kept when it
+ * cannot), so every key in a slot has an entry until the loader deletes
+ * it.  The old key's count then moves to this CPU's table, or is dropped
+ * when the loader deleted its entry (its guest ended and the slot was read
  * already).  Then count = 0, the new key and insn fields, count = 1, with
  * compiler barriers between: a reader copying the slot from another CPU
  * never sees the new key with the old key's count.
  *
- * Reader.  Each read takes trap_counts first, then every CPU's slots
- * (add_hot_slots; slots of guests whose entries were deleted were counted
- * before and are skipped): a key's count is its entry plus its slots.  An
- * event that moves from a slot to the hash in between is missed by this
- * read and found by the next, never counted twice.  The last read of a
- * guest whose entries are deleted next (read_dying) takes the slots, its
- * entries, the slots again, and repeats (up to 5 times) until none of its
- * slots changed in between: then nothing moved and the count is exact.
- * After deleting ended guests' entries the loader runs flush_hot on every
- * CPU, which empties each slot whose key has no entry any more, so that a
- * new process reusing the pid and thread ids counts from its own entry,
- * not on top of the old one. */
+ * Reader.  Each read takes every CPU's table first (from its mapping),
+ * then every CPU's slots (add_hot_slots; slots of guests whose entries
+ * were deleted were counted before and are skipped): a key's count is its
+ * table slots plus its hot slots.  An event that moves from a hot slot to
+ * the table in between is missed by this read and found by the next, never
+ * counted twice.  The last read of a guest whose entries are deleted next
+ * (read_dying) takes the hot slots, its table slots, the hot slots again,
+ * and repeats (up to 5 times) until none of its hot slots changed in
+ * between: then nothing moved and the count is exact.  Then the loader
+ * deletes its trap_keys entries, runs flush_hot on every CPU, which
+ * empties each hot slot whose key has no entry any more, and tombstones
+ * its table slots: a new process reusing the pid and thread ids counts
+ * from slots of its own, not on top of the old one. */
 
 static __always_inline bool same_key(const struct trap_key *a, const struct trap_key *b)
 {
@@ -307,20 +328,52 @@ static __always_inline bool same_key(const struct trap_key *a, const struct trap
 	       a->detail == b->detail && a->detail_flags == b->detail_flags;
 }
 
+/* Adds n events of key to this CPU's table (the protocol above); false
+ * when its probes found no slot.  A function of its own: the probe loop
+ * once, not inlined in every program that counts. */
+static __noinline bool table_add(const struct trap_key *key, __u64 n)
+{
+	__u32 mask = (1U << count_table_bits) - 1, base = bpf_get_smp_processor_id() << count_table_bits;
+	__u32 home = table_home(key, count_table_bits);
+	struct count_slot *t, *take = NULL;
+
+	for (__u32 i = 0; i < TABLE_PROBES; i++) {
+		__u32 idx = base + ((home + i * (i + 1) / 2) & mask);
+
+		t = bpf_map_lookup_elem(&count_table, &idx);
+		if (!t)
+			return false;
+		if (t->key.tgid == TABLE_TOMBSTONE || !t->key.tgid) {
+			if (!take)
+				take = t;
+			if (!t->key.tgid)
+				break;	/* the key is not further on */
+			continue;
+		}
+		if (same_key(&t->key, key)) {
+			t->count += n;
+			return true;
+		}
+	}
+	if (!take)
+		return false;
+	take->count = 0;
+	barrier();
+	take->key = *key;
+	barrier();
+	take->count = n;
+	return true;
+}
+
 /* The miss above: slot to key with one event; insn_head and insn_meta as
  * the emulate fast path matches them, else 0 and INSN_META_NONE. */
 static __always_inline bool take_slot(struct hot_slot *slot, const struct trap_key *key,
 				      __u64 insn_head, __u32 insn_meta)
 {
-	struct trap_count *c;
-
 	if (!ensure_key(key))
 		return false;
-	if (slot->count) {
-		c = bpf_map_lookup_elem(&trap_counts, &slot->key);
-		if (c)
-			c->count += slot->count;
-	}
+	if (slot->count && bpf_map_lookup_elem(&trap_keys, &slot->key) && !table_add(&slot->key, slot->count))
+		count_drops(DROP_COUNTS_FULL, slot->count);
 	slot->count = 0;
 	barrier();
 	slot->key = *key;

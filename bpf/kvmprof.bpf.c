@@ -112,7 +112,7 @@ int BPF_PROG(btf_kvm_userspace_exit, __u32 reason, int err)
 /* ---- run by the loader (BPF_PROG_TEST_RUN) on each CPU ---- */
 
 /* After the loader deleted ended guests' keys: empties this CPU's hot slots
- * whose key has no trap_counts entry any more (the protocol: see
+ * whose key has no trap_keys entry any more (the protocol: see
  * count_in_pair() in aggregate.bpf.h). */
 SEC("raw_tp")
 int flush_hot(void *ctx)
@@ -121,7 +121,7 @@ int flush_hot(void *ctx)
 		__u32 idx = i;	/* i stays in a register: the verifier sees the bound */
 		struct hot_slot *slot = bpf_map_lookup_elem(&hot_counts, &idx);
 
-		if (slot && slot->count && !bpf_map_lookup_elem(&trap_counts, &slot->key))
+		if (slot && slot->count && !bpf_map_lookup_elem(&trap_keys, &slot->key))
 			slot->count = 0;
 	}
 	return 0;

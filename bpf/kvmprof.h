@@ -206,15 +206,15 @@ struct trap_key {
 };
 #define VCPU_UNKNOWN 0xffffffffu
 
-/* A per-CPU cache of recent keys in front of trap_counts (hot_counts): a
- * hit costs an array access instead of a hash lookup.  The protocol between
+/* A per-CPU cache of recent keys in front of count_table (hot_counts): a
+ * hit costs an array access instead of a table probe.  The protocol between
  * the BPF programs and the loader's reader is written once, beside
  * count_in_pair() in bpf/aggregate.bpf.h. */
 #define HOT_SLOTS 64	/* hot_slot_index() makes 6 bits */
 
 struct hot_slot {
 	struct trap_key key;
-	__u64 count;	/* events of key not yet in trap_counts; 0: empty */
+	__u64 count;	/* events of key not yet in count_table; 0: empty */
 	/* The emulate fast path's match: an emulated instruction's first 8
 	 * bytes and len | mode << 8 | failed << 16, or INSN_META_NONE. */
 	__u64 insn_head;
@@ -246,10 +246,40 @@ static inline __u32 hot_slot_of_key(const struct trap_key *key)
 			      (__u64)key->class << 56 ^ ((__u64)key->detail << 16 | key->detail_flags));
 }
 
-/* Per-CPU count of one trap key. */
-struct trap_count {
+/* The keys counted: trap_keys, a hash of every key (it is there or not),
+ * and count_table, an array of each CPU's open-addressed table of its keys'
+ * counts that the loader maps (BPF_F_MMAPABLE) and reads with no bpf(2)
+ * call per key (a host of 1000 guests has 68000).  CPU c's table is slots
+ * [c << bits, (c + 1) << bits); only programs on that CPU write in it, and
+ * the loader's tombstones.  The protocol: beside table_add() in
+ * bpf/aggregate.bpf.h. */
+struct count_slot {
+	struct trap_key key;	/* tgid 0: empty; TABLE_TOMBSTONE: a reclaimed key's */
 	__u64 count;
 };
+#define TABLE_TOMBSTONE 0xffffffffu	/* no process's: pids stay below 2^22 */
+#define TABLE_PROBES 24	/* at most half full: a key past them about 1 in 2^24 */
+
+/* The bits of a CPU's table for max_keys keys: at most half full. */
+static inline __u32 count_table_bits_for(__u64 max_keys)
+{
+	__u32 bits = 4;
+
+	while ((1ULL << bits) < 2 * max_keys)
+		bits++;
+	return bits;
+}
+
+/* Where key's probes start in a table of 2^bits slots; probe i is at home
+ * + i(i+1)/2, which visits every slot of a power-of-two table. */
+static inline __u32 table_home(const struct trap_key *key, __u32 bits)
+{
+	__u64 h = key->code * 0x9E3779B97F4A7C15ULL ^ ((__u64)key->tid << 32 | key->tgid) ^
+		  ((__u64)key->class << 48 | (__u64)key->detail_flags << 32 | key->detail) * 0xC2B2AE3D27D4EB4FULL;
+
+	h ^= h >> 29;
+	return (h * 0xBF58476D1CE4E5B9ULL) >> (64 - bits);
+}
 
 /* Latency of one trap key (exit -> entry, or time in the VMM), shared by
  * all CPUs and updated with atomics: only exits and VMM trips have one. */
@@ -414,7 +444,7 @@ struct new_thread {
 };
 
 enum drop_reason {
-	DROP_COUNTS_FULL = 0,	/* trap_counts had no room for a new key */
+	DROP_COUNTS_FULL = 0,	/* trap_keys had no room for a new key, or its CPU's count_table none */
 	DROP_LATENCY_FULL,	/* trap_latency had no room */
 	DROP_STARTS_FULL,	/* vcpu_threads had no room: a thread's latency and time not kept */
 	DROP_INSNS_FULL,	/* --insns: insn_counts had no room */

@@ -24,7 +24,7 @@ __kvmprof_state const volatile bool filter_pids;
 /* --insns: every emulated instruction's bytes and address into insn_counts;
  * off, the verifier drops that code and the default path pays nothing */
 __kvmprof_state const volatile bool emul_insns;
-/* --max-guest-keys: the trap_counts entries one guest may hold at once, so
+/* --max-guest-keys: the trap_keys entries one guest may hold at once, so
  * that one guest (a VMM running each KVM_RUN from a fresh thread, say)
  * cannot fill the map for all; 0: no bound */
 __kvmprof_state const volatile __u32 guest_key_limit;
@@ -46,14 +46,26 @@ __kvmprof_state const volatile bool count_rips;
  * accounting's halt polling without it */
 __kvmprof_state const volatile bool count_halt;
 
+/* Every key counted (kvmprof.h: struct count_slot) */
 __kvmprof_state struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_TRAP_KEYS);
 	__type(key, struct trap_key);
-	__type(value, struct trap_count);
-} trap_counts SEC(".maps");
+	__type(value, __u8);
+} trap_keys SEC(".maps");
 
-/* The per-CPU cache in front of trap_counts: see count_in_pair() in
+/* Each CPU's table of its keys' counts, 2^count_table_bits slots: the
+ * loader sizes it (possible CPUs << count_table_bits) and maps it */
+__kvmprof_state const volatile __u32 count_table_bits;
+__kvmprof_state struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct count_slot);
+} count_table SEC(".maps");
+
+/* The per-CPU cache in front of count_table: see count_in_pair() in
  * aggregate.bpf.h. */
 __kvmprof_state struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -85,7 +97,7 @@ __kvmprof_state struct {
 	__type(value, __u64);
 } vcpu_tids SEC(".maps");
 
-/* Per guest (tgid): trap_counts entries made (the programs count them) and
+/* Per guest (tgid): trap_keys entries made (the programs count them) and
  * deleted (the loader counts those, when it reclaims a dead thread's or an
  * ended guest's entries): their difference is what the guest holds.  LRU:
  * a guest pushed out only starts its count again. */

@@ -348,7 +348,7 @@ static int trace_command(int argc, char **argv)
 		goto cleanup;
 	r.session.tree_root = r.cmd.pid ? getpid() : 0;
 	if (start_exporter(&r) || session_start(&r.session, &r.opts) ||
-	    outputs_open(&r.outputs) || drop_privileges(outputs_have_files(&r.outputs), r.session.reader.counts_fd))
+	    outputs_open(&r.outputs) || drop_privileges(outputs_have_files(&r.outputs), r.session.reader.keys_fd))
 		goto cleanup;
 	start_views(&r);
 	if (r.cmd.pid && command_start(&r.cmd)) {

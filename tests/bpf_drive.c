@@ -33,7 +33,7 @@
 #include "collect/map_reader.h"
 #include "collect/procfs.h"
 
-static int prog_fd, counts_fd, hot_fd, latency_fd, drops_fd, insns_fd, failed_fd, threads_fd;
+static int prog_fd, keys_fd, hot_fd, latency_fd, drops_fd, insns_fd, failed_fd, threads_fd;
 static struct map_reader reader;
 
 /* The instruction maps alone into t (the trap maps go to a table thrown away). */
@@ -85,7 +85,28 @@ static void drive_exit(__u32 isa, __u32 reason, __u64 info1, bool info1_ok, __u6
 
 static __u64 key_count(const struct trap_key *k);
 
-/* A key's count: its trap_counts entry plus what the per-CPU cache holds. */
+static bool in_a_table(const struct trap_key *key)
+{
+	for (int c = 0; c < libbpf_num_possible_cpus(); c++)
+		if (map_table_slot(&reader, c, key, false))
+			return true;
+	return false;
+}
+
+/* A key's events in the CPUs' tables (moved there out of the hot slots). */
+static __u64 entry_count(const struct trap_key *key)
+{
+	__u64 sum = 0;
+
+	for (int c = 0; c < libbpf_num_possible_cpus(); c++) {
+		const struct count_slot *t = map_table_slot(&reader, c, key, false);
+
+		sum += t ? t->count : 0;
+	}
+	return sum;
+}
+
+/* A key's count: its table slots plus what the per-CPU cache holds. */
 static __u64 count_of(__u32 class, __u64 code)
 {
 	struct trap_key key = key_of(class, code);
@@ -106,14 +127,12 @@ static __u64 key_count(const struct trap_key *k)
 {
 	struct trap_key key = *k;
 	int ncpus = libbpf_num_possible_cpus();
-	struct trap_count values[ncpus];
 	struct hot_slot slots[ncpus];
-	__u64 sum = 0;
+	__u64 sum = entry_count(&key);
+	__u8 there;
 
-	if (bpf_map_lookup_elem(counts_fd, &key, values))
+	if (bpf_map_lookup_elem(keys_fd, &key, &there))
 		return 0;
-	for (int i = 0; i < ncpus; i++)
-		sum += values[i].count;
 	for (__u32 i = 0; i < HOT_SLOTS; i++) {
 		if (bpf_map_lookup_elem(hot_fd, &i, slots))
 			continue;
@@ -442,6 +461,8 @@ static void test_failed_full(void)
 }
 
 /* A guest that ends: its totals stay in the table, its map entries go. */
+static void pin_cpu0(void);
+
 static void test_reclaim(struct trap_table *s)
 {
 	pid_t child = fork();
@@ -451,11 +472,27 @@ static void test_reclaim(struct trap_table *s)
 	int status;
 
 	if (!child) {
+		/* on one CPU, between two keys that meet it in its hot slot
+		 * pair: its 9 move to the table */
+		struct trap_key k77 = key_of(CLASS_HYPERCALL, HC_CODE(0ULL, 77));
+		__u64 meet[2] = {}, n = 0;
+
+		pin_cpu0();
+		for (__u64 nr = 1000; nr < 1000 + (1 << 20) && n < 2; nr++) {
+			struct trap_key k = key_of(CLASS_HYPERCALL, HC_CODE(0ULL, nr));
+
+			if (hot_slot_of_key(&k) == hot_slot_of_key(&k77))
+				meet[n++] = nr;
+		}
+		drive(DRIVE_HYPERCALL, meet[0], 0, 0);
 		for (int i = 0; i < 9; i++)
 			drive(DRIVE_HYPERCALL, 77, 0, 0);
+		drive(DRIVE_HYPERCALL, meet[1], 0, 0);
 		_exit(0);
 	}
 	waitpid(child, &status, 0);
+	key = (struct trap_key){ .tgid = child, .tid = child, .class = CLASS_HYPERCALL, .code = 77 };
+	CHECK_U64(entry_count(&key), 9);
 	CHECK(map_read(&reader, s, NULL, NULL) == 0, "read");
 	map_reclaim(&reader, s, NULL, NULL);	/* notices the end */
 	CHECK(map_read(&reader, s, NULL, NULL) == 0, "read");
@@ -463,16 +500,17 @@ static void test_reclaim(struct trap_table *s)
 	key = (struct trap_key){ .tgid = child, .tid = child, .class = CLASS_HYPERCALL, .code = 77 };
 	g = table_find_guest(s, child);
 	CHECK(g && g->ended && g->retired, "guest marked ended, then retired");
-	row = g && g->first_row ? &s->rows[g->first_row - 1] : NULL;
-	CHECK(row && row->count == 9 && !memcmp(&row->key, &key, sizeof(key)),
-	      "ended guest keeps its total");
+	row = NULL;
+	for (size_t r = 0; g && r < s->nr_rows; r++)
+		if (&s->guests[s->rows[r].guest] == g && !memcmp(&s->rows[r].key, &key, sizeof(key)))
+			row = &s->rows[r];
+	CHECK(row && row->count == 9, "ended guest keeps its total: %llu", row ? (unsigned long long)row->count : 0ULL);
 	CHECK(!table_row(s, &key, false), "and its pid is free for a new guest");
 	{
-		int ncpus = libbpf_num_possible_cpus();
-		struct trap_count v[ncpus];
+		__u8 there;
 
-		CHECK(bpf_map_lookup_elem(counts_fd, &key, v) && errno == ENOENT,
-		      "ended guest's map entry reclaimed");
+		CHECK(bpf_map_lookup_elem(keys_fd, &key, &there) && errno == ENOENT && !in_a_table(&key),
+		      "ended guest's map entry reclaimed, its table slots too");
 	}
 	CHECK(map_read(&reader, s, NULL, NULL) == 0, "read");
 	CHECK(row->count == 9 && row->interval == 0, "total stays after reclaim");
@@ -601,19 +639,6 @@ static void *reused_tid_thread(void *arg)
 	return NULL;
 }
 
-/* What a key's trap_counts entry holds (its counts moved out of the slots). */
-static __u64 entry_count(const struct trap_key *key)
-{
-	int ncpus = libbpf_num_possible_cpus();
-	struct trap_count values[ncpus];
-	__u64 sum = 0;
-
-	if (bpf_map_lookup_elem(counts_fd, key, values))
-		return 0;
-	for (int i = 0; i < ncpus; i++)
-		sum += values[i].count;
-	return sum;
-}
 
 static bool cpu0_slot_empty(__u32 idx)
 {
@@ -668,6 +693,88 @@ static void test_slot_pairs(void)
 		CHECK(entry_count(&k[0]) == 0, "the first slot's key stays: %llu moved",
 		      (unsigned long long)entry_count(&k[0]));
 	}
+	sched_setaffinity(0, sizeof(was), &was);
+}
+
+/* Occupies probe i of key in CPU 0's table with a key of no guest (tgid
+ * 1: no trap of it is ever driven); tombstone: a reclaimed one. */
+static struct count_slot *occupy_probe(const struct trap_key *key, __u32 i, bool tombstone)
+{
+	__u32 mask = (1U << reader.table_bits) - 1;
+	struct count_slot *t = &reader.table[(table_home(key, reader.table_bits) + i * (i + 1) / 2) & mask];
+
+	t->key = (struct trap_key){ .tgid = tombstone ? TABLE_TOMBSTONE : 1, .tid = 1, .class = CLASS_HYPERCALL,
+				    .code = 0xfa4e0000 + i };
+	t->count = 1;
+	return t;
+}
+
+/* count_table's probes, driven through the programs: four keys of one
+ * thread meet in one hot slot pair on CPU 0 (the first empty: run early),
+ * the first stays in its slot, the other three take the second in turn,
+ * each moving the one before to the table.  The second key's home is
+ * taken and its next probe a tombstone: it takes the tombstone; the
+ * third's first three probes are taken: it goes on to the fourth; all of
+ * the fourth's probes are taken: its moved events are dropped, and said. */
+static void test_table_probes(void)
+{
+	struct count_slot *taken[TABLE_PROBES + 5] = {}, *tomb;
+	__u64 before = drops_of(DROP_COUNTS_FULL);
+	struct trap_key k[4];
+	struct trap_table t;
+	struct trap_row *row;
+	int found = 0, nt = 0;
+	__u32 idx = 0, mask = (1U << reader.table_bits) - 1;
+	cpu_set_t was;
+
+	sched_getaffinity(0, sizeof(was), &was);
+	pin_cpu0();
+	for (__u64 nr = 9000; nr < 9000 + (1 << 22) && found < 4; nr++) {
+		struct trap_key key = key_of(CLASS_HYPERCALL, HC_CODE(HC_ABI_KVM, nr));
+		__u32 i = hot_slot_of_key(&key);
+
+		if ((!found && !cpu0_slot_empty(i)) || (found && i != idx) || entry_count(&key))
+			continue;
+		idx = i;
+		k[found++] = key;
+	}
+	CHECK(found == 4, "four hypercall numbers meet in one slot: %d", found);
+	if (found < 4 || table_init(&t, NULL)) {
+		sched_setaffinity(0, sizeof(was), &was);
+		return;
+	}
+	taken[nt++] = occupy_probe(&k[1], 0, false);
+	taken[nt++] = tomb = occupy_probe(&k[1], 1, true);
+	for (__u32 i = 0; i < 3; i++)
+		taken[nt++] = occupy_probe(&k[2], i, false);
+	for (__u32 i = 0; i < TABLE_PROBES; i++)	/* those another key has stay */
+		if (!reader.table[(table_home(&k[3], reader.table_bits) + i * (i + 1) / 2) & mask].key.tgid)
+			taken[nt++] = occupy_probe(&k[3], i, false);
+	drive(DRIVE_HYPERCALL, k[0].code, HC_ABI_KVM, 0);
+	for (int i = 0; i < 100; i++)
+		for (int j = 1; j < 4; j++)
+			drive(DRIVE_HYPERCALL, k[j].code, HC_ABI_KVM, 0);
+	CHECK(map_table_slot(&reader, 0, &k[1], false) == tomb, "the second key took the tombstone");
+	CHECK(map_table_slot(&reader, 0, &k[2], false) ==
+	      &reader.table[(table_home(&k[2], reader.table_bits) + 6) & mask], "the third took its fourth probe");
+	CHECK_U64(entry_count(&k[1]), 100);	/* each moved by the next key */
+	CHECK_U64(entry_count(&k[2]), 100);
+	CHECK_U64(key_count(&k[3]), 1);	/* only the one in its slot */
+	CHECK_U64(drops_of(DROP_COUNTS_FULL) - before, 99);
+	/* the reader: the slots' keys from the mapping; the taken ones are tgid 1's */
+	CHECK(map_read(&reader, &t, NULL, NULL) == 0, "read");
+	row = table_row(&t, &k[1], false);
+	CHECK(row && row->count == 100, "read: the second key's 100");
+	row = table_row(&t, &k[2], false);
+	CHECK(row && row->count == 100, "read: the third key's 100");
+	row = table_row(&t, &k[3], false);
+	CHECK(row && row->count == 1, "read: the fourth key's one");
+	for (int i = 0; i < nt; i++)
+		if (taken[i] != tomb) {
+			taken[i]->count = 0;
+			taken[i]->key.tgid = TABLE_TOMBSTONE;
+		}
+	table_free(&t);
 	sched_setaffinity(0, sizeof(was), &was);
 }
 
@@ -809,7 +916,7 @@ static void test_reused_pid(struct trap_table *s)
 	write(go[1], "g", 1);
 	waitpid(second, NULL, 0);
 	read_reclaim(s, 2);
-	CHECK(entries_of(counts_fd, first) == 0 && entries_of(latency_fd, first) == 0,
+	CHECK(entries_of(keys_fd, first) == 0 && entries_of(latency_fd, first) == 0,
 	      "the new guest's entries are reclaimed too");
 	close(go[0]);
 	close(go[1]);
@@ -853,17 +960,26 @@ static bool output_has(void (*fn)(FILE *, void *), struct trap_table *s, const c
 static void test_64bit(struct trap_table *s)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	struct trap_count values[ncpus];
+	struct count_slot *first, *last;
 	struct trap_latency lat = { .vcpu = VCPU_UNKNOWN, .count = 0x100000002ULL,
 				    .sum_ns = 0x300000000000ULL, .min_ns = 1, .max_ns = 0x200000000ULL };
 	struct trap_key key = key_of(CLASS_HYPERCALL, 0x64);
 	struct trap_row *row;
 
-	memset(values, 0, sizeof(values));
-	values[0].count = 0xffffffffULL;
-	values[ncpus - 1].count += 6;	/* 2^32 + 5 */
 	lat.slots[LAT_SLOTS - 1] = lat.count;
-	CHECK(bpf_map_update_elem(counts_fd, &key, values, BPF_NOEXIST) == 0, "set a count");
+	CHECK(bpf_map_update_elem(keys_fd, &key, &(__u8){ 0 }, BPF_NOEXIST) == 0, "the key");
+	/* in the first CPU's table and the last's: 2^32 + 5 */
+	first = map_table_slot(&reader, 0, &key, true);
+	if (first) {
+		first->key = key;
+		first->count = 0xffffffffULL;
+	}
+	last = map_table_slot(&reader, ncpus - 1, &key, true);
+	if (last) {
+		last->key = key;
+		last->count += 6;
+	}
+	CHECK(first && last, "set a count");
 	CHECK(bpf_map_update_elem(latency_fd, &key, &lat, BPF_NOEXIST) == 0, "set a latency");
 	for (int i = 0; i < 3; i++)
 		drive(DRIVE_HYPERCALL, 0x64, 0, 0);
@@ -893,7 +1009,7 @@ static void test_full_map(void)
 	__u64 existing = 0, before = drops_of(DROP_COUNTS_FULL);
 	const __u64 tries = MAX_TRAP_KEYS + 100;
 
-	while (!bpf_map_get_next_key(counts_fd, prev, &k)) {
+	while (!bpf_map_get_next_key(keys_fd, prev, &k)) {
 		existing++;
 		prev = &k;
 	}
@@ -1227,12 +1343,14 @@ int main(void)
 	skel->rodata->emul_insns = true;	/* --insns */
 	skel->rodata->slow_ns = 15000000;	/* --slow 15ms */
 	skel->rodata->count_rips = true;	/* --rip */
+	skel->rodata->count_table_bits = count_table_bits_for(MAX_TRAP_KEYS);
+	bpf_map__set_max_entries(skel->maps.count_table, libbpf_num_possible_cpus() << count_table_bits_for(MAX_TRAP_KEYS));
 	if (bpf_drive_bpf__load(skel)) {
 		fprintf(stderr, "bpf_drive: cannot load the drive program\n");
 		return 1;
 	}
 	prog_fd = bpf_program__fd(skel->progs.drive);
-	counts_fd = bpf_map__fd(skel->maps.trap_counts);
+	keys_fd = bpf_map__fd(skel->maps.trap_keys);
 	hot_fd = bpf_map__fd(skel->maps.hot_counts);
 	latency_fd = bpf_map__fd(skel->maps.trap_latency);
 	drops_fd = bpf_map__fd(skel->maps.drops);
@@ -1243,7 +1361,11 @@ int main(void)
 	rips_fd = bpf_map__fd(skel->maps.rip_counts);
 	table_init(&s, &procfs_source);
 	map_reader_init(&reader, libbpf_num_possible_cpus(), MAX_TRAP_KEYS);
-	reader.counts_fd = counts_fd;
+	reader.keys_fd = keys_fd;
+	if (map_reader_map_table(&reader, bpf_map__fd(skel->maps.count_table))) {
+		fprintf(stderr, "bpf_drive: cannot map the count table\n");
+		return 1;
+	}
 	reader.hot_fd = hot_fd;
 	reader.latency_fd = latency_fd;
 	reader.drops_fd = drops_fd;
@@ -1253,6 +1375,7 @@ int main(void)
 	reader.flush_fd = bpf_program__fd(skel->progs.flush_hot);
 
 	test_slot_pairs();	/* first: every slot empty */
+	test_table_probes();	/* and while most are */
 	test_exits();	/* one thread: vCPU 3 throughout */
 	test_exit_details();
 	test_hypercalls_and_vmm_trips();

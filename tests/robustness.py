@@ -450,9 +450,9 @@ def churn(outdir, seconds, label, wrapper=(), ready_timeout=None):
     t = start(list(wrapper) + [binary, "-q", "-i", "0.5", "--csv", f"{d}/h.csv", "--json", f"{d}/h.json",
                                "--csv-series", f"{d}/s.csv"], env=SAN_ENV)
     ids = map_ids(t.proc.pid)  # valgrind runs the loader in its own process
-    check("trap_counts" in ids and "trap_latency" in ids, f"{label}: kvmprof's maps found ({ids})")
+    check("trap_keys" in ids and "trap_latency" in ids, f"{label}: kvmprof's maps found ({ids})")
     rng = random.Random(6)
-    running, facts, max_entries, n, failed_vmms = [], {}, {"trap_counts": 0, "trap_latency": 0}, 0, []
+    running, facts, max_entries, n, failed_vmms = [], {}, {"trap_keys": 0, "trap_latency": 0}, 0, []
     t_end, next_sample = time.time() + seconds, 0
     while time.time() < t_end or running:
         while time.time() < t_end and len(running) < 3:

@@ -13,7 +13,9 @@
 #include "kvmprof.h"
 
 #define NEEDED_FILES 128	/* maps, programs, links, BTF, ring buffer, outputs: ~60 */
-#define BASE_BYTES (24UL << 20)	/* the program, its libraries, the kernel's BTF parsed */
+/* the program, its libraries, the kernel's BTF parsed, the verifier's
+ * states at load (the count table's probe loop in every counting program) */
+#define BASE_BYTES (28UL << 20)
 #define HTAB_ELEM 64		/* a hash map element's own overhead, about */
 
 /* Open files: the soft limit raised to what is needed where the hard one
@@ -36,7 +38,9 @@ static int check_files(void)
 unsigned long run_memory_estimate(const struct options *opts, int ncpus)
 {
 	unsigned long keys = opts->max_keys, cpu8 = 8UL * ncpus;
-	unsigned long maps = keys * (sizeof(struct trap_key) + HTAB_ELEM + cpu8) +
+	unsigned long table_slots = (unsigned long)ncpus << count_table_bits_for(keys);
+	unsigned long maps = keys * (sizeof(struct trap_key) + HTAB_ELEM + 8) +
+			     table_slots * sizeof(struct count_slot) +
 			     keys * (sizeof(struct trap_key) + HTAB_ELEM + sizeof(struct trap_latency)) +
 			     MAX_THREADS * (4 + HTAB_ELEM + sizeof(struct vcpu_thread)) + VCPU_TID_WORDS * 8UL +
 			     (opts->slow_ns ? 256UL << 10 : 0) +
@@ -44,7 +48,7 @@ unsigned long run_memory_estimate(const struct options *opts, int ncpus)
 			     MAX_FAILED_KEYS * (sizeof(struct insn_key) + HTAB_ELEM + sizeof(struct failed_insn)) +
 			     2UL * MAX_GUESTS * (4 + HTAB_ELEM + 8) + (256UL << 10) +
 			     HOT_SLOTS * ncpus * sizeof(struct hot_slot);
-	unsigned long reader = keys * (sizeof(struct trap_key) + cpu8 + sizeof(struct trap_latency)) +
+	unsigned long reader = keys * (sizeof(struct trap_key) + sizeof(struct trap_latency)) + table_slots * 4 +
 			       MAX_THREADS * (4 + sizeof(struct vcpu_thread)) +
 			       3UL * HOT_SLOTS * ncpus * sizeof(struct hot_slot);
 

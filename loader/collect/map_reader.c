@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The map reader: reads the BPF maps into the trap table and the
- * instruction table (batch lookups where the kernel has them, the per-CPU
- * cache slots, the exact last read of dying guests), and deletes the
+ * instruction table (the count tables from their mapping, batch lookups
+ * where the kernel has them, the per-CPU cache slots, the exact last read of
+ * dying guests), and deletes the
  * entries of ended guests.  Everything that touches the maps' fds. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -21,34 +22,90 @@
 
 int map_reader_init(struct map_reader *m, int ncpus, size_t max_keys)
 {
-	*m = (struct map_reader){ .ncpus = ncpus, .counts_fd = -1, .hot_fd = -1, .latency_fd = -1,
+	*m = (struct map_reader){ .ncpus = ncpus, .keys_fd = -1, .hot_fd = -1, .latency_fd = -1,
 				  .drops_fd = -1, .insns_fd = -1, .failed_fd = -1,
 				  .threads_fd = -1, .rips_fd = -1, .flush_fd = -1,
-				  .guest_made_fd = -1, .guest_freed_fd = -1, .max_keys = max_keys };
-	/* per-CPU values are the largest; one buffer fits any map */
+				  .guest_made_fd = -1, .guest_freed_fd = -1, .max_keys = max_keys,
+				  .table_bits = count_table_bits_for(max_keys) };
+	m->table_slots = (size_t)ncpus << m->table_bits;
+	/* the latency map's values are the largest; one buffer fits any map */
 	m->keys = calloc(max_keys, sizeof(struct trap_key));
-	m->values = calloc(max_keys, ROUND_UP8(sizeof(struct trap_count)) * ncpus +
-				  sizeof(struct trap_latency));
-	m->count_rows = malloc(max_keys * sizeof(*m->count_rows));
+	m->values = calloc(max_keys, sizeof(struct trap_latency));
+	m->slot_rows = malloc(m->table_slots * sizeof(*m->slot_rows));
 	m->latency_rows = malloc(max_keys * sizeof(*m->latency_rows));
 	m->hot = calloc(ncpus, sizeof(*m->hot));
 	m->snap[0] = calloc(HOT_SLOTS * ncpus, sizeof(*m->snap[0]));
 	m->snap[1] = calloc(HOT_SLOTS * ncpus, sizeof(*m->snap[1]));
 	m->tids = calloc(MAX_THREADS, sizeof(*m->tids));
 	m->records = calloc(MAX_THREADS, sizeof(*m->records));
-	if (!m->keys || !m->values || !m->count_rows || !m->latency_rows || !m->hot || !m->snap[0] ||
+	if (!m->keys || !m->values || !m->slot_rows || !m->latency_rows || !m->hot || !m->snap[0] ||
 	    !m->snap[1] || !m->tids || !m->records)
 		return -ENOMEM;
-	memset(m->count_rows, 0xff, max_keys * sizeof(*m->count_rows));	/* none */
+	memset(m->slot_rows, 0xff, m->table_slots * sizeof(*m->slot_rows));	/* none */
 	memset(m->latency_rows, 0xff, max_keys * sizeof(*m->latency_rows));
 	return 0;
 }
 
+static size_t table_bytes(const struct map_reader *m)
+{
+	size_t page = getpagesize();
+
+	return (m->table_slots * sizeof(struct count_slot) + page - 1) / page * page;
+}
+
+int map_reader_map_table(struct map_reader *m, int fd)
+{
+	void *p = mmap(NULL, table_bytes(m), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	m->table = p;
+	return 0;
+}
+
+struct count_slot *map_table_slot(const struct map_reader *m, int cpu, const struct trap_key *key, bool take)
+{
+	struct count_slot *base = m->table + ((size_t)cpu << m->table_bits), *free = NULL;
+	__u32 mask = (1U << m->table_bits) - 1, home = table_home(key, m->table_bits);
+
+	/* the probes of table_add() in bpf/aggregate.bpf.h */
+	for (__u32 i = 0; i < TABLE_PROBES; i++) {
+		struct count_slot *t = &base[(home + i * (i + 1) / 2) & mask];
+
+		if (!t->key.tgid || t->key.tgid == TABLE_TOMBSTONE) {
+			if (!free)
+				free = t;
+			if (!t->key.tgid)
+				break;
+			continue;
+		}
+		if (!memcmp(&t->key, key, sizeof(*key)))
+			return t;
+	}
+	return take ? free : NULL;
+}
+
+/* Events of key in every CPU's table. */
+static __u64 table_count(const struct map_reader *m, const struct trap_key *key)
+{
+	__u64 sum = 0;
+
+	for (int c = 0; m->table && c < m->ncpus; c++) {
+		const struct count_slot *t = map_table_slot(m, c, key, false);
+
+		if (t)
+			sum += t->count;
+	}
+	return sum;
+}
+
 void map_reader_free(struct map_reader *m)
 {
+	if (m->table)
+		munmap(m->table, table_bytes(m));
 	free(m->keys);
 	free(m->values);
-	free(m->count_rows);
+	free(m->slot_rows);
 	free(m->latency_rows);
 	free(m->hot);
 	free(m->snap[0]);
@@ -126,8 +183,18 @@ static long read_map(struct map_reader *m, int fd, size_t value_size)
 	return read_entries(m, fd, m->keys, sizeof(struct trap_key), m->values, value_size, m->max_keys, true);
 }
 
-/* Adds the per-CPU cache slots' counts to the rows of their keys.  Slots of
- * guests whose entries were reclaimed were counted before: skipped. */
+/* An entry of a reclaimed thread: a new thread of the process has its id. */
+static void revive_thread(struct trap_table *s, const struct trap_row *row)
+{
+	struct thread *t = &s->threads[row->thread];
+
+	if (t->reclaimed && !s->guests[row->guest].ended)
+		t->ended = t->reclaimed = false;
+}
+
+/* Adds the per-CPU cache slots' counts to the rows of their keys, made if
+ * need be.  Slots of guests whose entries were reclaimed were counted
+ * before: skipped. */
 static void add_hot_slots(struct map_reader *m, struct trap_table *s)
 {
 	for (__u32 i = 0; i < HOT_SLOTS; i++) {
@@ -138,9 +205,12 @@ static void add_hot_slots(struct map_reader *m, struct trap_table *s)
 
 			if (!m->hot[c].count)
 				continue;
-			row = table_row(s, &m->hot[c].key, false);
-			if (row && !s->guests[row->guest].reclaimed)
-				row->read_count += m->hot[c].count;
+			/* a key new since the last read may be in no table yet */
+			row = table_row(s, &m->hot[c].key, true);
+			if (!row || s->guests[row->guest].reclaimed)
+				continue;
+			row->read_count += m->hot[c].count;
+			revive_thread(s, row);
 		}
 	}
 }
@@ -173,23 +243,15 @@ static void snapshot_slots(const struct map_reader *m, struct hot_slot *snap)
 		bpf_map_lookup_elem(m->hot_fd, &i, snap + i * m->ncpus);
 }
 
-/* The last read of the guests whose entries the next map_reclaim deletes
- * (ended, not yet reclaimed).  A cache slot of theirs that another key takes
- * while the maps are read moves its events to the hash after the hash was
- * read: the read misses them, and with the entries deleted no later read
- * finds them.  Their slots can only empty now, so: all slots, their hash
- * entries, all slots again; when none of their slots changed in between,
- * nothing moved and hash plus slots is their exact count. */
 /* The last read of the rows whose entries the next map_reclaim deletes
  * (their guest or thread ended).  A cache slot of theirs that another key
- * takes while the maps are read moves its events to the hash after the
- * hash was read: the read misses them, and with the entries deleted no
+ * takes while the maps are read moves its events to the table after the
+ * table was read: the read misses them, and with the entries deleted no
  * later read finds them.  Their slots can only empty now, so: all slots,
- * their hash entries, all slots again; when none of their slots changed in
- * between, nothing moved and hash plus slots is their exact count. */
+ * their table slots, all slots again; when none of their slots changed in
+ * between, nothing moved and table plus slots is their exact count. */
 static void read_dying(struct map_reader *m, struct trap_table *s)
 {
-	struct trap_count per_cpu[m->ncpus];
 	bool any = any_dying(s);
 
 	for (int attempt = 0; any && attempt < 5; attempt++) {
@@ -201,12 +263,7 @@ static void read_dying(struct map_reader *m, struct trap_table *s)
 
 			if (!dying(s, row))
 				continue;
-			row->read_count = 0;
-			memset(per_cpu, 0, sizeof(per_cpu));
-			if (bpf_map_lookup_elem(m->counts_fd, &row->key, per_cpu))
-				continue;
-			for (int c = 0; c < m->ncpus; c++)
-				row->read_count += per_cpu[c].count;
+			row->read_count = table_count(m, &row->key);
 		}
 		snapshot_slots(m, m->snap[1]);
 		for (int k = 0; k < HOT_SLOTS * m->ncpus; k++) {
@@ -246,21 +303,13 @@ static void read_dying(struct map_reader *m, struct trap_table *s)
 	}
 }
 
-/* An entry of a reclaimed thread: a new thread of the process has its id. */
-static void revive_thread(struct trap_table *s, const struct trap_row *row)
-{
-	struct thread *t = &s->threads[row->thread];
-
-	if (t->reclaimed && !s->guests[row->guest].ended)
-		t->ended = t->reclaimed = false;
-}
-
-/* The row of the i-th entry of a map's read, made if need be.  A hash
- * map's entries come in the same order from read to read while no key
- * comes or goes, so the row the last read found there is tried first: one
- * compare of the key instead of a probe of the rows' index (68000 keys on
- * a host of 1000 guests). */
-static struct trap_row *row_at(struct trap_table *s, const struct trap_key *key, size_t *last_rows, long i)
+/* The row of key, made if need be, at the i-th place of a read (a table
+ * slot, a latency entry).  A table slot keeps its key, and a hash map's
+ * entries come in the same order from read to read while no key comes or
+ * goes, so the row the last read found there is tried first: one compare
+ * of the key instead of a probe of the rows' index (68000 keys on a host
+ * of 1000 guests). */
+static struct trap_row *row_at(struct trap_table *s, const struct trap_key *key, __u32 *last_rows, size_t i)
 {
 	size_t r = last_rows[i];
 	struct trap_row *row;
@@ -273,30 +322,42 @@ static struct trap_row *row_at(struct trap_table *s, const struct trap_key *key,
 	return row;
 }
 
+/* Adds every CPU's count table to the rows of its keys: the memory the
+ * programs count in, no copy.  A slot's count is read before its key: a
+ * slot being taken has count 0 until its key is written. */
+static int read_table(struct map_reader *m, struct trap_table *s)
+{
+	for (size_t i = 0; i < m->table_slots; i++) {
+		struct count_slot *t = &m->table[i];
+		__u64 count = __atomic_load_n(&t->count, __ATOMIC_ACQUIRE);
+		struct trap_key key;
+		struct trap_row *row;
+
+		if (!count)
+			continue;
+		key = t->key;
+		if (!key.tgid || key.tgid == TABLE_TOMBSTONE)
+			continue;
+		row = row_at(s, &key, m->slot_rows, i);
+		if (!row)
+			return -ENOMEM;
+		row->read_count += count;
+		revive_thread(s, row);
+	}
+	return 0;
+}
+
 static int read_traps(struct map_reader *m, struct trap_table *s)
 {
-	size_t count_size = ROUND_UP8(sizeof(struct trap_count)) * m->ncpus;
 	struct trap_latency delta;
 	struct trap_row *row;
 	long n;
 
 	m->reads++;
-	n = read_map(m, m->counts_fd, count_size);
+	n = read_table(m, s);
 	if (n < 0)
 		return n;
-	for (long i = 0; i < n; i++) {
-		const struct trap_count *per_cpu = (void *)((char *)m->values + i * count_size);
-		__u64 sum = 0;
-
-		for (int c = 0; c < m->ncpus; c++)
-			sum += per_cpu[c].count;
-		row = row_at(s, (struct trap_key *)m->keys + i, m->count_rows, i);
-		if (!row)
-			return -ENOMEM;
-		row->read_count = sum;
-		revive_thread(s, row);
-	}
-	/* hash first, then the slots: an event moving between them in between
+	/* the table first, then the slots: an event moving between them in between
 	 * is missed by this read, never counted twice */
 	add_hot_slots(m, s);
 
@@ -375,7 +436,7 @@ static void delete_thread_record(int fd, __u32 pid, __u32 tid)
 }
 
 /* Runs the flush program on every CPU: each clears its cache slots whose
- * key has no trap_counts entry any more (all read before the delete), so
+ * key has no trap_keys entry any more (all read before the delete), so
  * a new process making the same key never adds to an old guest's count. */
 static void flush_hot_slots(const struct map_reader *m)
 {
@@ -431,7 +492,7 @@ static void reclaim_traps(struct map_reader *m, struct trap_table *s)
 
 		if (!dying(s, row))
 			continue;
-		if (!bpf_map_delete_elem(m->counts_fd, &row->key))
+		if (!bpf_map_delete_elem(m->keys_fd, &row->key))
 			s->guests[row->guest].keys_freed++;
 		bpf_map_delete_elem(m->latency_fd, &row->key);
 		row->map_count = 0;
@@ -449,6 +510,21 @@ static void reclaim_traps(struct map_reader *m, struct trap_table *s)
 	}
 	if (any)
 		flush_hot_slots(m);
+	/* then their table slots, which no hot slot adds to any more */
+	for (size_t r = 0; any && m->table && r < s->nr_rows; r++) {
+		const struct trap_row *row = &s->rows[r];
+
+		if (!dying(s, row))
+			continue;
+		for (int c = 0; c < m->ncpus; c++) {
+			struct count_slot *t = map_table_slot(m, c, &row->key, false);
+
+			if (t) {
+				t->count = 0;
+				__atomic_store_n(&t->key.tgid, TABLE_TOMBSTONE, __ATOMIC_RELEASE);
+			}
+		}
+	}
 	/* a guest with a live vCPU thread is alive, its pid not yet another
 	 * process's: no /proc read for each of a host's guests each read */
 	for (size_t i = 0; i < s->nr_threads; i++)

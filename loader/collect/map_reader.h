@@ -11,7 +11,7 @@ struct insn_table;
  * map that is not read (insns_fd without --insns) or a step left out
  * (the start maps and the flush program, for table copies in tests). */
 struct map_reader {
-	int counts_fd, hot_fd, latency_fd, drops_fd, insns_fd, failed_fd;
+	int keys_fd, hot_fd, latency_fd, drops_fd, insns_fd, failed_fd;
 	int threads_fd;		/* vcpu_threads: open intervals and time, per thread */
 	int rips_fd;		/* --rip: rip_counts; -1 off */
 	int flush_fd;		/* the program that clears reclaimed keys' cache slots */
@@ -20,9 +20,14 @@ struct map_reader {
 	int ncpus;
 	bool no_batch;		/* kernel without batch lookups: walk keys */
 	void *keys, *values;	/* read buffers, sized for the largest map */
-	/* the row of each entry of the last read of trap_counts, of
-	 * trap_latency (max_keys each): where a read looks first */
-	size_t *count_rows, *latency_rows;
+	/* count_table, mapped (map_reader_map_table): every CPU's table of
+	 * 2^table_bits slots */
+	struct count_slot *table;
+	__u32 table_bits;
+	size_t table_slots;	/* all CPUs' */
+	/* the row of each table slot at the last read, and of each entry of
+	 * the last read of trap_latency: where a read looks first; ~0 none */
+	__u32 *slot_rows, *latency_rows;
 	struct hot_slot *hot;	/* one slot on every CPU */
 	struct hot_slot *snap[2];	/* all slots, twice: HOT_SLOTS * ncpus each */
 	__u32 *tids;			/* vcpu_threads read buffers: MAX_THREADS each */
@@ -41,6 +46,13 @@ void map_reader_pause(const struct map_reader *m);
  * caller sets them. */
 int map_reader_init(struct map_reader *m, int ncpus, size_t max_keys);
 void map_reader_free(struct map_reader *m);
+
+/* Maps count_table (fd), sized for m's CPUs and keys; 0 or -errno. */
+int map_reader_map_table(struct map_reader *m, int fd);
+
+/* The slot of key in cpu's table; NULL when it has none, or with take the
+ * slot the key would take there (NULL when none is free). */
+struct count_slot *map_table_slot(const struct map_reader *m, int cpu, const struct trap_key *key, bool take);
 
 struct rip_table;
 /* Reads the maps into the tables (insns and rips may be NULL); 0 or -errno. */

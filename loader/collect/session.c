@@ -162,7 +162,10 @@ static int load(struct session *s, const struct options *opts)
 	s->skel->rodata->count_rips = opts->rips;
 	s->skel->rodata->tree_root = s->tree_root;
 	s->skel->rodata->count_halt = class_traced_here(CLASS_HALT);
-	bpf_map__set_max_entries(s->skel->maps.trap_counts, opts->max_keys);
+	bpf_map__set_max_entries(s->skel->maps.trap_keys, opts->max_keys);
+	s->skel->rodata->count_table_bits = count_table_bits_for(opts->max_keys);
+	bpf_map__set_max_entries(s->skel->maps.count_table,
+				 libbpf_num_possible_cpus() << s->skel->rodata->count_table_bits);
 	bpf_map__set_max_entries(s->skel->maps.trap_latency, opts->max_keys);
 	if (!opts->insns)	/* never written: no memory for it */
 		bpf_map__set_max_entries(s->skel->maps.insn_counts, 1);
@@ -252,7 +255,11 @@ static int ready_reads(struct session *s, const struct options *opts)
 		fprintf(stderr, "kvmprof: out of memory\n");
 		return -1;
 	}
-	m->counts_fd = bpf_map__fd(k->maps.trap_counts);
+	m->keys_fd = bpf_map__fd(k->maps.trap_keys);
+	if (map_reader_map_table(m, bpf_map__fd(k->maps.count_table))) {
+		fprintf(stderr, "kvmprof: cannot map the count table: %s\n", strerror(errno));
+		return -1;
+	}
 	m->hot_fd = bpf_map__fd(k->maps.hot_counts);
 	m->latency_fd = bpf_map__fd(k->maps.trap_latency);
 	m->drops_fd = bpf_map__fd(k->maps.drops);

@@ -50,7 +50,7 @@ struct guest {
 	bool retired;		/* and it is only reported: the pid is free for another */
 	bool unnamed;		/* named "pidN": no /proc and no comm seen yet */
 	size_t first_row, last_row;	/* its rows, chained by next_row: index + 1, 0 none */
-	__u64 keys_freed;	/* its trap_counts entries deleted: given back to its share */
+	__u64 keys_freed;	/* its trap_keys entries deleted: given back to its share */
 	__u64 alive_at;		/* the read that found one of its vCPU threads live */
 };
 
