@@ -106,6 +106,7 @@ void map_reader_free(struct map_reader *m)
 	free(m->keys);
 	free(m->values);
 	free(m->slot_rows);
+	free(m->map_lats);
 	free(m->latency_rows);
 	free(m->hot);
 	free(m->snap[0]);
@@ -323,28 +324,60 @@ static struct trap_row *row_at(struct trap_table *s, const struct trap_key *key,
 }
 
 /* Adds every CPU's count table to the rows of its keys: the memory the
- * programs count in, no copy.  A slot's count is read before its key: a
- * slot being taken has count 0 until its key is written. */
+ * programs count in, no copy.  A key's probes run alike on every CPU, so
+ * it is mostly at one place of each CPU's table: the same place of the
+ * CPUs' tables is read at once and each key found there meets its row once.
+ * A slot's count is read before its key: a slot being taken has count 0
+ * until its key is written. */
 static int read_table(struct map_reader *m, struct trap_table *s)
 {
-	for (size_t i = 0; i < m->table_slots; i++) {
-		struct count_slot *t = &m->table[i];
-		__u64 count = __atomic_load_n(&t->count, __ATOMIC_ACQUIRE);
-		struct trap_key key;
-		struct trap_row *row;
+	size_t per_cpu = (size_t)1 << m->table_bits;
+	__u64 counts[m->ncpus];
 
-		if (!count)
-			continue;
-		key = t->key;
-		if (!key.tgid || key.tgid == TABLE_TOMBSTONE)
-			continue;
-		row = row_at(s, &key, m->slot_rows, i);
-		if (!row)
-			return -ENOMEM;
-		row->read_count += count;
-		revive_thread(s, row);
+	for (size_t i = 0; i < per_cpu; i++) {
+		for (int c = 0; c < m->ncpus; c++)
+			counts[c] = __atomic_load_n(&m->table[c * per_cpu + i].count, __ATOMIC_ACQUIRE);
+		for (int c = 0; c < m->ncpus; c++) {
+			size_t at = c * per_cpu + i;
+			struct trap_key key = m->table[at].key;
+			__u64 sum = counts[c];
+			struct trap_row *row;
+
+			if (!sum || !key.tgid || key.tgid == TABLE_TOMBSTONE)
+				continue;
+			for (int d = c + 1; d < m->ncpus; d++)
+				if (counts[d] && !memcmp(&m->table[d * per_cpu + i].key, &key, sizeof(key))) {
+					sum += counts[d];
+					counts[d] = 0;
+				}
+			row = row_at(s, &key, m->slot_rows, at);
+			if (!row)
+				return -ENOMEM;
+			row->read_count += sum;
+			revive_thread(s, row);
+		}
 	}
 	return 0;
+}
+
+/* The latency map's value at the last read for row (the reader keeps them:
+ * most rows have none); NULL when out of memory. */
+static struct trap_latency *last_latency(struct map_reader *m, struct trap_row *row)
+{
+	if (!row->map_lat) {
+		if (m->nr_map_lats == m->cap_map_lats) {
+			size_t cap = m->cap_map_lats ? 2 * m->cap_map_lats : 1024;
+			struct trap_latency *p = realloc(m->map_lats, cap * sizeof(*p));
+
+			if (!p)
+				return NULL;
+			m->map_lats = p;
+			m->cap_map_lats = cap;
+		}
+		memset(&m->map_lats[m->nr_map_lats], 0, sizeof(*m->map_lats));
+		row->map_lat = ++m->nr_map_lats;
+	}
+	return &m->map_lats[row->map_lat - 1];
 }
 
 static int read_traps(struct map_reader *m, struct trap_table *s)
@@ -368,17 +401,19 @@ static int read_traps(struct map_reader *m, struct trap_table *s)
 	for (long i = 0; i < n; i++) {
 		const struct trap_latency *lat = (struct trap_latency *)m->values + i;
 
+		struct trap_latency *last;
+
 		row = row_at(s, (struct trap_key *)m->keys + i, m->latency_rows, i);
-		if (!row)
+		if (!row || !(last = last_latency(m, row)))
 			return -ENOMEM;
-		latency_delta(&delta, lat, &row->map_lat);
+		latency_delta(&delta, lat, last);
 		latency_add(&row->lat, &delta);
-		row->lat_sq += latency_sq_delta(lat, &row->map_lat);
+		row->lat_sq += latency_sq_delta(lat, last);
 		row->interval_lat_count = delta.count;
 		row->interval_lat_sum = delta.sum_ns;
-		row->interval_lat_max = latency_delta_max(lat, &row->map_lat, &delta);
+		row->interval_lat_max = latency_delta_max(lat, last, &delta);
 		row->lat_read = m->reads;
-		row->map_lat = *lat;
+		*last = *lat;
 		if (lat->vcpu != VCPU_UNKNOWN)
 			s->threads[row->thread].vcpu = lat->vcpu;
 	}
@@ -496,7 +531,8 @@ static void reclaim_traps(struct map_reader *m, struct trap_table *s)
 			s->guests[row->guest].keys_freed++;
 		bpf_map_delete_elem(m->latency_fd, &row->key);
 		row->map_count = 0;
-		memset(&row->map_lat, 0, sizeof(row->map_lat));
+		if (row->map_lat)
+			memset(&m->map_lats[row->map_lat - 1], 0, sizeof(*m->map_lats));
 	}
 	/* a dead thread's record: a new thread with its id in the same pid
 	 * would close its open exit or VMM trip */

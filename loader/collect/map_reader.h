@@ -28,6 +28,10 @@ struct map_reader {
 	/* the row of each table slot at the last read, and of each entry of
 	 * the last read of trap_latency: where a read looks first; ~0 none */
 	__u32 *slot_rows, *latency_rows;
+	/* the latency map's values at the last read, for the rows that had
+	 * one (trap_row.map_lat) */
+	struct trap_latency *map_lats;
+	size_t nr_map_lats, cap_map_lats;
 	struct hot_slot *hot;	/* one slot on every CPU */
 	struct hot_slot *snap[2];	/* all slots, twice: HOT_SLOTS * ncpus each */
 	__u32 *tids;			/* vcpu_threads read buffers: MAX_THREADS each */

@@ -17,23 +17,25 @@ struct rip_table;
 /* One (guest, thread, class, code), accumulated in user space so that
  * totals outlive the map entries of guests that ended. */
 struct trap_row {
+	/* what every read's pass over the rows touches, first: two cache lines */
 	struct trap_key key;
 	__u64 count;		/* since start */
 	__u64 interval;		/* added by the last read */
-	__u64 map_count;	/* the highest count the maps showed (a cache slot
-				 * moving to the hash can hide a few for a read) */
+	__u64 map_count;	/* the highest count the maps showed (a hot slot
+				 * moving to the table can hide a few for a read) */
 	__u64 read_count;	/* scratch: this read's sum */
-	struct trap_latency lat;	/* since start (its sum_sq_* unused: lat_sq) */
-	double lat_sq;			/* the samples' squares since start, ns^2 */
-	struct trap_latency map_lat;	/* the map's value at the last read */
 	__u64 interval_lat_count;
 	__u64 interval_lat_sum;
 	__u64 interval_lat_max;
 	__u64 lat_read;		/* the read that set them (the map reader's count) */
 	int vcpu;		/* -1: not known */
+	__u32 map_lat;		/* the latency map's value at the last read: index + 1
+				 * in the map reader's map_lats, 0 none yet */
 	size_t guest;		/* its guest and thread: indexes in guests and threads */
 	size_t thread;
 	size_t next_row;	/* its guest's next row: index + 1, 0 for the last */
+	double lat_sq;			/* the samples' squares since start, ns^2 */
+	struct trap_latency lat;	/* since start (its sum_sq_* unused: lat_sq) */
 };
 
 /* A guest is a process, not a pid: pid and start time (/proc/PID/stat).
