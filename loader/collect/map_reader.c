@@ -107,6 +107,7 @@ void map_reader_free(struct map_reader *m)
 	free(m->values);
 	free(m->slot_rows);
 	free(m->map_lats);
+	free(m->read_counts);
 	free(m->latency_rows);
 	free(m->hot);
 	free(m->snap[0]);
@@ -193,6 +194,28 @@ static void revive_thread(struct trap_table *s, const struct trap_row *row)
 		t->ended = t->reclaimed = false;
 }
 
+/* Row r's sum in this read, where the reads add it up: beside the rows,
+ * dense (the table's places meet rows in no order, and 8 bytes a row stay
+ * in the cache where the rows do not); all 0 between reads.  NULL when out
+ * of memory. */
+static __u64 *read_count_of(struct map_reader *m, size_t r)
+{
+	if (r >= m->cap_read_counts) {
+		size_t cap = m->cap_read_counts ? m->cap_read_counts : 4096;
+		__u64 *p;
+
+		while (cap <= r)
+			cap *= 2;
+		p = realloc(m->read_counts, cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		memset(p + m->cap_read_counts, 0, (cap - m->cap_read_counts) * sizeof(*p));
+		m->read_counts = p;
+		m->cap_read_counts = cap;
+	}
+	return &m->read_counts[r];
+}
+
 /* Adds the per-CPU cache slots' counts to the rows of their keys, made if
  * need be.  Slots of guests whose entries were reclaimed were counted
  * before: skipped. */
@@ -203,14 +226,15 @@ static void add_hot_slots(struct map_reader *m, struct trap_table *s)
 			continue;
 		for (int c = 0; c < m->ncpus; c++) {
 			struct trap_row *row;
+			__u64 *sum;
 
 			if (!m->hot[c].count)
 				continue;
 			/* a key new since the last read may be in no table yet */
 			row = table_row(s, &m->hot[c].key, true);
-			if (!row || s->guests[row->guest].reclaimed)
+			if (!row || s->guests[row->guest].reclaimed || !(sum = read_count_of(m, row - s->rows)))
 				continue;
-			row->read_count += m->hot[c].count;
+			*sum += m->hot[c].count;
 			revive_thread(s, row);
 		}
 	}
@@ -262,9 +286,8 @@ static void read_dying(struct map_reader *m, struct trap_table *s)
 		for (size_t r = 0; r < s->nr_rows; r++) {
 			struct trap_row *row = &s->rows[r];
 
-			if (!dying(s, row))
-				continue;
-			row->read_count = table_count(m, &row->key);
+			if (dying(s, row) && read_count_of(m, r))
+				m->read_counts[r] = table_count(m, &row->key);
 		}
 		snapshot_slots(m, m->snap[1]);
 		for (int k = 0; k < HOT_SLOTS * m->ncpus; k++) {
@@ -281,23 +304,26 @@ static void read_dying(struct map_reader *m, struct trap_table *s)
 			const struct hot_slot *b = &m->snap[1][k];
 			struct trap_row *row;
 
-			if (!b->count || !(row = table_row(s, &b->key, false)) || !dying(s, row))
+			if (!b->count || !(row = table_row(s, &b->key, false)) || !dying(s, row) ||
+			    !read_count_of(m, row - s->rows))
 				continue;
-			row->read_count += b->count;
+			m->read_counts[row - s->rows] += b->count;
 		}
 		for (size_t r = 0; r < s->nr_rows; r++) {
 			struct trap_row *row = &s->rows[r];
 
-			if (!dying(s, row))
+			__u64 *sum = read_count_of(m, r);
+
+			if (!dying(s, row) || !sum)
 				continue;
-			if (stable && row->read_count > row->map_count) {
-				__u64 late = row->read_count - row->map_count;
+			if (stable && *sum > row->map_count) {
+				__u64 late = *sum - row->map_count;
 
 				row->interval += late;
 				row->count += late;
-				row->map_count = row->read_count;
+				row->map_count = *sum;
 			}
-			row->read_count = 0;
+			*sum = 0;
 		}
 		if (stable)
 			return;
@@ -323,12 +349,27 @@ static struct trap_row *row_at(struct trap_table *s, const struct trap_key *key,
 	return row;
 }
 
-/* Adds every CPU's count table to the rows of its keys: the memory the
- * programs count in, no copy.  A key's probes run alike on every CPU, so
- * it is mostly at one place of each CPU's table: the same place of the
- * CPUs' tables is read at once and each key found there meets its row once.
- * A slot's count is read before its key: a slot being taken has count 0
- * until its key is written. */
+/* The row of the key in table place at, made if need be.  A slot keeps
+ * its key until the loader tombstones it, which forgets the slot's row:
+ * the row found there is the key's, with no look at the row. */
+static struct trap_row *slot_row(struct map_reader *m, struct trap_table *s, const struct trap_key *key, size_t at)
+{
+	struct trap_row *row;
+
+	if (m->slot_rows[at] < s->nr_rows)
+		return &s->rows[m->slot_rows[at]];
+	row = table_row(s, key, true);
+	if (row)
+		m->slot_rows[at] = row - s->rows;
+	return row;
+}
+
+/* Adds every CPU's count table to this read's sums of the rows of its
+ * keys: the memory the programs count in, no copy.  A key's probes run
+ * alike on every CPU, so it is mostly at one place of each CPU's table:
+ * the same place of the CPUs' tables is read at once and each key found
+ * there meets its row once.  A slot's count is read before its key: a slot
+ * being taken has count 0 until its key is written. */
 static int read_table(struct map_reader *m, struct trap_table *s)
 {
 	size_t per_cpu = (size_t)1 << m->table_bits;
@@ -339,22 +380,24 @@ static int read_table(struct map_reader *m, struct trap_table *s)
 			counts[c] = __atomic_load_n(&m->table[c * per_cpu + i].count, __ATOMIC_ACQUIRE);
 		for (int c = 0; c < m->ncpus; c++) {
 			size_t at = c * per_cpu + i;
-			struct trap_key key = m->table[at].key;
-			__u64 sum = counts[c];
+			struct trap_key key;
 			struct trap_row *row;
+			__u64 n = counts[c], *sum;
 
-			if (!sum || !key.tgid || key.tgid == TABLE_TOMBSTONE)
+			if (!n)
+				continue;
+			key = m->table[at].key;
+			if (!key.tgid || key.tgid == TABLE_TOMBSTONE)
 				continue;
 			for (int d = c + 1; d < m->ncpus; d++)
 				if (counts[d] && !memcmp(&m->table[d * per_cpu + i].key, &key, sizeof(key))) {
-					sum += counts[d];
+					n += counts[d];
 					counts[d] = 0;
 				}
-			row = row_at(s, &key, m->slot_rows, at);
-			if (!row)
+			row = slot_row(m, s, &key, at);
+			if (!row || !(sum = read_count_of(m, row - s->rows)))
 				return -ENOMEM;
-			row->read_count += sum;
-			revive_thread(s, row);
+			*sum += n;
 		}
 	}
 	return 0;
@@ -387,6 +430,11 @@ static int read_traps(struct map_reader *m, struct trap_table *s)
 	long n;
 
 	m->reads++;
+	if (m->rows_of != s->serial) {	/* the places' rows are another table's (tests read several) */
+		memset(m->slot_rows, 0xff, m->table_slots * sizeof(*m->slot_rows));
+		memset(m->latency_rows, 0xff, m->max_keys * sizeof(*m->latency_rows));
+		m->rows_of = s->serial;
+	}
 	n = read_table(m, s);
 	if (n < 0)
 		return n;
@@ -421,15 +469,22 @@ static int read_traps(struct map_reader *m, struct trap_table *s)
 	 * interval, no latency interval for a row not in the latency map this
 	 * read, and the vCPU numbers learnt from exits for all of a thread's
 	 * rows */
+	if (s->nr_rows && !read_count_of(m, s->nr_rows - 1))
+		return -ENOMEM;
 	for (size_t r = 0; r < s->nr_rows; r++) {
+		__u64 sum = m->read_counts[r];
+
 		row = &s->rows[r];
 		row->interval = 0;
-		if (row->read_count > row->map_count) {
-			row->interval = row->read_count - row->map_count;
+		if (sum > row->map_count) {
+			row->interval = sum - row->map_count;
 			row->count += row->interval;
-			row->map_count = row->read_count;
+			row->map_count = sum;
 		}
-		row->read_count = 0;
+		if (sum) {
+			m->read_counts[r] = 0;
+			revive_thread(s, row);
+		}
 		if (row->lat_read != m->reads)
 			row->interval_lat_count = row->interval_lat_sum = row->interval_lat_max = 0;
 		row->vcpu = s->threads[row->thread].vcpu;
@@ -556,6 +611,7 @@ static void reclaim_traps(struct map_reader *m, struct trap_table *s)
 			struct count_slot *t = map_table_slot(m, c, &row->key, false);
 
 			if (t) {
+				m->slot_rows[t - m->table] = ~0U;
 				t->count = 0;
 				__atomic_store_n(&t->key.tgid, TABLE_TOMBSTONE, __ATOMIC_RELEASE);
 			}

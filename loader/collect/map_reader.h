@@ -32,6 +32,9 @@ struct map_reader {
 	 * one (trap_row.map_lat) */
 	struct trap_latency *map_lats;
 	size_t nr_map_lats, cap_map_lats;
+	__u64 *read_counts;	/* this read's sum of each row (read_count_of) */
+	size_t cap_read_counts;
+	unsigned long rows_of;	/* the table (its serial) slot_rows and latency_rows index */
 	struct hot_slot *hot;	/* one slot on every CPU */
 	struct hot_slot *snap[2];	/* all slots, twice: HOT_SLOTS * ncpus each */
 	__u32 *tids;			/* vcpu_threads read buffers: MAX_THREADS each */

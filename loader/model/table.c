@@ -12,7 +12,10 @@
 
 int table_init(struct trap_table *s, const struct table_source *source)
 {
+	static unsigned long tables;
+
 	memset(s, 0, sizeof(*s));
+	s->serial = ++tables;
 	s->source = source;
 	if (index_init(&s->row_index, 1024) || index_init(&s->guest_index, 64) ||
 	    index_init(&s->thread_index, 64))

@@ -23,7 +23,6 @@ struct trap_row {
 	__u64 interval;		/* added by the last read */
 	__u64 map_count;	/* the highest count the maps showed (a hot slot
 				 * moving to the table can hide a few for a read) */
-	__u64 read_count;	/* scratch: this read's sum */
 	__u64 interval_lat_count;
 	__u64 interval_lat_sum;
 	__u64 interval_lat_max;
@@ -88,6 +87,7 @@ struct table_source {
 };
 
 struct trap_table {
+	unsigned long serial;	/* this table_init's number: the map reader's caches name it */
 	struct trap_row *rows;
 	size_t nr_rows, cap_rows;
 	struct index row_index;	/* rows by key */
