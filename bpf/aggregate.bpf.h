@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* kvmprof's aggregation, which every program feeds: trap keys, the per-CPU
- * hot slots in front of count_table, new keys' records, latency intervals
+ * hot slots in front of the count table, new keys' records, latency intervals
  * (exit -> entry, VMM trip -> next KVM_RUN), drops. */
 #ifndef AGGREGATE_BPF_H
 #define AGGREGATE_BPF_H
@@ -265,16 +265,18 @@ static __always_inline bool ensure_key(const struct trap_key *key)
  * holding --max-guest-keys entries as DROP_GUEST_FULL), and loses it when
  * the loader reclaims its guest or thread.
  *
- * Table.  Each CPU has its table in count_table (kvmprof.h: struct
- * count_slot): a key's count there is its events on this CPU that left the
- * hot slots.  Only programs on that CPU write its slots, with plain stores
- * (table_add); a slot, once a key's, stays that key's until the loader
- * tombstones it.  Probes as table_home() says, up to TABLE_PROBES; a key
- * not there by the first empty slot is new to this CPU and takes the first
- * empty or tombstone slot seen: count 0, the key, then its count, with
- * compiler barriers between, so a reader that sees the count sees the key.
- * No slot free in its probes: its events are dropped as DROP_COUNTS_FULL
- * (the table is at most half full for --max-keys keys: rare).
+ * Table.  The count table (kvmprof.h) holds each key's events that left
+ * the hot slots, a count per CPU.  Probes as table_home() says, up to
+ * TABLE_PROBES: the first slot with the key, or else the first free one
+ * (tgid 0 or a tombstone, claim count 0) this CPU claims: an atomic add to
+ * its claim count that reads 1 after it (two CPUs at once may both read 2:
+ * the slot stays unused, never shared), then the key with its tgid last,
+ * so a reader that sees the tgid sees the key.  A slot keeps its key until
+ * the loader tombstones it.  One key in two slots (two CPUs taking it at
+ * once) is read as the sum of both.  Only programs on a CPU add to its
+ * counts, with plain adds.  No slot in its probes: its events are dropped
+ * as DROP_COUNTS_FULL (the table is at most half full for --max-keys keys:
+ * rare).
  *
  * Slots.  Each CPU has HOT_SLOTS slots (struct hot_slot, kvmprof.h).  A
  * slot holds one key and its count: the key's events on this CPU that are
@@ -302,16 +304,16 @@ static __always_inline bool ensure_key(const struct trap_key *key)
  * key in the first stays until flush_hot empties it.  The key gets its
  * trap_keys entry first (the event dropped and the slot kept when it
  * cannot), so every key in a slot has an entry until the loader deletes
- * it.  The old key's count then moves to this CPU's table, or is dropped
+ * it.  The old key's count then moves to the count table, or is dropped
  * when the loader deleted its entry (its guest ended and the slot was read
  * already).  Then count = 0, the new key and insn fields, count = 1, with
  * compiler barriers between: a reader copying the slot from another CPU
  * never sees the new key with the old key's count.
  *
- * Reader.  Each read takes every CPU's table first (from its mapping),
- * then every CPU's slots (add_hot_slots; slots of guests whose entries
- * were deleted were counted before and are skipped): a key's count is its
- * table slots plus its hot slots.  An event that moves from a hot slot to
+ * Reader.  Each read takes the count table first (from its mapping), then
+ * every CPU's slots (add_hot_slots; slots of guests whose entries were
+ * deleted were counted before and are skipped): a key's count is its table
+ * slots plus its hot slots.  An event that moves from a hot slot to
  * the table in between is missed by this read and found by the next, never
  * counted twice.  The last read of a guest whose entries are deleted next
  * (read_dying) takes the hot slots, its table slots, the hot slots again,
@@ -319,8 +321,9 @@ static __always_inline bool ensure_key(const struct trap_key *key)
  * between: then nothing moved and the count is exact.  Then the loader
  * deletes its trap_keys entries, runs flush_hot on every CPU, which
  * empties each hot slot whose key has no entry any more, and tombstones
- * its table slots: a new process reusing the pid and thread ids counts
- * from slots of its own, not on top of the old one. */
+ * its table slots (tgid, counts 0, then the claim count 0): a new process
+ * reusing the pid and thread ids counts from slots of its own, not on top
+ * of the old one. */
 
 static __always_inline bool same_key(const struct trap_key *a, const struct trap_key *b)
 {
@@ -328,41 +331,45 @@ static __always_inline bool same_key(const struct trap_key *a, const struct trap
 	       a->detail == b->detail && a->detail_flags == b->detail_flags;
 }
 
-/* Adds n events of key to this CPU's table (the protocol above); false
- * when its probes found no slot.  A function of its own: the probe loop
- * once, not inlined in every program that counts. */
+/* Adds n events of key to this CPU's counts in the count table (the
+ * protocol above); false when its probes found no slot.  A function of its
+ * own: the probe loop once, not inlined in every program that counts. */
 static __noinline bool table_add(const struct trap_key *key, __u64 n)
 {
-	__u32 mask = (1U << count_table_bits) - 1, base = bpf_get_smp_processor_id() << count_table_bits;
-	__u32 home = table_home(key, count_table_bits);
-	struct count_slot *t, *take = NULL;
+	__u32 mask = (1U << count_table_bits) - 1, home = table_home(key, count_table_bits);
+	__u32 base = bpf_get_smp_processor_id() << count_table_bits;
 
 	for (__u32 i = 0; i < TABLE_PROBES; i++) {
-		__u32 idx = base + ((home + i * (i + 1) / 2) & mask);
+		__u32 idx = (home + i * (i + 1) / 2) & mask, at = base + idx, *claim;
+		struct trap_key *k = bpf_map_lookup_elem(&count_keys, &idx);
+		__u64 *count;
 
-		t = bpf_map_lookup_elem(&count_table, &idx);
-		if (!t)
+		if (!k)
 			return false;
-		if (t->key.tgid == TABLE_TOMBSTONE || !t->key.tgid) {
-			if (!take)
-				take = t;
-			if (!t->key.tgid)
-				break;	/* the key is not further on */
-			continue;
+		if (!same_key(k, key)) {
+			if (k->tgid && k->tgid != TABLE_TOMBSTONE)
+				continue;	/* another key's */
+			claim = bpf_map_lookup_elem(&count_claims, &idx);
+			if (!claim || *claim)
+				continue;	/* being taken */
+			__sync_fetch_and_add(claim, 1);
+			if (*claim != 1)
+				continue;	/* another CPU's at once */
+			k->tid = key->tid;
+			k->class = key->class;
+			k->detail_flags = key->detail_flags;
+			k->detail = key->detail;
+			k->code = key->code;
+			barrier();
+			k->tgid = key->tgid;
 		}
-		if (same_key(&t->key, key)) {
-			t->count += n;
-			return true;
-		}
+		count = bpf_map_lookup_elem(&count_table, &at);
+		if (!count)
+			return false;
+		*count += n;
+		return true;
 	}
-	if (!take)
-		return false;
-	take->count = 0;
-	barrier();
-	take->key = *key;
-	barrier();
-	take->count = n;
-	return true;
+	return false;
 }
 
 /* The miss above: slot to key with one event; insn_head and insn_meta as

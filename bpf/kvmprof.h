@@ -206,7 +206,7 @@ struct trap_key {
 };
 #define VCPU_UNKNOWN 0xffffffffu
 
-/* A per-CPU cache of recent keys in front of count_table (hot_counts): a
+/* A per-CPU cache of recent keys in front of the count table (hot_counts): a
  * hit costs an array access instead of a table probe.  The protocol between
  * the BPF programs and the loader's reader is written once, beside
  * count_in_pair() in bpf/aggregate.bpf.h. */
@@ -214,7 +214,7 @@ struct trap_key {
 
 struct hot_slot {
 	struct trap_key key;
-	__u64 count;	/* events of key not yet in count_table; 0: empty */
+	__u64 count;	/* events of key not yet in the count table; 0: empty */
 	/* The emulate fast path's match: an emulated instruction's first 8
 	 * bytes and len | mode << 8 | failed << 16, or INSN_META_NONE. */
 	__u64 insn_head;
@@ -247,20 +247,17 @@ static inline __u32 hot_slot_of_key(const struct trap_key *key)
 }
 
 /* The keys counted: trap_keys, a hash of every key (it is there or not),
- * and count_table, an array of each CPU's open-addressed table of its keys'
- * counts that the loader maps (BPF_F_MMAPABLE) and reads with no bpf(2)
- * call per key (a host of 1000 guests has 68000).  CPU c's table is slots
- * [c << bits, (c + 1) << bits); only programs on that CPU write in it, and
- * the loader's tombstones.  The protocol: beside table_add() in
+ * and the count table, an open-addressed table of the keys in three arrays
+ * the loader maps (BPF_F_MMAPABLE) and reads in place, with no bpf(2) call
+ * per key (a host of 1000 guests has 68000): count_keys, each slot's key
+ * (tgid 0: never taken; TABLE_TOMBSTONE: a reclaimed key's); count_claims,
+ * each slot's claim count (0: free); count_table, each CPU's count of each
+ * slot's key, CPU c's at c << bits.  The protocol: beside table_add() in
  * bpf/aggregate.bpf.h. */
-struct count_slot {
-	struct trap_key key;	/* tgid 0: empty; TABLE_TOMBSTONE: a reclaimed key's */
-	__u64 count;
-};
 #define TABLE_TOMBSTONE 0xffffffffu	/* no process's: pids stay below 2^22 */
 #define TABLE_PROBES 24	/* at most half full: a key past them about 1 in 2^24 */
 
-/* The bits of a CPU's table for max_keys keys: at most half full. */
+/* The count table's bits for max_keys keys: at most half full. */
 static inline __u32 count_table_bits_for(__u64 max_keys)
 {
 	__u32 bits = 4;
@@ -444,7 +441,7 @@ struct new_thread {
 };
 
 enum drop_reason {
-	DROP_COUNTS_FULL = 0,	/* trap_keys had no room for a new key, or its CPU's count_table none */
+	DROP_COUNTS_FULL = 0,	/* trap_keys had no room for a new key, or the count table none */
 	DROP_LATENCY_FULL,	/* trap_latency had no room */
 	DROP_STARTS_FULL,	/* vcpu_threads had no room: a thread's latency and time not kept */
 	DROP_INSNS_FULL,	/* --insns: insn_counts had no room */

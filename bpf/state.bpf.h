@@ -46,7 +46,7 @@ __kvmprof_state const volatile bool count_rips;
  * accounting's halt polling without it */
 __kvmprof_state const volatile bool count_halt;
 
-/* Every key counted (kvmprof.h: struct count_slot) */
+/* Every key counted (kvmprof.h: the count table) */
 __kvmprof_state struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_TRAP_KEYS);
@@ -54,18 +54,34 @@ __kvmprof_state struct {
 	__type(value, __u8);
 } trap_keys SEC(".maps");
 
-/* Each CPU's table of its keys' counts, 2^count_table_bits slots: the
- * loader sizes it (possible CPUs << count_table_bits) and maps it */
+/* The count table (kvmprof.h), 2^count_table_bits slots: the loader sizes
+ * the arrays (count_table: possible CPUs << count_table_bits) and maps them */
 __kvmprof_state const volatile __u32 count_table_bits;
 __kvmprof_state struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct count_slot);
+	__type(value, struct trap_key);
+} count_keys SEC(".maps");
+
+__kvmprof_state struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} count_claims SEC(".maps");
+
+__kvmprof_state struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
 } count_table SEC(".maps");
 
-/* The per-CPU cache in front of count_table: see count_in_pair() in
+/* The per-CPU cache in front of the count table: see count_in_pair() in
  * aggregate.bpf.h. */
 __kvmprof_state struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -87,23 +87,15 @@ static __u64 key_count(const struct trap_key *k);
 
 static bool in_a_table(const struct trap_key *key)
 {
-	for (int c = 0; c < libbpf_num_possible_cpus(); c++)
-		if (map_table_slot(&reader, c, key, false))
-			return true;
-	return false;
+	size_t slots[TABLE_PROBES];
+
+	return map_table_find(&reader, key, slots) > 0;
 }
 
-/* A key's events in the CPUs' tables (moved there out of the hot slots). */
+/* A key's events in the count table (moved there out of the hot slots). */
 static __u64 entry_count(const struct trap_key *key)
 {
-	__u64 sum = 0;
-
-	for (int c = 0; c < libbpf_num_possible_cpus(); c++) {
-		const struct count_slot *t = map_table_slot(&reader, c, key, false);
-
-		sum += t ? t->count : 0;
-	}
-	return sum;
+	return map_table_count(&reader, key);
 }
 
 /* A key's count: its table slots plus what the per-CPU cache holds. */
@@ -696,17 +688,23 @@ static void test_slot_pairs(void)
 	sched_setaffinity(0, sizeof(was), &was);
 }
 
-/* Occupies probe i of key in CPU 0's table with a key of no guest (tgid
- * 1: no trap of it is ever driven); tombstone: a reclaimed one. */
-static struct count_slot *occupy_probe(const struct trap_key *key, __u32 i, bool tombstone)
+static size_t probe_of(const struct trap_key *key, __u32 i)
 {
-	__u32 mask = (1U << reader.table_bits) - 1;
-	struct count_slot *t = &reader.table[(table_home(key, reader.table_bits) + i * (i + 1) / 2) & mask];
+	return (table_home(key, reader.table_bits) + i * (i + 1) / 2) & (reader.table_slots - 1);
+}
 
-	t->key = (struct trap_key){ .tgid = tombstone ? TABLE_TOMBSTONE : 1, .tid = 1, .class = CLASS_HYPERCALL,
-				    .code = 0xfa4e0000 + i };
-	t->count = 1;
-	return t;
+/* Occupies probe i of key in the count table with a key of no guest (tgid
+ * 1: no trap of it is ever driven), claimed; tombstone: a reclaimed one,
+ * free. */
+static size_t occupy_probe(const struct trap_key *key, __u32 i, bool tombstone)
+{
+	size_t at = probe_of(key, i);
+
+	reader.table_keys[at] = (struct trap_key){ .tgid = tombstone ? TABLE_TOMBSTONE : 1, .tid = 1,
+						   .class = CLASS_HYPERCALL, .code = 0xfa4e0000 + i };
+	reader.table_claims[at] = !tombstone;
+	reader.table_counts[at] = !tombstone;
+	return at;
 }
 
 /* count_table's probes, driven through the programs: four keys of one
@@ -718,13 +716,13 @@ static struct count_slot *occupy_probe(const struct trap_key *key, __u32 i, bool
  * the fourth's probes are taken: its moved events are dropped, and said. */
 static void test_table_probes(void)
 {
-	struct count_slot *taken[TABLE_PROBES + 5] = {}, *tomb;
+	size_t taken[TABLE_PROBES + 5], tomb, slots[TABLE_PROBES];
 	__u64 before = drops_of(DROP_COUNTS_FULL);
 	struct trap_key k[4];
 	struct trap_table t;
 	struct trap_row *row;
 	int found = 0, nt = 0;
-	__u32 idx = 0, mask = (1U << reader.table_bits) - 1;
+	__u32 idx = 0;
 	cpu_set_t was;
 
 	sched_getaffinity(0, sizeof(was), &was);
@@ -748,15 +746,15 @@ static void test_table_probes(void)
 	for (__u32 i = 0; i < 3; i++)
 		taken[nt++] = occupy_probe(&k[2], i, false);
 	for (__u32 i = 0; i < TABLE_PROBES; i++)	/* those another key has stay */
-		if (!reader.table[(table_home(&k[3], reader.table_bits) + i * (i + 1) / 2) & mask].key.tgid)
+		if (!reader.table_keys[probe_of(&k[3], i)].tgid)
 			taken[nt++] = occupy_probe(&k[3], i, false);
 	drive(DRIVE_HYPERCALL, k[0].code, HC_ABI_KVM, 0);
 	for (int i = 0; i < 100; i++)
 		for (int j = 1; j < 4; j++)
 			drive(DRIVE_HYPERCALL, k[j].code, HC_ABI_KVM, 0);
-	CHECK(map_table_slot(&reader, 0, &k[1], false) == tomb, "the second key took the tombstone");
-	CHECK(map_table_slot(&reader, 0, &k[2], false) ==
-	      &reader.table[(table_home(&k[2], reader.table_bits) + 6) & mask], "the third took its fourth probe");
+	CHECK(map_table_find(&reader, &k[1], slots) == 1 && slots[0] == tomb, "the second key took the tombstone");
+	CHECK(map_table_find(&reader, &k[2], slots) == 1 && slots[0] == probe_of(&k[2], 3),
+	      "the third took its fourth probe");
 	CHECK_U64(entry_count(&k[1]), 100);	/* each moved by the next key */
 	CHECK_U64(entry_count(&k[2]), 100);
 	CHECK_U64(key_count(&k[3]), 1);	/* only the one in its slot */
@@ -771,8 +769,9 @@ static void test_table_probes(void)
 	CHECK(row && row->count == 1, "read: the fourth key's one");
 	for (int i = 0; i < nt; i++)
 		if (taken[i] != tomb) {
-			taken[i]->count = 0;
-			taken[i]->key.tgid = TABLE_TOMBSTONE;
+			reader.table_keys[taken[i]].tgid = TABLE_TOMBSTONE;
+			reader.table_counts[taken[i]] = 0;
+			reader.table_claims[taken[i]] = 0;
 		}
 	table_free(&t);
 	sched_setaffinity(0, sizeof(was), &was);
@@ -960,7 +959,7 @@ static bool output_has(void (*fn)(FILE *, void *), struct trap_table *s, const c
 static void test_64bit(struct trap_table *s)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	struct count_slot *first, *last;
+	long at;
 	struct trap_latency lat = { .vcpu = VCPU_UNKNOWN, .count = 0x100000002ULL,
 				    .sum_ns = 0x300000000000ULL, .min_ns = 1, .max_ns = 0x200000000ULL };
 	struct trap_key key = key_of(CLASS_HYPERCALL, 0x64);
@@ -968,18 +967,15 @@ static void test_64bit(struct trap_table *s)
 
 	lat.slots[LAT_SLOTS - 1] = lat.count;
 	CHECK(bpf_map_update_elem(keys_fd, &key, &(__u8){ 0 }, BPF_NOEXIST) == 0, "the key");
-	/* in the first CPU's table and the last's: 2^32 + 5 */
-	first = map_table_slot(&reader, 0, &key, true);
-	if (first) {
-		first->key = key;
-		first->count = 0xffffffffULL;
+	/* the first CPU's count and the last's: 2^32 + 5 */
+	at = map_table_free_slot(&reader, &key);
+	if (at >= 0) {
+		reader.table_keys[at] = key;
+		reader.table_claims[at] = 1;
+		reader.table_counts[at] = 0xffffffffULL;
+		reader.table_counts[(ncpus - 1) * reader.table_slots + at] += 6;
 	}
-	last = map_table_slot(&reader, ncpus - 1, &key, true);
-	if (last) {
-		last->key = key;
-		last->count += 6;
-	}
-	CHECK(first && last, "set a count");
+	CHECK(at >= 0, "set a count");
 	CHECK(bpf_map_update_elem(latency_fd, &key, &lat, BPF_NOEXIST) == 0, "set a latency");
 	for (int i = 0; i < 3; i++)
 		drive(DRIVE_HYPERCALL, 0x64, 0, 0);
@@ -1344,6 +1340,8 @@ int main(void)
 	skel->rodata->slow_ns = 15000000;	/* --slow 15ms */
 	skel->rodata->count_rips = true;	/* --rip */
 	skel->rodata->count_table_bits = count_table_bits_for(MAX_TRAP_KEYS);
+	bpf_map__set_max_entries(skel->maps.count_keys, 1U << count_table_bits_for(MAX_TRAP_KEYS));
+	bpf_map__set_max_entries(skel->maps.count_claims, 1U << count_table_bits_for(MAX_TRAP_KEYS));
 	bpf_map__set_max_entries(skel->maps.count_table, libbpf_num_possible_cpus() << count_table_bits_for(MAX_TRAP_KEYS));
 	if (bpf_drive_bpf__load(skel)) {
 		fprintf(stderr, "bpf_drive: cannot load the drive program\n");
@@ -1362,7 +1360,8 @@ int main(void)
 	table_init(&s, &procfs_source);
 	map_reader_init(&reader, libbpf_num_possible_cpus(), MAX_TRAP_KEYS);
 	reader.keys_fd = keys_fd;
-	if (map_reader_map_table(&reader, bpf_map__fd(skel->maps.count_table))) {
+	if (map_reader_map_table(&reader, bpf_map__fd(skel->maps.count_keys), bpf_map__fd(skel->maps.count_claims),
+				 bpf_map__fd(skel->maps.count_table))) {
 		fprintf(stderr, "bpf_drive: cannot map the count table\n");
 		return 1;
 	}

@@ -27,7 +27,7 @@ int map_reader_init(struct map_reader *m, int ncpus, size_t max_keys)
 				  .threads_fd = -1, .rips_fd = -1, .flush_fd = -1,
 				  .guest_made_fd = -1, .guest_freed_fd = -1, .max_keys = max_keys,
 				  .table_bits = count_table_bits_for(max_keys) };
-	m->table_slots = (size_t)ncpus << m->table_bits;
+	m->table_slots = (size_t)1 << m->table_bits;
 	/* the latency map's values are the largest; one buffer fits any map */
 	m->keys = calloc(max_keys, sizeof(struct trap_key));
 	m->values = calloc(max_keys, sizeof(struct trap_latency));
@@ -46,63 +46,79 @@ int map_reader_init(struct map_reader *m, int ncpus, size_t max_keys)
 	return 0;
 }
 
-static size_t table_bytes(const struct map_reader *m)
+static size_t pages(size_t bytes)
 {
 	size_t page = getpagesize();
 
-	return (m->table_slots * sizeof(struct count_slot) + page - 1) / page * page;
+	return (bytes + page - 1) / page * page;
 }
 
-int map_reader_map_table(struct map_reader *m, int fd)
+static void *map_array(int fd, size_t bytes)
 {
-	void *p = mmap(NULL, table_bytes(m), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	void *p = mmap(NULL, pages(bytes), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 
-	if (p == MAP_FAILED)
-		return -errno;
-	m->table = p;
-	return 0;
+	return p == MAP_FAILED ? NULL : p;
 }
 
-struct count_slot *map_table_slot(const struct map_reader *m, int cpu, const struct trap_key *key, bool take)
+int map_reader_map_table(struct map_reader *m, int keys_fd, int claims_fd, int counts_fd)
 {
-	struct count_slot *base = m->table + ((size_t)cpu << m->table_bits), *free = NULL;
-	__u32 mask = (1U << m->table_bits) - 1, home = table_home(key, m->table_bits);
+	m->table_keys = map_array(keys_fd, m->table_slots * sizeof(*m->table_keys));
+	m->table_claims = map_array(claims_fd, m->table_slots * sizeof(*m->table_claims));
+	m->table_counts = map_array(counts_fd, m->ncpus * m->table_slots * sizeof(*m->table_counts));
+	return m->table_keys && m->table_claims && m->table_counts ? 0 : -errno;
+}
 
-	/* the probes of table_add() in bpf/aggregate.bpf.h */
-	for (__u32 i = 0; i < TABLE_PROBES; i++) {
-		struct count_slot *t = &base[(home + i * (i + 1) / 2) & mask];
+/* The place of key's probe i: table_add()'s in bpf/aggregate.bpf.h. */
+static size_t probe_at(const struct map_reader *m, const struct trap_key *key, __u32 i)
+{
+	return (table_home(key, m->table_bits) + i * (i + 1) / 2) & (m->table_slots - 1);
+}
 
-		if (!t->key.tgid || t->key.tgid == TABLE_TOMBSTONE) {
-			if (!free)
-				free = t;
-			if (!t->key.tgid)
-				break;
-			continue;
-		}
-		if (!memcmp(&t->key, key, sizeof(*key)))
-			return t;
+int map_table_find(const struct map_reader *m, const struct trap_key *key, size_t *slots)
+{
+	int n = 0;
+
+	for (__u32 i = 0; m->table_keys && i < TABLE_PROBES; i++) {
+		size_t at = probe_at(m, key, i);
+
+		if (!memcmp(&m->table_keys[at], key, sizeof(*key)))
+			slots[n++] = at;
 	}
-	return take ? free : NULL;
+	return n;
 }
 
-/* Events of key in every CPU's table. */
-static __u64 table_count(const struct map_reader *m, const struct trap_key *key)
+long map_table_free_slot(const struct map_reader *m, const struct trap_key *key)
 {
+	for (__u32 i = 0; m->table_keys && i < TABLE_PROBES; i++) {
+		size_t at = probe_at(m, key, i);
+		__u32 tgid = m->table_keys[at].tgid;
+
+		if ((!tgid || tgid == TABLE_TOMBSTONE) && !m->table_claims[at])
+			return at;
+	}
+	return -1;
+}
+
+__u64 map_table_count(const struct map_reader *m, const struct trap_key *key)
+{
+	size_t slots[TABLE_PROBES];
+	int n = map_table_find(m, key, slots);
 	__u64 sum = 0;
 
-	for (int c = 0; m->table && c < m->ncpus; c++) {
-		const struct count_slot *t = map_table_slot(m, c, key, false);
-
-		if (t)
-			sum += t->count;
-	}
+	for (int i = 0; i < n; i++)
+		for (int c = 0; c < m->ncpus; c++)
+			sum += m->table_counts[c * m->table_slots + slots[i]];
 	return sum;
 }
 
 void map_reader_free(struct map_reader *m)
 {
-	if (m->table)
-		munmap(m->table, table_bytes(m));
+	if (m->table_keys)
+		munmap(m->table_keys, pages(m->table_slots * sizeof(*m->table_keys)));
+	if (m->table_claims)
+		munmap(m->table_claims, pages(m->table_slots * sizeof(*m->table_claims)));
+	if (m->table_counts)
+		munmap(m->table_counts, pages(m->ncpus * m->table_slots * sizeof(*m->table_counts)));
 	free(m->keys);
 	free(m->values);
 	free(m->slot_rows);
@@ -287,7 +303,7 @@ static void read_dying(struct map_reader *m, struct trap_table *s)
 			struct trap_row *row = &s->rows[r];
 
 			if (dying(s, row) && read_count_of(m, r))
-				m->read_counts[r] = table_count(m, &row->key);
+				m->read_counts[r] = map_table_count(m, &row->key);
 		}
 		snapshot_slots(m, m->snap[1]);
 		for (int k = 0; k < HOT_SLOTS * m->ncpus; k++) {
@@ -364,41 +380,29 @@ static struct trap_row *slot_row(struct map_reader *m, struct trap_table *s, con
 	return row;
 }
 
-/* Adds every CPU's count table to this read's sums of the rows of its
- * keys: the memory the programs count in, no copy.  A key's probes run
- * alike on every CPU, so it is mostly at one place of each CPU's table:
- * the same place of the CPUs' tables is read at once and each key found
- * there meets its row once.  A slot's count is read before its key: a slot
- * being taken has count 0 until its key is written. */
+/* Adds the count table to this read's sums of the rows of its keys: the
+ * memory the programs count in, no copy.  A slot's tgid is read before the
+ * rest of its key and its counts: it is written last. */
 static int read_table(struct map_reader *m, struct trap_table *s)
 {
-	size_t per_cpu = (size_t)1 << m->table_bits;
-	__u64 counts[m->ncpus];
+	for (size_t i = 0; i < m->table_slots; i++) {
+		__u32 tgid = __atomic_load_n(&m->table_keys[i].tgid, __ATOMIC_ACQUIRE);
+		struct trap_key key;
+		struct trap_row *row;
+		__u64 n = 0, *sum;
 
-	for (size_t i = 0; i < per_cpu; i++) {
+		if (!tgid || tgid == TABLE_TOMBSTONE)
+			continue;
 		for (int c = 0; c < m->ncpus; c++)
-			counts[c] = __atomic_load_n(&m->table[c * per_cpu + i].count, __ATOMIC_ACQUIRE);
-		for (int c = 0; c < m->ncpus; c++) {
-			size_t at = c * per_cpu + i;
-			struct trap_key key;
-			struct trap_row *row;
-			__u64 n = counts[c], *sum;
-
-			if (!n)
-				continue;
-			key = m->table[at].key;
-			if (!key.tgid || key.tgid == TABLE_TOMBSTONE)
-				continue;
-			for (int d = c + 1; d < m->ncpus; d++)
-				if (counts[d] && !memcmp(&m->table[d * per_cpu + i].key, &key, sizeof(key))) {
-					n += counts[d];
-					counts[d] = 0;
-				}
-			row = slot_row(m, s, &key, at);
-			if (!row || !(sum = read_count_of(m, row - s->rows)))
-				return -ENOMEM;
-			*sum += n;
-		}
+			n += m->table_counts[c * m->table_slots + i];
+		if (!n)
+			continue;
+		key = m->table_keys[i];
+		key.tgid = tgid;
+		row = slot_row(m, s, &key, i);
+		if (!row || !(sum = read_count_of(m, row - s->rows)))
+			return -ENOMEM;
+		*sum += n;
 	}
 	return 0;
 }
@@ -601,20 +605,24 @@ static void reclaim_traps(struct map_reader *m, struct trap_table *s)
 	}
 	if (any)
 		flush_hot_slots(m);
-	/* then their table slots, which no hot slot adds to any more */
-	for (size_t r = 0; any && m->table && r < s->nr_rows; r++) {
+	/* then their table slots, which no hot slot adds to any more: the key
+	 * tombstoned, its counts 0, then the slot free */
+	for (size_t r = 0; any && m->table_keys && r < s->nr_rows; r++) {
 		const struct trap_row *row = &s->rows[r];
+		size_t slots[TABLE_PROBES];
+		int n;
 
 		if (!dying(s, row))
 			continue;
-		for (int c = 0; c < m->ncpus; c++) {
-			struct count_slot *t = map_table_slot(m, c, &row->key, false);
+		n = map_table_find(m, &row->key, slots);
+		for (int i = 0; i < n; i++) {
+			size_t at = slots[i];
 
-			if (t) {
-				m->slot_rows[t - m->table] = ~0U;
-				t->count = 0;
-				__atomic_store_n(&t->key.tgid, TABLE_TOMBSTONE, __ATOMIC_RELEASE);
-			}
+			m->slot_rows[at] = ~0U;
+			__atomic_store_n(&m->table_keys[at].tgid, TABLE_TOMBSTONE, __ATOMIC_RELEASE);
+			for (int c = 0; c < m->ncpus; c++)
+				m->table_counts[c * m->table_slots + at] = 0;
+			__atomic_store_n(&m->table_claims[at], 0, __ATOMIC_RELEASE);
 		}
 	}
 	/* a guest with a live vCPU thread is alive, its pid not yet another

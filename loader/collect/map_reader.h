@@ -20,11 +20,14 @@ struct map_reader {
 	int ncpus;
 	bool no_batch;		/* kernel without batch lookups: walk keys */
 	void *keys, *values;	/* read buffers, sized for the largest map */
-	/* count_table, mapped (map_reader_map_table): every CPU's table of
-	 * 2^table_bits slots */
-	struct count_slot *table;
+	/* the count table (bpf/kvmprof.h), mapped (map_reader_map_table):
+	 * each slot's key and claim, each CPU's counts (CPU c's from
+	 * c * table_slots) */
+	struct trap_key *table_keys;
+	__u32 *table_claims;
+	__u64 *table_counts;
 	__u32 table_bits;
-	size_t table_slots;	/* all CPUs' */
+	size_t table_slots;
 	/* the row of each table slot at the last read, and of each entry of
 	 * the last read of trap_latency: where a read looks first; ~0 none */
 	__u32 *slot_rows, *latency_rows;
@@ -54,12 +57,15 @@ void map_reader_pause(const struct map_reader *m);
 int map_reader_init(struct map_reader *m, int ncpus, size_t max_keys);
 void map_reader_free(struct map_reader *m);
 
-/* Maps count_table (fd), sized for m's CPUs and keys; 0 or -errno. */
-int map_reader_map_table(struct map_reader *m, int fd);
+/* Maps the count table's arrays (count_keys, count_claims, count_table),
+ * sized for m's CPUs and keys; 0 or -errno. */
+int map_reader_map_table(struct map_reader *m, int keys_fd, int claims_fd, int counts_fd);
 
-/* The slot of key in cpu's table; NULL when it has none, or with take the
- * slot the key would take there (NULL when none is free). */
-struct count_slot *map_table_slot(const struct map_reader *m, int cpu, const struct trap_key *key, bool take);
+/* The count table's slots holding key (up to TABLE_PROBES): their count. */
+int map_table_find(const struct map_reader *m, const struct trap_key *key, size_t *slots);
+/* The slot key would take, -1 none; key's events in every CPU's counts. */
+long map_table_free_slot(const struct map_reader *m, const struct trap_key *key);
+__u64 map_table_count(const struct map_reader *m, const struct trap_key *key);
 
 struct rip_table;
 /* Reads the maps into the tables (insns and rips may be NULL); 0 or -errno. */

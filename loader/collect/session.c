@@ -164,6 +164,8 @@ static int load(struct session *s, const struct options *opts)
 	s->skel->rodata->count_halt = class_traced_here(CLASS_HALT);
 	bpf_map__set_max_entries(s->skel->maps.trap_keys, opts->max_keys);
 	s->skel->rodata->count_table_bits = count_table_bits_for(opts->max_keys);
+	bpf_map__set_max_entries(s->skel->maps.count_keys, 1U << s->skel->rodata->count_table_bits);
+	bpf_map__set_max_entries(s->skel->maps.count_claims, 1U << s->skel->rodata->count_table_bits);
 	bpf_map__set_max_entries(s->skel->maps.count_table,
 				 libbpf_num_possible_cpus() << s->skel->rodata->count_table_bits);
 	bpf_map__set_max_entries(s->skel->maps.trap_latency, opts->max_keys);
@@ -256,7 +258,8 @@ static int ready_reads(struct session *s, const struct options *opts)
 		return -1;
 	}
 	m->keys_fd = bpf_map__fd(k->maps.trap_keys);
-	if (map_reader_map_table(m, bpf_map__fd(k->maps.count_table))) {
+	if (map_reader_map_table(m, bpf_map__fd(k->maps.count_keys), bpf_map__fd(k->maps.count_claims),
+				 bpf_map__fd(k->maps.count_table))) {
 		fprintf(stderr, "kvmprof: cannot map the count table: %s\n", strerror(errno));
 		return -1;
 	}
