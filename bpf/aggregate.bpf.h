@@ -340,9 +340,9 @@ static __noinline bool table_add(const struct trap_key *key, __u64 n)
 	__u32 base = bpf_get_smp_processor_id() << count_table_bits;
 
 	for (__u32 i = 0; i < TABLE_PROBES; i++) {
-		__u32 idx = (home + i * (i + 1) / 2) & mask, at = base + idx, *claim;
+		__u32 idx = (home + i * (i + 1) / 2) & mask, at = base + idx;
 		struct trap_key *k = bpf_map_lookup_elem(&count_keys, &idx);
-		__u64 *count;
+		__u64 *count, *claim;
 
 		if (!k)
 			return false;

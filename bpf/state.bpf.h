@@ -70,7 +70,7 @@ __kvmprof_state struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, __u64);	/* an array's values are 8 bytes apart in its mapping */
 } count_claims SEC(".maps");
 
 __kvmprof_state struct {

@@ -40,7 +40,7 @@ unsigned long run_memory_estimate(const struct options *opts, int ncpus)
 	unsigned long keys = opts->max_keys, cpu8 = 8UL * ncpus;
 	unsigned long table_slots = 1UL << count_table_bits_for(keys);
 	unsigned long maps = keys * (sizeof(struct trap_key) + HTAB_ELEM + 8) +
-			     table_slots * (sizeof(struct trap_key) + 4 + cpu8) +
+			     table_slots * (sizeof(struct trap_key) + 8 + cpu8) +
 			     keys * (sizeof(struct trap_key) + HTAB_ELEM + sizeof(struct trap_latency)) +
 			     MAX_THREADS * (4 + HTAB_ELEM + sizeof(struct vcpu_thread)) + VCPU_TID_WORDS * 8UL +
 			     (opts->slow_ns ? 256UL << 10 : 0) +

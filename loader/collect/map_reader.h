@@ -24,7 +24,7 @@ struct map_reader {
 	 * each slot's key and claim, each CPU's counts (CPU c's from
 	 * c * table_slots) */
 	struct trap_key *table_keys;
-	__u32 *table_claims;
+	__u64 *table_claims;
 	__u64 *table_counts;
 	__u32 table_bits;
 	size_t table_slots;
