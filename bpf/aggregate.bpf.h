@@ -254,7 +254,7 @@ static __always_inline bool ensure_key(const struct trap_key *key)
 	return true;
 }
 
-/* ---- count_table and the hot slots (hot_counts) in front of it ----
+/* ---- the count table and the hot slots (hot_counts) in front of it ----
  *
  * The protocol between the programs and the loader's reader
  * (loader/collect/map_reader.c), in one place:
