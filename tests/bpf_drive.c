@@ -1263,21 +1263,29 @@ static void *unseen_switch_thread(void *arg)
 /* The CPU time the scheduler summed since the last switch out is the exit
  * state it resumed; the rest of each gap, preempted.  Counted from the
  * switches alone it would be all preempted (50 ms) and no exit. */
-static void test_unseen_switch_in(void)
+/* Runs script, a thread named 'CPU vcpu/KVM' that ends, to its end: its
+ * time record, false (and a failed check) if there is none. */
+static bool ended_vcpu_record(void *(*script)(void *), int vcpu, struct vcpu_thread *rec)
 {
-	struct vcpu_thread rec;
 	pthread_t th;
 	__u32 tid;
 	bool found;
 
-	if (pthread_create(&th, NULL, unseen_switch_thread, NULL)) {
+	if (pthread_create(&th, NULL, script, NULL)) {
 		CHECK(0, "thread");
-		return;
+		return false;
 	}
 	pthread_join(th, NULL);
-	found = record_of_vcpu(6, &rec, &tid) && rec.end_ns;
-	CHECK(found, "the record of 'CPU 6/KVM', ended");
-	if (!found)
+	found = record_of_vcpu(vcpu, rec, &tid) && rec->end_ns;
+	CHECK(found, "the record of 'CPU %d/KVM', ended", vcpu);
+	return found;
+}
+
+static void test_unseen_switch_in(void)
+{
+	struct vcpu_thread rec;
+
+	if (!ended_vcpu_record(unseen_switch_thread, 6, &rec))
 		return;
 	/* 20 ms of CPU; at most the spins' last clock reads and the calls around them more */
 	CHECK(rec.time_ns[TIME_EXIT] >= 20000000 && rec.time_ns[TIME_EXIT] < 21500000,
@@ -1316,18 +1324,8 @@ static void *two_block_halt_thread(void *arg)
 static void test_two_block_halt(void)
 {
 	struct vcpu_thread rec;
-	pthread_t th;
-	__u32 tid;
-	bool found;
 
-	if (pthread_create(&th, NULL, two_block_halt_thread, NULL)) {
-		CHECK(0, "thread");
-		return;
-	}
-	pthread_join(th, NULL);
-	found = record_of_vcpu(7, &rec, &tid) && rec.end_ns;
-	CHECK(found, "the record of 'CPU 7/KVM', ended");
-	if (!found)
+	if (!ended_vcpu_record(two_block_halt_thread, 7, &rec))
 		return;
 	/* 33 ms scripted; the spins and sleeps may run long on a busy host */
 	CHECK(rec.time_ns[TIME_HALTED] >= 33000000 && rec.time_ns[TIME_HALTED] < 53000000,
@@ -1352,10 +1350,8 @@ int main(void)
 	skel->rodata->emul_insns = true;	/* --insns */
 	skel->rodata->slow_ns = 15000000;	/* --slow 15ms */
 	skel->rodata->count_rips = true;	/* --rip */
-	skel->rodata->count_table_bits = count_table_bits_for(MAX_TRAP_KEYS);
-	bpf_map__set_max_entries(skel->maps.count_keys, 1U << count_table_bits_for(MAX_TRAP_KEYS));
-	bpf_map__set_max_entries(skel->maps.count_claims, 1U << count_table_bits_for(MAX_TRAP_KEYS));
-	bpf_map__set_max_entries(skel->maps.count_table, libbpf_num_possible_cpus() << count_table_bits_for(MAX_TRAP_KEYS));
+	skel->rodata->count_table_bits = map_table_size(skel->maps.count_keys, skel->maps.count_claims,
+							skel->maps.count_table, MAX_TRAP_KEYS);
 	if (bpf_drive_bpf__load(skel)) {
 		fprintf(stderr, "bpf_drive: cannot load the drive program\n");
 		return 1;

@@ -38,12 +38,21 @@ int map_reader_init(struct map_reader *m, int ncpus, size_t max_keys)
 	m->snap[1] = calloc(HOT_SLOTS * ncpus, sizeof(*m->snap[1]));
 	m->tids = calloc(MAX_THREADS, sizeof(*m->tids));
 	m->records = calloc(MAX_THREADS, sizeof(*m->records));
+	/* slot_rows and latency_rows are set to none by the first read */
 	if (!m->keys || !m->values || !m->slot_rows || !m->latency_rows || !m->hot || !m->snap[0] ||
 	    !m->snap[1] || !m->tids || !m->records)
 		return -ENOMEM;
-	memset(m->slot_rows, 0xff, m->table_slots * sizeof(*m->slot_rows));	/* none */
-	memset(m->latency_rows, 0xff, max_keys * sizeof(*m->latency_rows));
 	return 0;
+}
+
+__u32 map_table_size(struct bpf_map *keys, struct bpf_map *claims, struct bpf_map *counts, size_t max_keys)
+{
+	__u32 bits = count_table_bits_for(max_keys);
+
+	bpf_map__set_max_entries(keys, 1U << bits);
+	bpf_map__set_max_entries(claims, 1U << bits);
+	bpf_map__set_max_entries(counts, libbpf_num_possible_cpus() << bits);
+	return bits;
 }
 
 static size_t pages(size_t bytes)
@@ -327,7 +336,6 @@ static void read_dying(struct map_reader *m, struct trap_table *s)
 		}
 		for (size_t r = 0; r < s->nr_rows; r++) {
 			struct trap_row *row = &s->rows[r];
-
 			__u64 *sum = read_count_of(m, r);
 
 			if (!dying(s, row) || !sum)
@@ -346,12 +354,10 @@ static void read_dying(struct map_reader *m, struct trap_table *s)
 	}
 }
 
-/* The row of key, made if need be, at the i-th place of a read (a table
- * slot, a latency entry).  A table slot keeps its key, and a hash map's
- * entries come in the same order from read to read while no key comes or
- * goes, so the row the last read found there is tried first: one compare
- * of the key instead of a probe of the rows' index (68000 keys on a host
- * of 1000 guests). */
+/* The row of key, made if need be, at the i-th entry of a hash map's read.
+ * Its entries come in the same order from read to read while no key comes
+ * or goes, so the row the last read found there is tried first: one
+ * compare of the key instead of a probe of the rows' index. */
 static struct trap_row *row_at(struct trap_table *s, const struct trap_key *key, __u32 *last_rows, size_t i)
 {
 	size_t r = last_rows[i];
@@ -452,7 +458,6 @@ static int read_traps(struct map_reader *m, struct trap_table *s)
 		return n;
 	for (long i = 0; i < n; i++) {
 		const struct trap_latency *lat = (struct trap_latency *)m->values + i;
-
 		struct trap_latency *last;
 
 		row = row_at(s, (struct trap_key *)m->keys + i, m->latency_rows, i);

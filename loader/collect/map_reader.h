@@ -57,6 +57,11 @@ void map_reader_pause(const struct map_reader *m);
 int map_reader_init(struct map_reader *m, int ncpus, size_t max_keys);
 void map_reader_free(struct map_reader *m);
 
+struct bpf_map;
+/* Sizes the count table's arrays (count_keys, count_claims, count_table)
+ * for max_keys keys before the load: the bits for count_table_bits. */
+__u32 map_table_size(struct bpf_map *keys, struct bpf_map *claims, struct bpf_map *counts, size_t max_keys);
+
 /* Maps the count table's arrays (count_keys, count_claims, count_table),
  * sized for m's CPUs and keys; 0 or -errno. */
 int map_reader_map_table(struct map_reader *m, int keys_fd, int claims_fd, int counts_fd);

@@ -163,11 +163,8 @@ static int load(struct session *s, const struct options *opts)
 	s->skel->rodata->tree_root = s->tree_root;
 	s->skel->rodata->count_halt = class_traced_here(CLASS_HALT);
 	bpf_map__set_max_entries(s->skel->maps.trap_keys, opts->max_keys);
-	s->skel->rodata->count_table_bits = count_table_bits_for(opts->max_keys);
-	bpf_map__set_max_entries(s->skel->maps.count_keys, 1U << s->skel->rodata->count_table_bits);
-	bpf_map__set_max_entries(s->skel->maps.count_claims, 1U << s->skel->rodata->count_table_bits);
-	bpf_map__set_max_entries(s->skel->maps.count_table,
-				 libbpf_num_possible_cpus() << s->skel->rodata->count_table_bits);
+	s->skel->rodata->count_table_bits = map_table_size(s->skel->maps.count_keys, s->skel->maps.count_claims,
+							   s->skel->maps.count_table, opts->max_keys);
 	bpf_map__set_max_entries(s->skel->maps.trap_latency, opts->max_keys);
 	if (!opts->insns)	/* never written: no memory for it */
 		bpf_map__set_max_entries(s->skel->maps.insn_counts, 1);
