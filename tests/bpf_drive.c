@@ -33,7 +33,7 @@
 #include "collect/map_reader.h"
 #include "collect/procfs.h"
 
-static int table_keys_fd, table_claims_fd;
+static int table_keys_fd, table_claims_fd, table_counts_fd;
 static int prog_fd, keys_fd, hot_fd, latency_fd, drops_fd, insns_fd, failed_fd, threads_fd;
 static struct map_reader reader;
 
@@ -1126,6 +1126,47 @@ static void *rip_thread(void *arg)
 	return NULL;
 }
 
+/* A full rip map read by a reader of the smallest --max-keys on this
+ * host's CPUs: the read buffers fit the rip map whatever --max-keys (they
+ * were sized by it: a heap overflow, which the ASan build reports). */
+static void test_rips_small_reader(void)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	__u64 per_cpu[ncpus], sum = 0;
+	struct map_reader small;
+	struct rip_table t;
+	struct trap_table s;
+	struct rip_key k = { .tgid = 0x3ffff0, .class = CLASS_EXIT, .code = 0x7c };
+	__u32 made = 0;
+
+	for (int c = 0; c < ncpus; c++)
+		per_cpu[c] = c + 1;
+	if (map_reader_init(&small, ncpus, 1024) || rips_init(&t) || table_init(&s, NULL) ||
+	    map_reader_map_table(&small, table_keys_fd, table_claims_fd, table_counts_fd)) {
+		CHECK(0, "set up");
+		return;
+	}
+	for (__u32 i = 0; i < MAX_RIP_KEYS; i++) {
+		k.rip = 0xffffffff81000000ULL + i;
+		made += !bpf_map_update_elem(rips_fd, &k, per_cpu, BPF_NOEXIST);
+	}
+	small.latency_fd = latency_fd;
+	small.rips_fd = rips_fd;
+	CHECK(map_read(&small, &s, NULL, &t) == 0, "read");
+	for (size_t i = 0; i < t.nr; i++)
+		if (t.rows[i].key.tgid == k.tgid)
+			sum += t.rows[i].count;
+	CHECK(made >= MAX_RIP_KEYS - 64 && sum == (__u64)made * ncpus * (ncpus + 1) / 2,
+	      "%u rip keys made, their counts read: %llu", made, (unsigned long long)sum);
+	for (__u32 i = 0; i < MAX_RIP_KEYS; i++) {
+		k.rip = 0xffffffff81000000ULL + i;
+		bpf_map_delete_elem(rips_fd, &k);
+	}
+	rips_free(&t);
+	table_free(&s);
+	map_reader_free(&small);
+}
+
 static void test_rips(void)
 {
 	static const char map[] = "ffffffff80000000 T _text\nffffffff80001000 T native_write_msr\n"
@@ -1359,6 +1400,7 @@ int main(void)
 	prog_fd = bpf_program__fd(skel->progs.drive);
 	keys_fd = bpf_map__fd(skel->maps.trap_keys);
 	table_keys_fd = bpf_map__fd(skel->maps.count_keys);
+	table_counts_fd = bpf_map__fd(skel->maps.count_table);
 	table_claims_fd = bpf_map__fd(skel->maps.count_claims);
 	hot_fd = bpf_map__fd(skel->maps.hot_counts);
 	latency_fd = bpf_map__fd(skel->maps.trap_latency);
@@ -1402,6 +1444,7 @@ int main(void)
 	test_unseen_switch_in();
 	test_two_block_halt();
 	test_rips();
+	test_rips_small_reader();
 	test_full_map();
 
 	table_free(&s);

@@ -48,7 +48,10 @@ unsigned long run_memory_estimate(const struct options *opts, int ncpus)
 			     MAX_FAILED_KEYS * (sizeof(struct insn_key) + HTAB_ELEM + sizeof(struct failed_insn)) +
 			     2UL * MAX_GUESTS * (4 + HTAB_ELEM + 8) + (256UL << 10) +
 			     HOT_SLOTS * ncpus * sizeof(struct hot_slot);
-	unsigned long reader = keys * (sizeof(struct trap_key) + sizeof(struct trap_latency)) + table_slots * 4 +
+	/* the read buffers fit the rip map's read too */
+	unsigned long buffers = keys * (sizeof(struct trap_key) + sizeof(struct trap_latency));
+	unsigned long rip_buffers = opts->rips ? MAX_RIP_KEYS * (sizeof(struct rip_key) + cpu8) : 0;
+	unsigned long reader = (buffers > rip_buffers ? buffers : rip_buffers) + table_slots * 4 +
 			       MAX_THREADS * (4 + sizeof(struct vcpu_thread)) +
 			       3UL * HOT_SLOTS * ncpus * sizeof(struct hot_slot);
 

@@ -19,6 +19,8 @@
 #include "model/rips.h"
 
 #define ROUND_UP8(x) (((x) + 7) & ~(size_t)7)
+#define MAX2(a, b) ((a) > (b) ? (a) : (b))
+#define MAX3(a, b, c) MAX2(MAX2(a, b), c)
 
 int map_reader_init(struct map_reader *m, int ncpus, size_t max_keys)
 {
@@ -28,9 +30,13 @@ int map_reader_init(struct map_reader *m, int ncpus, size_t max_keys)
 				  .guest_made_fd = -1, .guest_freed_fd = -1, .max_keys = max_keys,
 				  .table_bits = count_table_bits_for(max_keys) };
 	m->table_slots = (size_t)1 << m->table_bits;
-	/* the latency map's values are the largest; one buffer fits any map */
-	m->keys = calloc(max_keys, sizeof(struct trap_key));
-	m->values = calloc(max_keys, sizeof(struct trap_latency));
+	/* one buffer for every map's read: the latency map's, or the
+	 * instruction and rip maps' (their own sizes, whatever --max-keys) */
+	m->keys = calloc(1, MAX3(max_keys * sizeof(struct trap_key), MAX_INSN_KEYS * sizeof(struct insn_key),
+				 MAX_RIP_KEYS * sizeof(struct rip_key)));
+	m->values = calloc(1, MAX3(max_keys * sizeof(struct trap_latency),
+				   MAX_INSN_KEYS * ROUND_UP8(sizeof(struct insn_count)) * ncpus,
+				   MAX_RIP_KEYS * 8UL * ncpus));
 	m->slot_rows = malloc(m->table_slots * sizeof(*m->slot_rows));
 	m->latency_rows = malloc(max_keys * sizeof(*m->latency_rows));
 	m->hot = calloc(ncpus, sizeof(*m->hot));
