@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* bench/floor [EVENT...]: attaches bench/floor.bpf.c's empty programs on
- * the events named (emulate by default; "emulate" is kvm_emulate_insn,
- * "all" every one this kernel has), says so, and holds them until SIGINT or
- * SIGTERM. */
+/* bench/floor [EVENT...|all|clock|state]: attaches bench/floor.bpf.c's
+ * empty programs on the events named (emulate by default; "emulate" is
+ * kvm_emulate_insn, "all" every one this kernel has), says so, and holds
+ * them until SIGINT or SIGTERM.  "clock" and "state" attach every empty
+ * program and that floor of the timed events; one at a time: the first
+ * program on an event to read the clock pays more for it than the next. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,13 +19,18 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/* prog is "floor_EVENT", "clock_EVENT" or "state_EVENT" */
 static bool chosen(const char *prog, int argc, char **argv)
 {
+	bool empty = !strncmp(prog, "floor_", 6);
+
 	if (argc < 2)
 		return !strcmp(prog, "floor_kvm_emulate_insn");
 	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "all") || !strcmp(prog + 6, argv[i]) ||
-		    (!strcmp(argv[i], "emulate") && !strcmp(prog, "floor_kvm_emulate_insn")))
+		if ((empty && (!strcmp(argv[i], "all") || !strcmp(prog + 6, argv[i]) ||
+			       !strcmp(argv[i], "clock") || !strcmp(argv[i], "state") ||
+			       (!strcmp(argv[i], "emulate") && !strcmp(prog, "floor_kvm_emulate_insn")))) ||
+		    (!empty && !strncmp(prog, argv[i], 5) && strlen(argv[i]) == 5))
 			return true;
 	return false;
 }
@@ -45,7 +52,7 @@ int main(int argc, char **argv)
 		n += on;
 	}
 	if (!n) {
-		fprintf(stderr, "usage: floor [emulate|all|EVENT...]\n");
+		fprintf(stderr, "usage: floor [emulate|all|clock|state|EVENT...]\n");
 		return 2;
 	}
 	if (floor_bpf__load(skel) || floor_bpf__attach(skel)) {

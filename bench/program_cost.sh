@@ -10,7 +10,11 @@
 # both and kvmprof's ratio to the empty one (the medians of ROUNDS rounds,
 # default 5); writes bench/results/<date>-programs.csv (or CSV).  The exit
 # path (kvm_exit + kvm_entry, latency included) is one more row, against two
-# empty programs.  Where bpftrace is installed its programs run in the same
+# empty programs.  The events whose programs time something (the VMM trip's,
+# the exit's, sched_switch) have two more floors in the same runs: clock, an
+# empty program that reads the clock once, and state, one that also keeps
+# the time per thread in a hash (bench/floor.bpf.c); kvmprof's ratio to
+# state is what it costs above the simplest timer.  Where bpftrace is installed its programs run in the same
 # rounds, side by side: BPFTRACE_SCRIPT below, the one-liners a user would
 # write for the same counts and latencies (classic tracepoints: bpftrace
 # has no tp_btf).  In the test bed: bench/program_cost_bed.sh.
@@ -74,20 +78,31 @@ workload() {
 		--msr-read $((50000 / scale)) --emulate $((200000 / scale)) >/dev/null
 }
 
-declare -A cost runs
-for r in $(seq "$rounds"); do
+# One workload with the programs attached (phase kvmprof: the empty ones,
+# kvmprof's, bpftrace's; clock and state: the empty ones and that floor),
+# then "name ns_per_run runs" of each program over it in $tmp/d.
+measure() {
 	pids=()
-	start floor bench/floor all
-	start kvmprof ./kvmprof -q
-	[ -z "$bpftrace" ] || start bpftrace "$bpftrace" -e "$BPFTRACE_SCRIPT"
+	if [ "$1" = kvmprof ]; then
+		start floor bench/floor all
+		start kvmprof ./kvmprof -q
+		[ -z "$bpftrace" ] || start bpftrace "$bpftrace" -e "$BPFTRACE_SCRIPT"
+	else
+		start floor bench/floor "$1"
+	fi
 	sleep 0.3
 	stats >"$tmp/a"
 	workload
 	stats >"$tmp/b"
 	for p in "${pids[@]}"; do kill -INT -- -$p 2>/dev/null || true; wait $p 2>/dev/null || true; done
-	# per program name: ns per run and runs over the workload
 	awk 'NR == FNR { ns[$1] += $2; n[$1] += $3; next } { ns[$1] -= $2; n[$1] -= $3 }
 		END { for (k in n) if (n[k] > 0) print k, int(ns[k] / n[k]), n[k] }' "$tmp/b" "$tmp/a" >"$tmp/d"
+}
+cost_of() { awk -v k="$1" '$1 == k { print $2 }' "$tmp/d"; }
+
+declare -A cost runs
+for r in $(seq "$rounds"); do
+	measure kvmprof
 	for e in $EVENTS; do
 		f=$(awk -v k="floor_$e" '$1 == k { print $2, $3 }' "$tmp/d")
 		k=""
@@ -98,20 +113,38 @@ for r in $(seq "$rounds"); do
 		[ -n "$f" ] && [ -n "$k" ] || continue
 		cost[$e/floor]+="${f% *} " cost[$e/kvmprof]+="${k% *} " runs[$e]+="${k#* } "
 		# bpftrace names a program by its event, cut to the kernel's 15 characters
-		b=$(awk -v k="${e:0:15}" '$1 == k { print $2 }' "$tmp/d")
+		b=$(cost_of "${e:0:15}")
 		[ -z "$b" ] || cost[$e/bpftrace]+="$b "
+	done
+	# each timer floor in a run of its own, the first on its events to read the clock, as kvmprof is
+	for floor in clock state; do
+		measure $floor
+		for e in $EVENTS; do
+			f=$(cost_of "floor_$e") c=$(cost_of "${floor}_$e")
+			[ -z "$f" ] || [ -z "$c" ] || cost[$e/$floor]+="$(awk -v c="$c" -v f="$f" 'BEGIN { printf "%.3f", c / f }') "
+		done
 	done
 done
 
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-ratio() { awk -v k="$1" -v f="$2" 'BEGIN { if (k == "-") print "-"; else printf "%.2f", (f > 0 ? k / f : 0) }'; }
-row() {	# name runs empty kvmprof bpftrace
-	printf "%-20s %10s %10s %12s %7s %12s %7s\n" "$1" "$2" "$3" "$4" "$(ratio "$4" "$3")" "$5" "$(ratio "$5" "$3")"
-	echo "$1,$2,$3,$4,$(ratio "$4" "$3"),$5,$(ratio "$5" "$3"),$rounds" >>"$csv"
+ratio() { awk -v k="$1" -v f="$2" 'BEGIN { if (k == "-" || f == "-") print "-"; else printf "%.2f", (f > 0 ? k / f : 0) }'; }
+row() {	# name runs empty kvmprof bpftrace clock state (those two: ratios to their empty program)
+	local over=-
+	[ "$7" = - ] || over=$(awk -v k="$(ratio "$4" "$3")" -v s="$7" 'BEGIN { printf "%.2f", k / s }')
+	printf "%-20s %10s %10s %12s %7s %12s %7s %7s %7s %7s\n" "$1" "$2" "$3" "$4" "$(ratio "$4" "$3")" "$5" \
+		"$(ratio "$5" "$3")" "$(fmt2 "$6")" "$(fmt2 "$7")" "$over"
+	echo "$1,$2,$3,$4,$(ratio "$4" "$3"),$5,$(ratio "$5" "$3"),$rounds,$(fmt2 "$6"),$(fmt2 "$7"),$over" >>"$csv"
 }
-echo "event,runs,empty_ns,kvmprof_ns,ratio,bpftrace_ns,bpftrace_ratio,rounds" >"$csv"
+fmt2() { [ "$1" = - ] && echo - || awk -v x="$1" 'BEGIN { printf "%.2f", x }'; }
+floor_of() {	# event floor: its median ratio, - where it has none
+	if [ -n "${cost[$1/$2]:-}" ]; then echo ${cost[$1/$2]} | median; else echo -; fi
+}
+echo "event,runs,empty_ns,kvmprof_ns,ratio,bpftrace_ns,bpftrace_ratio,rounds,clock_ratio,state_ratio,over_state" >"$csv"
 echo "== in-kernel ns per event of each kvmprof program beside an empty one on the same event (bpf_stats), median of $rounds rounds"
-printf "%-20s %10s %10s %12s %7s %12s %7s\n" EVENT "runs" "empty ns" "kvmprof ns" ratio "bpftrace ns" ratio
+echo "   clock: an empty program that reads the clock, state: that and a per-thread hash, each in runs of its own,"
+echo "   as ratios to the empty program of their run; /state: kvmprof's ratio over state's"
+printf "%-20s %10s %10s %12s %7s %12s %7s %7s %7s %7s\n" EVENT "runs" "empty ns" "kvmprof ns" ratio "bpftrace ns" ratio \
+	"clock" "state" "/state"
 for e in $EVENTS; do
 	if [ -z "${cost[$e/floor]:-}" ]; then
 		printf "%-20s %s\n" "$e" "no events in the workload here (kvm_exit, kvm_entry: the test bed; PVM fires neither)"
@@ -119,14 +152,21 @@ for e in $EVENTS; do
 	fi
 	b=-
 	[ -z "${cost[$e/bpftrace]:-}" ] || b=$(echo ${cost[$e/bpftrace]} | median)
-	row "$e" "$(echo ${runs[$e]} | median)" "$(echo ${cost[$e/floor]} | median)" "$(echo ${cost[$e/kvmprof]} | median)" "$b"
+	row "$e" "$(echo ${runs[$e]} | median)" "$(echo ${cost[$e/floor]} | median)" "$(echo ${cost[$e/kvmprof]} | median)" "$b" \
+		"$(floor_of "$e" clock)" "$(floor_of "$e" state)"
 done
 if [ -n "${cost[kvm_exit/floor]:-}" ] && [ -n "${cost[kvm_entry/floor]:-}" ]; then
 	b=-
 	[ -z "${cost[kvm_exit/bpftrace]:-}" ] || [ -z "${cost[kvm_entry/bpftrace]:-}" ] ||
 		b=$(( $(echo ${cost[kvm_exit/bpftrace]} | median) + $(echo ${cost[kvm_entry/bpftrace]} | median) ))
+	# two floors' ratio: their mean (the two empty programs cost about the same)
+	c=- st=-
+	[ -z "${cost[kvm_exit/clock]:-}" ] || [ -z "${cost[kvm_entry/clock]:-}" ] ||
+		c=$(awk -v a="$(floor_of kvm_exit clock)" -v b="$(floor_of kvm_entry clock)" 'BEGIN { print (a + b) / 2 }')
+	[ -z "${cost[kvm_exit/state]:-}" ] || [ -z "${cost[kvm_entry/state]:-}" ] ||
+		st=$(awk -v a="$(floor_of kvm_exit state)" -v b="$(floor_of kvm_entry state)" 'BEGIN { print (a + b) / 2 }')
 	row exit_path "$(echo ${runs[kvm_exit]} | median)" \
 		$(( $(echo ${cost[kvm_exit/floor]} | median) + $(echo ${cost[kvm_entry/floor]} | median) )) \
-		$(( $(echo ${cost[kvm_exit/kvmprof]} | median) + $(echo ${cost[kvm_entry/kvmprof]} | median) )) "$b"
+		$(( $(echo ${cost[kvm_exit/kvmprof]} | median) + $(echo ${cost[kvm_entry/kvmprof]} | median) )) "$b" "$c" "$st"
 fi
 echo "results: $csv"
