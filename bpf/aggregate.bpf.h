@@ -61,6 +61,85 @@ static __always_inline __s32 comm_vcpu(void)
 	return i < 16 && !c[i] ? n : -1;
 }
 
+/* ---- the thread table (kvmprof.h) ----
+ *
+ * A record's slot: the first of tid's probes (thread_probe()) holding it.
+ * A lookup stops at a slot never taken (tid 0) and steps over tombstones.
+ * Only the thread itself makes its record (thread_insert(), after a lookup
+ * found none), so no two CPUs make one tid's at once: it claims the first
+ * free slot (never taken or a tombstone, claim count 0) with an atomic add
+ * that must read 1, as the count table's slots, writes the record with tid
+ * THREAD_TOMBSTONE and then its tid.  A record started afresh (a reused
+ * id, an ended thread's) is written the same way in its own slot.  The
+ * loader reads the records in place (tid before and after the copy: a
+ * record whose tid changed in between is not taken) and deletes one (its
+ * thread ended and was read) with its tid THREAD_TOMBSTONE, the rest 0,
+ * then its claim count 0. */
+
+/* Thread tid's record; NULL none. */
+static __noinline struct vcpu_thread *thread_record(__u32 tid)
+{
+	for (__u32 i = 0; i < THREAD_PROBES; i++) {
+		__u32 idx = thread_probe(tid, i);
+		struct vcpu_thread *v = bpf_map_lookup_elem(&vcpu_threads, &idx);
+
+		if (!v || !v->tid)
+			return NULL;
+		if (v->tid == tid)
+			return v;
+	}
+	return NULL;
+}
+
+/* thread_record() for the hot paths: the first probe here, where most
+ * records are, the rest in its call (inlined, it took 20 ns more a VMM
+ * trip; everywhere, the verifier's memory at load). */
+static __always_inline struct vcpu_thread *thread_of(__u32 tid)
+{
+	__u32 idx = thread_home(tid);
+	struct vcpu_thread *v = bpf_map_lookup_elem(&vcpu_threads, &idx);
+
+	if (v && v->tid == tid)
+		return v;
+	return v && v->tid ? thread_record(tid) : NULL;
+}
+
+/* Writes init as v's record for tid (v its slot, held): tid last. */
+static __always_inline void thread_write(struct vcpu_thread *v, __u32 tid, const struct vcpu_thread *init)
+{
+	v->tid = THREAD_TOMBSTONE;
+	barrier();
+	*v = *init;
+	v->tid = THREAD_TOMBSTONE;
+	barrier();
+	v->tid = tid;
+}
+
+/* A slot of the thread table for tid's new record init; NULL when its
+ * probes found none free. */
+static __noinline struct vcpu_thread *thread_insert(__u32 tid, const struct vcpu_thread *init)
+{
+	for (__u32 i = 0; i < THREAD_PROBES; i++) {
+		__u32 idx = thread_probe(tid, i);
+		struct vcpu_thread *v = bpf_map_lookup_elem(&vcpu_threads, &idx);
+		__u64 *claim;
+
+		if (!v)
+			return NULL;
+		if (v->tid && v->tid != THREAD_TOMBSTONE)
+			continue;	/* another thread's */
+		claim = bpf_map_lookup_elem(&thread_claims, &idx);
+		if (!claim || *claim)
+			continue;	/* being taken */
+		__sync_fetch_and_add(claim, 1);
+		if (*claim != 1)
+			continue;	/* another CPU's at once */
+		thread_write(v, tid, init);
+		return v;
+	}
+	return NULL;
+}
+
 /* --tid and --vcpu, after -p: is the current thread one of those chosen? */
 static __always_inline bool thread_chosen(__u32 tid)
 {
@@ -71,7 +150,7 @@ static __always_inline bool thread_chosen(__u32 tid)
 	if (!filter_by_vcpu)
 		return true;
 	/* the number a thread's record keeps, else its name now */
-	v = bpf_map_lookup_elem(&vcpu_threads, &tid);
+	v = thread_record(tid);
 	return (v ? v->vcpu : comm_vcpu()) == filter_vcpu;
 }
 
@@ -216,7 +295,7 @@ static __always_inline void adopt_vcpu_thread(const struct trap_key *key)
 	__u32 tid = key->tid;
 	__u64 now;
 
-	if (!(VCPU_CONTEXT_CLASSES & 1U << key->class) || bpf_map_lookup_elem(&vcpu_threads, &tid))
+	if (!(VCPU_CONTEXT_CLASSES & 1U << key->class) || thread_record(tid))
 		return;
 	now = bpf_ktime_get_ns();
 	init.first_ns = init.since_ns = now;
@@ -224,7 +303,7 @@ static __always_inline void adopt_vcpu_thread(const struct trap_key *key)
 	init.tgid = key->tgid;
 	init.vcpu = comm_vcpu();
 	init.in_vcpu_tids = 1;
-	if (!bpf_map_update_elem(&vcpu_threads, &tid, &init, BPF_NOEXIST))
+	if (thread_insert(tid, &init))
 		mark_vcpu_tid(tid);
 }
 
@@ -531,7 +610,7 @@ static __always_inline bool off_cpu(const struct vcpu_thread *v)
 static __always_inline struct vcpu_thread *vcpu_thread_of(__u32 tid, __u32 tgid, __u64 now,
 							  __u32 before)
 {
-	struct vcpu_thread *v = bpf_map_lookup_elem(&vcpu_threads, &tid);
+	struct vcpu_thread *v = thread_of(tid);
 
 	if (v && v->tgid == tgid && !v->end_ns) {
 		if (off_cpu(v))
@@ -541,11 +620,14 @@ static __always_inline struct vcpu_thread *vcpu_thread_of(__u32 tid, __u32 tgid,
 	struct vcpu_thread init = { .first_ns = now, .since_ns = now, .state = before, .tgid = tgid,
 				    .vcpu = comm_vcpu() };
 
-	if (bpf_map_update_elem(&vcpu_threads, &tid, &init, BPF_ANY)) {
-		count_drop(DROP_STARTS_FULL);
-		return NULL;
+	if (v) {
+		thread_write(v, tid, &init);
+		return v;
 	}
-	return bpf_map_lookup_elem(&vcpu_threads, &tid);
+	v = thread_insert(tid, &init);
+	if (!v)
+		count_drop(DROP_STARTS_FULL);
+	return v;
 }
 
 static __always_inline void open_interval(struct trap_start *s, const struct trap_key *key, __u32 vcpu,
@@ -716,7 +798,7 @@ static __always_inline void move_exit_to_halted(struct vcpu_thread *v, __u64 ns)
 static __always_inline void on_halt_end(__u64 ns, bool waited)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct vcpu_thread *v = bpf_map_lookup_elem(&vcpu_threads, &tid);
+	struct vcpu_thread *v = thread_of(tid);
 	__u64 now, start, from;
 
 	if (!v || v->end_ns)
@@ -768,7 +850,7 @@ static __always_inline void on_switch(const struct task_struct *prev_task, __u32
 	struct vcpu_thread *v;
 	__u64 now = 0;
 
-	if (maybe_vcpu(prev) && (v = bpf_map_lookup_elem(&vcpu_threads, &prev)) && !v->end_ns &&
+	if (maybe_vcpu(prev) && (v = thread_of(prev)) && !v->end_ns &&
 	    v->tgid == prev_tgid) {
 		__u64 cpu_ns = prev_task ? prev_task->se.sum_exec_runtime : current_cpu_ns();
 
@@ -797,7 +879,7 @@ static __always_inline void on_switch(const struct task_struct *prev_task, __u32
 			time_to(v, runnable ? TIME_PREEMPTED : TIME_HALTED, now);
 		}
 	}
-	if (maybe_vcpu(next) && (v = bpf_map_lookup_elem(&vcpu_threads, &next)) && !v->end_ns &&
+	if (maybe_vcpu(next) && (v = thread_of(next)) && !v->end_ns &&
 	    (v->state == TIME_HALTED || v->state == TIME_PREEMPTED))
 		resume(v, now ? now : bpf_ktime_get_ns());
 }

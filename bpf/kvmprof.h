@@ -325,10 +325,12 @@ enum time_state {
 	NR_TIME_STATES,
 };
 
-/* Per vCPU thread (vcpu_threads, by thread id): its open exit and VMM trip,
- * and where its time went.  tgid tells a dead thread's record from that of
- * a new thread reusing the id in another process. */
+/* Per vCPU thread (the thread table, by thread id): its open exit and VMM
+ * trip, and where its time went.  tgid tells a dead thread's record from
+ * that of a new thread reusing the id in another process. */
 struct vcpu_thread {
+	__u32 tid;	/* its key in the thread table: 0 never taken, THREAD_TOMBSTONE none */
+	__u32 pad;
 	struct trap_start exit, vmm;
 	__u64 first_ns;		/* its first event: before it the loader counts TIME_OUTSIDE */
 	__u64 since_ns;		/* when state began */
@@ -354,6 +356,27 @@ struct vcpu_thread {
 	 * programs index it by state & 7, which the verifier can bound */
 	__u64 time_ns[8];
 };
+
+/* The thread table: the vCPU threads' records open-addressed by thread id
+ * in an array the loader maps (vcpu_threads), with a claim count a slot
+ * (thread_claims, as the count table's), at most half full.  A lookup is
+ * a multiply and an array load where a hash took 50 ns on this host (most
+ * of a VMM trip's program); the protocol is beside thread_record() in
+ * bpf/aggregate.bpf.h. */
+#define THREAD_BITS 14
+#define THREAD_SLOTS (1U << THREAD_BITS)	/* 2 * MAX_THREADS */
+#define THREAD_PROBES 16
+#define THREAD_TOMBSTONE 0xffffffffu
+
+static inline __u32 thread_home(__u32 tid)
+{
+	return (__u32)(((__u64)tid * 0x9E3779B97F4A7C15ULL) >> (64 - THREAD_BITS));
+}
+
+static inline __u32 thread_probe(__u32 tid, __u32 i)
+{
+	return (thread_home(tid) + i * (i + 1) / 2) & (THREAD_SLOTS - 1);
+}
 
 /* vcpu_tids: a bit per thread id that ran KVM_RUN, the one test the context
  * switch program makes for every other task on the host. */
@@ -443,7 +466,7 @@ struct new_thread {
 enum drop_reason {
 	DROP_COUNTS_FULL = 0,	/* trap_keys had no room for a new key, or the count table none */
 	DROP_LATENCY_FULL,	/* trap_latency had no room */
-	DROP_STARTS_FULL,	/* vcpu_threads had no room: a thread's latency and time not kept */
+	DROP_STARTS_FULL,	/* the thread table had no room: a thread's latency and time not kept */
 	DROP_INSNS_FULL,	/* --insns: insn_counts had no room */
 	DROP_FAILED_FULL,	/* failed_insns had no room */
 	DROP_GUEST_FULL,	/* the guest had all the keys one guest may have (--max-guest-keys) */

@@ -97,14 +97,23 @@ __kvmprof_state struct {
 	__type(value, struct trap_latency);
 } trap_latency SEC(".maps");
 
-/* vCPU threads: open exits and VMM trips, and time accounting.  LRU: a
- * thread that dies unseen just ages out. */
+/* The thread table (kvmprof.h): vCPU threads' open exits and VMM trips,
+ * and time accounting */
 __kvmprof_state struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, MAX_THREADS);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, THREAD_SLOTS);
 	__type(key, __u32);
 	__type(value, struct vcpu_thread);
 } vcpu_threads SEC(".maps");
+
+__kvmprof_state struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, THREAD_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} thread_claims SEC(".maps");
 
 __kvmprof_state struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

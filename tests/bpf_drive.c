@@ -858,7 +858,6 @@ static void test_reused_pid(struct trap_table *s)
 	int go[2], ready[2];
 	pid_t first, second;
 	struct trap_key key;
-	struct vcpu_thread rec;
 	const struct guest *g;
 	struct trap_row *row;
 	char c;
@@ -881,7 +880,7 @@ static void test_reused_pid(struct trap_table *s)
 	write(go[1], "g", 1);
 	waitpid(first, NULL, 0);
 	read_reclaim(s, 2);
-	CHECK(bpf_map_lookup_elem(threads_fd, &first, &rec) && errno == ENOENT,
+	CHECK(map_thread_find(&reader, first) < 0,
 	      "the dead guest's thread record (its open trip) is deleted");
 	second = fork_as(first);
 	if (!second) {
@@ -1231,12 +1230,80 @@ static void test_rips(void)
 	table_free(&s);
 }
 
+/* A slot of the thread table held by another thread's record, as the
+ * programs see one (claimed, tid last). */
+static void hold_thread_slot(__u32 at, __u32 tid)
+{
+	reader.threads[at] = (struct vcpu_thread){ .tid = tid, .tgid = 0x3ffff0 };
+	reader.thread_claims[at] = 1;
+}
+
+static void free_thread_slot(__u32 at)
+{
+	reader.threads[at] = (struct vcpu_thread){};
+	reader.thread_claims[at] = 0;
+}
+
+/* The thread table's probes, in a new thread (a tid with no record): its
+ * home slot taken by another thread, its record goes to its next probe and
+ * is found there past a tombstone, not made again; with every probe taken,
+ * the thread gets no record and the drop is counted. */
+static void *thread_table_thread(void *arg)
+{
+	__u32 tid = gettid(), home = thread_probe(tid, 0), next = thread_probe(tid, 1);
+	__u64 dropped = drops_of(DROP_STARTS_FULL);
+	struct trap_latency lat;
+	int *failed = arg;
+
+	*failed = 1;
+	if (reader.threads[home].tid || reader.threads[next].tid)
+		return NULL;	/* another test's: not this one's layout */
+	hold_thread_slot(home, 0x3ffff1);
+	drive(DRIVE_USERSPACE_EXIT, 2, 0, 0);
+	CHECK(map_thread_find(&reader, tid) == next, "the record at the second probe: %ld",
+	      map_thread_find(&reader, tid));
+	/* the other thread's record deleted as the loader does: a tombstone */
+	reader.threads[home].tid = THREAD_TOMBSTONE;
+	reader.thread_claims[home] = 0;
+	drive(DRIVE_KVM_RUN, 0, 0, 0);
+	CHECK(reader.threads[home].tid == THREAD_TOMBSTONE && map_thread_find(&reader, tid) == next,
+	      "found past the tombstone, not made again");
+	CHECK(latency_of(CLASS_USERSPACE, 2, &lat) && lat.count == 1, "its trip closed through it");
+	free_thread_slot(home);
+	free_thread_slot(next);
+	drive(DRIVE_KVM_RUN, 0, 0, 0);
+	CHECK(map_thread_find(&reader, tid) == home, "made again at home once freed");
+	free_thread_slot(home);
+	for (__u32 i = 0; i < THREAD_PROBES; i++)
+		hold_thread_slot(thread_probe(tid, i), 0x3ffff2 + i);
+	drive(DRIVE_KVM_RUN, 0, 0, 0);
+	CHECK(map_thread_find(&reader, tid) < 0 && drops_of(DROP_STARTS_FULL) == dropped + 1,
+	      "every probe taken: no record, one drop");
+	for (__u32 i = 0; i < THREAD_PROBES; i++)
+		free_thread_slot(thread_probe(tid, i));
+	*failed = 0;
+	return NULL;
+}
+
+static void test_thread_table(void)
+{
+	pthread_t th;
+	int failed = 1;
+
+	CHECK(pthread_create(&th, NULL, thread_table_thread, &failed) == 0, "a thread");
+	pthread_join(th, NULL);
+	CHECK(!failed, "the thread table's slots were free for the test");
+}
+
 /* The record of this process's thread named 'CPU vcpu/KVM'; false if none. */
 static bool record_of_vcpu(int vcpu, struct vcpu_thread *rec, __u32 *tid)
 {
-	for (__u32 k, *prev = NULL; !bpf_map_get_next_key(threads_fd, prev, &k); prev = tid) {
-		*tid = k;
-		if (!bpf_map_lookup_elem(threads_fd, &k, rec) && rec->vcpu == vcpu && rec->tgid == (__u32)getpid())
+	/* through bpf(2), not the mapping */
+	for (__u32 at = 0; at < THREAD_SLOTS; at++) {
+		if (bpf_map_lookup_elem(threads_fd, &at, rec) || !rec->tid || rec->tid == THREAD_TOMBSTONE)
+			continue;
+		*tid = rec->tid;
+		if (rec->vcpu == vcpu && rec->tgid == (__u32)getpid())
 			return true;
 	}
 	return false;
@@ -1423,7 +1490,10 @@ int main(void)
 	reader.drops_fd = drops_fd;
 	reader.insns_fd = insns_fd;
 	reader.failed_fd = failed_fd;
-	reader.threads_fd = threads_fd;
+	if (map_reader_map_threads(&reader, threads_fd, bpf_map__fd(skel->maps.thread_claims))) {
+		fprintf(stderr, "bpf_drive: cannot map the thread table\n");
+		return 1;
+	}
 	reader.flush_fd = bpf_program__fd(skel->progs.flush_hot);
 
 	test_slot_pairs();	/* first: every slot empty */
@@ -1438,6 +1508,7 @@ int main(void)
 	test_reclaim(&s);
 	test_insns_reclaim(&s);
 	test_reused_tid();
+	test_thread_table();
 	test_reused_pid(&s);
 	test_64bit(&s);
 	test_time_accounting();

@@ -14,8 +14,9 @@
 
 #define NEEDED_FILES 128	/* maps, programs, links, BTF, ring buffer, outputs: ~60 */
 /* the program, its libraries, the kernel's BTF parsed, the verifier's
- * states at load (the count table's probe loop in every counting program) */
-#define BASE_BYTES (28UL << 20)
+ * states at load (the count and thread tables' probe loops in every counting
+ * program) */
+#define BASE_BYTES (34UL << 20)
 #define HTAB_ELEM 64		/* a hash map element's own overhead, about */
 
 /* Open files: the soft limit raised to what is needed where the hard one
@@ -42,7 +43,7 @@ unsigned long run_memory_estimate(const struct options *opts, int ncpus)
 	unsigned long maps = keys * (sizeof(struct trap_key) + HTAB_ELEM + 8) +
 			     table_slots * (sizeof(struct trap_key) + 8 + cpu8) +
 			     keys * (sizeof(struct trap_key) + HTAB_ELEM + sizeof(struct trap_latency)) +
-			     MAX_THREADS * (4 + HTAB_ELEM + sizeof(struct vcpu_thread)) + VCPU_TID_WORDS * 8UL +
+			     THREAD_SLOTS * (sizeof(struct vcpu_thread) + 8) + VCPU_TID_WORDS * 8UL +
 			     (opts->slow_ns ? 256UL << 10 : 0) +
 			     (opts->insns ? MAX_INSN_KEYS * (sizeof(struct insn_key) + HTAB_ELEM + cpu8) : 0) +
 			     MAX_FAILED_KEYS * (sizeof(struct insn_key) + HTAB_ELEM + sizeof(struct failed_insn)) +
@@ -52,7 +53,6 @@ unsigned long run_memory_estimate(const struct options *opts, int ncpus)
 	unsigned long buffers = keys * (sizeof(struct trap_key) + sizeof(struct trap_latency));
 	unsigned long rip_buffers = opts->rips ? MAX_RIP_KEYS * (sizeof(struct rip_key) + cpu8) : 0;
 	unsigned long reader = (buffers > rip_buffers ? buffers : rip_buffers) + table_slots * 4 +
-			       MAX_THREADS * (4 + sizeof(struct vcpu_thread)) +
 			       3UL * HOT_SLOTS * ncpus * sizeof(struct hot_slot);
 
 	return BASE_BYTES + maps + reader;

@@ -42,11 +42,9 @@ int map_reader_init(struct map_reader *m, int ncpus, size_t max_keys)
 	m->hot = calloc(ncpus, sizeof(*m->hot));
 	m->snap[0] = calloc(HOT_SLOTS * ncpus, sizeof(*m->snap[0]));
 	m->snap[1] = calloc(HOT_SLOTS * ncpus, sizeof(*m->snap[1]));
-	m->tids = calloc(MAX_THREADS, sizeof(*m->tids));
-	m->records = calloc(MAX_THREADS, sizeof(*m->records));
 	/* slot_rows and latency_rows are set to none by the first read */
 	if (!m->keys || !m->values || !m->slot_rows || !m->latency_rows || !m->hot || !m->snap[0] ||
-	    !m->snap[1] || !m->tids || !m->records)
+	    !m->snap[1])
 		return -ENOMEM;
 	return 0;
 }
@@ -81,6 +79,27 @@ int map_reader_map_table(struct map_reader *m, int keys_fd, int claims_fd, int c
 	m->table_claims = map_array(claims_fd, m->table_slots * sizeof(*m->table_claims));
 	m->table_counts = map_array(counts_fd, m->ncpus * m->table_slots * sizeof(*m->table_counts));
 	return m->table_keys && m->table_claims && m->table_counts ? 0 : -errno;
+}
+
+int map_reader_map_threads(struct map_reader *m, int threads_fd, int claims_fd)
+{
+	m->threads_fd = threads_fd;
+	m->threads = map_array(threads_fd, THREAD_SLOTS * sizeof(*m->threads));
+	m->thread_claims = map_array(claims_fd, THREAD_SLOTS * sizeof(*m->thread_claims));
+	return m->threads && m->thread_claims ? 0 : -errno;
+}
+
+long map_thread_find(const struct map_reader *m, __u32 tid)
+{
+	for (__u32 i = 0; m->threads && tid && i < THREAD_PROBES; i++) {
+		__u32 at = thread_probe(tid, i), t = __atomic_load_n(&m->threads[at].tid, __ATOMIC_ACQUIRE);
+
+		if (!t)
+			return -1;
+		if (t == tid)
+			return at;
+	}
+	return -1;
 }
 
 /* The place of key's probe i: table_add()'s in bpf/aggregate.bpf.h. */
@@ -143,8 +162,10 @@ void map_reader_free(struct map_reader *m)
 	free(m->hot);
 	free(m->snap[0]);
 	free(m->snap[1]);
-	free(m->tids);
-	free(m->records);
+	if (m->threads)
+		munmap(m->threads, pages(THREAD_SLOTS * sizeof(*m->threads)));
+	if (m->thread_claims)
+		munmap(m->thread_claims, pages(THREAD_SLOTS * sizeof(*m->thread_claims)));
 	memset(m, 0, sizeof(*m));
 }
 
@@ -531,13 +552,18 @@ static bool guest_alive(const struct guest *g)
 }
 
 /* Deletes thread tid's record if guest pid left it (read for the last
- * time by now). */
-static void delete_thread_record(int fd, __u32 pid, __u32 tid)
+ * time by now): the protocol beside thread_record() in bpf/aggregate.bpf.h. */
+static void delete_thread_record(struct map_reader *m, __u32 pid, __u32 tid)
 {
-	struct vcpu_thread rec;
+	long at = map_thread_find(m, tid);
+	struct vcpu_thread *v;
 
-	if (fd >= 0 && !bpf_map_lookup_elem(fd, &tid, &rec) && rec.tgid == pid)
-		bpf_map_delete_elem(fd, &tid);
+	if (at < 0 || m->threads[at].tgid != pid)
+		return;
+	v = &m->threads[at];
+	__atomic_store_n(&v->tid, THREAD_TOMBSTONE, __ATOMIC_RELEASE);
+	memset((char *)v + sizeof(v->tid), 0, sizeof(*v) - sizeof(v->tid));
+	__atomic_store_n(&m->thread_claims[at], 0, __ATOMIC_RELEASE);
 }
 
 /* Runs the flush program on every CPU: each clears its cache slots whose
@@ -612,7 +638,7 @@ static void reclaim_traps(struct map_reader *m, struct trap_table *s)
 
 		if ((!g->ended || g->reclaimed) && (!t->ended || t->reclaimed))
 			continue;
-		delete_thread_record(m->threads_fd, t->pid, t->tid);
+		delete_thread_record(m, t->pid, t->tid);
 	}
 	if (any)
 		flush_hot_slots(m);
@@ -740,30 +766,32 @@ static int read_times(struct map_reader *m, struct trap_table *s)
 {
 	struct timespec ts;
 	__u64 now;
-	long n;
 
-	if (m->threads_fd < 0 || !(s->time_flags & TIME_ON))
+	if (m->threads_fd < 0 || !m->threads || !(s->time_flags & TIME_ON))
 		return 0;
 	/* the clock before the records: an open segment then ends no later
 	 * than the truth (taken after, a reader held up between the two would
 	 * count its delay in the thread's state of the copy) */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	n = read_entries(m, m->threads_fd, m->tids, sizeof(*m->tids), m->records, sizeof(*m->records),
-			 MAX_THREADS, false);	/* no pause between the clock and the records */
-	if (n < 0)
-		return n;
-	for (long i = 0; i < n; i++) {
+	for (size_t i = 0; i < THREAD_SLOTS; i++) {	/* no pause between the clock and the records */
+		__u32 tid = __atomic_load_n(&m->threads[i].tid, __ATOMIC_ACQUIRE);
+		struct vcpu_thread rec;
 		struct thread *t;
 
-		if (!m->records[i].tgid)
+		if (!tid || tid == THREAD_TOMBSTONE)
 			continue;
-		t = table_thread(s, m->records[i].tgid, m->tids[i]);
+		rec = m->threads[i];
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		/* a record started afresh while copied: the next read takes it */
+		if (__atomic_load_n(&m->threads[i].tid, __ATOMIC_RELAXED) != tid || !rec.tgid)
+			continue;
+		t = table_thread(s, rec.tgid, tid);
 		if (!t)
 			return -ENOMEM;
-		if (t->vcpu < 0 && m->records[i].vcpu >= 0)
-			t->vcpu = m->records[i].vcpu;
-		thread_time_update(&t->time, &m->records[i], s->run_start_ns, now);
+		if (t->vcpu < 0 && rec.vcpu >= 0)
+			t->vcpu = rec.vcpu;
+		thread_time_update(&t->time, &rec, s->run_start_ns, now);
 		if ((s->time_flags & TIME_ENTRIES) && t->time.entered)
 			s->time_flags |= TIME_SPLIT_GUEST;
 	}

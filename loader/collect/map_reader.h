@@ -12,7 +12,7 @@ struct insn_table;
  * (the start maps and the flush program, for table copies in tests). */
 struct map_reader {
 	int keys_fd, hot_fd, latency_fd, drops_fd, insns_fd, failed_fd;
-	int threads_fd;		/* vcpu_threads: open intervals and time, per thread */
+	int threads_fd;		/* the thread table (vcpu_threads): open intervals and time */
 	int rips_fd;		/* --rip: rip_counts; -1 off */
 	int flush_fd;		/* the program that clears reclaimed keys' cache slots */
 	int guest_made_fd, guest_freed_fd;	/* each guest's share of the keys */
@@ -40,8 +40,10 @@ struct map_reader {
 	unsigned long rows_of;	/* the table (its serial) slot_rows and latency_rows index */
 	struct hot_slot *hot;	/* one slot on every CPU */
 	struct hot_slot *snap[2];	/* all slots, twice: HOT_SLOTS * ncpus each */
-	__u32 *tids;			/* vcpu_threads read buffers: MAX_THREADS each */
-	struct vcpu_thread *records;
+	/* the thread table (bpf/kvmprof.h), mapped (map_reader_map_threads):
+	 * THREAD_SLOTS records and claims */
+	struct vcpu_thread *threads;
+	__u64 *thread_claims;
 	__u64 reads;		/* read_traps calls: which rows this read's latency map had */
 	/* called between the parts of a read where the tables hold still (the
 	 * live view takes keys there: a host's read takes 100 ms); NULL none */
@@ -65,6 +67,13 @@ __u32 map_table_size(struct bpf_map *keys, struct bpf_map *claims, struct bpf_ma
 /* Maps the count table's arrays (count_keys, count_claims, count_table),
  * sized for m's CPUs and keys; 0 or -errno. */
 int map_reader_map_table(struct map_reader *m, int keys_fd, int claims_fd, int counts_fd);
+
+/* Maps the thread table's arrays (vcpu_threads, thread_claims) and reads
+ * the records from there; 0 or -errno. */
+int map_reader_map_threads(struct map_reader *m, int threads_fd, int claims_fd);
+
+/* The thread table's slot of thread tid's record, -1 none. */
+long map_thread_find(const struct map_reader *m, __u32 tid);
 
 /* The count table's slots holding key (up to TABLE_PROBES): their count. */
 int map_table_find(const struct map_reader *m, const struct trap_key *key, size_t *slots);

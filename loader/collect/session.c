@@ -265,7 +265,10 @@ static int ready_reads(struct session *s, const struct options *opts)
 	m->drops_fd = bpf_map__fd(k->maps.drops);
 	m->insns_fd = opts->insns ? bpf_map__fd(k->maps.insn_counts) : -1;
 	m->failed_fd = bpf_map__fd(k->maps.failed_insns);
-	m->threads_fd = bpf_map__fd(k->maps.vcpu_threads);
+	if (map_reader_map_threads(m, bpf_map__fd(k->maps.vcpu_threads), bpf_map__fd(k->maps.thread_claims))) {
+		fprintf(stderr, "kvmprof: cannot map the thread table: %s\n", strerror(errno));
+		return -1;
+	}
 	m->rips_fd = opts->rips ? bpf_map__fd(k->maps.rip_counts) : -1;
 	m->flush_fd = bpf_program__fd(k->progs.flush_hot);
 	m->guest_made_fd = bpf_map__fd(k->maps.guest_keys_made);
