@@ -76,6 +76,20 @@ static __always_inline __s32 comm_vcpu(void)
  * thread ended and was read) with its tid THREAD_TOMBSTONE, the rest 0,
  * then its claim count 0. */
 
+/* Claims slot idx of a table whose claim counts are in claims: an atomic
+ * add that must read 1 (5.10 has no compare-and-swap); false when the slot
+ * is being taken, or another CPU took it at once (both may read 2: the slot
+ * stays unused, never shared). */
+static __always_inline bool claim_slot(void *claims, __u32 idx)
+{
+	__u64 *claim = bpf_map_lookup_elem(claims, &idx);
+
+	if (!claim || *claim)
+		return false;
+	__sync_fetch_and_add(claim, 1);
+	return *claim == 1;
+}
+
 /* Thread tid's record; NULL none. */
 static __noinline struct vcpu_thread *thread_record(__u32 tid)
 {
@@ -122,18 +136,11 @@ static __noinline struct vcpu_thread *thread_insert(__u32 tid, const struct vcpu
 	for (__u32 i = 0; i < THREAD_PROBES; i++) {
 		__u32 idx = thread_probe(tid, i);
 		struct vcpu_thread *v = bpf_map_lookup_elem(&vcpu_threads, &idx);
-		__u64 *claim;
 
 		if (!v)
 			return NULL;
-		if (v->tid && v->tid != THREAD_TOMBSTONE)
-			continue;	/* another thread's */
-		claim = bpf_map_lookup_elem(&thread_claims, &idx);
-		if (!claim || *claim)
-			continue;	/* being taken */
-		__sync_fetch_and_add(claim, 1);
-		if (*claim != 1)
-			continue;	/* another CPU's at once */
+		if ((v->tid && v->tid != THREAD_TOMBSTONE) || !claim_slot(&thread_claims, idx))
+			continue;	/* another thread's, or being taken */
 		thread_write(v, tid, init);
 		return v;
 	}
@@ -421,19 +428,13 @@ static __noinline bool table_add(const struct trap_key *key, __u64 n)
 	for (__u32 i = 0; i < TABLE_PROBES; i++) {
 		__u32 idx = (home + i * (i + 1) / 2) & mask, at = base + idx;
 		struct trap_key *k = bpf_map_lookup_elem(&count_keys, &idx);
-		__u64 *count, *claim;
+		__u64 *count;
 
 		if (!k)
 			return false;
 		if (!same_key(k, key)) {
-			if (k->tgid && k->tgid != TABLE_TOMBSTONE)
-				continue;	/* another key's */
-			claim = bpf_map_lookup_elem(&count_claims, &idx);
-			if (!claim || *claim)
-				continue;	/* being taken */
-			__sync_fetch_and_add(claim, 1);
-			if (*claim != 1)
-				continue;	/* another CPU's at once */
+			if ((k->tgid && k->tgid != TABLE_TOMBSTONE) || !claim_slot(&count_claims, idx))
+				continue;	/* another key's, or being taken */
 			k->tid = key->tid;
 			k->class = key->class;
 			k->detail_flags = key->detail_flags;
