@@ -118,13 +118,13 @@ static __always_inline struct vcpu_thread *thread_of(__u32 tid)
 	return v && v->tid ? thread_record(tid) : NULL;
 }
 
-/* Writes init as v's record for tid (v its slot, held): tid last. */
+/* Writes init as v's record for tid (v its slot, held): tid last, and
+ * never 0 in between (a lookup of another thread would stop there). */
 static __always_inline void thread_write(struct vcpu_thread *v, __u32 tid, const struct vcpu_thread *init)
 {
 	v->tid = THREAD_TOMBSTONE;
 	barrier();
-	*v = *init;
-	v->tid = THREAD_TOMBSTONE;
+	__builtin_memcpy(&v->exit, &init->exit, sizeof(*v) - offsetof(struct vcpu_thread, exit));
 	barrier();
 	v->tid = tid;
 }

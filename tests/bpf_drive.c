@@ -1274,13 +1274,31 @@ static void *thread_table_thread(void *arg)
 	drive(DRIVE_KVM_RUN, 0, 0, 0);
 	CHECK(map_thread_find(&reader, tid) == home, "made again at home once freed");
 	free_thread_slot(home);
-	for (__u32 i = 0; i < THREAD_PROBES; i++)
-		hold_thread_slot(thread_probe(tid, i), 0x3ffff2 + i);
+	/* every probe taken: by this test where another thread's record is
+	 * not, each slot put back as it was after (a tombstone stays one) */
+	struct vcpu_thread was[THREAD_PROBES];
+	__u64 was_claim[THREAD_PROBES];
+	bool held[THREAD_PROBES] = {};
+
+	for (__u32 i = 0; i < THREAD_PROBES; i++) {
+		__u32 at = thread_probe(tid, i), t = reader.threads[at].tid;
+
+		was[i] = reader.threads[at];
+		was_claim[i] = reader.thread_claims[at];
+		if ((held[i] = !t || t == THREAD_TOMBSTONE))
+			hold_thread_slot(at, 0x3ffff2 + i);
+	}
 	drive(DRIVE_KVM_RUN, 0, 0, 0);
 	CHECK(map_thread_find(&reader, tid) < 0 && drops_of(DROP_STARTS_FULL) == dropped + 1,
 	      "every probe taken: no record, one drop");
-	for (__u32 i = 0; i < THREAD_PROBES; i++)
-		free_thread_slot(thread_probe(tid, i));
+	for (__u32 i = 0; i < THREAD_PROBES; i++) {
+		__u32 at = thread_probe(tid, i);
+
+		if (held[i]) {
+			reader.threads[at] = was[i];
+			reader.thread_claims[at] = was_claim[i];
+		}
+	}
 	*failed = 0;
 	return NULL;
 }
