@@ -51,6 +51,13 @@ if [ -n "${ONLY:-}" ]; then
 	done
 	tracers=("${keep[@]}")
 fi
+# a tracer not installed here is left out, not measured as if it traced
+keep=()
+for t in "${tracers[@]}"; do
+	cmd=${t#*=}; cmd=${cmd#*=}; cmd=${cmd%% *}
+	if command -v "$cmd" >/dev/null; then keep+=("$t"); else echo "bench: ${t%%=*} left out: no $cmd here (make bench installs it)"; fi
+done
+tracers=("${keep[@]}")
 WORKLOADS=${WORKLOADS:-emulate mixed many}
 
 declare -A workload=(
@@ -85,6 +92,7 @@ start_tracer() {	# label pattern command...
 		sleep 0.1
 	done
 	echo "bench: $1 did not attach: $(tail -n 1 "$tmp/tracer.out")" >&2
+	return 1
 }
 stop_tracer() {
 	kill -INT -- -$tp 2>/dev/null || true
@@ -103,7 +111,10 @@ for w in $WORKLOADS; do
 		for t in "${tracers[@]}"; do
 			label=${t%%=*} rest=${t#*=}
 			pattern=${rest%%=*} cmd=${rest#*=}
-			start_tracer "$label" "$pattern" $cmd
+			if ! start_tracer "$label" "$pattern" $cmd; then
+				stop_tracer
+				continue	# a run it did not trace is no measure of it
+			fi
 			read -r v _ <<<"$(measure "${workload[$w]}")"
 			stop_tracer
 			vals+=("$label=$v")
@@ -135,6 +146,10 @@ for w in $WORKLOADS; do
 	echo "$w,none,$med,$min,$max,$epi,0,0,0,0,$rounds" >>"$csv"
 	for t in "${tracers[@]}"; do
 		label=${t%%=*}
+		if [ -z "${ns[$w/$label]:-}" ]; then
+			printf "%-18s %s\n" "$label" "never attached: not measured"
+			continue
+		fi
 		read -r med min max <<<"$(echo ${ns[$w/$label]} | stat)"
 		read -r amed amin amax <<<"$(echo ${added[$w/$label]} | stat)"
 		ratio=$(echo "if ($kp > 0) $amed / $kp else 0" | bc -l)
