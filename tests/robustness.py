@@ -440,6 +440,13 @@ def map_tgids(map_id):
     return [int.from_bytes(bytes(int(b, 16) for b in e["key"][:4]), "little") for e in json.loads(out or "[]")]
 
 
+def thread_tgids(map_id):
+    """The guest of every live record of the thread table (bpftool's BTF view)."""
+    out = subprocess.run(["bpftool", "map", "dump", "id", map_id, "-j"], capture_output=True, text=True).stdout
+    values = [e["formatted"]["value"] for e in json.loads(out or "[]") if "formatted" in e]
+    return [v["tgid"] for v in values if v["tid"] not in (0, 0xffffffff)]
+
+
 def churn(outdir, seconds, label, wrapper=(), ready_timeout=None):
     """Guests start and end continuously for `seconds`, up to three VMM
     processes at a time with random mixes; kvmprof must match each exactly,
@@ -450,7 +457,8 @@ def churn(outdir, seconds, label, wrapper=(), ready_timeout=None):
     t = start(list(wrapper) + [binary, "-q", "-i", "0.5", "--csv", f"{d}/h.csv", "--json", f"{d}/h.json",
                                "--csv-series", f"{d}/s.csv"], env=SAN_ENV)
     ids = map_ids(t.proc.pid)  # valgrind runs the loader in its own process
-    check("trap_keys" in ids and "trap_latency" in ids, f"{label}: kvmprof's maps found ({ids})")
+    check("trap_keys" in ids and "trap_latency" in ids and "vcpu_threads" in ids,
+          f"{label}: kvmprof's maps found ({ids})")
     rng = random.Random(6)
     running, facts, max_entries, n, failed_vmms = [], {}, {"trap_keys": 0, "trap_latency": 0}, 0, []
     t_end, next_sample = time.time() + seconds, 0
@@ -492,6 +500,12 @@ def churn(outdir, seconds, label, wrapper=(), ready_timeout=None):
         if not any(left.values()):
             break
         time.sleep(0.5)
+    # and their vCPU threads' records (a dump of the whole table: once the keys are gone)
+    while ids and time.time() - t0 < (90 if wrapper else 10):
+        left["vcpu_threads"] = sum(p in facts for p in thread_tgids(ids["vcpu_threads"]))
+        if not left["vcpu_threads"]:
+            break
+        time.sleep(0.5)
     rc, out, err = finish(t, signal.SIGINT, timeout=300)
     check_eq(rc, 0, f"{label}: kvmprof exit status ({err.strip()[-300:]})")
     no_sanitizer_report(err, label)
@@ -529,6 +543,9 @@ def churn(outdir, seconds, label, wrapper=(), ready_timeout=None):
         if not wrapper:
             check(m <= bound, f"{label}: {name} held at most {m} entries (bound {bound}; {keys} keys in the run)")
         check(left.get(name, 0) == 0, f"{label}: {name} reclaimed after the churn ({left.get(name)} left)")
+    if ids:
+        check(left.get("vcpu_threads", 1) == 0,
+              f"{label}: the churned guests' thread records deleted ({left.get('vcpu_threads')} left)")
     if not wrapper:
         check(keys > 2 * bound, f"{label}: the churn made more keys ({keys}) than twice the bound")
     print(f"{label}: {guests} guests in {n} VMM processes, {keys} distinct keys, map peak "
