@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <bpf/libbpf.h>
 #include "collect/limits.h"
+#include "collect/map_reader.h"
 #include "kvmprof.h"
 
 #define NEEDED_FILES 128	/* maps, programs, links, BTF, ring buffer, outputs: ~60 */
@@ -49,13 +50,12 @@ unsigned long run_memory_estimate(const struct options *opts, int ncpus)
 			     MAX_FAILED_KEYS * (sizeof(struct insn_key) + HTAB_ELEM + sizeof(struct failed_insn)) +
 			     2UL * MAX_GUESTS * (4 + HTAB_ELEM + 8) + (256UL << 10) +
 			     HOT_SLOTS * ncpus * sizeof(struct hot_slot);
-	/* the read buffers fit the rip map's read too */
-	unsigned long buffers = keys * (sizeof(struct trap_key) + sizeof(struct trap_latency));
-	unsigned long rip_buffers = opts->rips ? MAX_RIP_KEYS * (sizeof(struct rip_key) + cpu8) : 0;
-	unsigned long reader = (buffers > rip_buffers ? buffers : rip_buffers) + table_slots * 4 +
-			       3UL * HOT_SLOTS * ncpus * sizeof(struct hot_slot);
+	size_t key_bytes, value_bytes;
 
-	return BASE_BYTES + maps + reader;
+	/* the read buffers' pages that this run's reads touch */
+	map_reader_buffer_sizes(keys, ncpus, opts->insns, opts->rips, &key_bytes, &value_bytes);
+	return BASE_BYTES + maps + key_bytes + value_bytes + table_slots * 4 +
+	       3UL * HOT_SLOTS * ncpus * sizeof(struct hot_slot);
 }
 
 /* One memory cgroup's room: limit - usage, ~0 for none; v2 (memory.max,

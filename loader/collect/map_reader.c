@@ -20,23 +20,36 @@
 
 #define ROUND_UP8(x) (((x) + 7) & ~(size_t)7)
 #define MAX2(a, b) ((a) > (b) ? (a) : (b))
-#define MAX3(a, b, c) MAX2(MAX2(a, b), c)
+
+void map_reader_buffer_sizes(size_t max_keys, int ncpus, bool insns, bool rips, size_t *keys, size_t *values)
+{
+	*keys = max_keys * sizeof(struct trap_key);
+	*values = max_keys * sizeof(struct trap_latency);
+	if (insns) {
+		*keys = MAX2(*keys, MAX_INSN_KEYS * sizeof(struct insn_key));
+		*values = MAX2(*values, MAX_INSN_KEYS * ROUND_UP8(sizeof(struct insn_count)) * ncpus);
+	}
+	if (rips) {
+		*keys = MAX2(*keys, MAX_RIP_KEYS * sizeof(struct rip_key));
+		*values = MAX2(*values, MAX_RIP_KEYS * 8UL * ncpus);
+	}
+}
 
 int map_reader_init(struct map_reader *m, int ncpus, size_t max_keys)
 {
+	size_t key_bytes, value_bytes;
+
 	*m = (struct map_reader){ .ncpus = ncpus, .keys_fd = -1, .hot_fd = -1, .latency_fd = -1,
 				  .drops_fd = -1, .insns_fd = -1, .failed_fd = -1,
-				  .threads_fd = -1, .rips_fd = -1, .flush_fd = -1,
+				  .rips_fd = -1, .flush_fd = -1,
 				  .guest_made_fd = -1, .guest_freed_fd = -1, .max_keys = max_keys,
 				  .table_bits = count_table_bits_for(max_keys) };
 	m->table_slots = (size_t)1 << m->table_bits;
-	/* one buffer for every map's read: the latency map's, or the
-	 * instruction and rip maps' (their own sizes, whatever --max-keys) */
-	m->keys = calloc(1, MAX3(max_keys * sizeof(struct trap_key), MAX_INSN_KEYS * sizeof(struct insn_key),
-				 MAX_RIP_KEYS * sizeof(struct rip_key)));
-	m->values = calloc(1, MAX3(max_keys * sizeof(struct trap_latency),
-				   MAX_INSN_KEYS * ROUND_UP8(sizeof(struct insn_count)) * ncpus,
-				   MAX_RIP_KEYS * 8UL * ncpus));
+	/* one buffer for every map's read (their pages are touched only by
+	 * the maps read) */
+	map_reader_buffer_sizes(max_keys, ncpus, true, true, &key_bytes, &value_bytes);
+	m->keys = calloc(1, key_bytes);
+	m->values = calloc(1, value_bytes);
 	m->slot_rows = malloc(m->table_slots * sizeof(*m->slot_rows));
 	m->latency_rows = malloc(max_keys * sizeof(*m->latency_rows));
 	m->hot = calloc(ncpus, sizeof(*m->hot));
@@ -83,7 +96,6 @@ int map_reader_map_table(struct map_reader *m, int keys_fd, int claims_fd, int c
 
 int map_reader_map_threads(struct map_reader *m, int threads_fd, int claims_fd)
 {
-	m->threads_fd = threads_fd;
 	m->threads = map_array(threads_fd, THREAD_SLOTS * sizeof(*m->threads));
 	m->thread_claims = map_array(claims_fd, THREAD_SLOTS * sizeof(*m->thread_claims));
 	return m->threads && m->thread_claims ? 0 : -errno;
@@ -196,12 +208,12 @@ void map_reader_pause(const struct map_reader *m)
  * a few ms of copying each. */
 #define PAUSED_BATCH 4096
 
-/* Fetches up to max entries of a map into keys/values; returns the count
- * or -errno.  Batch lookups where the kernel has them, else a key walk;
- * with may_pause, in pieces with map_reader_pause() between them. */
-static long read_entries(struct map_reader *m, int fd, void *keys, size_t key_size, void *values,
-			 size_t value_size, size_t max, bool may_pause)
+/* A trap map's entries (up to --max-keys) into m->keys/m->values; the count
+ * or -errno.  Batch lookups where the kernel has them, in pieces with
+ * map_reader_pause() between them; else a key walk. */
+static long read_map(struct map_reader *m, int fd, size_t value_size)
 {
+	const size_t key_size = sizeof(struct trap_key), max = m->max_keys;
 	__u32 batch = 0, n;
 	long total = 0;
 	int err;
@@ -212,13 +224,13 @@ static long read_entries(struct map_reader *m, int fd, void *keys, size_t key_si
 		n = max - total;
 		if (!n)
 			return total;
-		if (may_pause && m->pause && n > PAUSED_BATCH)
+		if (m->pause && n > PAUSED_BATCH)
 			n = PAUSED_BATCH;
-		if (total && may_pause)
+		if (total)
 			map_reader_pause(m);
 		err = bpf_map_lookup_batch(fd, total ? &batch : NULL, &batch,
-					   (char *)keys + total * key_size,
-					   (char *)values + total * value_size, &n, &opts);
+					   (char *)m->keys + total * key_size,
+					   (char *)m->values + total * value_size, &n, &opts);
 		total += n;
 		if (!err)
 			continue;
@@ -228,13 +240,7 @@ static long read_entries(struct map_reader *m, int fd, void *keys, size_t key_si
 			return -errno;
 		m->no_batch = true;	/* older kernel: walk the keys instead */
 	}
-	return map_walk(fd, keys, key_size, values, value_size, max);
-}
-
-/* A trap map's entries into m->keys/m->values. */
-static long read_map(struct map_reader *m, int fd, size_t value_size)
-{
-	return read_entries(m, fd, m->keys, sizeof(struct trap_key), m->values, value_size, m->max_keys, true);
+	return map_walk(fd, m->keys, key_size, m->values, value_size, max);
 }
 
 /* An entry of a reclaimed thread: a new thread of the process has its id. */
@@ -767,7 +773,7 @@ static int read_times(struct map_reader *m, struct trap_table *s)
 	struct timespec ts;
 	__u64 now;
 
-	if (m->threads_fd < 0 || !m->threads || !(s->time_flags & TIME_ON))
+	if (!m->threads || !(s->time_flags & TIME_ON))
 		return 0;
 	/* the clock before the records: an open segment then ends no later
 	 * than the truth (taken after, a reader held up between the two would

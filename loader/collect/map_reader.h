@@ -12,7 +12,6 @@ struct insn_table;
  * (the start maps and the flush program, for table copies in tests). */
 struct map_reader {
 	int keys_fd, hot_fd, latency_fd, drops_fd, insns_fd, failed_fd;
-	int threads_fd;		/* the thread table (vcpu_threads): open intervals and time */
 	int rips_fd;		/* --rip: rip_counts; -1 off */
 	int flush_fd;		/* the program that clears reclaimed keys' cache slots */
 	int guest_made_fd, guest_freed_fd;	/* each guest's share of the keys */
@@ -41,7 +40,7 @@ struct map_reader {
 	struct hot_slot *hot;	/* one slot on every CPU */
 	struct hot_slot *snap[2];	/* all slots, twice: HOT_SLOTS * ncpus each */
 	/* the thread table (bpf/kvmprof.h), mapped (map_reader_map_threads):
-	 * THREAD_SLOTS records and claims */
+	 * THREAD_SLOTS records and claims; NULL: not read */
 	struct vcpu_thread *threads;
 	__u64 *thread_claims;
 	__u64 reads;		/* read_traps calls: which rows this read's latency map had */
@@ -53,6 +52,11 @@ struct map_reader {
 
 /* Calls m's pause, if it has one. */
 void map_reader_pause(const struct map_reader *m);
+
+/* The read buffers' bytes for max_keys keys on ncpus CPUs: room for the
+ * latency map's read, and for the instruction and rip maps' where read
+ * (their own sizes, whatever --max-keys). */
+void map_reader_buffer_sizes(size_t max_keys, int ncpus, bool insns, bool rips, size_t *keys, size_t *values);
 
 /* Buffers for ncpus possible CPUs and max_keys keys, every fd -1: the
  * caller sets them. */
