@@ -361,10 +361,10 @@ def test_limits(outdir):
         os.makedirs(cg, exist_ok=True)
         try:
             with open(f"{cg}/{limit_file}", "w") as f:
-                f.write(str(48 << 20))
+                f.write(str(52 << 20))
             rc, _, err = run_quick(["sh", "-c", f"echo $$ > {cg}/cgroup.procs; exec {KVMPROF} -q -d 0.3"])
             check(rc == 1 and len(err) == 1 and "memory cgroup leaves" in err[0],
-                  f"a 48 MiB memory cgroup: one line, not the OOM killer: {rc} {err}")
+                  f"a 52 MiB memory cgroup: one line, not the OOM killer: {rc} {err}")
             rc, _, err = run_quick(["sh", "-c", f"echo $$ > {cg}/cgroup.procs; exec {KVMPROF} -q -d 0.3 "
                                     "--max-keys 1024"])
             check_eq(rc, 0, f"the same with --max-keys 1024: runs ({err})")

@@ -17,7 +17,7 @@
 /* the program, its libraries, the kernel's BTF parsed, the verifier's
  * states at load (the count and thread tables' probe loops in every counting
  * program) */
-#define BASE_BYTES (34UL << 20)
+#define BASE_BYTES (39UL << 20)
 #define HTAB_ELEM 64		/* a hash map element's own overhead, about */
 
 /* Open files: the soft limit raised to what is needed where the hard one
