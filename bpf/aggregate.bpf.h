@@ -422,11 +422,11 @@ static __always_inline bool same_key(const struct trap_key *a, const struct trap
  * own: the probe loop once, not inlined in every program that counts. */
 static __noinline bool table_add(const struct trap_key *key, __u64 n)
 {
-	__u32 mask = (1U << count_table_bits) - 1, home = table_home(key, count_table_bits);
+	__u32 home = table_home(key, count_table_bits);
 	__u32 base = bpf_get_smp_processor_id() << count_table_bits;
 
 	for (__u32 i = 0; i < TABLE_PROBES; i++) {
-		__u32 idx = (home + i * (i + 1) / 2) & mask, at = base + idx;
+		__u32 idx = table_probe(home, i, count_table_bits), at = base + idx;
 		struct trap_key *k = bpf_map_lookup_elem(&count_keys, &idx);
 		__u64 *count;
 

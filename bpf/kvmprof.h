@@ -268,7 +268,8 @@ static inline __u32 count_table_bits_for(__u64 max_keys)
 }
 
 /* Where key's probes start in a table of 2^bits slots; probe i is at home
- * + i(i+1)/2, which visits every slot of a power-of-two table. */
+ * + i(i+1)/2 (table_probe()), which visits every slot of a power-of-two
+ * table. */
 static inline __u32 table_home(const struct trap_key *key, __u32 bits)
 {
 	__u64 h = key->code * 0x9E3779B97F4A7C15ULL ^ ((__u64)key->tid << 32 | key->tgid) ^
@@ -276,6 +277,14 @@ static inline __u32 table_home(const struct trap_key *key, __u32 bits)
 
 	h ^= h >> 29;
 	return (h * 0xBF58476D1CE4E5B9ULL) >> (64 - bits);
+}
+
+/* Probe i from home (table_home()) in a table of 2^bits slots: BPF's
+ * table_add() and the loader's reader walk the same slots.  It takes the
+ * home, not the key, so that a probe loop hashes once. */
+static inline __u32 table_probe(__u32 home, __u32 i, __u32 bits)
+{
+	return (home + i * (i + 1) / 2) & ((1U << bits) - 1);
 }
 
 /* Latency of one trap key (exit -> entry, or time in the VMM), shared by

@@ -114,18 +114,13 @@ long map_thread_find(const struct map_reader *m, __u32 tid)
 	return -1;
 }
 
-/* The place of key's probe i: table_add()'s in bpf/aggregate.bpf.h. */
-static size_t probe_at(const struct map_reader *m, const struct trap_key *key, __u32 i)
-{
-	return (table_home(key, m->table_bits) + i * (i + 1) / 2) & (m->table_slots - 1);
-}
-
 int map_table_find(const struct map_reader *m, const struct trap_key *key, size_t *slots)
 {
 	int n = 0;
+	__u32 home = table_home(key, m->table_bits);
 
 	for (__u32 i = 0; m->table_keys && i < TABLE_PROBES; i++) {
-		size_t at = probe_at(m, key, i);
+		size_t at = table_probe(home, i, m->table_bits);
 
 		if (!memcmp(&m->table_keys[at], key, sizeof(*key)))
 			slots[n++] = at;
@@ -135,8 +130,10 @@ int map_table_find(const struct map_reader *m, const struct trap_key *key, size_
 
 long map_table_free_slot(const struct map_reader *m, const struct trap_key *key)
 {
+	__u32 home = table_home(key, m->table_bits);
+
 	for (__u32 i = 0; m->table_keys && i < TABLE_PROBES; i++) {
-		size_t at = probe_at(m, key, i);
+		size_t at = table_probe(home, i, m->table_bits);
 		__u32 tgid = m->table_keys[at].tgid;
 
 		if ((!tgid || tgid == TABLE_TOMBSTONE) && !m->table_claims[at])
