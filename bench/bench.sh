@@ -42,11 +42,17 @@ tracers+=("perf-stat==perf stat -a -e kvm:kvm_emulate_insn,kvm:kvm_pio,kvm:kvm_m
 	"perf-record==perf record -a -q -e kvm:kvm_emulate_insn -e kvm:kvm_pio -e kvm:kvm_mmio -o $tmp/perf.data"
 	"bpftrace=Attaching=bpftrace -e tracepoint:kvm:kvm_emulate_insn{@[pid,args->insn[0]]=count();}")
 
+# One tracer's entry into label, pattern, cmd (its command line, words unsplit).
+tracer_fields() {
+	label=${1%%=*} pattern=${1#*=}
+	cmd=${pattern#*=} pattern=${pattern%%=*}
+}
+
 # ONLY=regex: just the tracers whose label matches (kvmprof-auto always runs)
 if [ -n "${ONLY:-}" ]; then
 	keep=()
 	for t in "${tracers[@]}"; do
-		label=${t%%=*}
+		tracer_fields "$t"
 		[[ $label =~ $ONLY || $label == kvmprof-auto ]] && keep+=("$t")
 	done
 	tracers=("${keep[@]}")
@@ -54,8 +60,8 @@ fi
 # a tracer not installed here is left out, not measured as if it traced
 keep=()
 for t in "${tracers[@]}"; do
-	cmd=${t#*=}; cmd=${cmd#*=}; cmd=${cmd%% *}
-	if command -v "$cmd" >/dev/null; then keep+=("$t"); else echo "bench: ${t%%=*} left out: no $cmd here (make bench installs it)"; fi
+	tracer_fields "$t"
+	if command -v "${cmd%% *}" >/dev/null; then keep+=("$t"); else echo "bench: $label left out: no ${cmd%% *} here (make bench installs it)"; fi
 done
 tracers=("${keep[@]}")
 WORKLOADS=${WORKLOADS:-emulate mixed many}
@@ -109,8 +115,7 @@ for w in $WORKLOADS; do
 		read -r b0 e <<<"$(measure "${workload[$w]}")"
 		vals=()
 		for t in "${tracers[@]}"; do
-			label=${t%%=*} rest=${t#*=}
-			pattern=${rest%%=*} cmd=${rest#*=}
+			tracer_fields "$t"
 			if ! start_tracer "$label" "$pattern" $cmd; then
 				stop_tracer
 				continue	# a run it did not trace is no measure of it
@@ -145,7 +150,7 @@ for w in $WORKLOADS; do
 	printf "%-18s %9.1f %9.1f %9.1f  %12s %9s %9s %10s\n" none "$med" "$min" "$max" 0 "" "" ""
 	echo "$w,none,$med,$min,$max,$epi,0,0,0,0,$rounds" >>"$csv"
 	for t in "${tracers[@]}"; do
-		label=${t%%=*}
+		tracer_fields "$t"
 		if [ -z "${ns[$w/$label]:-}" ]; then
 			printf "%-18s %s\n" "$label" "never attached: not measured"
 			continue

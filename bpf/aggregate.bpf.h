@@ -7,6 +7,7 @@
 
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include <asm-generic/errno.h>
 #include "kvmprof.h"
 #include "bits.bpf.h"
 #include "maps.bpf.h"

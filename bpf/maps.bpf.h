@@ -4,20 +4,18 @@
 #define MAPS_BPF_H
 
 #include <bpf/bpf_helpers.h>
-#include <asm-generic/errno.h>
 
 /* Look key up; insert init first if it is missing.  NULL when the map is
- * full: the caller counts the drop. */
+ * full: the caller counts the drop.  Looked up again whatever the insert
+ * says: another CPU may have made the key while this one failed (-EEXIST,
+ * or a transient -EBUSY from the bucket's lock), and its events count. */
 static __always_inline void *lookup_or_try_init(void *map, const void *key, const void *init)
 {
 	void *val = bpf_map_lookup_elem(map, key);
-	long err;
 
 	if (val)
 		return val;
-	err = bpf_map_update_elem(map, key, init, BPF_NOEXIST);
-	if (err && err != -EEXIST)
-		return NULL;
+	bpf_map_update_elem(map, key, init, BPF_NOEXIST);
 	return bpf_map_lookup_elem(map, key);
 }
 

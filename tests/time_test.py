@@ -51,7 +51,8 @@ GUESTLOAD = kt.GUESTLOAD
 IRQLOAD = os.path.join(kt.ROOT, "tests", "irqload")
 STATES = ("in_kvm_run", "vmm", "halted", "preempted", "outside")  # this host: guest+exit not apart
 CSV_STATE = {"in_kvm_run": "kvm_run"}  # the CSV's code_name for a state, where it differs
-# irqload starts --wake-us D at the halt counter, before the hlt; the instructions between are emulated here
+# irqload starts --wake-us D at the halt counter, which the guest bumps a few emulated instructions
+# before its hlt: a halt may be that much shorter than D (CI saw 99 ns)
 HLT_AFTER_COUNTER_NS = 20000
 
 
@@ -415,8 +416,6 @@ def test_halted(outdir):
             kt.check_eq((wakeups, (code or {}).get("count")), (n, n), f"{lab}: wakeups = --hlt-wake N, all blocked")
             lat = (code or {}).get("latency") or {}
             kt.check_eq(lat.get("count"), n, f"{lab}: a time per wakeup")
-            # irqload counts D from the halt counter, which the guest bumps a few emulated
-            # instructions before its hlt: a halt may be that much (CI saw 99 ns) shorter than D.
             if quiet:  # (a preemption between the counter and the hlt, on a busy host, shortens a halt)
                 kt.check(lat.get("min_ns", 0) >= d_us * 1000 - HLT_AFTER_COUNTER_NS,
                          f"{lab}: every wakeup waited >= {d_us} us less the way to the hlt ({lat.get('min_ns')})")
