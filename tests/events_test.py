@@ -529,25 +529,28 @@ def check_halts(lab, g, jg, seq, maximum, want_codes=None):
          f"wait_us_sum {g['wait_us_sum']}, polls {sum(polls)} ns {polls}")
     # kvmprof's halted runs from the halt's start (the wakeup's time back from the event) to the
     # thread's next event: a few us per halt later than the kernel's end of the halt.  A vCPU
-    # preempted while it polled (runnable, off the CPU) has that time as preempted, not halted,
-    # and (a kvmprof bug, see on_halt_end) the poll before such a preemption stays in KVM_RUN:
-    # with preemption the bound below is that much lower, and the shortfall is said
+    # preempted in a halt (runnable, off the CPU) has that time as preempted, not halted, and (a
+    # kvmprof bug, docs/time.md Limits: switch outs in a halt that are runnable leave its time on
+    # the CPU unmoved) that time stays in KVM_RUN: with preemption the bounds below are lower
+    # by those two, and the shortfall is said
     slack = 0.01 * waited + halts * 10000
     pre = tm["preempted"]
-    lost = pre + sum(polls) if pre else 0
+    lost = pre + tm["in_kvm_run"] if pre else 0
     kt.check(waited - slack - lost <= tm["halted"] <= waited + slack,
              f"{lab}: halted {tm['halted']} ns vs the kernel's {waited} ns (preempted {pre} ns)")
     if tm["halted"] < waited - slack:
         print(f"KNOWN: {lab}: halted {tm['halted']} ns is {waited - tm['halted']} ns short of the kernel's halt time; "
-              f"preempted {pre} ns, in KVM_RUN {tm.get('in_kvm_run')} ns: polling before a preemption is not "
-              "moved to halted", flush=True)
+              f"preempted {pre} ns, in KVM_RUN {tm['in_kvm_run']} ns: a halt's time on the CPU between runnable "
+              "switch outs is not moved to halted", flush=True)
     if g["halts"]:
         kt.check(tm["halted"] >= g["wait_us_sum"] * 1000 - lost,
                  f"{lab}: halted {tm['halted']} ns >= irqload's wait_us_sum")
-    # each poll failed, so it ran to its end: halted - KVM's blocked time (halt_wait_ns) = the polls
+    # halted - KVM's blocked time (halt_wait_ns) = the polls: at most the polls KVM set (each
+    # failed).  Not at least them: a poll stops early when the vCPU thread is not alone on its
+    # CPU (single_task_running), and the kernel's own halt time, checked above, has what ran.
     extra = tm["halted"] - g["kstat_halt_wait_ns"]
-    kt.check(0.9 * sum(polls) - halts * 20000 - lost <= extra <= sum(polls) + halts * 100000,
-             f"{lab}: halted - halt_wait_ns = {extra} ns vs the polls' {sum(polls)} ns")
+    kt.check(extra <= sum(polls) + halts * 100000,
+             f"{lab}: halted - halt_wait_ns = {extra} ns, at most the polls' {sum(polls)} ns")
     return tm
 
 
