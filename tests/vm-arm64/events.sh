@@ -113,7 +113,7 @@ awk -F'\t' -v events="$EVENTS" '
 				eq(C(p, "halt", "wakeup: blocked") + C(p, "halt", "wakeup: poll succeeded"), wfi[p], pre "polling off: blocked + not blocked = the WFIs")
 			}
 			# polling on: a halt ends in its poll only while the vCPU thread is alone on its CPU
-			# (single_task_running): CI once saw 0 of 40 on 6.1, so the count is the kernel's
+			# (single_task_running): CI once saw 0 of 40 on 6.1, so the count is the kernel one
 			# (checked above), said
 			if (t == "pollon") print "verified: halt/guest " p " (pollon): " K(p, "kvm_vcpu_wakeup:poll") " halts ended in their poll (kernel and kvmprof)"
 			# halted = the halts, their polling included (2% and 300 us a halt; preempted is not
