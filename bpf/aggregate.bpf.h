@@ -711,8 +711,27 @@ static __always_inline void count_rip(const struct trap_key *k, __u64 rip)
 
 /* reason as exit_code_reason() made it; detail and flags as DETAIL_* says,
  * 0 for exits without detail; rip the guest's, RIP_UNKNOWN. */
+/* A trap that begins a halt, now: for on_halt_end. */
+static __always_inline void mark_halt_trap(struct vcpu_thread *v, __u64 now)
+{
+	v->halt_trap_ns = now;
+	v->halt_trap_exit_ns = v->time_ns[TIME_EXIT] +
+			       (v->state == TIME_EXIT && now > v->since_ns ? now - v->since_ns : 0);
+}
+
+/* An emulated hlt (x86 without exits, as in real mode here): the emulator
+ * runs it next, and the halt begins. */
+static __always_inline void on_hlt_emulated(void)
+{
+	struct vcpu_thread *v = thread_of((__u32)bpf_get_current_pid_tgid());
+
+	if (v && !v->end_ns)
+		mark_halt_trap(v, bpf_ktime_get_ns());
+}
+
+/* halt: the exit begins a halt (hlt, WFx), as the caller's ISA knows it */
 static __always_inline void on_exit(__u32 isa, __u32 reason, __u32 vcpu, __u32 detail, __u16 flags,
-				    __u64 rip)
+				    __u64 rip, bool halt)
 {
 	struct trap_key key;
 	__u64 code = (__u64)isa << EXIT_ISA_SHIFT | reason, now;
@@ -724,8 +743,11 @@ static __always_inline void on_exit(__u32 isa, __u32 reason, __u32 vcpu, __u32 d
 	key.detail_flags = flags;
 	now = bpf_ktime_get_ns();
 	v = vcpu_thread_of(key.tid, key.tgid, now, TIME_GUEST);
-	if (v)
+	if (v) {
 		time_to(v, TIME_EXIT, now);
+		if (halt)
+			mark_halt_trap(v, now);
+	}
 	if (count_key(&key) && v)	/* a dropped exit gets no latency entry either */
 		open_interval(&v->exit, &key, vcpu, rip, now);
 	if (count_rips && rip != RIP_UNKNOWN)
@@ -746,6 +768,7 @@ static __always_inline void on_entry(void)
 		return;
 	close_interval(&v->exit, &key, CLASS_EXIT, now);
 	time_to(v, TIME_GUEST, now);
+	v->halt_trap_ns = 0;	/* back in the guest: its hlt did not halt */
 	if (!v->entries)
 		v->entries = 1;
 }
@@ -760,8 +783,10 @@ static __always_inline void on_userspace_exit(__u32 reason, int err)
 		return;
 	now = bpf_ktime_get_ns();
 	v = vcpu_thread_of(key.tid, key.tgid, now, TIME_EXIT);
-	if (v)
+	if (v) {
 		time_to(v, TIME_VMM, now);
+		v->halt_trap_ns = 0;
+	}
 	if (count_key(&key) && v)
 		open_interval(&v->vmm, &key, VCPU_UNKNOWN, RIP_UNKNOWN, now);
 }
@@ -795,8 +820,10 @@ static __always_inline void move_exit_to_halted(struct vcpu_thread *v, __u64 ns)
 }
 
 /* kvm_vcpu_wakeup: the halt that ends now began ns ago.  The thread's time
- * on the CPU in it (halt polling, and the way back after a block) went to
- * exit: it moves to halted. */
+ * on the CPU in it (halt polling, the way back after a block, the wakeups
+ * that found no interrupt) went to exit: it moves to halted.  From the
+ * trap that began the halt where one was seen; else from its first block
+ * (a block between two halts, woken by the VMM, takes that mark). */
 static __always_inline void on_halt_end(__u64 ns, bool waited)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -814,8 +841,14 @@ static __always_inline void on_halt_end(__u64 ns, bool waited)
 	from = v->since_ns > start ? v->since_ns : start;
 	time_to(v, TIME_HALTED, from);	/* since_ns..from stays exit */
 	time_to(v, TIME_EXIT, now);	/* from..now is halted */
-	/* its time on the CPU before it blocked, and between two blocks */
-	if (waited && v->first_block_ns > start) {
+	if (v->halt_trap_ns && v->halt_trap_ns <= start) {
+		/* the exit time since the trap, less the way from it to the halt */
+		__u64 at_start = v->halt_trap_exit_ns + (start - v->halt_trap_ns);
+
+		if (v->time_ns[TIME_EXIT] > at_start)
+			move_exit_to_halted(v, v->time_ns[TIME_EXIT] - at_start);
+	} else if (waited && v->first_block_ns > start) {
+		/* its time on the CPU before it blocked, and between two blocks */
 		/* since its first block, only the halt: the exit time since start */
 		__u64 at_start = v->first_exit_ns + (start > v->first_from_ns ? start - v->first_from_ns : 0);
 
@@ -825,7 +858,7 @@ static __always_inline void on_halt_end(__u64 ns, bool waited)
 		/* the first block was not this halt's: the polling before the last */
 		move_exit_to_halted(v, v->blocked_ns - (v->blocked_from_ns > start ? v->blocked_from_ns : start));
 	}
-	v->first_block_ns = v->blocked_ns = 0;
+	v->first_block_ns = v->blocked_ns = v->halt_trap_ns = 0;
 }
 
 /* Could tid be a vCPU thread?  The one test every context switch makes. */

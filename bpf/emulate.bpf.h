@@ -7,6 +7,8 @@
 
 #include "aggregate.bpf.h"
 
+#define HLT_OPCODE 0xf4	/* an emulated hlt begins a halt: on_hlt_emulated() */
+
 static __always_inline bool is_legacy_prefix(__u8 b)
 {
 	switch (b) {

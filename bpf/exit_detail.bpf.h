@@ -23,6 +23,12 @@
 #define VMX_IO_REP 0x20
 #define VMX_CR_ACCESS_MASK 0x3f
 
+/* Does the exit begin a halt (hlt intercepted)? */
+static __always_inline bool halt_exit(__u32 isa, __u32 reason)
+{
+	return isa == ISA_SVM ? reason == SVM_EXIT_HLT : isa == ISA_VMX && reason == EXIT_REASON_HLT;
+}
+
 /* The DETAIL_* kind of an exit reason (exit_code_reason()'s), 0 if none:
  * the only test every exit pays for. */
 static __always_inline __u16 exit_detail_kind(__u32 isa, __u32 reason)

@@ -360,6 +360,13 @@ struct vcpu_thread {
 	__u64 first_exit_ns;	/* time_ns[TIME_EXIT] then */
 	__u64 blocked_ns;	/* the last block */
 	__u64 blocked_from_ns;	/* when the on-CPU segment that ended there began */
+	/* The trap that began its halt (a hlt exit or emulated hlt, a WFx
+	 * exit), seen since its last entry, VMM trip or halt end: when, and its
+	 * exit time summed then.  kvm_vcpu_wakeup moves its exit time since the
+	 * halt's start to halted whatever its switch outs were (a block woken
+	 * before it switched out looks runnable) */
+	__u64 halt_trap_ns;	/* 0: none */
+	__u64 halt_trap_exit_ns;
 	__u64 cpu_ns;		/* its CPU time (the scheduler's sum) at its last switch out */
 	/* closed segments; the open one is now - since_ns.  Room for 8, so the
 	 * programs index it by state & 7, which the verifier can bound */

@@ -12,6 +12,7 @@
 #define ESR_EC_SHIFT 26
 #define ESR_IMM16_MASK 0xffffULL	/* HVC/SMC immediate */
 #define ARM_EXIT_WITH_SERROR_BIT 31
+#define ESR_EC_WFX 0x01	/* ESR_ELx_EC_WFx: a trapped WFI (a halt) or WFE */
 
 /* The exit code as the kvm_exit tracepoint records it: the exception type
  * without the SError flag, and the EC only for traps. */
@@ -22,7 +23,7 @@ static __always_inline void arm64_exit(int ret, __u32 ec, __u32 vcpu, __u64 pc)
 	if (type != ARM_EXCEPTION_TRAP)
 		ec = 0;
 	on_exit(ISA_ARM64, (type & 0xffffff) << EXIT_ARM64_TYPE_SHIFT | (ec & EXIT_ARM64_EC_MASK),
-		vcpu, 0, 0, pc);
+		vcpu, 0, 0, pc, ec == ESR_EC_WFX);
 }
 
 static __always_inline void arm64_hvc(__u64 r0, __u64 imm)

@@ -35,7 +35,7 @@ int tp_kvm_exit(struct trace_event_raw_kvm_exit *ctx)
 	if (flags)
 		decode_exit_detail(isa, reason, &detail, &flags, ctx->info1, true, 0, false);
 	on_exit(isa, reason, bpf_core_field_exists(ctx->vcpu_id) ? ctx->vcpu_id : VCPU_UNKNOWN,
-		detail, flags, ctx->guest_rip);
+		detail, flags, ctx->guest_rip, halt_exit(isa, reason));
 	return TP_PASS;
 }
 
@@ -71,6 +71,8 @@ int tp_kvm_emulate_insn(struct trace_event_raw_kvm_emulate_insn *ctx)
 	/* ctx may only be read at constant offsets from its start: copy */
 	bpf_probe_read_kernel(insn, sizeof(insn), ctx->insn);
 	count_trap(CLASS_EMULATE, emulate_code(insn, ctx->len, ctx->flags, ctx->failed));
+	if (insn[0] == HLT_OPCODE && !ctx->failed)
+		on_hlt_emulated();
 	if (emul_insns || ctx->failed)
 		record_insn(insn, ctx->len, ctx->flags, ctx->failed, ctx->csbase + ctx->rip);
 	return TP_PASS;
@@ -114,7 +116,7 @@ static __always_inline void vcpu_exit(struct kvm_vcpu *vcpu, __u32 isa, __u32 vc
 			rcx = BPF_CORE_READ(vcpu, arch.regs[VCPU_REGS_RCX]);
 		decode_exit_detail(isa, reason, &detail, &flags, info1, info1_ok, rcx, flags == DETAIL_MSR);
 	}
-	on_exit(isa, reason, vcpu_id, detail, flags, vcpu_rip(vcpu));
+	on_exit(isa, reason, vcpu_id, detail, flags, vcpu_rip(vcpu), halt_exit(isa, reason));
 }
 
 /* Linear address of the instruction the emulator just decoded: the
@@ -183,6 +185,8 @@ static __always_inline void count_emulated(struct kvm_vcpu *vcpu, bool failed)
 
 	bpf_probe_read_kernel(insn, sizeof(insn), &ctxt->fetch.data);
 	count_trap(CLASS_EMULATE, emulate_code(insn, len, mode, failed));
+	if (insn[0] == HLT_OPCODE && !failed)
+		on_hlt_emulated();
 	if (emul_insns || failed)
 		record_insn(insn, len, mode, failed, emulated_rip(vcpu, BPF_CORE_READ(ctxt, _eip), len));
 }
@@ -242,6 +246,8 @@ int BPF_PROG(btf_kvm_emulate_insn_direct, struct kvm_vcpu *vcpu, __u8 failed)
 		COPY_INSN(insn, BTF_INSN_BYTE);
 		record_insn(insn, len, emulator_mode_flags(mode), failed, emulated_rip(vcpu, ctxt->_eip, len));
 	}
+	if ((__u8)head == HLT_OPCODE && !failed)
+		on_hlt_emulated();
 	if (!slot)
 		return 0;
 	if (insn_in_slot(slot, head, meta, tid, tgid)) {

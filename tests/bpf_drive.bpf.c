@@ -12,6 +12,9 @@
 #include "emulate.bpf.h"
 #if defined(__TARGET_ARCH_x86)
 #include "exit_detail.bpf.h"
+#define DRIVE_HALT_EXIT(isa, reason) halt_exit(isa, reason)
+#else
+#define DRIVE_HALT_EXIT(isa, reason) false
 #endif
 #include "bpf_drive.h"
 
@@ -21,7 +24,7 @@ int drive(__u64 *args)
 	__u64 a = args[1], b = args[2], c = args[3];
 
 	switch (args[0]) {
-	case DRIVE_EXIT: on_exit(a, exit_code_reason(a, b), c, 0, 0, args[4]); break;
+	case DRIVE_EXIT: on_exit(a, exit_code_reason(a, b), c, 0, 0, args[4], DRIVE_HALT_EXIT(a, exit_code_reason(a, b))); break;
 #if defined(__TARGET_ARCH_x86)
 	case DRIVE_EXIT_INFO: {
 		__u32 reason = exit_code_reason(a, b), detail = 0;
@@ -30,7 +33,7 @@ int drive(__u64 *args)
 		if (flags)
 			decode_exit_detail(a, reason, &detail, &flags, args[4], args[6] & DRIVE_INFO1_OK,
 					   args[5], args[6] & DRIVE_RCX_OK);
-		on_exit(a, reason, c, detail, flags, RIP_UNKNOWN);
+		on_exit(a, reason, c, detail, flags, RIP_UNKNOWN, halt_exit(a, reason));
 		break;
 	}
 #endif
@@ -52,6 +55,8 @@ int drive(__u64 *args)
 #define DRIVE_INSN_BYTE(i) ((i) < 8 ? (__u8)(a >> (8 * (i))) : (__u8)(c >> (8 * ((i) - 8))))
 		COPY_INSN(insn, DRIVE_INSN_BYTE);
 		count_trap(CLASS_EMULATE, emulate_code(insn, b & 0xff, (b >> 8) & 0xff, (b >> 16) & 1));
+		if (insn[0] == HLT_OPCODE && !((b >> 16) & 1))
+			on_hlt_emulated();
 		if (emul_insns || (b >> 16) & 1)
 			record_insn(insn, b & 0xff, (b >> 8) & 0xff, (b >> 16) & 1, b >> 32);
 		break;

@@ -1463,6 +1463,51 @@ static void test_two_block_halt(void)
 	      (unsigned long long)rec.time_ns[TIME_EXIT]);
 }
 
+/* An emulated hlt after a block between two halts (the VMM woke it), and
+ * a halt whose switch outs are all runnable (its blocks woken before they
+ * switched out): the halt's time on the CPU is halted, from the hlt on;
+ * not left in exit because the first block since the last halt was not
+ * this halt's. */
+static void *runnable_halt_thread(void *arg)
+{
+	__u64 begin;
+
+	prctl(PR_SET_NAME, "CPU 8/KVM");
+	drive(DRIVE_KVM_RUN, 0, 0, 0);
+	drive(DRIVE_SWITCH_OUT, 0, 0, 0);	/* blocks 5 ms between halts */
+	sleep_ms(5);
+	drive(DRIVE_SWITCH_IN, 0, 0, 0);
+	spin_cpu_ms(2);				/* 2 ms in KVM_RUN */
+	drive(DRIVE_EMULATE, 0xf4, 1, 0);	/* hlt, real mode */
+	begin = mono_ns();
+	spin_cpu_ms(4);				/* the halt on the CPU, 4 ms */
+	drive(DRIVE_SWITCH_OUT, 1, 0, 0);	/* runnable: preempted 5 ms */
+	sleep_ms(5);
+	drive(DRIVE_SWITCH_IN, 0, 0, 0);
+	spin_cpu_ms(4);				/* 4 ms more */
+	drive(DRIVE_HALT_END, mono_ns() - begin, 1, 0);
+	drive(DRIVE_SWITCH_OUT, 0, 1, 0);	/* it ends */
+	return arg;
+}
+
+static void test_runnable_halt(void)
+{
+	struct vcpu_thread rec;
+
+	if (!ended_vcpu_record(runnable_halt_thread, 8, &rec))
+		return;
+	/* 5 ms blocked + 8 ms on the CPU in the halt; the spins and sleeps may run long */
+	CHECK(rec.time_ns[TIME_HALTED] >= 13000000 && rec.time_ns[TIME_HALTED] < 20000000,
+	      "a halt with runnable switch outs: halted %llu ns, scripted 13 ms",
+	      (unsigned long long)rec.time_ns[TIME_HALTED]);
+	/* the 2 ms before the hlt, and the calls around */
+	CHECK(rec.time_ns[TIME_EXIT] >= 2000000 && rec.time_ns[TIME_EXIT] < 3500000,
+	      "a halt with runnable switch outs: exit %llu ns, scripted 2 ms", (unsigned long long)rec.time_ns[TIME_EXIT]);
+	CHECK(rec.time_ns[TIME_PREEMPTED] >= 4500000 && rec.time_ns[TIME_PREEMPTED] < 12000000,
+	      "a halt with runnable switch outs: preempted %llu ns, scripted 5 ms",
+	      (unsigned long long)rec.time_ns[TIME_PREEMPTED]);
+}
+
 int main(void)
 {
 	struct bpf_drive_bpf *skel = bpf_drive_bpf__open();
@@ -1534,6 +1579,7 @@ int main(void)
 	test_time_accounting();
 	test_unseen_switch_in();
 	test_two_block_halt();
+	test_runnable_halt();
 	test_rips();
 	test_rips_small_reader();
 	test_full_map();
